@@ -1,0 +1,420 @@
+/*
+ * npsmatch: spectral signature matching for forensic drug laboratories.
+ *
+ * This is the one public header of libnpsmatch. Everything under src/ is
+ * private. Conventions (after libgit2 and GSL):
+ *
+ *  - Fallible functions return int: 0 on success, a negative NPS_E* code on
+ *    failure. nps_strerror() names a code; nps_error_last() returns a one-line,
+ *    thread-local message that names file, line and reason for input errors.
+ *  - Opaque handles come in create/free or open/close pairs; every destructor
+ *    accepts NULL.
+ *  - Out-parameters come first; what comes back through `**out` belongs to the
+ *    caller and is released with the matching free function.
+ *  - Option structs are versioned: declare them with the *_INIT initialiser,
+ *    then change the fields you need.
+ *  - Peaks are flat arrays: m/z as double, intensity as float.
+ *  - A loaded library is read-only and may be shared by any number of threads.
+ */
+#ifndef NPSMATCH_H
+#define NPSMATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NPS_VERSION_MAJOR 0
+#define NPS_VERSION_MINOR 1
+#define NPS_VERSION_PATCH 0
+#define NPS_VERSION_STRING "0.1.0"
+
+/* ------------------------------------------------------------------------- */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------- */
+
+enum {
+    NPS_OK = 0,
+    NPS_ENOMEM = -1,    /* out of memory */
+    NPS_EIO = -2,       /* a file could not be opened, read or written */
+    NPS_EFORMAT = -3,   /* malformed input (file:line: reason in the message) */
+    NPS_EINVAL = -4,    /* an invalid argument or option value */
+    NPS_ENOTFOUND = -5, /* a named record or key does not exist */
+    NPS_ELIBRARY = -6,  /* an HDF5 library file is unreadable or inconsistent */
+    NPS_EUNSUPPORTED = -7 /* a format or feature this build does not handle */
+};
+
+/* A static, human-readable name for an error code. */
+const char *nps_strerror(int code);
+/* The message of the last error raised on this thread ("" if none). */
+const char *nps_error_last(void);
+/* Forget the last error of this thread. */
+void nps_error_clear(void);
+
+/* ------------------------------------------------------------------------- */
+/* Spectrum collections                                                      */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * A collection of spectra stored flat: all m/z values in one double array, all
+ * intensities in one float array, and per spectrum an offset range plus its
+ * metadata (an ordered list of key/value strings; unknown keys are kept).
+ * Known keys are stored under their canonical names, listed below; the
+ * readers map the common variants of every format onto them.
+ */
+typedef struct nps_spectra nps_spectra;
+
+/* Canonical metadata keys. */
+#define NPS_KEY_NAME "Name"
+#define NPS_KEY_SYNONYM "Synon"
+#define NPS_KEY_FORMULA "Formula"
+#define NPS_KEY_MW "MW"
+#define NPS_KEY_EXACT_MASS "ExactMass"
+#define NPS_KEY_CAS "CAS#"
+#define NPS_KEY_INCHIKEY "InChIKey"
+#define NPS_KEY_SMILES "SMILES"
+#define NPS_KEY_PRECURSOR_MZ "PrecursorMZ"
+#define NPS_KEY_PRECURSOR_TYPE "Precursor_type"
+#define NPS_KEY_CHARGE "Charge"
+#define NPS_KEY_ION_MODE "Ion_mode"
+#define NPS_KEY_IONIZATION "Ionization"
+#define NPS_KEY_INSTRUMENT_TYPE "Instrument_type"
+#define NPS_KEY_COLLISION_ENERGY "Collision_energy"
+#define NPS_KEY_SPECTRUM_TYPE "Spectrum_type"
+#define NPS_KEY_RETENTION_TIME "Retention_time"
+#define NPS_KEY_RETENTION_INDEX "Retention_index"
+#define NPS_KEY_CLASS "Class"
+#define NPS_KEY_ID "DB#"
+#define NPS_KEY_TITLE "TITLE"
+#define NPS_KEY_SPECTRUM_ID "SPECTRUM_ID"
+#define NPS_KEY_SOURCE "Source"
+#define NPS_KEY_LICENSE "License"
+#define NPS_KEY_COMMENTS "Comments"
+
+/* What kind of measurement a spectrum is; decides the default preprocessing,
+ * search mode and score. */
+typedef enum {
+    NPS_KIND_EI = 0,   /* GC-EI-MS, unit resolution, no precursor */
+    NPS_KIND_MSMS = 1  /* LC-MS/MS or other high-resolution spectra */
+} nps_kind;
+
+int nps_spectra_create(nps_spectra **out);
+void nps_spectra_free(nps_spectra *s);
+
+size_t nps_spectra_count(const nps_spectra *s);
+/* Total number of peaks over all spectra. */
+size_t nps_spectra_total_peaks(const nps_spectra *s);
+
+/* The peaks of spectrum i, sorted by m/z. The pointers stay valid until the
+ * collection is changed or freed. */
+void nps_spectra_peaks(const nps_spectra *s, size_t i, const double **mz, const float **intensity,
+                       size_t *n);
+
+/* The value of the first metadata entry named `key` (case-insensitive), or
+ * NULL. The string lives as long as the collection. */
+const char *nps_spectra_get(const nps_spectra *s, size_t i, const char *key);
+/* Number of metadata entries of spectrum i, and entry j of them. */
+size_t nps_spectra_meta_count(const nps_spectra *s, size_t i);
+void nps_spectra_meta_at(const nps_spectra *s, size_t i, size_t j, const char **key,
+                         const char **value);
+
+/* Record id: DB#/accession, else MGF TITLE, else SPECTRUM_ID, else Name,
+ * else "<source file>#<record number>". Never NULL. */
+const char *nps_spectra_id(const nps_spectra *s, size_t i);
+/* Name, or "" when the record has none. */
+const char *nps_spectra_name(const nps_spectra *s, size_t i);
+/* Precursor m/z, or NAN when the record has no numeric precursor. */
+double nps_spectra_precursor_mz(const nps_spectra *s, size_t i);
+nps_kind nps_spectra_kind(const nps_spectra *s, size_t i);
+
+/* Append one spectrum. keys/values hold n_meta strings each (may be NULL when
+ * n_meta is 0). Peaks need not be sorted; they are sorted by m/z on insert.
+ * m/z must be finite and >= 0, intensities finite and >= 0 (NPS_EINVAL). */
+int nps_spectra_add(nps_spectra *s, const double *mz, const float *intensity, size_t n_peaks,
+                    const char *const *keys, const char *const *values, size_t n_meta);
+/* Append spectrum i of src. */
+int nps_spectra_add_from(nps_spectra *dst, const nps_spectra *src, size_t i);
+
+/* Index of the first spectrum whose id equals `id`, or NPS_ENOTFOUND.
+ * Builds a hash table on first use (not thread-safe on first call). */
+int nps_spectra_find(size_t *out_index, const nps_spectra *s, const char *id);
+
+/* ------------------------------------------------------------------------- */
+/* Reading and writing spectrum files                                        */
+/* ------------------------------------------------------------------------- */
+
+typedef enum {
+    NPS_FORMAT_AUTO = 0, /* detect from content, then from the extension */
+    NPS_FORMAT_MSP = 1,
+    NPS_FORMAT_MGF = 2
+} nps_format;
+
+/* Called once for every malformed record that is skipped. */
+typedef void (*nps_diag_fn)(void *ctx, const char *file, size_t line, const char *reason);
+
+typedef struct {
+    int version;
+    nps_format format;
+    int strict;             /* stop at the first malformed record (NPS_EFORMAT) */
+    nps_diag_fn on_error;   /* may be NULL */
+    void *on_error_ctx;
+    size_t max_line_bytes;  /* a longer line is a malformed record */
+    size_t max_peaks;       /* a record with more peaks is malformed */
+} nps_read_options;
+
+#define NPS_READ_OPTIONS_VERSION 1
+#define NPS_READ_OPTIONS_INIT                                                                      \
+    {NPS_READ_OPTIONS_VERSION, NPS_FORMAT_AUTO, 0, NULL, NULL, (size_t)64 << 20, (size_t)10000000}
+
+typedef struct {
+    size_t records_read;    /* appended to the collection */
+    size_t records_skipped; /* malformed, reported through on_error */
+} nps_read_report;
+
+/* Append every well-formed record of `path` to dst. Malformed records are
+ * skipped, counted and reported; the function then still returns 0 unless
+ * options->strict is set. A file that cannot be read at all (missing, empty,
+ * binary, unknown format) returns an error. report may be NULL. */
+int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
+                const nps_read_options *options);
+/* Detect the format of a file from its first bytes and its name. */
+int nps_io_detect(nps_format *out, const char *path);
+
+/* Write spectra [0, count) in the given format to a stream. */
+int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format);
+/* Write to a path (atomically: temporary file, then rename). */
+int nps_io_write_path(const char *path, const nps_spectra *s, nps_format format);
+
+/* ------------------------------------------------------------------------- */
+/* Preprocessing                                                             */
+/* ------------------------------------------------------------------------- */
+
+typedef enum {
+    NPS_NORMALIZE_NONE = 0,
+    NPS_NORMALIZE_SUM = 1, /* intensities sum to 1 */
+    NPS_NORMALIZE_MAX = 2  /* base peak 1 */
+} nps_normalize;
+
+/*
+ * One set of cleaning parameters. The steps run in this order (the order of
+ * ms_entropy's clean_spectrum, so that entropy scores match the peers):
+ *   unit mass (EI): m/z := floor(m/z + 0.5), duplicate m/z keep the maximum;
+ *   drop m/z <= min_mz, and m/z >= precursor - precursor_removal when both
+ *   are > 0; drop intensity <= 0;
+ *   merge peaks closer than or exactly merge_tolerance (intensity-weighted
+ *   centroid, iterated until no two peaks are that close);
+ *   drop peaks below noise x base peak; keep the max_peaks most intense;
+ *   normalise.
+ * `raw` disables every step except sorting by m/z.
+ */
+typedef struct {
+    int version;
+    int raw;
+    int unit_mass;
+    double min_mz;
+    double precursor_removal; /* Da; 0 disables */
+    double merge_tolerance;   /* Da; 0 disables */
+    double noise;             /* fraction of the base peak; 0 disables */
+    size_t max_peaks;         /* 0: no limit */
+    nps_normalize normalize;
+} nps_preprocess_options;
+
+#define NPS_PREPROCESS_OPTIONS_VERSION 1
+/* LC-MS/MS default: the Flash entropy search's cleaning. */
+#define NPS_PREPROCESS_MSMS_INIT                                                                   \
+    {NPS_PREPROCESS_OPTIONS_VERSION, 0, 0, 0.0, 1.6, 0.05, 0.01, 0, NPS_NORMALIZE_SUM}
+/* GC-EI-MS default: unit mass, every peak kept. */
+#define NPS_PREPROCESS_EI_INIT                                                                     \
+    {NPS_PREPROCESS_OPTIONS_VERSION, 0, 1, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_SUM}
+#define NPS_PREPROCESS_RAW_INIT                                                                    \
+    {NPS_PREPROCESS_OPTIONS_VERSION, 1, 0, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_NONE}
+
+/* Preprocessing per kind of spectrum. */
+typedef struct {
+    nps_preprocess_options ei;
+    nps_preprocess_options msms;
+} nps_preprocess_config;
+
+#define NPS_PREPROCESS_CONFIG_INIT {NPS_PREPROCESS_EI_INIT, NPS_PREPROCESS_MSMS_INIT}
+
+/* A new collection holding every spectrum of `in` preprocessed with the
+ * options for its kind; metadata is copied unchanged. */
+int nps_preprocess_spectra(nps_spectra **out, const nps_spectra *in,
+                           const nps_preprocess_config *config);
+
+/* Preprocess one spectrum into caller buffers of capacity n (the result never
+ * has more peaks than the input). Returns the new peak count. precursor_mz may
+ * be NAN. */
+size_t nps_preprocess_peaks(double *out_mz, float *out_intensity, const double *mz,
+                            const float *intensity, size_t n, double precursor_mz,
+                            const nps_preprocess_options *options);
+
+/* ------------------------------------------------------------------------- */
+/* Scores                                                                    */
+/* ------------------------------------------------------------------------- */
+
+typedef enum {
+    NPS_SCORE_AUTO = -1, /* per query kind: see nps_search_default_score() */
+    NPS_SCORE_ENTROPY = 0,
+    NPS_SCORE_ENTROPY_UNWEIGHTED = 1,
+    NPS_SCORE_COSINE = 2,
+    NPS_SCORE_COMPOSITE = 3
+} nps_score_type;
+
+typedef struct {
+    int version;
+    nps_score_type type;
+    double tolerance;     /* fragment tolerance in Da, or in ppm when tolerance_ppm */
+    int tolerance_ppm;
+    double mz_power;      /* cosine only */
+    double intensity_power; /* cosine only */
+    int reverse;          /* ignore query peaks that have no partner in the reference */
+} nps_score_options;
+
+#define NPS_SCORE_OPTIONS_VERSION 1
+#define NPS_SCORE_OPTIONS_INIT                                                                     \
+    {NPS_SCORE_OPTIONS_VERSION, NPS_SCORE_ENTROPY, 0.02, 0, 0.0, 1.0, 0}
+
+const char *nps_score_name(nps_score_type t);
+int nps_score_parse(nps_score_type *out, const char *name);
+
+/* Per-thread scratch memory for pairwise scoring. */
+typedef struct nps_score_workspace nps_score_workspace;
+int nps_score_workspace_create(nps_score_workspace **out);
+void nps_score_workspace_free(nps_score_workspace *ws);
+
+/* One matched peak pair (indices into the query and the reference). */
+typedef struct {
+    size_t query;
+    size_t reference;
+} nps_peak_match;
+
+typedef struct {
+    double score;        /* 0..1 */
+    size_t matched;      /* matched peak pairs */
+    double composite;    /* NIST composite match factor 0..1 (composite score only) */
+} nps_score_result;
+
+/* Score a query against a reference spectrum, both already preprocessed.
+ * When matches is not NULL it receives up to *n_matches (capacity in, count
+ * out) matched pairs. */
+int nps_score_pair(nps_score_result *out, nps_peak_match *matches, size_t *n_matches,
+                   nps_score_workspace *ws, const double *q_mz, const float *q_int, size_t q_n,
+                   const double *r_mz, const float *r_int, size_t r_n,
+                   const nps_score_options *options);
+
+/* ------------------------------------------------------------------------- */
+/* Libraries (HDF5)                                                          */
+/* ------------------------------------------------------------------------- */
+
+typedef struct nps_library nps_library;
+
+/* Build a library in memory from spectra (copied), preprocessing each with
+ * config. */
+int nps_library_create(nps_library **out, const nps_spectra *spectra,
+                       const nps_preprocess_config *config);
+/* Open an HDF5 library file (read fully into memory, then closed). */
+int nps_library_open(nps_library **out, const char *path);
+void nps_library_free(nps_library *lib);
+/* Write a library to an HDF5 file atomically (temporary file, fsync, rename). */
+int nps_library_save(const nps_library *lib, const char *path);
+
+/* The spectra as read from their source files (for export). */
+const nps_spectra *nps_library_spectra(const nps_library *lib);
+/* The search-ready spectra (preprocessed with nps_library_preprocessing()). */
+const nps_spectra *nps_library_processed(const nps_library *lib);
+const nps_preprocess_config *nps_library_preprocessing(const nps_library *lib);
+/* Re-derive the processed spectra with another configuration. */
+int nps_library_reprocess(nps_library *lib, const nps_preprocess_config *config);
+/* Format version of the file the library was opened from (or the current one). */
+int nps_library_format_version(const nps_library *lib);
+
+#define NPS_LIBRARY_FORMAT_VERSION 1
+
+/* ------------------------------------------------------------------------- */
+/* Search                                                                    */
+/* ------------------------------------------------------------------------- */
+
+typedef enum {
+    NPS_MODE_AUTO = -1, /* identity for MS/MS with a precursor, open otherwise */
+    NPS_MODE_IDENTITY = 0,
+    NPS_MODE_OPEN = 1
+} nps_search_mode;
+
+typedef struct {
+    int version;
+    nps_score_type score;     /* NPS_SCORE_AUTO: per query kind */
+    nps_search_mode mode;
+    double tolerance;         /* fragment tolerance; < 0: per kind default */
+    int tolerance_ppm;
+    double precursor_tolerance; /* identity mode, Da or ppm */
+    int precursor_tolerance_ppm;
+    int reverse;
+    double mz_power;          /* cosine */
+    double intensity_power;   /* cosine */
+    size_t top_k;
+    double min_score;         /* hits need score > 0 and >= min_score */
+    int threads;              /* 0: OpenMP default */
+    int same_kind_only;       /* EI queries only against EI references, MS/MS against MS/MS */
+    void (*progress)(void *ctx, size_t done, size_t total); /* may be NULL */
+    void *progress_ctx;
+} nps_search_options;
+
+#define NPS_SEARCH_OPTIONS_VERSION 1
+#define NPS_SEARCH_OPTIONS_INIT                                                                    \
+    {NPS_SEARCH_OPTIONS_VERSION,                                                                   \
+     NPS_SCORE_AUTO,                                                                               \
+     NPS_MODE_AUTO,                                                                                \
+     -1.0,                                                                                         \
+     0,                                                                                            \
+     0.01,                                                                                         \
+     0,                                                                                            \
+     0,                                                                                            \
+     0.0,                                                                                          \
+     0.5,                                                                                          \
+     10,                                                                                           \
+     0.0,                                                                                          \
+     0,                                                                                            \
+     1,                                                                                            \
+     NULL,                                                                                         \
+     NULL}
+
+/* Default fragment tolerances per kind (Da). */
+#define NPS_DEFAULT_TOLERANCE_EI 0.5
+#define NPS_DEFAULT_TOLERANCE_MSMS 0.02
+
+/* The score used for a query of this kind when options->score is AUTO. */
+nps_score_type nps_search_default_score(nps_kind kind);
+
+typedef struct {
+    size_t query;        /* index into the query collection */
+    size_t rank;         /* 1-based */
+    size_t reference;    /* index into the library */
+    double score;
+    size_t matched;
+    double composite;    /* NIST composite MF 0..1 for EI queries, NAN otherwise */
+    nps_score_type score_type;
+    nps_search_mode mode;
+} nps_hit;
+
+typedef struct nps_hits nps_hits;
+
+/* Search every query (raw, as read) against the library. Queries are
+ * preprocessed with the library's configuration. The result does not depend
+ * on the number of threads. */
+int nps_search_run(nps_hits **out, const nps_library *lib, const nps_spectra *queries,
+                   const nps_search_options *options);
+void nps_hits_free(nps_hits *h);
+size_t nps_hits_count(const nps_hits *h);
+/* Hits in query order, then rank order. */
+const nps_hit *nps_hits_at(const nps_hits *h, size_t i);
+/* The range [first, first + n) of hits for one query. */
+void nps_hits_for_query(const nps_hits *h, size_t query, size_t *first, size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NPSMATCH_H */

@@ -1,0 +1,62 @@
+/* The npsmatch command-line tool: a thin client of libnpsmatch. */
+#ifndef NPS_CLI_H
+#define NPS_CLI_H
+
+#include "npsmatch/npsmatch.h"
+
+#include <stddef.h>
+
+/* Exit codes (documented in README.md). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAIL = 1,    /* the command could not do its job */
+    EXIT_USAGE = 2,   /* bad command line */
+    EXIT_SKIPPED = 3  /* done, but malformed records or unknown ids were skipped */
+};
+
+/* Preprocessing flags shared by build, search and compare. */
+typedef struct {
+    nps_preprocess_config cfg;
+    int changed; /* any flag given */
+} cli_prep;
+
+/* Options of reading shared by every command that reads spectra files. */
+typedef struct {
+    int strict;
+    size_t skipped;
+    size_t read;
+    size_t files_failed;
+} cli_reader;
+
+void cli_prep_init(cli_prep *p);
+/* Handle one preprocessing option; returns 1 if it was one, 0 if not, -1 on a bad value. */
+int cli_prep_option(cli_prep *p, const char *name, const char *value);
+
+int cli_parse_double(double *out, const char *s, const char *opt);
+int cli_parse_size(size_t *out, const char *s, const char *opt);
+
+/* Read files into dst, printing "file:line: reason" for skipped records.
+ * Returns 0, or nonzero if strict and an error occurred, or a file failed
+ * fatally (I/O). */
+int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles);
+
+/* The default bundled library path, or NULL. */
+const char *cli_bundled_library(void);
+/* Load a library from .h5 or any spectra file. */
+int cli_load_library(nps_library **out, const char *path, cli_reader *r,
+                     const nps_preprocess_config *cfg);
+
+extern const char *cli_prep_help;
+/* getopt_long entries 1001..1007 for the preprocessing flags. */
+#define PREP_LONG_OPTIONS                                                                          \
+    {"precursor-removal", required_argument, 0, 1001}, {"noise", required_argument, 0, 1002},     \
+        {"merge-tolerance", required_argument, 0, 1003},                                          \
+        {"max-peaks", required_argument, 0, 1004}, {"normalize", required_argument, 0, 1005},     \
+        {"no-unit-mass", no_argument, 0, 1006}, {"raw", no_argument, 0, 1007}
+
+
+int cmd_library(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+
+#endif

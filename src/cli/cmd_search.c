@@ -1,0 +1,300 @@
+/*
+ * npsmatch search: rank library spectra for every query.
+ *
+ * Output (TSV) has one row per hit; its first eight columns are fixed:
+ *   query_id query_name rank library_id library_name inchikey score matched_peaks
+ * followed by score_type, mode, composite_mf (0-999, EI queries), library_class
+ * and precursor_delta. JSON holds the same fields per query.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *search_help =
+    "usage: npsmatch search [--library LIB.h5|FILE.msp] [options] QUERY_FILE...\n"
+    "  --library PATH             HDF5 library or spectra file (default: bundled library)\n"
+    "  --score S                  entropy | entropy-unweighted | cosine | composite\n"
+    "                             (default: entropy for MS/MS, composite for EI)\n"
+    "  --mode identity|open       identity: precursor within tolerance (default for MS/MS\n"
+    "                             with a precursor); open: whole library (default for EI)\n"
+    "  --tolerance DA             fragment tolerance (default 0.02 MS/MS, 0.5 EI)\n"
+    "  --tolerance-ppm PPM        fragment tolerance in ppm\n"
+    "  --precursor-tolerance DA   identity window (default 0.01)\n"
+    "  --precursor-tolerance-ppm PPM\n"
+    "  --reverse                  ignore query peaks absent from the library spectrum\n"
+    "  --mz-power A               cosine m/z weight exponent (0)\n"
+    "  --intensity-power B        cosine intensity exponent (0.5)\n"
+    "  --top K                    hits per query (10)\n"
+    "  --min-score S              report hits with score >= S (0: every score > 0)\n"
+    "  --any-kind                 let EI queries hit MS/MS spectra and vice versa\n"
+    "  --threads N                worker threads (default: all cores)\n"
+    "  --format tsv|json          output format (tsv)\n"
+    "  -o OUT                     write to OUT instead of standard output\n"
+    "  --strict                   stop at the first malformed record\n";
+
+static void json_str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(fp, "\\%c", *p);
+        else if (*p == '\n') fputs("\\n", fp);
+        else if (*p == '\t') fputs("\\t", fp);
+        else if (*p == '\r') fputs("\\r", fp);
+        else if (*p < 0x20) fprintf(fp, "\\u%04x", *p);
+        else fputc(*p, fp);
+    }
+    fputc('"', fp);
+}
+
+/* TSV fields must not contain tabs or newlines. */
+static void tsv_str(FILE *fp, const char *s)
+{
+    for (; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, fp);
+}
+
+static void progress(void *ctx, size_t done, size_t total)
+{
+    (void)ctx;
+    if (done == total || done % 64 == 0) {
+        fprintf(stderr, "\rsearching: %zu/%zu queries", done, total);
+        if (done == total) fputc('\n', stderr);
+    }
+}
+
+static void write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L)
+{
+    fputs("query_id\tquery_name\trank\tlibrary_id\tlibrary_name\tinchikey\tscore\tmatched_peaks"
+          "\tscore_type\tmode\tcomposite_mf\tlibrary_class\tprecursor_delta\n",
+          fp);
+    for (size_t i = 0; i < nps_hits_count(h); i++) {
+        const nps_hit *x = nps_hits_at(h, i);
+        const char *ik = nps_spectra_get(L, x->reference, NPS_KEY_INCHIKEY);
+        const char *cl = nps_spectra_get(L, x->reference, NPS_KEY_CLASS);
+        tsv_str(fp, nps_spectra_id(q, x->query));
+        fputc('\t', fp);
+        tsv_str(fp, nps_spectra_name(q, x->query));
+        fprintf(fp, "\t%zu\t", x->rank);
+        tsv_str(fp, nps_spectra_id(L, x->reference));
+        fputc('\t', fp);
+        tsv_str(fp, nps_spectra_name(L, x->reference));
+        fputc('\t', fp);
+        tsv_str(fp, ik ? ik : "");
+        fprintf(fp, "\t%.6f\t%zu\t%s\t%s\t", x->score, x->matched, nps_score_name(x->score_type),
+                x->mode == NPS_MODE_IDENTITY ? "identity" : "open");
+        if (!isnan(x->composite)) fprintf(fp, "%.0f", floor(999.0 * x->composite + 0.5));
+        fputc('\t', fp);
+        tsv_str(fp, cl ? cl : "");
+        fputc('\t', fp);
+        double d = nps_spectra_precursor_mz(L, x->reference) - nps_spectra_precursor_mz(q, x->query);
+        if (!isnan(d)) fprintf(fp, "%.4f", d);
+        fputc('\n', fp);
+    }
+}
+
+static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L)
+{
+    fputs("[\n", fp);
+    for (size_t qi = 0; qi < nps_spectra_count(q); qi++) {
+        size_t first, n;
+        nps_hits_for_query(h, qi, &first, &n);
+        fputs("  {\"query_id\": ", fp);
+        json_str(fp, nps_spectra_id(q, qi));
+        fputs(", \"query_name\": ", fp);
+        json_str(fp, nps_spectra_name(q, qi));
+        fputs(", \"hits\": [", fp);
+        for (size_t k = 0; k < n; k++) {
+            const nps_hit *x = nps_hits_at(h, first + k);
+            const char *ik = nps_spectra_get(L, x->reference, NPS_KEY_INCHIKEY);
+            const char *cl = nps_spectra_get(L, x->reference, NPS_KEY_CLASS);
+            fprintf(fp, "%s\n    {\"rank\": %zu, \"library_id\": ", k ? "," : "", x->rank);
+            json_str(fp, nps_spectra_id(L, x->reference));
+            fputs(", \"library_name\": ", fp);
+            json_str(fp, nps_spectra_name(L, x->reference));
+            fputs(", \"inchikey\": ", fp);
+            json_str(fp, ik ? ik : "");
+            fprintf(fp, ", \"score\": %.6f, \"matched_peaks\": %zu, \"score_type\": \"%s\", "
+                        "\"mode\": \"%s\"",
+                    x->score, x->matched, nps_score_name(x->score_type),
+                    x->mode == NPS_MODE_IDENTITY ? "identity" : "open");
+            if (!isnan(x->composite))
+                fprintf(fp, ", \"composite_mf\": %.0f", floor(999.0 * x->composite + 0.5));
+            if (cl) {
+                fputs(", \"library_class\": ", fp);
+                json_str(fp, cl);
+            }
+            fputc('}', fp);
+        }
+        fprintf(fp, "%s]}%s\n", n ? "\n  " : "", qi + 1 < nps_spectra_count(q) ? "," : "");
+    }
+    fputs("]\n", fp);
+}
+
+int cmd_search(int argc, char **argv)
+{
+    static const struct option lo[] = {{"library", required_argument, 0, 'l'},
+                                       {"score", required_argument, 0, 's'},
+                                       {"mode", required_argument, 0, 'm'},
+                                       {"tolerance", required_argument, 0, 't'},
+                                       {"tolerance-ppm", required_argument, 0, 'T'},
+                                       {"precursor-tolerance", required_argument, 0, 'p'},
+                                       {"precursor-tolerance-ppm", required_argument, 0, 'P'},
+                                       {"reverse", no_argument, 0, 'r'},
+                                       {"mz-power", required_argument, 0, 'a'},
+                                       {"intensity-power", required_argument, 0, 'b'},
+                                       {"top", required_argument, 0, 'k'},
+                                       {"min-score", required_argument, 0, 'M'},
+                                       {"threads", required_argument, 0, 'j'},
+                                       {"format", required_argument, 0, 'f'},
+                                       {"output", required_argument, 0, 'o'},
+                                       {"strict", no_argument, 0, 'S'},
+                                       {"any-kind", no_argument, 0, 'A'},
+                                       {"help", no_argument, 0, 'h'},
+                                       PREP_LONG_OPTIONS,
+                                       {0, 0, 0, 0}};
+    nps_search_options so = NPS_SEARCH_OPTIONS_INIT;
+    const char *libpath = NULL, *outp = NULL;
+    int json = 0, c, idx;
+    cli_reader rd = {0, 0, 0, 0};
+    cli_prep pp;
+    cli_prep_init(&pp);
+    size_t z;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", lo, &idx)) != -1) {
+        switch (c) {
+        case 'l': libpath = optarg; break;
+        case 's':
+            if (nps_score_parse(&so.score, optarg)) {
+                fprintf(stderr, "npsmatch: --score: %s\n", nps_error_last());
+                return EXIT_USAGE;
+            }
+            break;
+        case 'm':
+            if (strcmp(optarg, "identity") == 0) so.mode = NPS_MODE_IDENTITY;
+            else if (strcmp(optarg, "open") == 0) so.mode = NPS_MODE_OPEN;
+            else if (strcmp(optarg, "auto") == 0) so.mode = NPS_MODE_AUTO;
+            else {
+                fprintf(stderr, "npsmatch: --mode: '%s' is not identity or open\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 't':
+        case 'T':
+            if (cli_parse_double(&so.tolerance, optarg, lo[idx].name)) return EXIT_USAGE;
+            so.tolerance_ppm = c == 'T';
+            break;
+        case 'p':
+        case 'P':
+            if (cli_parse_double(&so.precursor_tolerance, optarg, lo[idx].name)) return EXIT_USAGE;
+            so.precursor_tolerance_ppm = c == 'P';
+            break;
+        case 'r': so.reverse = 1; break;
+        case 'a':
+            if (cli_parse_double(&so.mz_power, optarg, "--mz-power")) return EXIT_USAGE;
+            break;
+        case 'b':
+            if (cli_parse_double(&so.intensity_power, optarg, "--intensity-power"))
+                return EXIT_USAGE;
+            break;
+        case 'k':
+            if (cli_parse_size(&so.top_k, optarg, "--top") || so.top_k == 0) {
+                fprintf(stderr, "npsmatch: --top must be at least 1\n");
+                return EXIT_USAGE;
+            }
+            break;
+        case 'M':
+            if (cli_parse_double(&so.min_score, optarg, "--min-score")) return EXIT_USAGE;
+            break;
+        case 'j':
+            if (cli_parse_size(&z, optarg, "--threads") || z == 0 || z > 4096) {
+                fprintf(stderr, "npsmatch: --threads must be between 1 and 4096\n");
+                return EXIT_USAGE;
+            }
+            so.threads = (int)z;
+            break;
+        case 'f':
+            if (strcmp(optarg, "json") == 0) json = 1;
+            else if (strcmp(optarg, "tsv") == 0) json = 0;
+            else {
+                fprintf(stderr, "npsmatch: --format: '%s' is not tsv or json\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'o': outp = optarg; break;
+        case 'S': rd.strict = 1; break;
+        case 'A': so.same_kind_only = 0; break;
+        case 'h': fputs(search_help, stdout); printf("%s", cli_prep_help); return EXIT_OK;
+        default:
+            if (c >= 1001 && c <= 1007) {
+                if (cli_prep_option(&pp, lo[idx].name, optarg) < 0) return EXIT_USAGE;
+                break;
+            }
+            fputs(search_help, stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fputs(search_help, stderr);
+        return EXIT_USAGE;
+    }
+    if (!libpath) {
+        libpath = cli_bundled_library();
+        if (!libpath) {
+            fprintf(stderr, "npsmatch: no --library given and the bundled library was not found "
+                            "(set NPSMATCH_LIBRARY)\n");
+            return EXIT_FAIL;
+        }
+    }
+    nps_library *lib = NULL;
+    nps_spectra *queries = NULL;
+    nps_hits *hits = NULL;
+    int status = EXIT_FAIL;
+    if (cli_load_library(&lib, libpath, &rd, &pp.cfg)) goto out;
+    if (pp.changed && memcmp(&pp.cfg, nps_library_preprocessing(lib), sizeof pp.cfg) != 0) {
+        if (nps_library_reprocess(lib, &pp.cfg)) {
+            fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+            goto out;
+        }
+    }
+    if (nps_spectra_create(&queries)) goto out;
+    size_t lib_skipped = rd.skipped;
+    if (cli_read_files(queries, &rd, argv + optind, argc - optind)) goto out;
+    if (isatty(2)) so.progress = progress;
+    if (nps_search_run(&hits, lib, queries, &so)) {
+        fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+        goto out;
+    }
+    FILE *fp = stdout;
+    if (outp && !(fp = fopen(outp, "w"))) {
+        fprintf(stderr, "npsmatch: %s: cannot create\n", outp);
+        goto out;
+    }
+    if (json) write_json(fp, hits, queries, nps_library_spectra(lib));
+    else write_tsv(fp, hits, queries, nps_library_spectra(lib));
+    int werr = ferror(fp) || (fp != stdout ? fclose(fp) != 0 : fflush(fp) != 0);
+    if (werr) {
+        fprintf(stderr, "npsmatch: error writing the results\n");
+        goto out;
+    }
+    size_t nohit = 0;
+    for (size_t q = 0; q < nps_spectra_count(queries); q++) {
+        size_t f, n;
+        nps_hits_for_query(hits, q, &f, &n);
+        nohit += n == 0;
+    }
+    fprintf(stderr,
+            "npsmatch: %zu queries searched against %zu library spectra; %zu without a hit; "
+            "%zu malformed records skipped\n",
+            nps_spectra_count(queries), nps_spectra_count(nps_library_spectra(lib)), nohit,
+            rd.skipped);
+    status = rd.skipped || lib_skipped ? EXIT_SKIPPED : EXIT_OK;
+out:
+    nps_hits_free(hits);
+    nps_spectra_free(queries);
+    nps_library_free(lib);
+    return status;
+}

@@ -1,0 +1,47 @@
+/*
+ * npsmatch: command-line entry point. Dispatches to the subcommands; every
+ * piece of work is done by libnpsmatch.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *fp)
+{
+    fputs("npsmatch " NPS_VERSION_STRING " - spectral library search for forensic drug analysis\n"
+          "\n"
+          "usage:\n"
+          "  npsmatch library build -o LIB.h5 [--strict] [preprocessing] FILE...\n"
+          "  npsmatch library info LIB.h5\n"
+          "  npsmatch library export -o OUT.msp|OUT.mgf LIB.h5\n"
+          "  npsmatch search [--library LIB.h5|FILE.msp] [options] QUERY_FILE...\n"
+          "  npsmatch compare [score options] --pairs PAIRS.tsv [--explain] FILE...\n"
+          "\n"
+          "Run 'npsmatch COMMAND --help' for the options of a command.\n"
+          "Exit status: 0 ok, 1 failure, 2 usage error, 3 done but records skipped.\n",
+          fp);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "library") == 0) return cmd_library(argc - 1, argv + 1);
+    if (strcmp(cmd, "search") == 0) return cmd_search(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0) return cmd_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        puts("npsmatch " NPS_VERSION_STRING);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "npsmatch: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,172 @@
+/*
+ * Option parsing and file reading shared by the subcommands. Numbers are
+ * parsed strictly: "--top 1O" is an error, not 1.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+int cli_parse_double(double *out, const char *s, const char *opt)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || v < 0) {
+        fprintf(stderr, "npsmatch: %s: invalid value '%s' (a number >= 0)\n", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_size(size_t *out, const char *s, const char *opt)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || *end || errno || s[0] == '-') {
+        fprintf(stderr, "npsmatch: %s: invalid value '%s' (a whole number >= 0)\n", opt, s);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+const char *cli_prep_help =
+"preprocessing (recorded in the library; defaults: MS/MS as Flash entropy search,\n"
+    "EI at unit mass):\n"
+    "  --precursor-removal DA   drop peaks at or above precursor - DA (MS/MS; 0 disables; 1.6)\n"
+    "  --noise FRACTION         drop peaks below FRACTION x base peak (MS/MS 0.01, EI 0)\n"
+    "  --merge-tolerance DA     merge peaks closer than DA (MS/MS 0.05, EI 0)\n"
+    "  --max-peaks N            keep the N most intense peaks (0: all)\n"
+    "  --normalize sum|max|none intensity normalisation (sum)\n"
+    "  --no-unit-mass           keep EI m/z as given\n"
+    "  --raw                    no preprocessing at all (peaks as in the file, sorted)\n";
+
+void cli_prep_init(cli_prep *p)
+{
+    nps_preprocess_config d = NPS_PREPROCESS_CONFIG_INIT;
+    p->cfg = d;
+    p->changed = 0;
+}
+
+int cli_prep_option(cli_prep *p, const char *name, const char *value)
+{
+    double d;
+    size_t z;
+    if (strcmp(name, "raw") == 0) {
+        nps_preprocess_options r = NPS_PREPROCESS_RAW_INIT;
+        p->cfg.ei = r;
+        p->cfg.msms = r;
+    } else if (strcmp(name, "precursor-removal") == 0) {
+        if (cli_parse_double(&d, value, "--precursor-removal")) return -1;
+        p->cfg.msms.precursor_removal = p->cfg.ei.precursor_removal = d;
+    } else if (strcmp(name, "noise") == 0) {
+        if (cli_parse_double(&d, value, "--noise")) return -1;
+        if (d >= 1) {
+            fprintf(stderr, "npsmatch: --noise: %s is not a fraction below 1\n", value);
+            return -1;
+        }
+        p->cfg.msms.noise = p->cfg.ei.noise = d;
+    } else if (strcmp(name, "merge-tolerance") == 0) {
+        if (cli_parse_double(&d, value, "--merge-tolerance")) return -1;
+        p->cfg.msms.merge_tolerance = p->cfg.ei.merge_tolerance = d;
+    } else if (strcmp(name, "max-peaks") == 0) {
+        if (cli_parse_size(&z, value, "--max-peaks")) return -1;
+        p->cfg.msms.max_peaks = p->cfg.ei.max_peaks = z;
+    } else if (strcmp(name, "normalize") == 0) {
+        nps_normalize nm;
+        if (strcmp(value, "sum") == 0) nm = NPS_NORMALIZE_SUM;
+        else if (strcmp(value, "max") == 0) nm = NPS_NORMALIZE_MAX;
+        else if (strcmp(value, "none") == 0) nm = NPS_NORMALIZE_NONE;
+        else {
+            fprintf(stderr, "npsmatch: --normalize: '%s' is not sum, max or none\n", value);
+            return -1;
+        }
+        p->cfg.msms.normalize = p->cfg.ei.normalize = nm;
+    } else if (strcmp(name, "no-unit-mass") == 0) {
+        p->cfg.ei.unit_mass = 0;
+    } else {
+        return 0;
+    }
+    p->changed = 1;
+    return 1;
+}
+
+static void on_bad(void *ctx, const char *file, size_t line, const char *reason)
+{
+    (void)ctx;
+    fprintf(stderr, "%s:%zu: %s\n", file, line, reason);
+}
+
+int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
+{
+    nps_read_options ro = NPS_READ_OPTIONS_INIT;
+    ro.strict = r->strict;
+    ro.on_error = on_bad;
+    for (int f = 0; f < nfiles; f++) {
+        nps_read_report rep = {0, 0};
+        int rc = nps_io_read(dst, &rep, files[f], &ro);
+        r->read += rep.records_read;
+        r->skipped += rep.records_skipped;
+        if (rc == NPS_EFORMAT || rc == NPS_EUNSUPPORTED) {
+            /* the whole file is unusable (empty, binary, unknown format) */
+            if (!(r->strict && rep.records_skipped))
+                fprintf(stderr, "%s\n", nps_error_last());
+            r->skipped++;
+            r->files_failed++;
+            if (r->strict) return rc;
+        } else if (rc) {
+            fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+            return rc;
+        }
+    }
+    return 0;
+}
+
+const char *cli_bundled_library(void)
+{
+    const char *env = getenv("NPSMATCH_LIBRARY");
+    if (env && *env) return env;
+    if (access(NPS_BUNDLED_LIBRARY, R_OK) == 0) return NPS_BUNDLED_LIBRARY;
+    if (access(NPS_INSTALLED_LIBRARY, R_OK) == 0) return NPS_INSTALLED_LIBRARY;
+    return NULL;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcasecmp(s + n - m, suf) == 0;
+}
+
+int cli_load_library(nps_library **out, const char *path, cli_reader *r,
+                     const nps_preprocess_config *cfg)
+{
+    FILE *fp = fopen(path, "rb");
+    unsigned char sig[8] = {0};
+    size_t got = fp ? fread(sig, 1, 8, fp) : 0;
+    if (fp) fclose(fp);
+    int is_h5 = got == 8 && memcmp(sig, "\x89HDF\r\n\x1a\n", 8) == 0;
+    if (is_h5 || ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
+        int rc = nps_library_open(out, path);
+        if (rc) fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+        return rc;
+    }
+    nps_spectra *s;
+    int rc = nps_spectra_create(&s);
+    if (rc) return rc;
+    char *files[1] = {(char *)path};
+    rc = cli_read_files(s, r, files, 1);
+    if (!rc) {
+        rc = nps_library_create(out, s, cfg);
+        if (rc) fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+    }
+    nps_spectra_free(s);
+    return rc;
+}

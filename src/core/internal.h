@@ -1,0 +1,51 @@
+/*
+ * Private helpers shared by every module of libnpsmatch: error raising,
+ * growable arrays and small string utilities. Nothing here is public.
+ */
+#ifndef NPS_INTERNAL_H
+#define NPS_INTERNAL_H
+
+#include "npsmatch/npsmatch.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define NPS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NPS_PRINTF(a, b)
+#endif
+
+/* Record a thread-local error message and return code (for `return nps_err(...)`). */
+int nps_err(int code, const char *fmt, ...) NPS_PRINTF(2, 3);
+/* The same for an input error: "file:line: reason". */
+int nps_err_at(int code, const char *file, size_t line, const char *fmt, ...) NPS_PRINTF(4, 5);
+
+/* Grow *buf (of element size elem, capacity *cap) to hold at least need
+ * elements. Returns 0 or NPS_ENOMEM; *buf is unchanged on failure. */
+int nps_grow(void **buf, size_t *cap, size_t need, size_t elem);
+
+/* Case-insensitive ASCII comparison. */
+int nps_strcaseeq(const char *a, const char *b);
+/* strdup that sets the error on failure. */
+char *nps_strdup(const char *s);
+/* Parse a whole string as a finite double (leading/trailing blanks allowed). */
+int nps_parse_double(double *out, const char *s);
+/* FNV-1a hash of a string. */
+uint64_t nps_hash_str(const char *s);
+
+/* nps_spectra_add with a fallback id ("file#record") used when the record
+ * carries none of the id keys. */
+int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity, size_t n_peaks,
+                       const char *const *keys, const char *const *values, size_t n_meta,
+                       const char *fallback_id, int presorted);
+/* Append spectrum i of src with other peaks (already sorted by m/z). */
+int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, const double *mz,
+                            const float *in, size_t n);
+/* Deduce the kind of a spectrum from its metadata. */
+nps_kind nps_kind_from_meta(const char *const *keys, const char *const *values, size_t n,
+                            double precursor_mz);
+/* Parse the first token of a precursor field ("983.6 1234 2+") or NAN. */
+double nps_parse_precursor(const char *value);
+
+#endif

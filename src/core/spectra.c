@@ -1,0 +1,405 @@
+/*
+ * The spectrum collection: one flat store for any number of spectra.
+ *
+ * Peaks of all spectra live in two parallel arrays (m/z as double, intensity
+ * as float) indexed through an offsets array, the layout the HDF5 library
+ * file uses too, so that loading a library is a handful of bulk reads and
+ * scoring walks contiguous memory. Metadata is an ordered list of key/value
+ * strings per spectrum, kept in one text arena; lookups are linear in the
+ * handful of keys a record has. The id, the precursor m/z and the kind are
+ * derived once, when a spectrum is added, because search and output need
+ * them for every hit.
+ */
+#include "../core/internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE ((size_t)-1)
+
+struct nps_spectra {
+    size_t n, cap;
+    size_t *peak_off; /* n + 1 */
+    size_t *meta_off; /* n + 1, into pairs (in entries, 2 offsets each) */
+    size_t *id_off, *name_off;
+    double *precursor;
+    unsigned char *kind;
+
+    double *mz;
+    float *inten;
+    size_t npeaks, peak_cap;
+
+    size_t *pairs;
+    size_t npairs, pair_cap;
+
+    char *text;
+    size_t text_len, text_cap;
+
+    size_t *hash; /* open addressing, index + 1, 0 empty */
+    size_t hash_cap;
+};
+
+int nps_spectra_create(nps_spectra **out)
+{
+    nps_spectra *s = calloc(1, sizeof *s);
+    if (!s) return nps_err(NPS_ENOMEM, "out of memory");
+    size_t c = 0;
+    if (nps_grow((void **)&s->peak_off, &c, 1, sizeof(size_t))) goto fail;
+    c = 0;
+    if (nps_grow((void **)&s->meta_off, &c, 1, sizeof(size_t))) goto fail;
+    s->peak_off[0] = 0;
+    s->meta_off[0] = 0;
+    *out = s;
+    return 0;
+fail:
+    nps_spectra_free(s);
+    return NPS_ENOMEM;
+}
+
+void nps_spectra_free(nps_spectra *s)
+{
+    if (!s) return;
+    free(s->peak_off);
+    free(s->meta_off);
+    free(s->id_off);
+    free(s->name_off);
+    free(s->precursor);
+    free(s->kind);
+    free(s->mz);
+    free(s->inten);
+    free(s->pairs);
+    free(s->text);
+    free(s->hash);
+    free(s);
+}
+
+size_t nps_spectra_count(const nps_spectra *s)
+{
+    return s->n;
+}
+
+size_t nps_spectra_total_peaks(const nps_spectra *s)
+{
+    return s->npeaks;
+}
+
+void nps_spectra_peaks(const nps_spectra *s, size_t i, const double **mz, const float **intensity,
+                       size_t *n)
+{
+    size_t a = s->peak_off[i], b = s->peak_off[i + 1];
+    *mz = s->mz + a;
+    *intensity = s->inten + a;
+    *n = b - a;
+}
+
+size_t nps_spectra_meta_count(const nps_spectra *s, size_t i)
+{
+    return s->meta_off[i + 1] - s->meta_off[i];
+}
+
+void nps_spectra_meta_at(const nps_spectra *s, size_t i, size_t j, const char **key,
+                         const char **value)
+{
+    size_t e = s->meta_off[i] + j;
+    *key = s->text + s->pairs[2 * e];
+    *value = s->text + s->pairs[2 * e + 1];
+}
+
+const char *nps_spectra_get(const nps_spectra *s, size_t i, const char *key)
+{
+    for (size_t e = s->meta_off[i]; e < s->meta_off[i + 1]; e++)
+        if (nps_strcaseeq(s->text + s->pairs[2 * e], key)) return s->text + s->pairs[2 * e + 1];
+    return NULL;
+}
+
+const char *nps_spectra_id(const nps_spectra *s, size_t i)
+{
+    return s->text + s->id_off[i];
+}
+
+const char *nps_spectra_name(const nps_spectra *s, size_t i)
+{
+    return s->name_off[i] == NONE ? "" : s->text + s->name_off[i];
+}
+
+double nps_spectra_precursor_mz(const nps_spectra *s, size_t i)
+{
+    return s->precursor[i];
+}
+
+nps_kind nps_spectra_kind(const nps_spectra *s, size_t i)
+{
+    return (nps_kind)s->kind[i];
+}
+
+static int push_text(nps_spectra *s, const char *str, size_t *off)
+{
+    size_t len = strlen(str) + 1;
+    if (nps_grow((void **)&s->text, &s->text_cap, s->text_len + len, 1)) return NPS_ENOMEM;
+    memcpy(s->text + s->text_len, str, len);
+    *off = s->text_len;
+    s->text_len += len;
+    return 0;
+}
+
+double nps_parse_precursor(const char *value)
+{
+    if (!value) return NAN;
+    char tok[64];
+    size_t k = 0;
+    while (*value == ' ' || *value == '\t') value++;
+    while (*value && *value != ' ' && *value != '\t' && k + 1 < sizeof tok) tok[k++] = *value++;
+    tok[k] = '\0';
+    double v;
+    if (nps_parse_double(&v, tok) || v <= 0) return NAN;
+    return v;
+}
+
+static int contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t k = 0;
+        while (k < n && hay[k] && ((hay[k] | 0x20) == (needle[k] | 0x20))) k++;
+        if (k == n) return 1;
+    }
+    return 0;
+}
+
+/*
+ * The kind decides preprocessing and scoring, so it must be robust to the
+ * many ways files say "this is GC-EI-MS": an Ionization of EI (MassBank
+ * "EI", NIST "EI+"), an instrument type such as "EI-B" or "GC-EI-TOF", or,
+ * in libraries such as SWGDRUG's that carry no instrument metadata at all,
+ * simply the absence of a precursor in a spectrum that is not typed MS2 and
+ * names no LC ionisation (ESI in-source-CID MS1 spectra are high resolution).
+ */
+nps_kind nps_kind_from_meta(const char *const *keys, const char *const *values, size_t n,
+                            double precursor_mz)
+{
+    int msn = 0, hires = 0;
+    for (size_t j = 0; j < n; j++) {
+        const char *k = keys[j], *v = values[j];
+        if (nps_strcaseeq(k, NPS_KEY_IONIZATION)) {
+            if ((v[0] == 'E' || v[0] == 'e') && (v[1] == 'I' || v[1] == 'i') &&
+                (v[2] == '\0' || v[2] == '+' || v[2] == ' ' || v[2] == '-'))
+                return NPS_KIND_EI;
+            if (contains_ci(v, "electron ionization") || contains_ci(v, "electron impact"))
+                return NPS_KIND_EI;
+            if (v[0]) hires = 1; /* ESI, APCI, MALDI...: not a GC-EI spectrum */
+        } else if (nps_strcaseeq(k, NPS_KEY_INSTRUMENT_TYPE)) {
+            if (contains_ci(v, "EI-") || contains_ci(v, "-EI") || nps_strcaseeq(v, "EI"))
+                return NPS_KIND_EI;
+            if (contains_ci(v, "ESI") || contains_ci(v, "APCI") || contains_ci(v, "LC-") ||
+                contains_ci(v, "MALDI") || contains_ci(v, "APPI"))
+                hires = 1;
+        } else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_TYPE)) {
+            if (contains_ci(v, "MS2") || contains_ci(v, "MS3") || contains_ci(v, "MSn") ||
+                contains_ci(v, "MS/MS"))
+                msn = 1;
+        }
+    }
+    if (msn || hires || !isnan(precursor_mz)) return NPS_KIND_MSMS;
+    return NPS_KIND_EI;
+}
+
+typedef struct {
+    double mz;
+    float in;
+} peak_t;
+
+static int cmp_peak(const void *a, const void *b)
+{
+    const peak_t *x = a, *y = b;
+    if (x->mz < y->mz) return -1;
+    if (x->mz > y->mz) return 1;
+    return 0;
+}
+
+static int grow_spectra(nps_spectra *s)
+{
+    if (s->n + 1 < s->cap) return 0;
+    size_t ncap = s->cap ? s->cap * 2 : 64;
+    size_t *po = realloc(s->peak_off, (ncap + 1) * sizeof *po);
+    if (!po) return nps_err(NPS_ENOMEM, "out of memory");
+    s->peak_off = po;
+    size_t *mo = realloc(s->meta_off, (ncap + 1) * sizeof *mo);
+    if (!mo) return nps_err(NPS_ENOMEM, "out of memory");
+    s->meta_off = mo;
+    size_t *io = realloc(s->id_off, ncap * sizeof *io);
+    if (!io) return nps_err(NPS_ENOMEM, "out of memory");
+    s->id_off = io;
+    size_t *no = realloc(s->name_off, ncap * sizeof *no);
+    if (!no) return nps_err(NPS_ENOMEM, "out of memory");
+    s->name_off = no;
+    double *pr = realloc(s->precursor, ncap * sizeof *pr);
+    if (!pr) return nps_err(NPS_ENOMEM, "out of memory");
+    s->precursor = pr;
+    unsigned char *k = realloc(s->kind, ncap);
+    if (!k) return nps_err(NPS_ENOMEM, "out of memory");
+    s->kind = k;
+    s->cap = ncap;
+    return 0;
+}
+
+int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity, size_t n_peaks,
+                       const char *const *keys, const char *const *values, size_t n_meta,
+                       const char *fallback_id, int presorted)
+{
+    for (size_t k = 0; k < n_peaks; k++) {
+        if (!isfinite(mz[k]) || mz[k] < 0)
+            return nps_err(NPS_EINVAL, "peak %zu: m/z %g is not a finite value >= 0", k + 1, mz[k]);
+        if (!isfinite(intensity[k]) || intensity[k] < 0)
+            return nps_err(NPS_EINVAL, "peak %zu: intensity %g is not a finite value >= 0", k + 1,
+                           (double)intensity[k]);
+    }
+    if (grow_spectra(s)) return NPS_ENOMEM;
+    size_t old_cap = s->peak_cap;
+    if (nps_grow((void **)&s->mz, &s->peak_cap, s->npeaks + n_peaks, sizeof(double)))
+        return NPS_ENOMEM;
+    if (s->peak_cap != old_cap || !s->inten) {
+        /* keep the float array the same capacity as the double array */
+        float *f = realloc(s->inten, (s->peak_cap ? s->peak_cap : 1) * sizeof(float));
+        if (!f) return nps_err(NPS_ENOMEM, "out of memory");
+        s->inten = f;
+    }
+    if (nps_grow((void **)&s->pairs, &s->pair_cap, 2 * (s->npairs + n_meta), sizeof(size_t)))
+        return NPS_ENOMEM;
+
+    size_t text_mark = s->text_len;
+    size_t i = s->n;
+    double prec = NAN;
+    size_t name = NONE, id_db = NONE, id_title = NONE, id_sid = NONE;
+    for (size_t j = 0; j < n_meta; j++) {
+        size_t ko, vo;
+        if (push_text(s, keys[j], &ko) || push_text(s, values[j], &vo)) {
+            s->text_len = text_mark;
+            return NPS_ENOMEM;
+        }
+        s->pairs[2 * (s->npairs + j)] = ko;
+        s->pairs[2 * (s->npairs + j) + 1] = vo;
+        const char *k = keys[j];
+        int nonempty = values[j][0] != '\0';
+        if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE) name = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty) id_db = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_TITLE) && id_title == NONE && nonempty) id_title = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_ID) && id_sid == NONE && nonempty) id_sid = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_PRECURSOR_MZ) && isnan(prec))
+            prec = nps_parse_precursor(values[j]);
+    }
+    size_t id = id_db != NONE ? id_db : id_title != NONE ? id_title : id_sid;
+    if (id == NONE && name != NONE && s->text[name]) id = name;
+    if (id == NONE) {
+        char buf[64];
+        if (!fallback_id) {
+            snprintf(buf, sizeof buf, "spectrum#%zu", i + 1);
+            fallback_id = buf;
+        }
+        if (push_text(s, fallback_id, &id)) {
+            s->text_len = text_mark;
+            return NPS_ENOMEM;
+        }
+    }
+
+    /* peaks */
+    double *dm = s->mz + s->npeaks;
+    float *di = s->inten + s->npeaks;
+    int sorted = 1;
+    for (size_t k = 0; k < n_peaks; k++) {
+        dm[k] = mz[k];
+        di[k] = intensity[k];
+        if (k && mz[k] < mz[k - 1]) sorted = 0;
+    }
+    if (!sorted && !presorted) {
+        peak_t *tmp = malloc(n_peaks * sizeof *tmp);
+        if (!tmp) {
+            s->text_len = text_mark;
+            return nps_err(NPS_ENOMEM, "out of memory");
+        }
+        for (size_t k = 0; k < n_peaks; k++) tmp[k] = (peak_t){dm[k], di[k]};
+        qsort(tmp, n_peaks, sizeof *tmp, cmp_peak); /* ties keep no particular order */
+        for (size_t k = 0; k < n_peaks; k++) {
+            dm[k] = tmp[k].mz;
+            di[k] = tmp[k].in;
+        }
+        free(tmp);
+    }
+
+    s->npeaks += n_peaks;
+    s->npairs += n_meta;
+    s->peak_off[i + 1] = s->npeaks;
+    s->meta_off[i + 1] = s->npairs;
+    s->id_off[i] = id;
+    s->name_off[i] = name;
+    s->precursor[i] = prec;
+    s->kind[i] = (unsigned char)nps_kind_from_meta(keys, values, n_meta, prec);
+    s->n++;
+    if (s->hash) {
+        free(s->hash);
+        s->hash = NULL;
+        s->hash_cap = 0;
+    }
+    return 0;
+}
+
+int nps_spectra_add(nps_spectra *s, const double *mz, const float *intensity, size_t n_peaks,
+                    const char *const *keys, const char *const *values, size_t n_meta)
+{
+    return nps_spectra_add_ex(s, mz, intensity, n_peaks, keys, values, n_meta, NULL, 0);
+}
+
+int nps_spectra_add_from(nps_spectra *dst, const nps_spectra *src, size_t i)
+{
+    const double *mz;
+    const float *in;
+    size_t n;
+    nps_spectra_peaks(src, i, &mz, &in, &n);
+    return nps_spectra_add_derived(dst, src, i, mz, in, n);
+}
+
+int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, const double *mz,
+                            const float *in, size_t n)
+{
+    size_t nm = nps_spectra_meta_count(src, i);
+    const char **kv = malloc((2 * nm + 1) * sizeof *kv);
+    if (!kv) return nps_err(NPS_ENOMEM, "out of memory");
+    for (size_t j = 0; j < nm; j++) nps_spectra_meta_at(src, i, j, &kv[j], &kv[nm + j]);
+    int rc = nps_spectra_add_ex(dst, mz, in, n, kv, kv + nm, nm, nps_spectra_id(src, i), 1);
+    free(kv);
+    return rc;
+}
+
+static int build_hash(nps_spectra *s)
+{
+    size_t cap = 16;
+    while (cap < 2 * s->n + 2) cap *= 2;
+    size_t *h = calloc(cap, sizeof *h);
+    if (!h) return nps_err(NPS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->n; i++) {
+        size_t p = (size_t)nps_hash_str(s->text + s->id_off[i]) & (cap - 1);
+        while (h[p]) {
+            if (strcmp(s->text + s->id_off[h[p] - 1], s->text + s->id_off[i]) == 0) break;
+            p = (p + 1) & (cap - 1);
+        }
+        if (!h[p]) h[p] = i + 1; /* the first spectrum with an id wins */
+    }
+    s->hash = h;
+    s->hash_cap = cap;
+    return 0;
+}
+
+int nps_spectra_find(size_t *out_index, const nps_spectra *cs, const char *id)
+{
+    nps_spectra *s = (nps_spectra *)cs; /* the hash is a cache, not state */
+    if (!s->hash && build_hash(s)) return NPS_ENOMEM;
+    size_t p = (size_t)nps_hash_str(id) & (s->hash_cap - 1);
+    while (s->hash[p]) {
+        if (strcmp(s->text + s->id_off[s->hash[p] - 1], id) == 0) {
+            *out_index = s->hash[p] - 1;
+            return 0;
+        }
+        p = (p + 1) & (s->hash_cap - 1);
+    }
+    return nps_err(NPS_ENOTFOUND, "no spectrum with id '%s'", id);
+}

@@ -1,0 +1,115 @@
+/*
+ * Format detection and dispatch. A lab's files are often misnamed (".txt"
+ * exports, ".msp" files that are really MGF), so the content decides: the
+ * first few kilobytes are inspected for the markers of each format, and the
+ * extension is only a tie-breaker. Formats this build cannot read yet are
+ * refused by name rather than misparsed.
+ */
+#include "lines.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static int ext_is(const char *path, const char *ext)
+{
+    size_t n = strlen(path), e = strlen(ext);
+    return n > e && strcasecmp(path + n - e, ext) == 0;
+}
+
+int nps_io_detect(nps_format *out, const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    if (n == 0) return nps_err_at(NPS_EFORMAT, path, 1, "empty file");
+    size_t zeros = 0;
+    for (size_t i = 0; i < n; i++) zeros += buf[i] == 0;
+    if (zeros) return nps_err(NPS_EFORMAT, "%s: byte 0: binary data, not a spectra file", path);
+    const char *p = buf;
+    if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
+        p += 3;
+    if (strstr(p, "BEGIN IONS")) {
+        *out = NPS_FORMAT_MGF;
+        return 0;
+    }
+    if (strstr(p, "<mzML") || strstr(p, "<indexedmzML") || strstr(p, "<mzXML"))
+        return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (mzML/mzXML)", path);
+    if (strstr(p, "##TITLE") || strstr(p, "##JCAMP"))
+        return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (JCAMP-DX)", path);
+    if (strstr(p, "ACCESSION:") && strstr(p, "PK$PEAK"))
+        return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (MassBank record)", path);
+    if (strstr(p, "<Spectrum=") || strstr(p, "<mzSpecLib"))
+        return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (mzSpecLib)", path);
+    if (strcasestr(p, "num peaks") || strcasestr(p, "num_peaks") || strcasestr(p, "numpeaks") ||
+        strncasecmp(p, "name:", 5) == 0 || strcasestr(p, "\nname:")) {
+        *out = NPS_FORMAT_MSP;
+        return 0;
+    }
+    if (ext_is(path, ".mgf")) {
+        *out = NPS_FORMAT_MGF;
+        return 0;
+    }
+    if (ext_is(path, ".msp")) {
+        *out = NPS_FORMAT_MSP;
+        return 0;
+    }
+    return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (not MSP or MGF)", path);
+}
+
+int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
+                const nps_read_options *options)
+{
+    nps_read_options def = NPS_READ_OPTIONS_INIT;
+    if (!options) options = &def;
+    if (options->version != NPS_READ_OPTIONS_VERSION)
+        return nps_err(NPS_EINVAL, "nps_read_options version %d not supported", options->version);
+    nps_format f = options->format;
+    if (f == NPS_FORMAT_AUTO) {
+        int rc = nps_io_detect(&f, path);
+        if (rc) return rc;
+    }
+    nps_read_report local = {0, 0};
+    nps_read_ctx c = {path, options, report ? report : &local};
+    switch (f) {
+    case NPS_FORMAT_MSP: return nps_msp_read(dst, &c);
+    case NPS_FORMAT_MGF: return nps_mgf_read(dst, &c);
+    default: return nps_err(NPS_EINVAL, "unknown format %d", (int)f);
+    }
+}
+
+int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format)
+{
+    switch (format) {
+    case NPS_FORMAT_MSP: return nps_msp_write(fp, s);
+    case NPS_FORMAT_MGF: return nps_mgf_write(fp, s);
+    default: return nps_err(NPS_EINVAL, "choose MSP or MGF to write");
+    }
+}
+
+int nps_io_write_path(const char *path, const nps_spectra *s, nps_format format)
+{
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 32);
+    if (!tmp) return nps_err(NPS_ENOMEM, "out of memory");
+    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        int rc = nps_err(NPS_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    int rc = nps_io_write(fp, s, format);
+    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) rc = nps_err(NPS_EIO, "%s: write failed", tmp);
+    if (fclose(fp) != 0 && !rc) rc = nps_err(NPS_EIO, "%s: write failed", tmp);
+    if (!rc && rename(tmp, path) != 0)
+        rc = nps_err(NPS_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+    if (rc) remove(tmp);
+    free(tmp);
+    return rc;
+}

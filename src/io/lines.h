@@ -1,0 +1,77 @@
+/* Line reader shared by the text-format parsers (private). */
+#ifndef NPS_IO_LINES_H
+#define NPS_IO_LINES_H
+
+#include "../core/internal.h"
+
+#include <stdio.h>
+
+typedef struct {
+    FILE *fp;
+    const char *path;
+    char *buf;
+    size_t cap;
+    size_t len;     /* length of the current line, without the newline */
+    size_t lineno;  /* 1-based number of the current line */
+    size_t max_len;
+    int binary;     /* the current line holds a NUL or other control byte */
+    int too_long;   /* the current line exceeded max_len (rest discarded) */
+} nps_lines;
+
+int nps_lines_open(nps_lines *r, const char *path, size_t max_len);
+void nps_lines_close(nps_lines *r);
+/* Read the next line into r->buf (NUL-terminated, CR/LF stripped, UTF-8 BOM
+ * removed from line 1). Returns 1 for a line, 0 at end of file, or a negative
+ * error code for a read error. */
+int nps_lines_next(nps_lines *r);
+/* True when the line holds only blanks. */
+int nps_line_blank(const char *s);
+
+/* Alias table: the canonical key for a key as written in any format, or NULL
+ * to keep the key as written. */
+const char *nps_key_canonical(const char *key);
+
+/* Accumulator for one record being parsed. */
+typedef struct {
+    double *mz;
+    float *in;
+    size_t n, cap;
+    char **keys, **vals;
+    size_t nmeta, meta_cap;
+} nps_record;
+
+void nps_record_reset(nps_record *r);
+void nps_record_free(nps_record *r);
+int nps_record_meta(nps_record *r, const char *key, const char *value);
+int nps_record_peak(nps_record *r, double mz, float in);
+const char *nps_record_get(const nps_record *r, const char *key);
+
+/* Parse the numbers of one peak line into rec. Returns 0, or NPS_EFORMAT with
+ * a reason in `reason` (of size `rsize`). pairs_mode 1 reads every number as
+ * alternating m/z, intensity; 0 reads the first two numbers and ignores the
+ * rest of the line (annotations); -1 decides from the line's separators. */
+int nps_parse_peak_line(nps_record *rec, const char *line, int pairs_mode, char *reason,
+                        size_t rsize);
+
+/* Shared error routing for the readers: report a bad record through the
+ * options' callback, count it, and tell whether to stop (strict). */
+typedef struct {
+    const char *path;
+    const nps_read_options *opt;
+    nps_read_report *rep;
+} nps_read_ctx;
+
+int nps_read_bad(nps_read_ctx *c, size_t line, const char *reason);
+/* Commit a parsed record to the collection (validates, adds). */
+int nps_read_commit(nps_read_ctx *c, nps_spectra *dst, nps_record *rec, size_t line,
+                    size_t record_no);
+
+int nps_msp_read(nps_spectra *dst, nps_read_ctx *c);
+int nps_mgf_read(nps_spectra *dst, nps_read_ctx *c);
+/* Shortest round-trip text of a double / float. */
+void nps_fmt_double(char *buf, size_t n, double v);
+void nps_fmt_float(char *buf, size_t n, float v);
+int nps_msp_write(FILE *fp, const nps_spectra *s);
+int nps_mgf_write(FILE *fp, const nps_spectra *s);
+
+#endif

@@ -1,0 +1,497 @@
+/*
+ * The HDF5 library file (schema: docs/library-format.md).
+ *
+ * Everything is stored as flat, concatenated arrays with offsets, the same
+ * layout as in memory, so opening a library is a few bulk reads rather than
+ * a parse: peaks (m/z float64, intensity float32) of the imported spectra and
+ * of their preprocessed copy, per-spectrum metadata as "key\0value\0" byte
+ * runs, and convenience columns (id, name, InChIKey, formula, class,
+ * precursor m/z, kind) for readers such as h5py. Every dataset is chunked with
+ * HDF5's Fletcher-32 checksum filter, so a flipped bit is detected by HDF5 on
+ * read. The preprocessing parameters and the format version are attributes.
+ *
+ * The file is written to a temporary name, flushed, fsync'ed and renamed, so
+ * a writer killed midway leaves any previous library intact. HDF5 is used
+ * from one thread only: a library is read completely, then searched.
+ */
+#include "library.h"
+
+#include <hdf5.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FORMAT_NAME "npsmatch-library"
+
+static void quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+/* ---------------------------------------------------------------- write */
+
+static int write_ds(hid_t loc, const char *name, hid_t type, const void *data, size_t n)
+{
+    hsize_t dims[1] = {n}, maxd[1] = {H5S_UNLIMITED};
+    hsize_t chunk[1] = {n < 1 ? 1 : n > (1u << 18) ? (1u << 18) : n};
+    hid_t sp = H5Screate_simple(1, dims, maxd);
+    hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(pl, 1, chunk);
+    H5Pset_fletcher32(pl);
+    hid_t ds = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
+    herr_t st = ds < 0 ? -1 : 0;
+    if (ds >= 0 && n > 0) st = H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    if (ds >= 0) H5Dclose(ds);
+    H5Pclose(pl);
+    H5Sclose(sp);
+    return st < 0 ? nps_err(NPS_EIO, "HDF5: cannot write dataset '%s'", name) : 0;
+}
+
+static int attr_double(hid_t loc, const char *name, double v)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t st = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_DOUBLE, &v);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return st < 0 ? nps_err(NPS_EIO, "HDF5: cannot write attribute '%s'", name) : 0;
+}
+
+static int attr_int(hid_t loc, const char *name, long long v)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, H5T_NATIVE_LLONG, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t st = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_LLONG, &v);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return st < 0 ? nps_err(NPS_EIO, "HDF5: cannot write attribute '%s'", name) : 0;
+}
+
+static int attr_str(hid_t loc, const char *name, const char *v)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(v) + 1);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t st = a < 0 ? -1 : H5Awrite(a, t, v);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return st < 0 ? nps_err(NPS_EIO, "HDF5: cannot write attribute '%s'", name) : 0;
+}
+
+static int write_peaks(hid_t g, const nps_spectra *s)
+{
+    size_t n = nps_spectra_count(s), P = nps_spectra_total_peaks(s);
+    uint64_t *off = malloc((n + 1) * sizeof *off);
+    if (!off) return nps_err(NPS_ENOMEM, "out of memory");
+    off[0] = 0;
+    const double *mz0 = NULL;
+    const float *in0 = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const double *mz;
+        const float *in;
+        size_t k;
+        nps_spectra_peaks(s, i, &mz, &in, &k);
+        if (i == 0) {
+            mz0 = mz;
+            in0 = in;
+        }
+        off[i + 1] = off[i] + k;
+    }
+    int rc = write_ds(g, "peak_offsets", H5T_NATIVE_UINT64, off, n + 1);
+    /* peaks of a collection are contiguous in spectrum order */
+    if (!rc) rc = write_ds(g, "mz", H5T_NATIVE_DOUBLE, mz0, P);
+    if (!rc) rc = write_ds(g, "intensity", H5T_NATIVE_FLOAT, in0, P);
+    free(off);
+    return rc;
+}
+
+/* A string column: byte offsets (n + 1) and the NUL-separated text. */
+static int write_string_column(hid_t parent, const char *name, const nps_spectra *s,
+                               const char *(*get)(const nps_spectra *, size_t, const void *),
+                               const void *arg)
+{
+    size_t n = nps_spectra_count(s), len = 0, cap = 0;
+    char *text = NULL;
+    uint64_t *off = malloc((n + 1) * sizeof *off);
+    if (!off) return nps_err(NPS_ENOMEM, "out of memory");
+    int rc = 0;
+    off[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = get(s, i, arg);
+        size_t l = strlen(v ? v : "") + 1;
+        if ((rc = nps_grow((void **)&text, &cap, len + l, 1))) goto out;
+        memcpy(text + len, v ? v : "", l);
+        len += l;
+        off[i + 1] = len;
+    }
+    hid_t g = H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (g < 0) {
+        rc = nps_err(NPS_EIO, "HDF5: cannot create group '%s'", name);
+        goto out;
+    }
+    rc = write_ds(g, "offsets", H5T_NATIVE_UINT64, off, n + 1);
+    if (!rc) rc = write_ds(g, "text", H5T_NATIVE_CHAR, text, len);
+    H5Gclose(g);
+out:
+    free(off);
+    free(text);
+    return rc;
+}
+
+static const char *get_key(const nps_spectra *s, size_t i, const void *key)
+{
+    return nps_spectra_get(s, i, key);
+}
+
+static const char *get_id(const nps_spectra *s, size_t i, const void *unused)
+{
+    (void)unused;
+    return nps_spectra_id(s, i);
+}
+
+static int write_meta(hid_t g, const nps_spectra *s)
+{
+    size_t n = nps_spectra_count(s), len = 0, cap = 0;
+    char *text = NULL;
+    uint64_t *off = malloc((n + 1) * sizeof *off);
+    double *prec = malloc((n ? n : 1) * sizeof *prec);
+    unsigned char *kind = malloc(n ? n : 1);
+    int rc = 0;
+    if (!off || !prec || !kind) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    off[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < nps_spectra_meta_count(s, i); j++) {
+            const char *k, *v;
+            nps_spectra_meta_at(s, i, j, &k, &v);
+            size_t kl = strlen(k) + 1, vl = strlen(v) + 1;
+            if ((rc = nps_grow((void **)&text, &cap, len + kl + vl, 1))) goto out;
+            memcpy(text + len, k, kl);
+            memcpy(text + len + kl, v, vl);
+            len += kl + vl;
+        }
+        off[i + 1] = len;
+        prec[i] = nps_spectra_precursor_mz(s, i);
+        kind[i] = (unsigned char)nps_spectra_kind(s, i);
+    }
+    rc = write_ds(g, "meta_offsets", H5T_NATIVE_UINT64, off, n + 1);
+    if (!rc) rc = write_ds(g, "meta", H5T_NATIVE_CHAR, text, len);
+    if (!rc) rc = write_ds(g, "precursor_mz", H5T_NATIVE_DOUBLE, prec, n);
+    if (!rc) rc = write_ds(g, "kind", H5T_NATIVE_UCHAR, kind, n);
+out:
+    free(off);
+    free(prec);
+    free(kind);
+    free(text);
+    return rc;
+}
+
+static int write_params(hid_t g, const char *prefix, const nps_preprocess_options *o)
+{
+    char name[64];
+    int rc = 0;
+#define P(field, fn, val)                                                                          \
+    if (!rc) {                                                                                     \
+        snprintf(name, sizeof name, "%s_%s", prefix, field);                                      \
+        rc = fn(g, name, val);                                                                     \
+    }
+    P("raw", attr_int, o->raw);
+    P("unit_mass", attr_int, o->unit_mass);
+    P("min_mz", attr_double, o->min_mz);
+    P("precursor_removal", attr_double, o->precursor_removal);
+    P("merge_tolerance", attr_double, o->merge_tolerance);
+    P("noise", attr_double, o->noise);
+    P("max_peaks", attr_int, (long long)o->max_peaks);
+    P("normalize", attr_int, (long long)o->normalize);
+#undef P
+    return rc;
+}
+
+static int save_to(const nps_library *lib, const char *path)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return nps_err(NPS_EIO, "%s: cannot create HDF5 file", path);
+    int rc = attr_str(f, "format", FORMAT_NAME);
+    if (!rc) rc = attr_int(f, "format_version", NPS_LIBRARY_FORMAT_VERSION);
+    if (!rc) rc = attr_str(f, "software", "npsmatch " NPS_VERSION_STRING);
+    if (!rc) rc = attr_int(f, "n_spectra", (long long)nps_spectra_count(lib->raw));
+    hid_t g = H5Gcreate2(f, "spectra", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (!rc) rc = write_peaks(g, lib->raw);
+    if (!rc) rc = write_meta(g, lib->raw);
+    H5Gclose(g);
+    g = H5Gcreate2(f, "processed", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (!rc) rc = write_peaks(g, lib->proc);
+    if (!rc) rc = write_params(g, "ei", &lib->cfg.ei);
+    if (!rc) rc = write_params(g, "msms", &lib->cfg.msms);
+    H5Gclose(g);
+    g = H5Gcreate2(f, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (!rc) rc = write_string_column(g, "id", lib->raw, get_id, NULL);
+    static const char *const cols[][2] = {{"name", NPS_KEY_NAME},
+                                          {"inchikey", NPS_KEY_INCHIKEY},
+                                          {"formula", NPS_KEY_FORMULA},
+                                          {"class", NPS_KEY_CLASS}};
+    for (size_t c = 0; c < 4 && !rc; c++)
+        rc = write_string_column(g, cols[c][0], lib->raw, get_key, cols[c][1]);
+    H5Gclose(g);
+    if (H5Fclose(f) < 0 && !rc) rc = nps_err(NPS_EIO, "%s: cannot close HDF5 file", path);
+    return rc;
+}
+
+int nps_library_save(const nps_library *lib, const char *path)
+{
+    quiet();
+    size_t n = strlen(path);
+    char *tmp = malloc(n + 32);
+    if (!tmp) return nps_err(NPS_ENOMEM, "out of memory");
+    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
+    int rc = save_to(lib, tmp);
+    if (!rc) {
+        int fd = open(tmp, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0) rc = nps_err(NPS_EIO, "%s: cannot sync", tmp);
+        if (fd >= 0) close(fd);
+    }
+    if (!rc && rename(tmp, path) != 0)
+        rc = nps_err(NPS_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+    if (rc) remove(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- read */
+
+static int read_ds(hid_t loc, const char *name, hid_t type, size_t elem, void **data, size_t *n,
+                   const char *path)
+{
+    *data = NULL;
+    *n = 0;
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0) return nps_err(NPS_ELIBRARY, "%s: missing dataset '%s'", path, name);
+    hid_t sp = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    int rank = H5Sget_simple_extent_ndims(sp);
+    if (rank != 1) {
+        H5Sclose(sp);
+        H5Dclose(ds);
+        return nps_err(NPS_ELIBRARY, "%s: dataset '%s' is not one-dimensional", path, name);
+    }
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    void *buf = malloc(dims[0] ? dims[0] * elem : 1);
+    if (!buf) {
+        H5Dclose(ds);
+        return nps_err(NPS_ENOMEM, "%s: out of memory reading '%s'", path, name);
+    }
+    herr_t st = dims[0] ? H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+    H5Dclose(ds);
+    if (st < 0) {
+        free(buf);
+        return nps_err(NPS_ELIBRARY, "%s: dataset '%s' is unreadable or fails its checksum", path,
+                       name);
+    }
+    *data = buf;
+    *n = (size_t)dims[0];
+    return 0;
+}
+
+static int read_attr_ll(hid_t loc, const char *name, long long *v)
+{
+    if (H5Aexists(loc, name) <= 0) return -1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    herr_t st = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_LLONG, v);
+    if (a >= 0) H5Aclose(a);
+    return st < 0 ? -1 : 0;
+}
+
+static int read_attr_d(hid_t loc, const char *name, double *v)
+{
+    if (H5Aexists(loc, name) <= 0) return -1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    herr_t st = a < 0 ? -1 : H5Aread(a, H5T_NATIVE_DOUBLE, v);
+    if (a >= 0) H5Aclose(a);
+    return st < 0 ? -1 : 0;
+}
+
+static int read_params(hid_t g, const char *prefix, nps_preprocess_options *o, const char *path)
+{
+    char name[64];
+    long long v;
+    int bad = 0;
+#define RI(field, dst)                                                                             \
+    snprintf(name, sizeof name, "%s_%s", prefix, field);                                          \
+    if (read_attr_ll(g, name, &v)) bad = 1;                                                        \
+    else dst = v;
+#define RD(field, dst)                                                                             \
+    snprintf(name, sizeof name, "%s_%s", prefix, field);                                          \
+    if (read_attr_d(g, name, &dst)) bad = 1;
+    RI("raw", o->raw);
+    RI("unit_mass", o->unit_mass);
+    RD("min_mz", o->min_mz);
+    RD("precursor_removal", o->precursor_removal);
+    RD("merge_tolerance", o->merge_tolerance);
+    RD("noise", o->noise);
+    RI("max_peaks", o->max_peaks);
+    RI("normalize", o->normalize);
+#undef RI
+#undef RD
+    if (bad) return nps_err(NPS_ELIBRARY, "%s: missing preprocessing attributes", path);
+    return 0;
+}
+
+static int check_offsets(const uint64_t *off, size_t noff, size_t n, size_t total,
+                         const char *path, const char *what)
+{
+    if (noff != n + 1 || off[0] != 0 || off[n] != total)
+        return nps_err(NPS_ELIBRARY, "%s: %s offsets inconsistent with the data", path, what);
+    for (size_t i = 0; i < n; i++)
+        if (off[i + 1] < off[i])
+            return nps_err(NPS_ELIBRARY, "%s: %s offsets not monotonic at %zu", path, what, i);
+    return 0;
+}
+
+int nps_library_open(nps_library **out, const char *path)
+{
+    quiet();
+    if (access(path, R_OK) != 0)
+        return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (H5Fis_hdf5(path) <= 0)
+        return nps_err(NPS_ELIBRARY, "%s: not an HDF5 file", path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return nps_err(NPS_ELIBRARY, "%s: cannot open HDF5 file (damaged?)", path);
+    nps_library *lib = NULL;
+    void *off = NULL, *mz = NULL, *in = NULL, *moff = NULL, *meta = NULL, *poff = NULL,
+         *pmz = NULL, *pin = NULL;
+    const char **kv = NULL;
+    size_t noff, nmz, nin, nmoff, nmeta, npoff, npmz, npin;
+    hid_t g = -1, gp = -1;
+    int rc = 0;
+    long long ver = 0, nsp = -1;
+    char fmt[64] = "";
+    if (H5Aexists(f, "format") > 0) {
+        hid_t a = H5Aopen(f, "format", H5P_DEFAULT);
+        hid_t t = H5Aget_type(a);
+        if (H5Tget_class(t) == H5T_STRING && H5Tget_size(t) < sizeof fmt) {
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, sizeof fmt);
+            H5Aread(a, mt, fmt);
+            H5Tclose(mt);
+        }
+        H5Tclose(t);
+        H5Aclose(a);
+    }
+    if (strcmp(fmt, FORMAT_NAME) != 0) {
+        rc = nps_err(NPS_ELIBRARY, "%s: not an npsmatch library (no format attribute)", path);
+        goto out;
+    }
+    if (read_attr_ll(f, "format_version", &ver) || ver < 1 || ver > NPS_LIBRARY_FORMAT_VERSION) {
+        rc = nps_err(NPS_ELIBRARY, "%s: unsupported library format version %lld", path, ver);
+        goto out;
+    }
+    read_attr_ll(f, "n_spectra", &nsp);
+    if ((rc = nps_library_alloc(&lib))) goto out;
+    lib->format_version = (int)ver;
+    g = H5Gopen2(f, "spectra", H5P_DEFAULT);
+    gp = H5Gopen2(f, "processed", H5P_DEFAULT);
+    if (g < 0 || gp < 0) {
+        rc = nps_err(NPS_ELIBRARY, "%s: missing group /spectra or /processed", path);
+        goto out;
+    }
+    if ((rc = read_ds(g, "peak_offsets", H5T_NATIVE_UINT64, 8, &off, &noff, path)) ||
+        (rc = read_ds(g, "mz", H5T_NATIVE_DOUBLE, 8, &mz, &nmz, path)) ||
+        (rc = read_ds(g, "intensity", H5T_NATIVE_FLOAT, 4, &in, &nin, path)) ||
+        (rc = read_ds(g, "meta_offsets", H5T_NATIVE_UINT64, 8, &moff, &nmoff, path)) ||
+        (rc = read_ds(g, "meta", H5T_NATIVE_CHAR, 1, &meta, &nmeta, path)) ||
+        (rc = read_ds(gp, "peak_offsets", H5T_NATIVE_UINT64, 8, &poff, &npoff, path)) ||
+        (rc = read_ds(gp, "mz", H5T_NATIVE_DOUBLE, 8, &pmz, &npmz, path)) ||
+        (rc = read_ds(gp, "intensity", H5T_NATIVE_FLOAT, 4, &pin, &npin, path)))
+        goto out;
+    if ((rc = read_params(gp, "ei", &lib->cfg.ei, path)) ||
+        (rc = read_params(gp, "msms", &lib->cfg.msms, path)))
+        goto out;
+    size_t n = noff ? noff - 1 : 0;
+    if (noff == 0 || (nsp >= 0 && (size_t)nsp != n) || nmz != nin || npmz != npin) {
+        rc = nps_err(NPS_ELIBRARY, "%s: dataset sizes disagree", path);
+        goto out;
+    }
+    if ((rc = check_offsets(off, noff, n, nmz, path, "peak")) ||
+        (rc = check_offsets(moff, nmoff, n, nmeta, path, "metadata")) ||
+        (rc = check_offsets(poff, npoff, n, npmz, path, "processed peak")))
+        goto out;
+    if (nmeta && ((char *)meta)[nmeta - 1] != '\0') {
+        rc = nps_err(NPS_ELIBRARY, "%s: metadata text is not terminated", path);
+        goto out;
+    }
+    if ((rc = nps_spectra_create(&lib->raw)) || (rc = nps_spectra_create(&lib->proc))) goto out;
+    size_t kvcap = 0;
+    const uint64_t *O = off, *MO = moff, *PO = poff;
+    for (size_t i = 0; i < n; i++) {
+        /* split the key\0value\0 run of spectrum i */
+        size_t nk = 0;
+        const char *p = (const char *)meta + MO[i], *e = (const char *)meta + MO[i + 1];
+        while (p < e) {
+            if ((rc = nps_grow((void **)&kv, &kvcap, 2 * (nk + 1), sizeof *kv))) goto out;
+            const char *k = p;
+            p += strlen(p) + 1;
+            if (p >= e) {
+                rc = nps_err(NPS_ELIBRARY, "%s: metadata of spectrum %zu is truncated", path, i);
+                goto out;
+            }
+            kv[2 * nk] = k;
+            kv[2 * nk + 1] = p;
+            p += strlen(p) + 1;
+            nk++;
+        }
+        /* keys and values interleaved: split into two arrays for add_ex */
+        const char **keys = malloc((nk + 1) * sizeof *keys), **vals = malloc((nk + 1) * sizeof *vals);
+        if (!keys || !vals) {
+            free(keys);
+            free(vals);
+            rc = nps_err(NPS_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t j = 0; j < nk; j++) {
+            keys[j] = kv[2 * j];
+            vals[j] = kv[2 * j + 1];
+        }
+        char fb[48];
+        snprintf(fb, sizeof fb, "spectrum#%zu", i + 1);
+        rc = nps_spectra_add_ex(lib->raw, (double *)mz + O[i], (float *)in + O[i],
+                                (size_t)(O[i + 1] - O[i]), keys, vals, nk, fb, 1);
+        if (!rc)
+            rc = nps_spectra_add_derived(lib->proc, lib->raw, i, (double *)pmz + PO[i],
+                                         (float *)pin + PO[i], (size_t)(PO[i + 1] - PO[i]));
+        free(keys);
+        free(vals);
+        if (rc) {
+            if (rc != NPS_ENOMEM)
+                rc = nps_err(NPS_ELIBRARY, "%s: spectrum %zu is invalid: %s", path, i,
+                             nps_error_last());
+            goto out;
+        }
+    }
+out:
+    if (g >= 0) H5Gclose(g);
+    if (gp >= 0) H5Gclose(gp);
+    H5Fclose(f);
+    free(off);
+    free(mz);
+    free(in);
+    free(moff);
+    free(meta);
+    free(poff);
+    free(pmz);
+    free(pin);
+    free(kv);
+    if (rc) {
+        nps_library_free(lib);
+        return rc;
+    }
+    *out = lib;
+    return 0;
+}

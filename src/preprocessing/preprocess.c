@@ -1,0 +1,233 @@
+/*
+ * Spectrum cleaning.
+ *
+ * The MS/MS default reproduces the cleaning of the Flash entropy search
+ * (Li & Fiehn, Nature Methods 20, 1475 (2023); ms_entropy's clean_spectrum),
+ * because the entropy similarity is only comparable across tools when both
+ * sides were cleaned the same way:
+ *   1. drop m/z <= min_mz and, for MS/MS, m/z >= precursor - 1.6 Da (the
+ *      precursor and its isotopes carry no structural information and would
+ *      dominate the score); drop intensities <= 0;
+ *   2. centroid: while two neighbouring peaks are at most merge_tolerance
+ *      apart, visit peaks from the most to the least intense and replace each
+ *      surviving peak and its neighbours within the tolerance by their
+ *      intensity-weighted m/z and summed intensity;
+ *   3. drop peaks below noise x the (merged) base peak;
+ *   4. keep the max_peaks most intense;
+ *   5. normalise.
+ * EI spectra are first reduced to unit mass, m/z := floor(m/z + 0.5), the
+ * maximum kept when two peaks land on the same integer (the convention of
+ * NIST's unit-mass libraries; summing would inflate split peaks).
+ *
+ * Equal intensities are visited in index order (ms_entropy's quicksort is
+ * not stable; any order is as valid, and ours is reproducible).
+ */
+#include "../core/internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    float in;
+    size_t idx;
+} order_t;
+
+static int cmp_order(const void *a, const void *b)
+{
+    const order_t *x = a, *y = b;
+    if (x->in > y->in) return -1;
+    if (x->in < y->in) return 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+typedef struct {
+    double mz;
+    float in;
+} pk_t;
+
+static int cmp_mz(const void *a, const void *b)
+{
+    const pk_t *x = a, *y = b;
+    return x->mz < y->mz ? -1 : x->mz > y->mz;
+}
+
+static size_t compact(double *mz, float *in, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (in[i] > 0) {
+            mz[k] = mz[i];
+            in[k] = in[i];
+            k++;
+        }
+    return k;
+}
+
+static void sort_by_mz(double *mz, float *in, size_t n, pk_t *tmp)
+{
+    int sorted = 1;
+    for (size_t i = 1; i < n && sorted; i++) sorted = mz[i] >= mz[i - 1];
+    if (sorted) return;
+    for (size_t i = 0; i < n; i++) tmp[i] = (pk_t){mz[i], in[i]};
+    qsort(tmp, n, sizeof *tmp, cmp_mz);
+    for (size_t i = 0; i < n; i++) {
+        mz[i] = tmp[i].mz;
+        in[i] = tmp[i].in;
+    }
+}
+
+static size_t merge_close(double *mz, float *in, size_t n, double d, order_t *ord, pk_t *tmp)
+{
+    for (;;) {
+        int close = 0;
+        for (size_t i = 1; i < n; i++)
+            if (mz[i] - mz[i - 1] <= d) {
+                close = 1;
+                break;
+            }
+        if (!close) return n;
+        for (size_t i = 0; i < n; i++) ord[i] = (order_t){in[i], i};
+        qsort(ord, n, sizeof *ord, cmp_order);
+        for (size_t o = 0; o < n; o++) {
+            size_t c = ord[o].idx;
+            if (in[c] <= 0) continue;
+            size_t l = c, r = c;
+            while (l > 0 && mz[c] - mz[l - 1] <= d) l--;
+            while (r + 1 < n && mz[r + 1] - mz[c] <= d) r++;
+            if (l == r) continue;
+            double wsum = 0, isum = 0;
+            for (size_t k = l; k <= r; k++) {
+                wsum += mz[k] * (double)in[k];
+                isum += (double)in[k];
+            }
+            for (size_t k = l; k <= r; k++)
+                if (k != c) in[k] = 0;
+            mz[c] = wsum / isum;
+            in[c] = (float)isum;
+        }
+        n = compact(mz, in, n);
+        sort_by_mz(mz, in, n, tmp);
+    }
+}
+
+size_t nps_preprocess_peaks(double *out_mz, float *out_in, const double *mz, const float *in,
+                            size_t n, double precursor_mz, const nps_preprocess_options *o)
+{
+    if (out_mz != mz) memcpy(out_mz, mz, n * sizeof *mz);
+    if (out_in != in) memcpy(out_in, in, n * sizeof *in);
+    if (n == 0) return 0;
+    pk_t *tmp = malloc(n * sizeof *tmp);
+    order_t *ord = malloc(n * sizeof *ord);
+    if (!tmp || !ord) {
+        free(tmp);
+        free(ord);
+        nps_err(NPS_ENOMEM, "out of memory");
+        return 0;
+    }
+    sort_by_mz(out_mz, out_in, n, tmp);
+    if (o->raw) goto out;
+
+    if (o->unit_mass) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            double u = floor(out_mz[i] + 0.5);
+            if (k && out_mz[k - 1] == u) {
+                if (out_in[i] > out_in[k - 1]) out_in[k - 1] = out_in[i];
+            } else {
+                out_mz[k] = u;
+                out_in[k] = out_in[i];
+                k++;
+            }
+        }
+        n = k;
+    }
+    {
+        double max_mz = INFINITY;
+        if (o->precursor_removal > 0 && isfinite(precursor_mz))
+            max_mz = precursor_mz - o->precursor_removal;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (out_mz[i] <= o->min_mz || out_mz[i] >= max_mz || !(out_in[i] > 0)) continue;
+            out_mz[k] = out_mz[i];
+            out_in[k] = out_in[i];
+            k++;
+        }
+        n = k;
+    }
+    if (o->merge_tolerance > 0) n = merge_close(out_mz, out_in, n, o->merge_tolerance, ord, tmp);
+    if (o->noise > 0 && n) {
+        float mx = 0;
+        for (size_t i = 0; i < n; i++)
+            if (out_in[i] > mx) mx = out_in[i];
+        float thr = (float)(o->noise * (double)mx);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (out_in[i] < thr) continue;
+            out_mz[k] = out_mz[i];
+            out_in[k] = out_in[i];
+            k++;
+        }
+        n = k;
+    }
+    if (o->max_peaks > 0 && n > o->max_peaks) {
+        for (size_t i = 0; i < n; i++) ord[i] = (order_t){out_in[i], i};
+        qsort(ord, n, sizeof *ord, cmp_order);
+        for (size_t i = o->max_peaks; i < n; i++) out_in[ord[i].idx] = 0;
+        n = compact(out_mz, out_in, n);
+    }
+    if (o->normalize != NPS_NORMALIZE_NONE && n) {
+        double d = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (o->normalize == NPS_NORMALIZE_SUM) d += out_in[i];
+            else if (out_in[i] > d) d = out_in[i];
+        }
+        if (d > 0)
+            for (size_t i = 0; i < n; i++) out_in[i] = (float)((double)out_in[i] / d);
+    }
+out:
+    free(tmp);
+    free(ord);
+    return n;
+}
+
+int nps_preprocess_spectra(nps_spectra **out, const nps_spectra *in,
+                           const nps_preprocess_config *config)
+{
+    nps_spectra *s;
+    int rc = nps_spectra_create(&s);
+    if (rc) return rc;
+    size_t maxn = 0, n = nps_spectra_count(in);
+    for (size_t i = 0; i < n; i++) {
+        const double *mz;
+        const float *fi;
+        size_t k;
+        nps_spectra_peaks(in, i, &mz, &fi, &k);
+        if (k > maxn) maxn = k;
+    }
+    double *bm = malloc((maxn + 1) * sizeof *bm);
+    float *bi = malloc((maxn + 1) * sizeof *bi);
+    if (!bm || !bi) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *mz;
+        const float *fi;
+        size_t k;
+        nps_spectra_peaks(in, i, &mz, &fi, &k);
+        const nps_preprocess_options *o =
+            nps_spectra_kind(in, i) == NPS_KIND_EI ? &config->ei : &config->msms;
+        size_t m = nps_preprocess_peaks(bm, bi, mz, fi, k, nps_spectra_precursor_mz(in, i), o);
+        if ((rc = nps_spectra_add_derived(s, in, i, bm, bi, m))) goto fail;
+    }
+    free(bm);
+    free(bi);
+    *out = s;
+    return 0;
+fail:
+    free(bm);
+    free(bi);
+    nps_spectra_free(s);
+    return rc;
+}

@@ -1,0 +1,63 @@
+/*
+ * Greedy cosine similarity, with the semantics of matchms's CosineGreedy so
+ * that scores can be checked against it:
+ *  - candidates are all peak pairs (i, j) with mz_q - tol <= mz_r <= mz_q + tol,
+ *    evaluated in double exactly as written (so at exactly the tolerance the
+ *    decision is that of the rounded bounds; see docs/scores.md);
+ *  - each candidate weighs (mz_q^a I_q^b)(mz_r^a I_r^b);
+ *  - candidates are taken in decreasing weight, each peak at most once; equal
+ *    weights are taken in reverse generation order (higher i, then higher j
+ *    first), which is what matchms's stable ascending sort followed by a
+ *    reversal does;
+ *  - score = sum of accepted weights / (||w_q|| ||w_r||) over all peaks.
+ * The same greedy assignment serves the composite score.
+ */
+#include "scoring.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const struct nps_cand *x = a, *y = b;
+    if (x->w > y->w) return -1;
+    if (x->w < y->w) return 1;
+    if (x->i != y->i) return x->i > y->i ? -1 : 1;
+    if (x->j != y->j) return x->j > y->j ? -1 : 1;
+    return 0;
+}
+
+int nps_greedy_match(nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
+                     const nps_score_options *o)
+{
+    ws->ncand = 0;
+    ws->npairs = 0;
+    size_t lo = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        double tol = nps_tol_at(o, q->mz[i]);
+        double a = q->mz[i] - tol, b = q->mz[i] + tol;
+        while (lo < r->n && r->mz[lo] < a) lo++;
+        for (size_t j = lo; j < r->n && r->mz[j] <= b; j++) {
+            if (nps_grow((void **)&ws->cand, &ws->cand_cap, ws->ncand + 1, sizeof *ws->cand))
+                return NPS_ENOMEM;
+            ws->cand[ws->ncand++] = (struct nps_cand){q->w[i] * r->w[j], (uint32_t)i, (uint32_t)j};
+        }
+    }
+    if (ws->ncand == 0) return 0;
+    if (nps_grow((void **)&ws->used_q, &ws->used_q_cap, q->n, 1) ||
+        nps_grow((void **)&ws->used_r, &ws->used_r_cap, r->n, 1) ||
+        nps_grow((void **)&ws->pairs, &ws->pairs_cap, ws->ncand < q->n ? ws->ncand : q->n,
+                 sizeof *ws->pairs))
+        return NPS_ENOMEM;
+    memset(ws->used_q, 0, q->n);
+    memset(ws->used_r, 0, r->n);
+    qsort(ws->cand, ws->ncand, sizeof *ws->cand, cmp_cand);
+    for (size_t c = 0; c < ws->ncand; c++) {
+        uint32_t i = ws->cand[c].i, j = ws->cand[c].j;
+        if (ws->used_q[i] || ws->used_r[j]) continue;
+        ws->used_q[i] = ws->used_r[j] = 1;
+        ws->pairs[ws->npairs++] = (nps_peak_match){i, j};
+    }
+    return 0;
+}

@@ -1,0 +1,64 @@
+/* Private scoring interface: spectra prepared once, scored many times. */
+#ifndef NPS_SCORING_H
+#define NPS_SCORING_H
+
+#include "../core/internal.h"
+
+/* A spectrum prepared for one score: per-peak weights computed once, so that
+ * a search prepares each library spectrum once and not once per query. */
+typedef struct {
+    const double *mz;
+    const float *in; /* preprocessed intensities (needed to re-prepare for --reverse) */
+    const double *w; /* score weights: entropy-weighted p, p, mz^a I^b, or sqrt(mz I) */
+    const double *v; /* composite only: sqrt(I), for the ratio term */
+    size_t n;
+    double norm;     /* sqrt(sum w^2) (cosine, composite) */
+} nps_prep;
+
+/* Fill w (n values) and, for the composite score, v; return the norm. */
+double nps_score_prepare(double *w, double *v, const double *mz, const float *in, size_t n,
+                         const nps_score_options *o);
+
+/* Score a prepared query against a prepared reference. */
+int nps_score_prepared(nps_score_result *res, nps_peak_match *matches, size_t *n_matches,
+                       nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
+                       const nps_score_options *o);
+
+/* The composite (NIST identity) match factor of a prepared pair, whatever
+ * the ranking score; q and r must be prepared for NPS_SCORE_COMPOSITE. */
+double nps_score_composite_prepared(nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
+                                    const nps_score_options *o, size_t *matched);
+
+/* Individual scores (on prepared weights). */
+double nps_entropy_pair(const nps_prep *q, const nps_prep *r, const nps_score_options *o,
+                        size_t *matched, nps_peak_match *m, size_t cap);
+int nps_greedy_match(nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
+                     const nps_score_options *o);
+void nps_entropy_weights(double *w, const float *in, size_t n, int weighted);
+
+/* Matching tolerance for a query peak. */
+static inline double nps_tol_at(const nps_score_options *o, double mz)
+{
+    return o->tolerance_ppm ? o->tolerance * 1e-6 * mz : o->tolerance;
+}
+
+struct nps_score_workspace {
+    /* greedy candidates */
+    struct nps_cand {
+        double w;
+        uint32_t i, j;
+    } *cand;
+    size_t cand_cap, ncand;
+    unsigned char *used_q, *used_r;
+    size_t used_q_cap, used_r_cap;
+    /* accepted pairs of the last greedy match, in acceptance order */
+    nps_peak_match *pairs;
+    size_t pairs_cap, npairs;
+    /* a re-prepared query (reverse search) */
+    double *rq_mz, *rq_w, *rq_v;
+    float *rq_in;
+    size_t *rq_idx;
+    size_t rq_cap;
+};
+
+#endif
