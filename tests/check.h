@@ -1,0 +1,99 @@
+/*
+ * A minimal test harness: CHECK records a failure with file and line and
+ * carries on, so one run reports every broken expectation. A test that needs
+ * the shared data skips (exit 77) when it is missing, except under CI=true,
+ * where missing data is a failure.
+ */
+#ifndef NPS_TEST_CHECK_H
+#define NPS_TEST_CHECK_H
+
+#include "npsmatch/npsmatch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int check_failures = 0;
+static int check_count = 0;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        check_count++;                                                                             \
+        if (!(cond)) {                                                                             \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_MSG(cond, ...)                                                                       \
+    do {                                                                                           \
+        check_count++;                                                                             \
+        if (!(cond)) {                                                                             \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);               \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                                      \
+    CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol), "%.10g vs %.10g", (double)(a), (double)(b))
+
+static inline int check_done(const char *name)
+{
+    printf("%s: %d checks, %d failed\n", name, check_count, check_failures);
+    return check_failures ? 1 : 0;
+}
+
+/* Path of a file under the shared data directory, or exit (skip / fail). */
+static inline const char *data_path(const char *rel)
+{
+    static char buf[8][4096];
+    static int k = 0;
+    const char *dir = getenv("NPS_DATA_DIR");
+    if (!dir) dir = NPS_DATA_DIR;
+    char *b = buf[k++ % 8];
+    snprintf(b, 4096, "%s/%s", dir, rel);
+    if (access(b, R_OK) != 0) {
+        const char *ci = getenv("CI");
+        if (ci && strcmp(ci, "true") == 0) {
+            fprintf(stderr, "required test data missing under CI: %s\n", b);
+            exit(1);
+        }
+        fprintf(stderr, "test data missing, skipping: %s\n", b);
+        exit(77);
+    }
+    return b;
+}
+
+static inline nps_spectra *read_file(const char *path, nps_read_report *rep)
+{
+    nps_spectra *s;
+    if (nps_spectra_create(&s)) exit(2);
+    nps_read_report r = {0, 0};
+    int rc = nps_io_read(s, &r, path, NULL);
+    if (rc) fprintf(stderr, "read %s: %s\n", path, nps_error_last());
+    if (rep) *rep = r;
+    return s;
+}
+
+/* Split a TSV line in place into at most max fields. */
+static inline int split_tab(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        f[n++] = p;
+        char *t = strchr(p, '\t');
+        if (!t) break;
+        *t = '\0';
+        p = t + 1;
+    }
+    size_t l = strlen(f[n - 1]);
+    while (l && (f[n - 1][l - 1] == '\n' || f[n - 1][l - 1] == '\r')) f[n - 1][--l] = '\0';
+    return n;
+}
+
+#endif
