@@ -15,7 +15,8 @@
  * Matching is ms_entropy's two-pointer walk over both m/z-sorted lists:
  * with d = mz_q - mz_r, d < -tol advances the query, d > tol the reference,
  * otherwise the pair matches and both advance. The boundary is inclusive;
- * in ppm mode tol = ppm 1e-6 mz_q.
+ * in ppm mode tol = ppm 1e-6 mz_q. The comparison is made in float32, as in
+ * ms_entropy, so that a pair at exactly the tolerance is decided the same way.
  */
 #include "scoring.h"
 
@@ -55,8 +56,9 @@ double nps_entropy_pair(const nps_prep *q, const nps_prep *r, const nps_score_op
     size_t i = 0, j = 0, k = 0;
     double s = 0;
     while (i < q->n && j < r->n) {
-        double tol = nps_tol_at(o, q->mz[i]);
-        double d = q->mz[i] - r->mz[j];
+        /* float32, as ms_entropy: decides boundary cases the same way */
+        float tol = (float)nps_tol_at(o, q->mz[i]);
+        float d = (float)q->mz[i] - (float)r->mz[j];
         if (d < -tol) i++;
         else if (d > tol) j++;
         else {
