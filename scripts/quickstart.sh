@@ -1,0 +1,14 @@
+#!/bin/sh
+# Install what is missing, build, and run the main job: batch screening of the
+# bundled sample unknowns against the bundled reference library.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"
+echo
+echo "== npsmatch search reference_spectra/sample_unknowns.msp (bundled library) =="
+./build/npsmatch search --top 3 -o hits.tsv reference_spectra/sample_unknowns.msp
+cut -f1,3,5,7,8,9,11,12 hits.tsv | column -t -s "$(printf '\t')"
+echo
+echo "full results: hits.tsv"
