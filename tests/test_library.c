@@ -1,1 +1,234 @@
-int main(void){return 0;}
+/*
+ * The HDF5 library file: MSP -> library -> MSP keeps every peak and field,
+ * the processed peaks and parameters survive a save/open, MGF round trips,
+ * and damaged or foreign files are refused with a clear error.
+ */
+#include "check.h"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+static char tmpdir[] = "/tmp/nps_test_library_XXXXXX";
+
+static const char *tmp(const char *name)
+{
+    static char buf[4][512];
+    static int k;
+    char *b = buf[k++ % 4];
+    snprintf(b, 512, "%s/%s", tmpdir, name);
+    return b;
+}
+
+/* Same spectra: ids, every metadata entry in order, every peak bit for bit. */
+static void same_spectra(const nps_spectra *a, const nps_spectra *b, const char *what)
+{
+    CHECK_MSG(nps_spectra_count(a) == nps_spectra_count(b), "%s: %zu vs %zu", what,
+              nps_spectra_count(a), nps_spectra_count(b));
+    size_t bad = 0;
+    for (size_t i = 0; i < nps_spectra_count(a) && i < nps_spectra_count(b); i++) {
+        int ok = strcmp(nps_spectra_id(a, i), nps_spectra_id(b, i)) == 0;
+        const double *ma, *mb;
+        const float *ia, *ib;
+        size_t na, nb;
+        nps_spectra_peaks(a, i, &ma, &ia, &na);
+        nps_spectra_peaks(b, i, &mb, &ib, &nb);
+        ok = ok && na == nb;
+        for (size_t k = 0; ok && k < na; k++) ok = ma[k] == mb[k] && ia[k] == ib[k];
+        size_t ka = nps_spectra_meta_count(a, i), kb = nps_spectra_meta_count(b, i);
+        /* the MSP writer adds Name: when a record had none */
+        ok = ok && (ka == kb || (ka + 1 == kb && !nps_spectra_get(a, i, NPS_KEY_NAME)));
+        for (size_t j = 0, jb = 0; ok && j < ka; j++, jb++) {
+            const char *k1, *v1, *k2, *v2;
+            nps_spectra_meta_at(a, i, j, &k1, &v1);
+            nps_spectra_meta_at(b, i, jb, &k2, &v2);
+            if (ka != kb && jb == 0 && strcmp(k2, NPS_KEY_NAME) == 0) {
+                nps_spectra_meta_at(b, i, ++jb, &k2, &v2);
+            }
+            ok = strcmp(k1, k2) == 0 && strcmp(v1, v2) == 0;
+        }
+        if (!ok && bad++ < 3) fprintf(stderr, "%s: spectrum %zu (%s) differs\n", what, i,
+                                      nps_spectra_id(a, i));
+    }
+    CHECK_MSG(bad == 0, "%s: %zu spectra differ", what, bad);
+}
+
+static void roundtrip(const char *src, nps_format fmt)
+{
+    nps_spectra *s = read_file(src, NULL);
+    nps_library *lib, *back;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    CHECK(nps_library_save(lib, tmp("rt.h5")) == 0);
+    CHECK(nps_library_open(&back, tmp("rt.h5")) == 0);
+    same_spectra(nps_library_spectra(lib), nps_library_spectra(back), "raw after open");
+    same_spectra(nps_library_processed(lib), nps_library_processed(back), "processed after open");
+    for (size_t i = 0; i < nps_spectra_count(s); i++) {
+        CHECK(nps_spectra_kind(s, i) == nps_spectra_kind(nps_library_spectra(back), i));
+        double p1 = nps_spectra_precursor_mz(s, i), p2 =
+                                                        nps_spectra_precursor_mz(nps_library_spectra(back), i);
+        CHECK((isnan(p1) && isnan(p2)) || p1 == p2);
+    }
+    const char *out = tmp(fmt == NPS_FORMAT_MGF ? "rt.mgf" : "rt.msp");
+    CHECK(nps_io_write_path(out, nps_library_spectra(back), fmt) == 0);
+    nps_spectra *again = read_file(out, NULL);
+    if (fmt == NPS_FORMAT_MSP) same_spectra(s, again, src);
+    else {
+        CHECK(nps_spectra_count(again) == nps_spectra_count(s));
+        for (size_t i = 0; i < nps_spectra_count(s) && i < nps_spectra_count(again); i++) {
+            const double *ma, *mb;
+            const float *ia, *ib;
+            size_t na, nb;
+            nps_spectra_peaks(s, i, &ma, &ia, &na);
+            nps_spectra_peaks(again, i, &mb, &ib, &nb);
+            CHECK(na == nb && (na == 0 || (ma[0] == mb[0] && ia[na - 1] == ib[nb - 1])));
+            CHECK(strcmp(nps_spectra_id(s, i), nps_spectra_id(again, i)) == 0);
+            double p1 = nps_spectra_precursor_mz(s, i), p2 = nps_spectra_precursor_mz(again, i);
+            CHECK((isnan(p1) && isnan(p2)) || p1 == p2);
+        }
+    }
+    nps_spectra_free(again);
+    nps_library_free(back);
+    nps_library_free(lib);
+    nps_spectra_free(s);
+}
+
+static void params_roundtrip(void)
+{
+    nps_spectra *s = read_file(data_path("format_vectors/matchms/pesticides.mgf"), NULL);
+    nps_preprocess_config cfg = NPS_PREPROCESS_CONFIG_INIT;
+    cfg.msms.noise = 0.05;
+    cfg.msms.max_peaks = 20;
+    cfg.msms.merge_tolerance = 0.01;
+    cfg.ei.unit_mass = 0;
+    nps_library *lib, *back;
+    CHECK(nps_library_create(&lib, s, &cfg) == 0);
+    CHECK(nps_library_save(lib, tmp("p.h5")) == 0);
+    CHECK(nps_library_open(&back, tmp("p.h5")) == 0);
+    const nps_preprocess_config *got = nps_library_preprocessing(back);
+    const nps_preprocess_options *pa[2] = {&got->ei, &got->msms}, *pb[2] = {&cfg.ei, &cfg.msms};
+    for (int k = 0; k < 2; k++)
+        CHECK(pa[k]->raw == pb[k]->raw && pa[k]->unit_mass == pb[k]->unit_mass &&
+              pa[k]->min_mz == pb[k]->min_mz && pa[k]->precursor_removal == pb[k]->precursor_removal &&
+              pa[k]->merge_tolerance == pb[k]->merge_tolerance && pa[k]->noise == pb[k]->noise &&
+              pa[k]->max_peaks == pb[k]->max_peaks && pa[k]->normalize == pb[k]->normalize);
+    for (size_t i = 0; i < nps_spectra_count(nps_library_processed(back)); i++) {
+        const double *m;
+        const float *in;
+        size_t n;
+        nps_spectra_peaks(nps_library_processed(back), i, &m, &in, &n);
+        CHECK(n <= 20);
+    }
+    CHECK(nps_library_format_version(back) == NPS_LIBRARY_FORMAT_VERSION);
+    /* reprocessing re-derives the search copy from the imported peaks */
+    nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
+    CHECK(nps_library_reprocess(back, &raw) == 0);
+    CHECK(nps_spectra_total_peaks(nps_library_processed(back)) == nps_spectra_total_peaks(s));
+    nps_library_free(back);
+    nps_library_free(lib);
+    nps_spectra_free(s);
+}
+
+static void copy_file(const char *from, const char *to, long truncate_at, long flip_at)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    int c;
+    long pos = 0;
+    while ((c = getc(a)) != EOF) {
+        if (truncate_at >= 0 && pos >= truncate_at) break;
+        if (pos == flip_at) c ^= 0x10;
+        putc(c, b);
+        pos++;
+    }
+    fclose(a);
+    fclose(b);
+}
+
+static void damaged(void)
+{
+    nps_spectra *s = read_file(data_path("massbank/massbank_forensic_subset.msp"), NULL);
+    nps_library *lib, *x = NULL;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    CHECK(nps_library_save(lib, tmp("good.h5")) == 0);
+    nps_spectra_free(s);
+    FILE *fp = fopen(tmp("good.h5"), "rb");
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    fclose(fp);
+
+    CHECK(nps_library_open(&x, tmp("missing.h5")) == NPS_EIO);
+    fp = fopen(tmp("text.h5"), "w");
+    fputs("Name: not a library\n", fp);
+    fclose(fp);
+    CHECK(nps_library_open(&x, tmp("text.h5")) == NPS_ELIBRARY);
+    CHECK(strstr(nps_error_last(), "text.h5") != NULL);
+    /* truncated at many points: never a crash, always an error */
+    for (long cut = 0; cut < size; cut += size / 23 + 1) {
+        copy_file(tmp("good.h5"), tmp("cut.h5"), cut, -1);
+        int rc = nps_library_open(&x, tmp("cut.h5"));
+        CHECK_MSG(rc == NPS_ELIBRARY || rc == NPS_EIO, "cut at %ld: %d", cut, rc);
+        if (rc == 0) nps_library_free(x);
+    }
+    /* a flipped bit anywhere is either caught (Fletcher-32 checksums on every dataset,
+     * structural checks) or fell in bytes that hold no data (chunk padding, free
+     * space): then the library must read back identical */
+    size_t caught = 0, tries = 0;
+    for (long at = 0; at < size; at += size / 97 + 1) {
+        copy_file(tmp("good.h5"), tmp("flip.h5"), -1, at);
+        int rc = nps_library_open(&x, tmp("flip.h5"));
+        tries++;
+        if (rc == 0) {
+            same_spectra(nps_library_spectra(lib), nps_library_spectra(x), "after a harmless flip");
+            same_spectra(nps_library_processed(lib), nps_library_processed(x), "after a harmless flip");
+            CHECK(memcmp(&nps_library_preprocessing(lib)->msms.noise,
+                         &nps_library_preprocessing(x)->msms.noise, sizeof(double)) == 0);
+            nps_library_free(x);
+        } else {
+            CHECK(rc == NPS_ELIBRARY || rc == NPS_EIO);
+            caught++;
+        }
+    }
+    printf("bit flips detected: %zu of %zu (the rest hit no data)\n", caught, tries);
+    nps_library_free(lib);
+    /* an HDF5 file that is not an npsmatch library */
+    hid_t f = H5Fcreate(tmp("foreign.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t d[1] = {3};
+    double v[3] = {1, 2, 3};
+    H5LTmake_dataset_double(f, "x", 1, d, v);
+    H5Fclose(f);
+    CHECK(nps_library_open(&x, tmp("foreign.h5")) == NPS_ELIBRARY);
+    CHECK(strstr(nps_error_last(), "not an npsmatch library") != NULL);
+}
+
+static void atomic_save(void)
+{
+    /* saving over an existing library replaces it whole; a failed save (to a
+     * directory that does not exist) leaves nothing behind */
+    nps_spectra *s = read_file(data_path("format_vectors/matchms/MoNA-export-GC-MS-first10.msp"), NULL);
+    nps_library *lib, *back;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    CHECK(nps_library_save(lib, tmp("a.h5")) == 0);
+    CHECK(nps_library_save(lib, tmp("a.h5")) == 0);
+    CHECK(nps_library_open(&back, tmp("a.h5")) == 0);
+    CHECK(nps_spectra_count(nps_library_spectra(back)) == 10);
+    nps_library_free(back);
+    CHECK(nps_library_save(lib, "/nonexistent-dir/x.h5") == NPS_EIO);
+    nps_library_free(lib);
+    nps_spectra_free(s);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmpdir)) return 2;
+    roundtrip(data_path("massbank/massbank_forensic_subset.msp"), NPS_FORMAT_MSP);
+    roundtrip(data_path("format_vectors/matchms/multiline_semicolon.msp"), NPS_FORMAT_MSP);
+    roundtrip(data_path("format_vectors/openms/MSPGenericFile_input.msp"), NPS_FORMAT_MSP);
+    roundtrip(data_path("format_vectors/matchms/save_as_msp_from_mgf.msp"), NPS_FORMAT_MSP);
+    roundtrip(data_path("format_vectors/pyteomics/test.mgf"), NPS_FORMAT_MGF);
+    roundtrip(data_path("format_vectors/matchms/pesticides.mgf"), NPS_FORMAT_MGF);
+    params_roundtrip();
+    damaged();
+    atomic_save();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    return check_done("test_library");
+}

@@ -214,6 +214,21 @@ static int write_params(hid_t g, const char *prefix, const nps_preprocess_option
     return rc;
 }
 
+/* Attributes carry no HDF5 checksum, so the preprocessing parameters get one
+ * of their own: FNV-1a over a canonical text rendering. */
+static uint64_t params_checksum(const nps_preprocess_config *c)
+{
+    char buf[512];
+    const nps_preprocess_options *o[2] = {&c->ei, &c->msms};
+    size_t k = 0;
+    for (int i = 0; i < 2; i++)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%d %d %.17g %.17g %.17g %.17g %zu %d;",
+                              o[i]->raw, o[i]->unit_mass, o[i]->min_mz, o[i]->precursor_removal,
+                              o[i]->merge_tolerance, o[i]->noise, o[i]->max_peaks,
+                              (int)o[i]->normalize);
+    return nps_hash_str(buf);
+}
+
 static int save_to(const nps_library *lib, const char *path)
 {
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -230,6 +245,7 @@ static int save_to(const nps_library *lib, const char *path)
     if (!rc) rc = write_peaks(g, lib->proc);
     if (!rc) rc = write_params(g, "ei", &lib->cfg.ei);
     if (!rc) rc = write_params(g, "msms", &lib->cfg.msms);
+    if (!rc) rc = attr_int(g, "params_checksum", (long long)params_checksum(&lib->cfg));
     H5Gclose(g);
     g = H5Gcreate2(f, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (!rc) rc = write_string_column(g, "id", lib->raw, get_id, NULL);
@@ -414,6 +430,12 @@ int nps_library_open(nps_library **out, const char *path)
     if ((rc = read_params(gp, "ei", &lib->cfg.ei, path)) ||
         (rc = read_params(gp, "msms", &lib->cfg.msms, path)))
         goto out;
+    long long ck;
+    if (read_attr_ll(gp, "params_checksum", &ck) ||
+        (uint64_t)ck != params_checksum(&lib->cfg)) {
+        rc = nps_err(NPS_ELIBRARY, "%s: preprocessing parameters fail their checksum", path);
+        goto out;
+    }
     size_t n = noff ? noff - 1 : 0;
     if (noff == 0 || (nsp >= 0 && (size_t)nsp != n) || nmz != nin || npmz != npin) {
         rc = nps_err(NPS_ELIBRARY, "%s: dataset sizes disagree", path);
