@@ -1,1 +1,195 @@
-int main(void){return 0;}
+/*
+ * Malformed input: every bad record gets one "file:line: reason" report and is
+ * skipped, the good records around it are kept, strict mode stops at the
+ * first error, and nothing crashes, hangs or grows without bound.
+ */
+#include "check.h"
+
+static char dir[] = "/tmp/nps_test_malformed_XXXXXX";
+static char msgs[64][512];
+static size_t nmsg;
+
+static void on_error(void *ctx, const char *file, size_t line, const char *reason)
+{
+    (void)ctx;
+    if (nmsg < 64) snprintf(msgs[nmsg++], 512, "%s:%zu: %s", file, line, reason);
+}
+
+static const char *write_tmp(const char *name, const char *content, size_t len)
+{
+    static char path[8][600];
+    static int k;
+    char *p = path[k++ % 8];
+    snprintf(p, 600, "%s/%s", dir, name);
+    FILE *fp = fopen(p, "wb");
+    fwrite(content, 1, len, fp);
+    fclose(fp);
+    return p;
+}
+
+/* Read `content` as file `name`; expect `good` records and `bad` reports, the
+ * first naming line `line` and containing `reason`. */
+static void expect(const char *name, const char *content, size_t len, size_t good, size_t bad,
+                   size_t line, const char *reason)
+{
+    const char *p = write_tmp(name, content, len ? len : strlen(content));
+    nps_spectra *s;
+    nps_spectra_create(&s);
+    nps_read_options o = NPS_READ_OPTIONS_INIT;
+    o.on_error = on_error;
+    nps_read_report r = {0, 0};
+    nmsg = 0;
+    int rc = nps_io_read(s, &r, p, &o);
+    CHECK_MSG(rc == 0, "%s: rc %d (%s)", name, rc, nps_error_last());
+    CHECK_MSG(nps_spectra_count(s) == good && r.records_read == good, "%s: %zu good", name,
+              nps_spectra_count(s));
+    CHECK_MSG(r.records_skipped == bad && nmsg == bad, "%s: %zu skipped, %zu reports", name,
+              r.records_skipped, nmsg);
+    if (bad && nmsg) {
+        char want[700];
+        snprintf(want, sizeof want, "%s:%zu: ", p, line);
+        CHECK_MSG(strncmp(msgs[0], want, strlen(want)) == 0, "%s: got '%s'", name, msgs[0]);
+        CHECK_MSG(strstr(msgs[0], reason) != NULL, "%s: got '%s'", name, msgs[0]);
+    }
+    /* strict mode: the first error stops the read with its message */
+    if (bad) {
+        nps_spectra *t;
+        nps_spectra_create(&t);
+        o.strict = 1;
+        o.on_error = NULL;
+        CHECK_MSG(nps_io_read(t, NULL, p, &o) == NPS_EFORMAT, "%s strict", name);
+        CHECK(strstr(nps_error_last(), reason) != NULL);
+        nps_spectra_free(t);
+    }
+    nps_spectra_free(s);
+}
+
+#define GOOD "Name: good\nNum Peaks: 2\n50 10\n60 20\n\n"
+
+static void msp_cases(void)
+{
+    expect("ok.msp", GOOD GOOD, 0, 2, 0, 0, "");
+    expect("nonnum.msp", GOOD "Name: bad\nNum Peaks: 2\n50 10\n6O 20\n\n" GOOD, 0, 2, 1, 9,
+           "non-numeric");
+    expect("nan.msp", GOOD "Name: bad\nNum Peaks: 1\nnan 10\n\n" GOOD, 0, 2, 1, 8, "non-numeric");
+    expect("inf.msp", "Name: bad\nNum Peaks: 1\n50 inf\n\n" GOOD, 0, 1, 1, 3, "non-numeric");
+    expect("neg.msp", GOOD "Name: bad\nNum Peaks: 1\n-50 10\n\n" GOOD, 0, 2, 1, 8, "negative m/z");
+    expect("negint.msp", "Name: bad\nNum Peaks: 1\n50 -10\n\n" GOOD, 0, 1, 1, 3,
+           "negative intensity");
+    expect("count.msp", "Name: bad\nNum Peaks: 3\n50 10\n60 20\n\n" GOOD, 0, 1, 1, 1,
+           "peak count mismatch");
+    expect("count2.msp", "Name: bad\nNum Peaks: 1\n50 10\n60 20\n\n" GOOD, 0, 1, 1, 1,
+           "peak count mismatch");
+    expect("trunc.msp", GOOD "Name: cut\nNum Peaks: 5\n50 10\n60", 0, 1, 1, 9, "truncated file");
+    expect("trunc2.msp", GOOD "Name: cut\nNum Peaks: 5\n50 10\n", 0, 1, 1, 8, "truncated record");
+    expect("lonely.msp", GOOD "Name: bad\nNum Peaks: 2\n50\n60 20\n\n", 0, 1, 1, 8,
+           "without an intensity");
+    expect("absurd.msp", "Name: bad\nNum Peaks: 1000000000000\n50 10\n\n" GOOD, 0, 1, 1, 2,
+           "exceeds the limit");
+    expect("countword.msp", "Name: bad\nNum Peaks: many\n50 10\n\n" GOOD, 0, 1, 1, 2,
+           "invalid peak count");
+    expect("nopeaks.msp", "Name: bad\nFormula: C2H6O\n\n" GOOD, 0, 1, 1, 1, "without a peak list");
+    expect("junk.msp", GOOD "%%%% garbage line\n\n" GOOD, 0, 2, 1, 6, "expected 'key: value'");
+    /* binary garbage inside a text file: the record is lost, the rest kept */
+    char bin[256];
+    size_t n = 0;
+    const char *g = GOOD;
+    memcpy(bin + n, g, strlen(g));
+    n += strlen(g);
+    const char junk[] = "Name: x\nNum Peaks: 1\n\x01\x02\xff\x00\x10 5\n\n";
+    memcpy(bin + n, junk, sizeof junk - 1);
+    n += sizeof junk - 1;
+    memcpy(bin + n, g, strlen(g));
+    n += strlen(g);
+    expect("binary_inside.msp", bin, n, 2, 1, 8, "binary data");
+    /* CRLF, BOM, unsorted peaks and blank-line-free records are fine */
+    expect("crlf.msp", "\xEF\xBB\xBFName: a\r\nNum Peaks: 2\r\n60 1\r\n50 2\r\nName: b\r\nNum Peaks: 1\r\n70 1\r\n",
+           0, 2, 0, 0, "");
+}
+
+static void mgf_cases(void)
+{
+    const char *ok = "BEGIN IONS\nPEPMASS=100\n50 10\nEND IONS\n";
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%sBEGIN IONS\nPEPMASS=100\n50 x\nEND IONS\n%s", ok, ok);
+    expect("bad.mgf", buf, 0, 2, 1, 7, "non-numeric");
+    snprintf(buf, sizeof buf, "%sBEGIN IONS\nPEPMASS=100\n50 10\n", ok);
+    expect("trunc.mgf", buf, 0, 1, 1, 5, "END IONS");
+    snprintf(buf, sizeof buf, "%sBEGIN IONS\nPEPMASS=100\n50 10\nBEGIN IONS\n60 1\nEND IONS\n", ok);
+    expect("nested.mgf", buf, 0, 2, 1, 5, "without END IONS");
+    snprintf(buf, sizeof buf, "%sBEGIN IONS\n-5 10\nEND IONS\n", ok);
+    expect("neg.mgf", buf, 0, 1, 1, 6, "negative m/z");
+}
+
+static void whole_file_errors(void)
+{
+    nps_spectra *s;
+    nps_spectra_create(&s);
+    const char *p = write_tmp("empty.msp", "", 0);
+    CHECK(nps_io_read(s, NULL, p, NULL) == NPS_EFORMAT);
+    CHECK(strstr(nps_error_last(), "empty file") && strstr(nps_error_last(), "empty.msp:1:"));
+    p = write_tmp("blank.msp", "\n\n  \n", 5);
+    CHECK(nps_io_read(s, NULL, p, NULL) == NPS_EFORMAT);
+    char bin[4096];
+    for (size_t i = 0; i < sizeof bin; i++) bin[i] = (char)((i * 2654435761u) >> 13);
+    p = write_tmp("garbage.bin", bin, sizeof bin);
+    int rc = nps_io_read(s, NULL, p, NULL);
+    CHECK(rc == NPS_EFORMAT || rc == NPS_EUNSUPPORTED);
+    CHECK(strstr(nps_error_last(), "garbage.bin") != NULL);
+    CHECK(nps_io_read(s, NULL, "/nonexistent/file.msp", NULL) == NPS_EIO);
+    CHECK(nps_spectra_count(s) == 0);
+    nps_spectra_free(s);
+}
+
+static void limits(void)
+{
+    /* an over-long line is reported, not buffered whole */
+    size_t big = 3 << 20;
+    char *b = malloc(big + 200);
+    strcpy(b, "Name: long\nComments: ");
+    size_t n = strlen(b);
+    memset(b + n, 'x', big);
+    n += big;
+    strcpy(b + n, "\nNum Peaks: 1\n50 1\n\n" GOOD);
+    n += strlen(b + n);
+    const char *p = write_tmp("longline.msp", b, n);
+    nps_spectra *s;
+    nps_spectra_create(&s);
+    nps_read_options o = NPS_READ_OPTIONS_INIT;
+    o.max_line_bytes = 1 << 20;
+    nps_read_report r = {0, 0};
+    CHECK(nps_io_read(s, &r, p, &o) == 0);
+    CHECK(r.records_read == 1 && r.records_skipped == 1);
+    /* with the default limit (64 MiB) the same line is accepted */
+    nps_spectra_free(s);
+    nps_spectra_create(&s);
+    CHECK(nps_io_read(s, &r, p, NULL) == 0 && nps_spectra_count(s) == 2);
+    nps_spectra_free(s);
+    free(b);
+
+    /* a valid spectrum of 10^6 peaks */
+    size_t np = 1000000;
+    FILE *fp = fopen(write_tmp("million.msp", "", 0), "w");
+    fprintf(fp, "Name: million\nNum Peaks: %zu\n", np);
+    for (size_t i = 0; i < np; i++) fprintf(fp, "%.4f %zu\n", 50 + i * 0.001, i % 1000 + 1);
+    fclose(fp);
+    char path[600];
+    snprintf(path, sizeof path, "%s/million.msp", dir);
+    nps_spectra_create(&s);
+    CHECK(nps_io_read(s, &r, path, NULL) == 0);
+    CHECK(nps_spectra_count(s) == 1 && nps_spectra_total_peaks(s) == np);
+    nps_spectra_free(s);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) return 2;
+    msp_cases();
+    mgf_cases();
+    whole_file_errors();
+    limits();
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return check_done("test_malformed");
+}

@@ -28,9 +28,19 @@ int nps_io_detect(nps_format *out, const char *path)
     fclose(fp);
     buf[n] = '\0';
     if (n == 0) return nps_err_at(NPS_EFORMAT, path, 1, "empty file");
-    size_t zeros = 0;
-    for (size_t i = 0; i < n; i++) zeros += buf[i] == 0;
-    if (zeros) return nps_err(NPS_EFORMAT, "%s: byte 0: binary data, not a spectra file", path);
+    /* A few stray control bytes make a damaged record, which the reader skips;
+     * a file that is mostly binary is not a spectra file at all. */
+    size_t ctrl = 0, first = n;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)buf[i];
+        if (ch == 0 || (ch < 32 && ch != '\t' && ch != '\n' && ch != '\r' && ch != '\f')) {
+            ctrl++;
+            if (first == n) first = i;
+        }
+        if (ch == 0) buf[i] = ' '; /* keep strstr below scanning */
+    }
+    if (ctrl * 20 > n)
+        return nps_err(NPS_EFORMAT, "%s: byte %zu: binary data, not a spectra file", path, first);
     const char *p = buf;
     if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
         p += 3;

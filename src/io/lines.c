@@ -51,9 +51,13 @@ int nps_lines_next(nps_lines *r)
     int c, got = 0;
     r->binary = 0;
     r->too_long = 0;
+    r->partial = 1;
     while ((c = getc(r->fp)) != EOF) {
         got = 1;
-        if (c == '\n') break;
+        if (c == '\n') {
+            r->partial = 0;
+            break;
+        }
         if (c == 0 || (c < 32 && c != '\t' && c != '\r' && c != '\f') || c == 127) r->binary = 1;
         if (len + 1 >= r->max_len) {
             r->too_long = 1;

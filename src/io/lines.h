@@ -16,6 +16,7 @@ typedef struct {
     size_t max_len;
     int binary;     /* the current line holds a NUL or other control byte */
     int too_long;   /* the current line exceeded max_len (rest discarded) */
+    int partial;    /* the current line ended at end of file without a newline */
 } nps_lines;
 
 int nps_lines_open(nps_lines *r, const char *path, size_t max_len);

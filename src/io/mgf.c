@@ -103,7 +103,7 @@ int nps_mgf_read(nps_spectra *dst, nps_read_ctx *c)
         goto done;
     }
     if (in && !skip) {
-        if ((rc = nps_read_bad(c, r.lineno, "truncated file: spectrum without END IONS")))
+        if ((rc = nps_read_bad(c, rec_line, "truncated file: spectrum without END IONS")))
             goto done;
     }
     if (nonblank == 0) rc = nps_err_at(NPS_EFORMAT, c->path, 1, "empty file");

@@ -160,6 +160,11 @@ int nps_msp_read(nps_spectra *dst, nps_read_ctx *c)
             if (!is_key_line(line)) {
                 rc = nps_parse_peak_line(&rec, line, -1, reason, sizeof reason);
                 if (rc == NPS_ENOMEM) goto done;
+                if (rc && r.partial) {
+                    char why[256];
+                    snprintf(why, sizeof why, "truncated file: the last line is cut (%.200s)", reason);
+                    snprintf(reason, sizeof reason, "%s", why);
+                }
                 if (rc) {
                     rc = nps_read_bad(c, r.lineno, reason);
                     if (rc) goto done;
