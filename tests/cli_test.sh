@@ -1,0 +1,119 @@
+#!/bin/bash
+# End-to-end tests of the npsmatch command line: the demo unknowns against the
+# bundled library, output formats, thread-count independence, compare, library
+# build/info/export, bad input and exit codes.
+# usage: cli_test.sh NPSMATCH SOURCE_DIR BUNDLED_LIBRARY DATA_DIR
+set -u
+N=$1 SRC=$2 LIB=$3 DATA=$4
+T=$(mktemp -d /tmp/nps_cli_XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0 checks=0
+ok() { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+expect_status() { # expected actual what
+    if [ "$1" = "$2" ]; then ok; else fail "$3: exit $2, expected $1"; fi
+}
+U=$SRC/reference_spectra/sample_unknowns.msp
+
+# --- the main job: demo unknowns against the bundled (default) library
+NPSMATCH_LIBRARY= "$N" search --top 5 -o "$T/hits.tsv" "$U" 2>"$T/err"
+expect_status 0 $? "search of the demo unknowns"
+head -1 "$T/hits.tsv" | cut -f1-8 | grep -qx $'query_id\tquery_name\trank\tlibrary_id\tlibrary_name\tinchikey\tscore\tmatched_peaks' \
+    && ok || fail "TSV header"
+grep -q "14 queries searched against 60 library spectra" "$T/err" && ok || fail "summary line: $(cat "$T/err")"
+while IFS=$'\t' read -r qid kind expected; do
+    [ "$qid" = query_id ] && continue
+    top=$(awk -F'\t' -v q="$qid" '$1 == q && $3 == 1 {print $5}' "$T/hits.tsv")
+    case $kind in
+    identity) [ "$top" = "$expected" ] && ok || fail "$qid: top hit '$top', expected '$expected'" ;;
+    mixture)
+        for comp in ${expected//;/ }; do
+            awk -F'\t' -v q="$qid" -v c="$comp" '$1 == q && $3 <= 3 && $5 == c {f=1} END {exit !f}' "$T/hits.tsv" \
+                && ok || fail "$qid: mixture component $comp not in the top 3"
+        done ;;
+    analogue)
+        cls=$(awk -F'\t' -v q="$qid" '$1 == q && $3 == 1 {print $12}' "$T/hits.tsv")
+        [ "$cls" = "$expected" ] && ok || fail "$qid: analogue top class '$cls', expected '$expected'"
+        sc=$(awk -F'\t' -v q="$qid" '$1 == q && $3 == 1 {print ($7 < 0.8)}' "$T/hits.tsv")
+        [ "$sc" = 1 ] && ok || fail "$qid: analogue scored as an identity" ;;
+    esac
+done < "$SRC/reference_spectra/sample_unknowns_expected.tsv"
+# EI hits carry the composite match factor; MS/MS hits ran in identity mode
+awk -F'\t' 'NR > 1 && $10 == "open" && $11 == "" {bad=1} END {exit bad}' "$T/hits.tsv" && ok || fail "EI hit without composite_mf"
+grep -q $'\tentropy\tidentity\t' "$T/hits.tsv" && ok || fail "no MS/MS identity hits"
+
+# --- identical output at 1 and 2 threads, explicit library path, JSON
+"$N" search --library "$LIB" --threads 1 --top 10 "$U" > "$T/t1.tsv" 2>/dev/null
+"$N" search --library "$LIB" --threads 2 --top 10 "$U" > "$T/t2.tsv" 2>/dev/null
+cmp -s "$T/t1.tsv" "$T/t2.tsv" && ok || fail "output differs between 1 and 2 threads"
+"$N" search --library "$LIB" --format json "$U" > "$T/h.json" 2>/dev/null
+expect_status 0 $? "json search"
+[ "$(grep -c '"query_id"' "$T/h.json")" = 14 ] && ok || fail "JSON query count"
+head -c 1 "$T/h.json" | grep -q '\[' && tail -c 2 "$T/h.json" | grep -q '\]' && ok || fail "JSON array"
+if command -v python3 >/dev/null; then
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==14 and d[0]["hits"][0]["rank"]==1' "$T/h.json" \
+        && ok || fail "JSON does not parse"
+fi
+# options change the result as documented
+"$N" search --library "$LIB" --score cosine --mode open --top 1 "$U" 2>/dev/null | awk -F'\t' 'NR>1 {print $9, $10}' | sort -u > "$T/so"
+grep -qx "cosine open" "$T/so" && [ "$(wc -l < "$T/so")" = 1 ] && ok || fail "--score/--mode not applied: $(cat "$T/so")"
+[ "$("$N" search --library "$LIB" --top 1 "$U" 2>/dev/null | wc -l)" = 15 ] && ok || fail "--top 1"
+"$N" search --library "$LIB" --min-score 0.9 "$U" 2>/dev/null | awk -F'\t' 'NR>1 && $7 < 0.9 {bad=1} END {exit bad}' && ok || fail "--min-score"
+"$N" search --library "$SRC/reference_spectra/library_ei.msp" --top 1 "$U" > "$T/msplib.tsv" 2>/dev/null
+expect_status 0 $? "search with an MSP library"
+
+# --- library build / info / export round trip
+"$N" library build -o "$T/lib.h5" "$SRC/reference_spectra/library_ei.msp" "$SRC/reference_spectra/library_msms.msp" 2>/dev/null
+expect_status 0 $? "library build"
+"$N" library info "$T/lib.h5" > "$T/info"
+grep -q "spectra        60 (EI 52, MS/MS 8)" "$T/info" && ok || fail "library info: $(cat "$T/info")"
+"$N" library export -o "$T/out.msp" "$T/lib.h5"
+expect_status 0 $? "library export"
+"$N" library build -o "$T/lib2.h5" "$T/out.msp" 2>/dev/null
+"$N" library export -o "$T/out2.msp" "$T/lib2.h5"
+cmp -s "$T/out.msp" "$T/out2.msp" && ok || fail "MSP -> library -> MSP is not stable"
+[ "$(grep -c '^Num Peaks' "$T/out.msp")" = 60 ] && ok || fail "export spectrum count"
+"$N" library export -o "$T/out.mgf" "$T/lib.h5" && [ "$(grep -c 'BEGIN IONS' "$T/out.mgf")" = 60 ] && ok || fail "MGF export"
+"$N" library build --raw --max-peaks 5 -o "$T/raw.h5" "$SRC/reference_spectra/library_ei.msp" 2>/dev/null
+"$N" library info "$T/raw.h5" | grep -q "EI     raw" && ok || fail "--raw not recorded"
+
+# --- compare
+D=$DATA/massbank/massbank_forensic_subset.msp
+if [ -r "$D" ]; then
+    printf 'id_a\tid_b\nMSBNK-Eawag-EA262610\tMSBNK-Athens_Univ-AU160803\nMSBNK-NOPE\tMSBNK-Athens_Univ-AU160803\n' > "$T/pairs.tsv"
+    "$N" compare --pairs "$T/pairs.tsv" "$D" > "$T/cmp" 2> "$T/cmp.err"
+    expect_status 3 $? "compare with an unknown id"
+    [ "$(wc -l < "$T/cmp")" = 1 ] && ok || fail "compare output lines"
+    awk -F'\t' '{exit !($3 > 0.8437 && $3 < 0.8439 && $4 == 21)}' "$T/cmp" && ok || fail "compare score: $(cat "$T/cmp")"
+    grep -q "pairs.tsv:3: unknown id 'MSBNK-NOPE'" "$T/cmp.err" && ok || fail "compare unknown id message"
+    "$N" compare --explain --score cosine --raw --pairs "$T/pairs.tsv" "$D" 2>/dev/null > "$T/exp"
+    [ "$(grep -c '^#' "$T/exp")" = 23 ] && ok || fail "--explain pair count: $(grep -c '^#' "$T/exp")"
+elif [ "${CI:-}" = true ]; then
+    fail "shared data missing under CI: $D"
+fi
+
+# --- bad input: skipped with file:line, summary, exit 3; --strict stops with 1
+printf 'Name: good\nNum Peaks: 2\n77 100\n91 50\n\nName: bad\nNum Peaks: 2\n77 x\n91 50\n\n' > "$T/bad.msp"
+: > "$T/empty.msp"
+head -c 3000 /dev/urandom > "$T/garbage.bin"
+"$N" search --library "$LIB" "$T/bad.msp" "$T/empty.msp" "$T/garbage.bin" "$U" > "$T/b.tsv" 2> "$T/b.err"
+expect_status 3 $? "search with malformed records"
+grep -q "bad.msp:8: non-numeric intensity 'x'" "$T/b.err" && ok || fail "bad record message: $(cat "$T/b.err")"
+grep -q "empty.msp:1: empty file" "$T/b.err" && ok || fail "empty file message"
+grep -q "garbage.bin" "$T/b.err" && ok || fail "garbage message"
+grep -q "15 queries searched" "$T/b.err" && ok || fail "good records kept: $(tail -1 "$T/b.err")"
+grep -q "3 malformed records skipped" "$T/b.err" && ok || fail "skip count"
+"$N" search --strict --library "$LIB" "$T/bad.msp" "$U" > /dev/null 2>&1
+expect_status 1 $? "--strict"
+"$N" search --library "$T/missing.h5" "$U" > /dev/null 2>&1
+expect_status 1 $? "missing library"
+"$N" search --library "$T/bad.msp" "$U" > /dev/null 2>&1
+expect_status 3 $? "library with a bad record"
+"$N" search --top 0 "$U" > /dev/null 2>&1; expect_status 2 $? "--top 0"
+"$N" search --tolerance abc "$U" > /dev/null 2>&1; expect_status 2 $? "--tolerance abc"
+"$N" search --bogus "$U" > /dev/null 2>&1; expect_status 2 $? "unknown option"
+"$N" frobnicate > /dev/null 2>&1; expect_status 2 $? "unknown command"
+"$N" search --help > /dev/null; expect_status 0 $? "--help"
+
+echo "cli_end_to_end: $((checks - fails)) passed, $fails failed"
+[ "$fails" = 0 ]
