@@ -42,6 +42,11 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
 /* Append spectrum i of src with other peaks (already sorted by m/z). */
 int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, const double *mz,
                             const float *in, size_t n);
+/* Build a collection from flat arrays, taking ownership of peak_off (n + 1
+ * entries), mz, in and text (NUL-separated key, value strings; meta_off gives
+ * each spectrum's byte range). On failure the arrays are freed. */
+int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double *mz,
+                           float *in, char *text, size_t text_len, const size_t *meta_off);
 /* Deduce the kind of a spectrum from its metadata. */
 nps_kind nps_kind_from_meta(const char *const *keys, const char *const *values, size_t n,
                             double precursor_mz);

@@ -370,6 +370,126 @@ int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, 
     return rc;
 }
 
+/* Bulk construction for the library loader: adopt flat arrays as they come
+ * from the file (no per-spectrum copies), index the "key\0value\0" runs of the
+ * metadata text in place, and derive id, name, precursor and kind. */
+int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double *mz,
+                           float *in, char *text, size_t text_len, const size_t *meta_off)
+{
+    nps_spectra *s = calloc(1, sizeof *s);
+    const char **kv = NULL;
+    size_t kvcap = 0;
+    int rc = 0;
+    if (!s) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto fail_adopt;
+    }
+    s->n = s->cap = n;
+    s->peak_off = peak_off;
+    s->mz = mz;
+    s->inten = in;
+    s->npeaks = s->peak_cap = peak_off[n];
+    s->text = text;
+    s->text_len = s->text_cap = text_len;
+    peak_off = NULL;
+    mz = NULL;
+    in = NULL;
+    text = NULL;
+    s->meta_off = malloc((n + 1) * sizeof *s->meta_off);
+    s->id_off = malloc((n ? n : 1) * sizeof *s->id_off);
+    s->name_off = malloc((n ? n : 1) * sizeof *s->name_off);
+    s->precursor = malloc((n ? n : 1) * sizeof *s->precursor);
+    s->kind = malloc(n ? n : 1);
+    if (!s->meta_off || !s->id_off || !s->name_off || !s->precursor || !s->kind) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto fail_adopt;
+    }
+    for (size_t k = 0; k < s->npeaks; k++)
+        if (!isfinite(s->mz[k]) || s->mz[k] < 0 || !isfinite(s->inten[k]) || s->inten[k] < 0) {
+            rc = nps_err(NPS_EINVAL, "peak %zu is not finite and >= 0", k);
+            goto fail_adopt;
+        }
+    /* count the strings, then index them */
+    size_t nstr = 0;
+    for (size_t b = 0; b < s->text_len; b++) nstr += s->text[b] == '\0';
+    if (nps_grow((void **)&s->pairs, &s->pair_cap, nstr + 2, sizeof(size_t))) {
+        rc = NPS_ENOMEM;
+        goto fail_adopt;
+    }
+    s->meta_off[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t p = meta_off[i], e = meta_off[i + 1], nk = 0;
+        while (p < e) {
+            size_t kl = strnlen(s->text + p, e - p);
+            if (p + kl >= e) break;
+            size_t v = p + kl + 1;
+            size_t vl = v < e ? strnlen(s->text + v, e - v) : 0;
+            if (v >= e || v + vl >= e) break;
+            s->pairs[2 * s->npairs] = p;
+            s->pairs[2 * s->npairs + 1] = v;
+            s->npairs++;
+            nk++;
+            p = v + vl + 1;
+        }
+        if (p != e) {
+            rc = nps_err(NPS_EINVAL, "metadata of spectrum %zu is malformed", i + 1);
+            goto fail_adopt;
+        }
+        s->meta_off[i + 1] = s->npairs;
+        if (nps_grow((void **)&kv, &kvcap, 2 * nk + 2, sizeof *kv)) {
+            rc = NPS_ENOMEM;
+            goto fail_adopt;
+        }
+        double prec = NAN;
+        size_t name = NONE, id_db = NONE, id_title = NONE, id_sid = NONE;
+        for (size_t j = 0; j < nk; j++) {
+            size_t e2 = s->meta_off[i] + j;
+            const char *k = s->text + s->pairs[2 * e2];
+            size_t vo = s->pairs[2 * e2 + 1];
+            const char *v = s->text + vo;
+            kv[j] = k;
+            kv[nk + j] = v;
+            int nonempty = v[0] != '\0';
+            if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE) name = vo;
+            else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty) id_db = vo;
+            else if (nps_strcaseeq(k, NPS_KEY_TITLE) && id_title == NONE && nonempty) id_title = vo;
+            else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_ID) && id_sid == NONE && nonempty) id_sid = vo;
+            else if (nps_strcaseeq(k, NPS_KEY_PRECURSOR_MZ) && isnan(prec))
+                prec = nps_parse_precursor(v);
+        }
+        size_t id = id_db != NONE ? id_db : id_title != NONE ? id_title : id_sid;
+        if (id == NONE && name != NONE && s->text[name]) id = name;
+        if (id == NONE) {
+            char buf[48];
+            snprintf(buf, sizeof buf, "spectrum#%zu", i + 1);
+            if (push_text(s, buf, &id)) {
+                rc = NPS_ENOMEM;
+                goto fail_adopt;
+            }
+        }
+        s->id_off[i] = id;
+        s->name_off[i] = name;
+        s->precursor[i] = prec;
+        s->kind[i] = (unsigned char)nps_kind_from_meta(kv, kv + nk, nk, prec);
+        for (size_t k = s->peak_off[i] + 1; k < s->peak_off[i + 1]; k++)
+            if (s->mz[k] < s->mz[k - 1]) {
+                rc = nps_err(NPS_EINVAL, "peaks of spectrum %zu are not sorted", i + 1);
+                goto fail_adopt;
+            }
+    }
+    free(kv);
+    *out = s;
+    return 0;
+fail_adopt:
+    free(kv);
+    free(peak_off);
+    free(mz);
+    free(in);
+    free(text);
+    nps_spectra_free(s);
+    return rc;
+}
+
 static int build_hash(nps_spectra *s)
 {
     size_t cap = 16;

@@ -383,7 +383,6 @@ int nps_library_open(nps_library **out, const char *path)
     nps_library *lib = NULL;
     void *off = NULL, *mz = NULL, *in = NULL, *moff = NULL, *meta = NULL, *poff = NULL,
          *pmz = NULL, *pin = NULL;
-    const char **kv = NULL;
     size_t noff, nmz, nin, nmoff, nmeta, npoff, npmz, npin;
     hid_t g = -1, gp = -1;
     int rc = 0;
@@ -449,54 +448,38 @@ int nps_library_open(nps_library **out, const char *path)
         rc = nps_err(NPS_ELIBRARY, "%s: metadata text is not terminated", path);
         goto out;
     }
-    if ((rc = nps_spectra_create(&lib->raw)) || (rc = nps_spectra_create(&lib->proc))) goto out;
-    size_t kvcap = 0;
-    const uint64_t *O = off, *MO = moff, *PO = poff;
-    for (size_t i = 0; i < n; i++) {
-        /* split the key\0value\0 run of spectrum i */
-        size_t nk = 0;
-        const char *p = (const char *)meta + MO[i], *e = (const char *)meta + MO[i + 1];
-        while (p < e) {
-            if ((rc = nps_grow((void **)&kv, &kvcap, 2 * (nk + 1), sizeof *kv))) goto out;
-            const char *k = p;
-            p += strlen(p) + 1;
-            if (p >= e) {
-                rc = nps_err(NPS_ELIBRARY, "%s: metadata of spectrum %zu is truncated", path, i);
-                goto out;
-            }
-            kv[2 * nk] = k;
-            kv[2 * nk + 1] = p;
-            p += strlen(p) + 1;
-            nk++;
-        }
-        /* keys and values interleaved: split into two arrays for add_ex */
-        const char **keys = malloc((nk + 1) * sizeof *keys), **vals = malloc((nk + 1) * sizeof *vals);
-        if (!keys || !vals) {
-            free(keys);
-            free(vals);
-            rc = nps_err(NPS_ENOMEM, "out of memory");
-            goto out;
-        }
-        for (size_t j = 0; j < nk; j++) {
-            keys[j] = kv[2 * j];
-            vals[j] = kv[2 * j + 1];
-        }
-        char fb[48];
-        snprintf(fb, sizeof fb, "spectrum#%zu", i + 1);
-        rc = nps_spectra_add_ex(lib->raw, (double *)mz + O[i], (float *)in + O[i],
-                                (size_t)(O[i + 1] - O[i]), keys, vals, nk, fb, 1);
-        if (!rc)
-            rc = nps_spectra_add_derived(lib->proc, lib->raw, i, (double *)pmz + PO[i],
-                                         (float *)pin + PO[i], (size_t)(PO[i + 1] - PO[i]));
-        free(keys);
-        free(vals);
-        if (rc) {
-            if (rc != NPS_ENOMEM)
-                rc = nps_err(NPS_ELIBRARY, "%s: spectrum %zu is invalid: %s", path, i,
-                             nps_error_last());
-            goto out;
-        }
+    /* adopt the arrays: the raw spectra take the file's buffers as they are,
+     * the processed copy shares the metadata text (copied once) */
+    size_t *po = malloc((n + 1) * sizeof *po), *ppo = malloc((n + 1) * sizeof *ppo),
+           *mo = malloc((n + 1) * sizeof *mo);
+    char *meta2 = malloc(nmeta ? nmeta : 1);
+    if (!po || !ppo || !mo || !meta2) {
+        free(po);
+        free(ppo);
+        free(mo);
+        free(meta2);
+        rc = nps_err(NPS_ENOMEM, "%s: out of memory", path);
+        goto out;
     }
+    for (size_t i = 0; i <= n; i++) {
+        po[i] = (size_t)((uint64_t *)off)[i];
+        ppo[i] = (size_t)((uint64_t *)poff)[i];
+        mo[i] = (size_t)((uint64_t *)moff)[i];
+    }
+    if (nmeta) memcpy(meta2, meta, nmeta);
+    rc = nps_spectra_adopt_flat(&lib->raw, n, po, mz, in, meta, nmeta, mo);
+    mz = in = meta = NULL;
+    if (!rc) rc = nps_spectra_adopt_flat(&lib->proc, n, ppo, pmz, pin, meta2, nmeta, mo);
+    else {
+        free(ppo);
+        free(pmz);
+        free(pin);
+        free(meta2);
+    }
+    pmz = pin = NULL;
+    free(mo);
+    if (rc && rc != NPS_ENOMEM)
+        rc = nps_err(NPS_ELIBRARY, "%s: invalid library content: %s", path, nps_error_last());
 out:
     if (g >= 0) H5Gclose(g);
     if (gp >= 0) H5Gclose(gp);
@@ -509,7 +492,6 @@ out:
     free(poff);
     free(pmz);
     free(pin);
-    free(kv);
     if (rc) {
         nps_library_free(lib);
         return rc;
