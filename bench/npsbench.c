@@ -1,0 +1,549 @@
+/*
+ * npsbench: the figures behind bench/RESULTS.md.
+ *
+ *   npsbench load [RUNS]        library build / open times for the 78k MS/MS MSP
+ *   npsbench accuracy           cross-laboratory MS/MS identification accuracy
+ *   npsbench ei-accuracy        cross-laboratory EI identification accuracy
+ *   npsbench speed [RUNS]       brute-force search time per query, 1 and 2 threads
+ *
+ * Data are read from $NPS_DATA_DIR (default ../shared/data). Timings are wall
+ * clock, repeated RUNS times; medians and quantiles are computed with GSL, and
+ * accuracies carry a 95 % Wilson score interval (GSL's Gaussian quantile).
+ *
+ * Cross-laboratory protocol (issue 2, matching the peers' measurement): from
+ * massbank_forensic_crosscontributor_groups.tsv, one query per compound and
+ * contributor: that contributor's MS2 positive-mode spectrum with a numeric
+ * precursor and the most peaks; the library: every MS2 spectrum with a
+ * precursor in the forensic subset from the other contributors; a query is
+ * correct when the InChIKey first block of the hit matches.
+ */
+#include "npsmatch/npsmatch.h"
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static const char *data(const char *rel)
+{
+    static char buf[4][4096];
+    static int k;
+    const char *d = getenv("NPS_DATA_DIR");
+    if (!d) d = NPS_DATA_DIR;
+    char *b = buf[k++ % 4];
+    snprintf(b, 4096, "%s/%s", d, rel);
+    if (access(b, R_OK) != 0) {
+        fprintf(stderr, "npsbench: missing data file %s\n", b);
+        exit(1);
+    }
+    return b;
+}
+
+static nps_spectra *load(const char *path)
+{
+    nps_spectra *s;
+    if (nps_spectra_create(&s) || nps_io_read(s, NULL, path, NULL)) {
+        fprintf(stderr, "npsbench: %s\n", nps_error_last());
+        exit(1);
+    }
+    return s;
+}
+
+static double median(double *v, size_t n)
+{
+    gsl_sort(v, 1, n);
+    return gsl_stats_median_from_sorted_data(v, 1, n);
+}
+
+/* 95 % Wilson score interval of k successes in n trials. */
+static void wilson(double *lo, double *hi, size_t k, size_t n)
+{
+    double z = gsl_cdf_ugaussian_Pinv(0.975), p = n ? (double)k / (double)n : 0;
+    double d = 1 + z * z / (double)n, c = p + z * z / (2.0 * (double)n);
+    double r = z * sqrt(p * (1 - p) / (double)n + z * z / (4.0 * (double)n * (double)n));
+    *lo = (c - r) / d;
+    *hi = (c + r) / d;
+}
+
+static void machine(void)
+{
+    char model[600] = "?", line[512];
+    FILE *fp = fopen("/proc/cpuinfo", "r");
+    while (fp && fgets(line, sizeof line, fp))
+        if (strncmp(line, "model name", 10) == 0) {
+            char *c = strchr(line, ':');
+            snprintf(model, sizeof model, "%s", c ? c + 2 : line);
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    if (fp) fclose(fp);
+    time_t t = time(NULL);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%d", gmtime(&t));
+    printf("# machine: nproc %ld, %s; date %s; npsmatch %s\n", sysconf(_SC_NPROCESSORS_ONLN),
+           model, date, NPS_VERSION_STRING);
+}
+
+/* ------------------------------------------------------------------ load */
+
+static int bench_load(int runs)
+{
+    const char *msp = data("massbank/massbank_msms_open_licenses.msp");
+    const char *h5 = "/tmp/npsbench_78k.h5";
+    double *tp = calloc((size_t)runs, sizeof *tp), *tb = calloc((size_t)runs, sizeof *tb),
+           *ts = calloc((size_t)runs, sizeof *ts), *to = calloc((size_t)runs, sizeof *to);
+    size_t n = 0, peaks = 0;
+    for (int r = 0; r < runs; r++) {
+        double t0 = now();
+        nps_spectra *s = load(msp);
+        double t1 = now();
+        nps_library *lib;
+        if (nps_library_create(&lib, s, NULL)) return 1;
+        double t2 = now();
+        if (nps_library_save(lib, h5)) {
+            fprintf(stderr, "%s\n", nps_error_last());
+            return 1;
+        }
+        double t3 = now();
+        nps_library_free(lib);
+        n = nps_spectra_count(s);
+        peaks = nps_spectra_total_peaks(s);
+        nps_spectra_free(s);
+        double t4 = now();
+        if (nps_library_open(&lib, h5)) {
+            fprintf(stderr, "%s\n", nps_error_last());
+            return 1;
+        }
+        double t5 = now();
+        nps_library_free(lib);
+        tp[r] = t1 - t0;
+        tb[r] = t2 - t1;
+        ts[r] = t3 - t2;
+        to[r] = t5 - t4;
+    }
+    FILE *fp = fopen(h5, "rb");
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    fclose(fp);
+    remove(h5);
+    machine();
+    printf("library: massbank_msms_open_licenses.msp, %zu spectra, %zu peaks; HDF5 file %.1f MB\n",
+           n, peaks, (double)size / 1e6);
+    double mp = median(tp, (size_t)runs), mb = median(tb, (size_t)runs),
+           ms = median(ts, (size_t)runs), mo = median(to, (size_t)runs);
+    printf("median of %d runs: parse MSP %.3f s; preprocess %.3f s; write HDF5 %.3f s; "
+           "build total %.3f s; open HDF5 %.3f s\n",
+           runs, mp, mb, ms, mp + mb + ms, mo);
+    printf("open is %.1fx faster than parsing the MSP (%.1fx faster than parse + preprocess)\n",
+           mp / mo, (mp + mb) / mo);
+    free(tp);
+    free(tb);
+    free(ts);
+    free(to);
+    return 0;
+}
+
+/* ------------------------------------------------------- accuracy (common) */
+
+/* "contributor=X" from MassBank Comments */
+static void contributor_of(char *out, size_t n, const nps_spectra *s, size_t i)
+{
+    const char *c = nps_spectra_get(s, i, NPS_KEY_COMMENTS);
+    const char *p = c ? strstr(c, "contributor=") : NULL;
+    out[0] = '\0';
+    if (!p) return;
+    p += 12;
+    size_t k = 0;
+    while (p[k] && p[k] != ';' && k + 1 < n) {
+        out[k] = p[k];
+        k++;
+    }
+    out[k] = '\0';
+}
+
+static void block_of(char *out, size_t n, const nps_spectra *s, size_t i)
+{
+    const char *ik = nps_spectra_get(s, i, NPS_KEY_INCHIKEY);
+    out[0] = '\0';
+    if (!ik) return;
+    size_t k = 0;
+    while (ik[k] && ik[k] != '-' && k + 1 < n) {
+        out[k] = ik[k];
+        k++;
+    }
+    out[k] = '\0';
+}
+
+typedef struct {
+    const char *label;
+    nps_score_type score;
+    double mz_power, intensity_power;
+    int reverse;
+    int raw;
+} variant;
+
+typedef struct {
+    size_t q;       /* index of the query in the collection */
+    char contrib[64];
+    char block[32];
+} query_t;
+
+static int cmp_contrib(const void *a, const void *b)
+{
+    return strcmp(((const query_t *)a)->contrib, ((const query_t *)b)->contrib);
+}
+
+/* Run every variant and mode over queries grouped by contributor, each against a
+ * library of the eligible spectra of the other contributors. */
+static void evaluate(const nps_spectra *all, const unsigned char *eligible, query_t *qs, size_t nq,
+                     const variant *vars, size_t nvar, const nps_search_mode *modes, size_t nmodes,
+                     double tolerance)
+{
+    qsort(qs, nq, sizeof *qs, cmp_contrib);
+    size_t n = nps_spectra_count(all);
+    char (*contrib)[64] = malloc(n * sizeof *contrib);
+    char (*blocks)[32] = malloc(n * sizeof *blocks);
+    for (size_t i = 0; i < n; i++) {
+        contributor_of(contrib[i], 64, all, i);
+        block_of(blocks[i], 32, all, i);
+    }
+    size_t cells = nvar * nmodes;
+    size_t *top1 = calloc(cells, sizeof *top1), *top5 = calloc(cells, sizeof *top5);
+    double *secs = calloc(cells, sizeof *secs);
+    for (size_t a = 0; a < nq;) {
+        size_t b = a;
+        while (b < nq && strcmp(qs[b].contrib, qs[a].contrib) == 0) b++;
+        nps_spectra *libsp, *qsp;
+        nps_spectra_create(&libsp);
+        nps_spectra_create(&qsp);
+        size_t *map = malloc(n * sizeof *map), nl = 0;
+        for (size_t i = 0; i < n; i++)
+            if (eligible[i] && strcmp(contrib[i], qs[a].contrib) != 0) {
+                nps_spectra_add_from(libsp, all, i);
+                map[nl++] = i;
+            }
+        for (size_t k = a; k < b; k++) nps_spectra_add_from(qsp, all, qs[k].q);
+        for (size_t v = 0; v < nvar; v++) {
+            nps_preprocess_config cfg = NPS_PREPROCESS_CONFIG_INIT;
+            if (vars[v].raw) {
+                nps_preprocess_options r = NPS_PREPROCESS_RAW_INIT;
+                cfg.ei = cfg.msms = r;
+            }
+            nps_library *lib;
+            nps_library_create(&lib, libsp, &cfg);
+            for (size_t m = 0; m < nmodes; m++) {
+                nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+                o.score = vars[v].score;
+                o.mode = modes[m];
+                o.top_k = 5;
+                o.mz_power = vars[v].mz_power;
+                o.intensity_power = vars[v].intensity_power;
+                o.reverse = vars[v].reverse;
+                o.tolerance = tolerance;
+                o.same_kind_only = 0;
+                nps_hits *h;
+                double t0 = now();
+                if (nps_search_run(&h, lib, qsp, &o)) {
+                    fprintf(stderr, "%s\n", nps_error_last());
+                    exit(1);
+                }
+                secs[v * nmodes + m] += now() - t0;
+                for (size_t k = a; k < b; k++) {
+                    size_t f, cnt;
+                    nps_hits_for_query(h, k - a, &f, &cnt);
+                    for (size_t r = 0; r < cnt; r++) {
+                        size_t ref = map[nps_hits_at(h, f + r)->reference];
+                        if (strcmp(blocks[ref], qs[k].block) == 0) {
+                            if (r == 0) top1[v * nmodes + m]++;
+                            top5[v * nmodes + m]++;
+                            break;
+                        }
+                    }
+                }
+                nps_hits_free(h);
+            }
+            nps_library_free(lib);
+        }
+        free(map);
+        nps_spectra_free(libsp);
+        nps_spectra_free(qsp);
+        a = b;
+    }
+    printf("%-34s %-9s %8s %16s %8s %10s\n", "score", "mode", "top-1", "95% CI", "top-5",
+           "ms/query");
+    for (size_t v = 0; v < nvar; v++)
+        for (size_t m = 0; m < nmodes; m++) {
+            size_t c = v * nmodes + m;
+            double lo, hi;
+            wilson(&lo, &hi, top1[c], nq);
+            printf("%-34s %-9s %7.1f%% %7.1f-%5.1f%% %7.1f%% %10.3f\n", vars[v].label,
+                   modes[m] == NPS_MODE_IDENTITY ? "identity" : "open",
+                   100.0 * (double)top1[c] / (double)nq, 100 * lo, 100 * hi,
+                   100.0 * (double)top5[c] / (double)nq, 1e3 * secs[c] / (double)nq);
+        }
+    free(top1);
+    free(top5);
+    free(secs);
+    free(contrib);
+    free(blocks);
+}
+
+/* -------------------------------------------------------- MS/MS accuracy */
+
+static int bench_accuracy(void)
+{
+    nps_spectra *fs = load(data("massbank/massbank_forensic_subset.msp"));
+    size_t n = nps_spectra_count(fs);
+    unsigned char *eligible = calloc(n, 1);
+    for (size_t i = 0; i < n; i++) {
+        const char *t = nps_spectra_get(fs, i, NPS_KEY_SPECTRUM_TYPE);
+        eligible[i] = t && strcmp(t, "MS2") == 0 && !isnan(nps_spectra_precursor_mz(fs, i));
+    }
+    FILE *fp = fopen(data("massbank/massbank_forensic_crosscontributor_groups.tsv"), "r");
+    char *line = NULL;
+    size_t cap = 0, nq = 0, qcap = 0, groups = 0;
+    query_t *qs = NULL;
+    if (getline(&line, &cap, fp) < 0) return 1;
+    while (getline(&line, &cap, fp) > 0) {
+        char *f[8], *p = line;
+        int nf = 0;
+        while (nf < 8) {
+            f[nf++] = p;
+            char *t = strchr(p, '\t');
+            if (!t) break;
+            *t = '\0';
+            p = t + 1;
+        }
+        if (nf < 8) continue;
+        f[7][strcspn(f[7], "\r\n")] = '\0';
+        groups++;
+        /* "C1: acc acc | C2: acc" */
+        char *save1, *part = strtok_r(f[7], "|", &save1);
+        for (; part; part = strtok_r(NULL, "|", &save1)) {
+            char *colon = strchr(part, ':');
+            if (!colon) continue;
+            *colon = '\0';
+            char *name = part;
+            while (*name == ' ') name++;
+            size_t best = (size_t)-1, bestn = 0;
+            char *save2, *acc = strtok_r(colon + 1, " ", &save2);
+            for (; acc; acc = strtok_r(NULL, " ", &save2)) {
+                size_t i;
+                if (nps_spectra_find(&i, fs, acc) || !eligible[i]) continue;
+                const char *mode = nps_spectra_get(fs, i, NPS_KEY_ION_MODE);
+                if (!mode || (strcmp(mode, "P") != 0 && strcasecmp(mode, "POSITIVE") != 0))
+                    continue;
+                const double *mz;
+                const float *in;
+                size_t k;
+                nps_spectra_peaks(fs, i, &mz, &in, &k);
+                if (best == (size_t)-1 || k > bestn ||
+                    (k == bestn && strcmp(acc, nps_spectra_id(fs, best)) < 0)) {
+                    best = i;
+                    bestn = k;
+                }
+            }
+            if (best == (size_t)-1) continue;
+            if (nq == qcap) {
+                qcap = qcap ? 2 * qcap : 256;
+                qs = realloc(qs, qcap * sizeof *qs);
+            }
+            qs[nq].q = best;
+            snprintf(qs[nq].contrib, sizeof qs[nq].contrib, "%s", name);
+            snprintf(qs[nq].block, sizeof qs[nq].block, "%s", f[0]);
+            nq++;
+        }
+    }
+    free(line);
+    fclose(fp);
+    machine();
+    size_t ne = 0;
+    for (size_t i = 0; i < n; i++) ne += eligible[i];
+    printf("cross-laboratory MS/MS: %zu compounds, %zu queries; library: %zu MS2 spectra with a "
+           "precursor minus the query contributor's; tolerance 0.02 Da, precursor 0.01 Da\n",
+           groups, nq, ne);
+    static const variant vars[] = {
+        {"entropy", NPS_SCORE_ENTROPY, 0, 1, 0, 0},
+        {"entropy-unweighted", NPS_SCORE_ENTROPY_UNWEIGHTED, 0, 1, 0, 0},
+        {"cosine I^0.5", NPS_SCORE_COSINE, 0, 0.5, 0, 0},
+        {"cosine I^1", NPS_SCORE_COSINE, 0, 1, 0, 0},
+        {"cosine I^0.5 (raw peaks)", NPS_SCORE_COSINE, 0, 0.5, 0, 1},
+        {"composite", NPS_SCORE_COMPOSITE, 0, 1, 0, 0},
+        {"entropy --reverse", NPS_SCORE_ENTROPY, 0, 1, 1, 0},
+    };
+    static const nps_search_mode modes[] = {NPS_MODE_IDENTITY, NPS_MODE_OPEN};
+    evaluate(fs, eligible, qs, nq, vars, sizeof vars / sizeof *vars, modes, 2, 0.02);
+    free(qs);
+    free(eligible);
+    nps_spectra_free(fs);
+    return 0;
+}
+
+/* ----------------------------------------------------------- EI accuracy */
+
+typedef struct {
+    char block[32];
+    char contrib[64];
+    size_t idx, npeaks;
+} ei_rec;
+
+static int cmp_ei(const void *a, const void *b)
+{
+    const ei_rec *x = a, *y = b;
+    int c = strcmp(x->block, y->block);
+    if (c) return c;
+    c = strcmp(x->contrib, y->contrib);
+    if (c) return c;
+    if (x->npeaks != y->npeaks) return x->npeaks > y->npeaks ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int bench_ei_accuracy(void)
+{
+    nps_spectra *ei = load(data("massbank/massbank_ei_all.msp"));
+    size_t n = nps_spectra_count(ei);
+    unsigned char *eligible = calloc(n, 1);
+    ei_rec *r = malloc(n * sizeof *r);
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = nps_spectra_get(ei, i, NPS_KEY_SPECTRUM_TYPE);
+        const double *mz;
+        const float *in;
+        size_t k;
+        nps_spectra_peaks(ei, i, &mz, &in, &k);
+        eligible[i] = t && strcmp(t, "MS") == 0 && k > 0;
+        if (!eligible[i]) continue;
+        block_of(r[nr].block, 32, ei, i);
+        contributor_of(r[nr].contrib, 64, ei, i);
+        if (!r[nr].block[0]) continue;
+        r[nr].idx = i;
+        r[nr].npeaks = k;
+        nr++;
+    }
+    qsort(r, nr, sizeof *r, cmp_ei);
+    /* one query per (compound, contributor), for compounds with >= 2 contributors */
+    query_t *qs = malloc(nr * sizeof *qs);
+    size_t nq = 0, compounds = 0;
+    for (size_t a = 0; a < nr;) {
+        size_t b = a, ncontrib = 0;
+        while (b < nr && strcmp(r[b].block, r[a].block) == 0) {
+            if (b == a || strcmp(r[b].contrib, r[b - 1].contrib) != 0) ncontrib++;
+            b++;
+        }
+        if (ncontrib >= 2) {
+            compounds++;
+            for (size_t k = a; k < b; k++)
+                if (k == a || strcmp(r[k].contrib, r[k - 1].contrib) != 0) {
+                    qs[nq].q = r[k].idx;
+                    snprintf(qs[nq].contrib, 64, "%s", r[k].contrib);
+                    snprintf(qs[nq].block, 32, "%s", r[k].block);
+                    nq++;
+                }
+        }
+        a = b;
+    }
+    machine();
+    size_t ne = 0;
+    for (size_t i = 0; i < n; i++) ne += eligible[i];
+    printf("cross-laboratory EI: %zu compounds measured by >= 2 contributors, %zu queries; "
+           "library: %zu EI spectra minus the query contributor's; open search, 0.5 Da\n",
+           compounds, nq, ne);
+    static const variant vars[] = {
+        {"composite (NIST MF)", NPS_SCORE_COMPOSITE, 0, 1, 0, 0},
+        {"composite --reverse", NPS_SCORE_COMPOSITE, 0, 1, 1, 0},
+        {"cosine mz^0 I^0.5", NPS_SCORE_COSINE, 0, 0.5, 0, 0},
+        {"cosine mz^3 I^0.6 (NIST-like)", NPS_SCORE_COSINE, 3, 0.6, 0, 0},
+        {"entropy", NPS_SCORE_ENTROPY, 0, 1, 0, 0},
+        {"entropy-unweighted", NPS_SCORE_ENTROPY_UNWEIGHTED, 0, 1, 0, 0},
+    };
+    static const nps_search_mode modes[] = {NPS_MODE_OPEN};
+    evaluate(ei, eligible, qs, nq, vars, sizeof vars / sizeof *vars, modes, 1, 0.5);
+    free(qs);
+    free(r);
+    free(eligible);
+    nps_spectra_free(ei);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- speed */
+
+static int bench_speed(int runs)
+{
+    nps_spectra *big = load(data("massbank/massbank_msms_open_licenses.msp"));
+    nps_library *lib;
+    nps_library_create(&lib, big, NULL);
+    nps_spectra_free(big);
+    nps_spectra *fs = load(data("massbank/massbank_forensic_subset.msp")), *q;
+    nps_spectra_create(&q);
+    for (size_t i = 0, e = 0; i < nps_spectra_count(fs); i++) {
+        const char *t = nps_spectra_get(fs, i, NPS_KEY_SPECTRUM_TYPE);
+        if (!t || strcmp(t, "MS2") != 0 || isnan(nps_spectra_precursor_mz(fs, i))) continue;
+        if (e++ % 9 == 0 && nps_spectra_count(q) < 300) nps_spectra_add_from(q, fs, i);
+    }
+    machine();
+    printf("brute-force search: %zu queries against %zu spectra (massbank_msms_open_licenses)\n",
+           nps_spectra_count(q), nps_spectra_count(nps_library_spectra(lib)));
+    printf("%-20s %-9s %8s %14s %14s %8s\n", "score", "mode", "threads", "median ms/q",
+           "p90 ms/q (run)", "speedup");
+    static const nps_score_type sc[] = {NPS_SCORE_ENTROPY, NPS_SCORE_ENTROPY_UNWEIGHTED,
+                                        NPS_SCORE_COSINE, NPS_SCORE_COMPOSITE};
+    double *t = calloc((size_t)runs, sizeof *t);
+    for (int s = 0; s < 4; s++)
+        for (int m = 0; m <= 1; m++) {
+            double base = 0;
+            for (int th = 1; th <= 2; th++) {
+                for (int r = 0; r < runs; r++) {
+                    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+                    o.score = sc[s];
+                    o.mode = m ? NPS_MODE_OPEN : NPS_MODE_IDENTITY;
+                    o.threads = th;
+                    o.same_kind_only = 0;
+                    nps_hits *h;
+                    double t0 = now();
+                    nps_search_run(&h, lib, q, &o);
+                    t[r] = (now() - t0) * 1e3 / (double)nps_spectra_count(q);
+                    nps_hits_free(h);
+                }
+                gsl_sort(t, 1, (size_t)runs);
+                double med = gsl_stats_median_from_sorted_data(t, 1, (size_t)runs);
+                double p90 = gsl_stats_quantile_from_sorted_data(t, 1, (size_t)runs, 0.9);
+                if (th == 1) base = med;
+                printf("%-20s %-9s %8d %14.3f %14.3f %7.2fx\n", nps_score_name(sc[s]),
+                       m ? "open" : "identity", th, med, p90, base / med);
+            }
+        }
+    free(t);
+    nps_spectra_free(q);
+    nps_spectra_free(fs);
+    nps_library_free(lib);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: npsbench load|accuracy|ei-accuracy|speed [RUNS]\n");
+        return 2;
+    }
+    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    if (runs < 1) runs = 1;
+    if (strcmp(argv[1], "load") == 0) return bench_load(runs);
+    if (strcmp(argv[1], "accuracy") == 0) return bench_accuracy();
+    if (strcmp(argv[1], "ei-accuracy") == 0) return bench_ei_accuracy();
+    if (strcmp(argv[1], "speed") == 0) return bench_speed(runs);
+    fprintf(stderr, "npsbench: unknown benchmark '%s'\n", argv[1]);
+    return 2;
+}
