@@ -9,6 +9,6 @@ cmake --build build -j"$(nproc)"
 echo
 echo "== npsmatch search reference_spectra/sample_unknowns.msp (bundled library) =="
 ./build/npsmatch search --top 3 -o hits.tsv reference_spectra/sample_unknowns.msp
-cut -f1,3,5,7,8,9,11,12 hits.tsv | column -t -s "$(printf '\t')"
+awk -F'\t' '{printf "%-18s %-4s %-28s %-8s %-7s %-10s %-9s %s\n", $1, $3, $5, $7, $8, $9, $11, $12}' hits.tsv
 echo
 echo "full results: hits.tsv"

@@ -374,7 +374,8 @@ int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, 
  * from the file (no per-spectrum copies), index the "key\0value\0" runs of the
  * metadata text in place, and derive id, name, precursor and kind. */
 int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double *mz,
-                           float *in, char *text, size_t text_len, const size_t *meta_off)
+                           float *in, char *text, size_t text_len, const size_t *meta_off,
+                           const nps_spectra *like)
 {
     nps_spectra *s = calloc(1, sizeof *s);
     const char **kv = NULL;
@@ -409,6 +410,44 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
             rc = nps_err(NPS_EINVAL, "peak %zu is not finite and >= 0", k);
             goto fail_adopt;
         }
+    if (like) {
+        /* same metadata as an already indexed collection: copy its index */
+        if (like->n != n || like->text_len > text_len ||
+            memcmp(like->text, s->text, like->text_len) != 0) {
+            rc = nps_err(NPS_EINVAL, "metadata differs from the template collection");
+            goto fail_adopt;
+        }
+        if (nps_grow((void **)&s->pairs, &s->pair_cap, 2 * like->npairs + 2, sizeof(size_t))) {
+            rc = NPS_ENOMEM;
+            goto fail_adopt;
+        }
+        if (like->text_len != text_len) { /* room for fallback ids */
+            char *t = realloc(s->text, like->text_len);
+            if (!t) {
+                rc = nps_err(NPS_ENOMEM, "out of memory");
+                goto fail_adopt;
+            }
+            s->text = t;
+        }
+        s->text_len = s->text_cap = like->text_len;
+        memcpy(s->text, like->text, like->text_len);
+        memcpy(s->pairs, like->pairs, 2 * like->npairs * sizeof(size_t));
+        s->npairs = like->npairs;
+        memcpy(s->meta_off, like->meta_off, (n + 1) * sizeof(size_t));
+        memcpy(s->id_off, like->id_off, n * sizeof(size_t));
+        memcpy(s->name_off, like->name_off, n * sizeof(size_t));
+        memcpy(s->precursor, like->precursor, n * sizeof(double));
+        memcpy(s->kind, like->kind, n);
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = s->peak_off[i] + 1; k < s->peak_off[i + 1]; k++)
+                if (s->mz[k] < s->mz[k - 1]) {
+                    rc = nps_err(NPS_EINVAL, "peaks of spectrum %zu are not sorted", i + 1);
+                    goto fail_adopt;
+                }
+        free(kv);
+        *out = s;
+        return 0;
+    }
     /* count the strings, then index them */
     size_t nstr = 0;
     for (size_t b = 0; b < s->text_len; b++) nstr += s->text[b] == '\0';

@@ -29,10 +29,17 @@ int nps_grow(void **buf, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+static inline unsigned char fold(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+/* ASCII only and locale-free: metadata keys are ASCII, and this sits on the
+ * library-open path (several lookups per spectrum). */
 int nps_strcaseeq(const char *a, const char *b)
 {
     for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
+        if (fold((unsigned char)*a) != fold((unsigned char)*b)) return 0;
     return *a == *b;
 }
 

@@ -467,9 +467,9 @@ int nps_library_open(nps_library **out, const char *path)
         mo[i] = (size_t)((uint64_t *)moff)[i];
     }
     if (nmeta) memcpy(meta2, meta, nmeta);
-    rc = nps_spectra_adopt_flat(&lib->raw, n, po, mz, in, meta, nmeta, mo);
+    rc = nps_spectra_adopt_flat(&lib->raw, n, po, mz, in, meta, nmeta, mo, NULL);
     mz = in = meta = NULL;
-    if (!rc) rc = nps_spectra_adopt_flat(&lib->proc, n, ppo, pmz, pin, meta2, nmeta, mo);
+    if (!rc) rc = nps_spectra_adopt_flat(&lib->proc, n, ppo, pmz, pin, meta2, nmeta, mo, lib->raw);
     else {
         free(ppo);
         free(pmz);
