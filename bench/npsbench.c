@@ -93,8 +93,8 @@ static void machine(void)
     time_t t = time(NULL);
     char date[32];
     strftime(date, sizeof date, "%Y-%m-%d", gmtime(&t));
-    printf("# machine: nproc %ld, %s; date %s; npsmatch %s\n", sysconf(_SC_NPROCESSORS_ONLN),
-           model, date, NPS_VERSION_STRING);
+    printf("# machine: nproc %ld, %s; date %s; npsmatch %s\n", sysconf(_SC_NPROCESSORS_ONLN), model,
+           date, NPS_VERSION_STRING);
 }
 
 /* ------------------------------------------------------------------ load */
@@ -196,7 +196,7 @@ typedef struct {
 } variant;
 
 typedef struct {
-    size_t q;       /* index of the query in the collection */
+    size_t q; /* index of the query in the collection */
     char contrib[64];
     char block[32];
 } query_t;
@@ -214,8 +214,8 @@ static void evaluate(const nps_spectra *all, const unsigned char *eligible, quer
 {
     qsort(qs, nq, sizeof *qs, cmp_contrib);
     size_t n = nps_spectra_count(all);
-    char (*contrib)[64] = malloc(n * sizeof *contrib);
-    char (*blocks)[32] = malloc(n * sizeof *blocks);
+    char(*contrib)[64] = malloc(n * sizeof *contrib);
+    char(*blocks)[32] = malloc(n * sizeof *blocks);
     for (size_t i = 0; i < n; i++) {
         contributor_of(contrib[i], 64, all, i);
         block_of(blocks[i], 32, all, i);
@@ -359,7 +359,12 @@ static int bench_accuracy(void)
             if (best == (size_t)-1) continue;
             if (nq == qcap) {
                 qcap = qcap ? 2 * qcap : 256;
-                qs = realloc(qs, qcap * sizeof *qs);
+                query_t *g = realloc(qs, qcap * sizeof *qs);
+                if (!g) {
+                    fprintf(stderr, "npsbench: out of memory\n");
+                    exit(1);
+                }
+                qs = g;
             }
             qs[nq].q = best;
             snprintf(qs[nq].contrib, sizeof qs[nq].contrib, "%s", name);

@@ -122,8 +122,8 @@ int main(void)
     nps_hits_free(h);
     so.mode = NPS_MODE_OPEN;
     CHECK(nps_search_run(&h, lib, q, &so) == 0);
-    compare_lists(data_path("peer_reference/flash_open_top10.tsv"), h, q,
-                  nps_library_spectra(lib), "open");
+    compare_lists(data_path("peer_reference/flash_open_top10.tsv"), h, q, nps_library_spectra(lib),
+                  "open");
     nps_hits_free(h);
     nps_spectra_free(q);
     nps_library_free(lib);

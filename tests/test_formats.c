@@ -30,11 +30,11 @@ static size_t count_key(const nps_spectra *s, size_t i, const char *key)
 static void mona(void)
 {
     nps_read_report r;
-    nps_spectra *s = read_file(data_path("format_vectors/matchms/MoNA-export-GC-MS-first10.msp"), &r);
-    static const char *ik[] = {"ALRLPDGCPYIVHP", "UFBJCMHMOXMLKC", "WDNBURPWRNALGP",
-                               "RANCECPPZPIPNO", "HOLHYSJJBXSLMV", "UMPSXRYVXUPCOS",
-                               "HFZWRUODUSTPEG", "VPOMSPZBQMDLTM", "LHJGJYXLEPZJPM",
-                               "LINPIYWFGCPVIE"};
+    nps_spectra *s =
+        read_file(data_path("format_vectors/matchms/MoNA-export-GC-MS-first10.msp"), &r);
+    static const char *ik[] = {
+        "ALRLPDGCPYIVHP", "UFBJCMHMOXMLKC", "WDNBURPWRNALGP", "RANCECPPZPIPNO", "HOLHYSJJBXSLMV",
+        "UMPSXRYVXUPCOS", "HFZWRUODUSTPEG", "VPOMSPZBQMDLTM", "LHJGJYXLEPZJPM", "LINPIYWFGCPVIE"};
     CHECK(nps_spectra_count(s) == 10 && r.records_skipped == 0);
     for (size_t i = 0; i < 10 && i < nps_spectra_count(s); i++)
         CHECK_MSG(prefix(nps_spectra_get(s, i, NPS_KEY_INCHIKEY), ik[i]), "spectrum %zu", i);
@@ -102,7 +102,8 @@ static void semicolon(void)
 
 static void collection(void)
 {
-    nps_spectra *s = read_file(data_path("format_vectors/matchms/test_spectra_collection.msp"), NULL);
+    nps_spectra *s =
+        read_file(data_path("format_vectors/matchms/test_spectra_collection.msp"), NULL);
     CHECK(nps_spectra_count(s) == 3);
     CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_INCHIKEY), "UDOOPSJCRMKSGL-ZHACJKMWSA-N") == 0);
     CHECK(prefix(nps_spectra_get(s, 1, NPS_KEY_INCHIKEY), "QQVDJLLNRSOCEL"));
@@ -244,9 +245,9 @@ static void legacy(void)
     }
     const double *mz;
     const float *in;
-    nps_spectra *s =
-        read_file(data_path("format_vectors/mzspeclib_legacy/SAMPLE_SPECTRUM_METABOLOMICS_NIST_EXPORT.MSP"),
-                  NULL);
+    nps_spectra *s = read_file(
+        data_path("format_vectors/mzspeclib_legacy/SAMPLE_SPECTRUM_METABOLOMICS_NIST_EXPORT.MSP"),
+        NULL);
     CHECK(npk(s, 0, &mz, &in) == 41);
     nps_spectra_free(s);
     s = read_file(data_path("format_vectors/openms/FileHandler_MGFbyContent2.mgf"), NULL);

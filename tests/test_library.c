@@ -46,8 +46,8 @@ static void same_spectra(const nps_spectra *a, const nps_spectra *b, const char 
             }
             ok = strcmp(k1, k2) == 0 && strcmp(v1, v2) == 0;
         }
-        if (!ok && bad++ < 3) fprintf(stderr, "%s: spectrum %zu (%s) differs\n", what, i,
-                                      nps_spectra_id(a, i));
+        if (!ok && bad++ < 3)
+            fprintf(stderr, "%s: spectrum %zu (%s) differs\n", what, i, nps_spectra_id(a, i));
     }
     CHECK_MSG(bad == 0, "%s: %zu spectra differ", what, bad);
 }
@@ -63,14 +63,15 @@ static void roundtrip(const char *src, nps_format fmt)
     same_spectra(nps_library_processed(lib), nps_library_processed(back), "processed after open");
     for (size_t i = 0; i < nps_spectra_count(s); i++) {
         CHECK(nps_spectra_kind(s, i) == nps_spectra_kind(nps_library_spectra(back), i));
-        double p1 = nps_spectra_precursor_mz(s, i), p2 =
-                                                        nps_spectra_precursor_mz(nps_library_spectra(back), i);
+        double p1 = nps_spectra_precursor_mz(s, i),
+               p2 = nps_spectra_precursor_mz(nps_library_spectra(back), i);
         CHECK((isnan(p1) && isnan(p2)) || p1 == p2);
     }
     const char *out = tmp(fmt == NPS_FORMAT_MGF ? "rt.mgf" : "rt.msp");
     CHECK(nps_io_write_path(out, nps_library_spectra(back), fmt) == 0);
     nps_spectra *again = read_file(out, NULL);
-    if (fmt == NPS_FORMAT_MSP) same_spectra(s, again, src);
+    if (fmt == NPS_FORMAT_MSP)
+        same_spectra(s, again, src);
     else {
         CHECK(nps_spectra_count(again) == nps_spectra_count(s));
         for (size_t i = 0; i < nps_spectra_count(s) && i < nps_spectra_count(again); i++) {
@@ -107,7 +108,8 @@ static void params_roundtrip(void)
     const nps_preprocess_options *pa[2] = {&got->ei, &got->msms}, *pb[2] = {&cfg.ei, &cfg.msms};
     for (int k = 0; k < 2; k++)
         CHECK(pa[k]->raw == pb[k]->raw && pa[k]->unit_mass == pb[k]->unit_mass &&
-              pa[k]->min_mz == pb[k]->min_mz && pa[k]->precursor_removal == pb[k]->precursor_removal &&
+              pa[k]->min_mz == pb[k]->min_mz &&
+              pa[k]->precursor_removal == pb[k]->precursor_removal &&
               pa[k]->merge_tolerance == pb[k]->merge_tolerance && pa[k]->noise == pb[k]->noise &&
               pa[k]->max_peaks == pb[k]->max_peaks && pa[k]->normalize == pb[k]->normalize);
     for (size_t i = 0; i < nps_spectra_count(nps_library_processed(back)); i++) {
@@ -177,7 +179,8 @@ static void damaged(void)
         tries++;
         if (rc == 0) {
             same_spectra(nps_library_spectra(lib), nps_library_spectra(x), "after a harmless flip");
-            same_spectra(nps_library_processed(lib), nps_library_processed(x), "after a harmless flip");
+            same_spectra(nps_library_processed(lib), nps_library_processed(x),
+                         "after a harmless flip");
             CHECK(memcmp(&nps_library_preprocessing(lib)->msms.noise,
                          &nps_library_preprocessing(x)->msms.noise, sizeof(double)) == 0);
             nps_library_free(x);
@@ -202,7 +205,8 @@ static void atomic_save(void)
 {
     /* saving over an existing library replaces it whole; a failed save (to a
      * directory that does not exist) leaves nothing behind */
-    nps_spectra *s = read_file(data_path("format_vectors/matchms/MoNA-export-GC-MS-first10.msp"), NULL);
+    nps_spectra *s =
+        read_file(data_path("format_vectors/matchms/MoNA-export-GC-MS-first10.msp"), NULL);
     nps_library *lib, *back;
     CHECK(nps_library_create(&lib, s, NULL) == 0);
     CHECK(nps_library_save(lib, tmp("a.h5")) == 0);

@@ -103,7 +103,9 @@ static void msp_cases(void)
     n += strlen(g);
     expect("binary_inside.msp", bin, n, 2, 1, 8, "binary data");
     /* CRLF, BOM, unsorted peaks and blank-line-free records are fine */
-    expect("crlf.msp", "\xEF\xBB\xBFName: a\r\nNum Peaks: 2\r\n60 1\r\n50 2\r\nName: b\r\nNum Peaks: 1\r\n70 1\r\n",
+    expect("crlf.msp",
+           "\xEF\xBB\xBFName: a\r\nNum Peaks: 2\r\n60 1\r\n50 2\r\nName: b\r\nNum Peaks: 1\r\n70 "
+           "1\r\n",
            0, 2, 0, 0, "");
 }
 

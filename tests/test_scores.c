@@ -133,7 +133,8 @@ static void composite_by_hand(void)
 static void boundary_and_ppm(void)
 {
     /* inclusive at exactly the tolerance (values exact in binary) */
-    const double a[] = {100.0}, b[] = {100.5}, c[] = {100.5001}; /* entropy decides in float32 (ulp 7.6e-6 at m/z 100) */
+    const double a[] = {100.0}, b[] = {100.5},
+                 c[] = {100.5001}; /* entropy decides in float32 (ulp 7.6e-6 at m/z 100) */
     const float one[] = {1.0f};
     nps_score_options o = NPS_SCORE_OPTIONS_INIT;
     o.tolerance = 0.5;

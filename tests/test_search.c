@@ -115,8 +115,7 @@ static int same_hits(const nps_hits *a, const nps_hits *b)
         if (x->query != y->query || x->rank != y->rank || x->reference != y->reference ||
             x->score != y->score || x->matched != y->matched)
             return 0;
-        if (!(isnan(x->composite) && isnan(y->composite)) && x->composite != y->composite)
-            return 0;
+        if (!(isnan(x->composite) && isnan(y->composite)) && x->composite != y->composite) return 0;
     }
     return 1;
 }
@@ -129,7 +128,9 @@ static void threads(void)
     nps_spectra *q;
     nps_spectra_create(&q);
     for (size_t i = 0; i < nps_spectra_count(fs); i += 7) nps_spectra_add_from(q, fs, i);
-    nps_spectra *ei = read_file(data_path("format_vectors/openms/MoNA-export-GC-MS_Spectra_reduced_TSE_matchSpectrum.msp"), NULL);
+    nps_spectra *ei = read_file(
+        data_path("format_vectors/openms/MoNA-export-GC-MS_Spectra_reduced_TSE_matchSpectrum.msp"),
+        NULL);
     for (size_t i = 0; i < nps_spectra_count(ei); i++) nps_spectra_add_from(q, ei, i);
     static const nps_score_type scores[] = {NPS_SCORE_AUTO, NPS_SCORE_ENTROPY_UNWEIGHTED,
                                             NPS_SCORE_COSINE, NPS_SCORE_COMPOSITE};

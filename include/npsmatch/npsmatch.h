@@ -38,12 +38,12 @@ extern "C" {
 
 enum {
     NPS_OK = 0,
-    NPS_ENOMEM = -1,    /* out of memory */
-    NPS_EIO = -2,       /* a file could not be opened, read or written */
-    NPS_EFORMAT = -3,   /* malformed input (file:line: reason in the message) */
-    NPS_EINVAL = -4,    /* an invalid argument or option value */
-    NPS_ENOTFOUND = -5, /* a named record or key does not exist */
-    NPS_ELIBRARY = -6,  /* an HDF5 library file is unreadable or inconsistent */
+    NPS_ENOMEM = -1,      /* out of memory */
+    NPS_EIO = -2,         /* a file could not be opened, read or written */
+    NPS_EFORMAT = -3,     /* malformed input (file:line: reason in the message) */
+    NPS_EINVAL = -4,      /* an invalid argument or option value */
+    NPS_ENOTFOUND = -5,   /* a named record or key does not exist */
+    NPS_ELIBRARY = -6,    /* an HDF5 library file is unreadable or inconsistent */
     NPS_EUNSUPPORTED = -7 /* a format or feature this build does not handle */
 };
 
@@ -97,8 +97,8 @@ typedef struct nps_spectra nps_spectra;
 /* What kind of measurement a spectrum is; decides the default preprocessing,
  * search mode and score. */
 typedef enum {
-    NPS_KIND_EI = 0,   /* GC-EI-MS, unit resolution, no precursor */
-    NPS_KIND_MSMS = 1  /* LC-MS/MS or other high-resolution spectra */
+    NPS_KIND_EI = 0,  /* GC-EI-MS, unit resolution, no precursor */
+    NPS_KIND_MSMS = 1 /* LC-MS/MS or other high-resolution spectra */
 } nps_kind;
 
 int nps_spectra_create(nps_spectra **out);
@@ -158,16 +158,19 @@ typedef void (*nps_diag_fn)(void *ctx, const char *file, size_t line, const char
 typedef struct {
     int version;
     nps_format format;
-    int strict;             /* stop at the first malformed record (NPS_EFORMAT) */
-    nps_diag_fn on_error;   /* may be NULL */
+    int strict;           /* stop at the first malformed record (NPS_EFORMAT) */
+    nps_diag_fn on_error; /* may be NULL */
     void *on_error_ctx;
-    size_t max_line_bytes;  /* a longer line is a malformed record */
-    size_t max_peaks;       /* a record with more peaks is malformed */
+    size_t max_line_bytes; /* a longer line is a malformed record */
+    size_t max_peaks;      /* a record with more peaks is malformed */
 } nps_read_options;
 
 #define NPS_READ_OPTIONS_VERSION 1
 #define NPS_READ_OPTIONS_INIT                                                                      \
-    {NPS_READ_OPTIONS_VERSION, NPS_FORMAT_AUTO, 0, NULL, NULL, (size_t)64 << 20, (size_t)10000000}
+    {                                                                                              \
+        NPS_READ_OPTIONS_VERSION, NPS_FORMAT_AUTO, 0, NULL, NULL, (size_t)64 << 20,                \
+            (size_t)10000000                                                                       \
+    }
 
 typedef struct {
     size_t records_read;    /* appended to the collection */
@@ -225,12 +228,18 @@ typedef struct {
 #define NPS_PREPROCESS_OPTIONS_VERSION 1
 /* LC-MS/MS default: the Flash entropy search's cleaning. */
 #define NPS_PREPROCESS_MSMS_INIT                                                                   \
-    {NPS_PREPROCESS_OPTIONS_VERSION, 0, 0, 0.0, 1.6, 0.05, 0.01, 0, NPS_NORMALIZE_SUM}
+    {                                                                                              \
+        NPS_PREPROCESS_OPTIONS_VERSION, 0, 0, 0.0, 1.6, 0.05, 0.01, 0, NPS_NORMALIZE_SUM           \
+    }
 /* GC-EI-MS default: unit mass, every peak kept. */
 #define NPS_PREPROCESS_EI_INIT                                                                     \
-    {NPS_PREPROCESS_OPTIONS_VERSION, 0, 1, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_SUM}
+    {                                                                                              \
+        NPS_PREPROCESS_OPTIONS_VERSION, 0, 1, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_SUM             \
+    }
 #define NPS_PREPROCESS_RAW_INIT                                                                    \
-    {NPS_PREPROCESS_OPTIONS_VERSION, 1, 0, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_NONE}
+    {                                                                                              \
+        NPS_PREPROCESS_OPTIONS_VERSION, 1, 0, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_NONE            \
+    }
 
 /* Preprocessing per kind of spectrum. */
 typedef struct {
@@ -238,7 +247,10 @@ typedef struct {
     nps_preprocess_options msms;
 } nps_preprocess_config;
 
-#define NPS_PREPROCESS_CONFIG_INIT {NPS_PREPROCESS_EI_INIT, NPS_PREPROCESS_MSMS_INIT}
+#define NPS_PREPROCESS_CONFIG_INIT                                                                 \
+    {                                                                                              \
+        NPS_PREPROCESS_EI_INIT, NPS_PREPROCESS_MSMS_INIT                                           \
+    }
 
 /* A new collection holding every spectrum of `in` preprocessed with the
  * options for its kind; metadata is copied unchanged. */
@@ -267,16 +279,18 @@ typedef enum {
 typedef struct {
     int version;
     nps_score_type type;
-    double tolerance;     /* fragment tolerance in Da, or in ppm when tolerance_ppm */
+    double tolerance; /* fragment tolerance in Da, or in ppm when tolerance_ppm */
     int tolerance_ppm;
-    double mz_power;      /* cosine only */
+    double mz_power;        /* cosine only */
     double intensity_power; /* cosine only */
-    int reverse;          /* ignore query peaks that have no partner in the reference */
+    int reverse;            /* ignore query peaks that have no partner in the reference */
 } nps_score_options;
 
 #define NPS_SCORE_OPTIONS_VERSION 1
 #define NPS_SCORE_OPTIONS_INIT                                                                     \
-    {NPS_SCORE_OPTIONS_VERSION, NPS_SCORE_ENTROPY, 0.02, 0, 0.0, 1.0, 0}
+    {                                                                                              \
+        NPS_SCORE_OPTIONS_VERSION, NPS_SCORE_ENTROPY, 0.02, 0, 0.0, 1.0, 0                         \
+    }
 
 const char *nps_score_name(nps_score_type t);
 int nps_score_parse(nps_score_type *out, const char *name);
@@ -293,9 +307,9 @@ typedef struct {
 } nps_peak_match;
 
 typedef struct {
-    double score;        /* 0..1 */
-    size_t matched;      /* matched peak pairs */
-    double composite;    /* NIST composite match factor 0..1 (composite score only) */
+    double score;     /* 0..1 */
+    size_t matched;   /* matched peak pairs */
+    double composite; /* NIST composite match factor 0..1 (composite score only) */
 } nps_score_result;
 
 /* Score a query against a reference spectrum, both already preprocessed.
@@ -346,41 +360,29 @@ typedef enum {
 
 typedef struct {
     int version;
-    nps_score_type score;     /* NPS_SCORE_AUTO: per query kind */
+    nps_score_type score; /* NPS_SCORE_AUTO: per query kind */
     nps_search_mode mode;
-    double tolerance;         /* fragment tolerance; < 0: per kind default */
+    double tolerance; /* fragment tolerance; < 0: per kind default */
     int tolerance_ppm;
     double precursor_tolerance; /* identity mode, Da or ppm */
     int precursor_tolerance_ppm;
     int reverse;
-    double mz_power;          /* cosine */
-    double intensity_power;   /* cosine */
+    double mz_power;        /* cosine */
+    double intensity_power; /* cosine */
     size_t top_k;
-    double min_score;         /* hits need score > 0 and >= min_score */
-    int threads;              /* 0: OpenMP default */
-    int same_kind_only;       /* EI queries only against EI references, MS/MS against MS/MS */
+    double min_score;   /* hits need score > 0 and >= min_score */
+    int threads;        /* 0: OpenMP default */
+    int same_kind_only; /* EI queries only against EI references, MS/MS against MS/MS */
     void (*progress)(void *ctx, size_t done, size_t total); /* may be NULL */
     void *progress_ctx;
 } nps_search_options;
 
 #define NPS_SEARCH_OPTIONS_VERSION 1
 #define NPS_SEARCH_OPTIONS_INIT                                                                    \
-    {NPS_SEARCH_OPTIONS_VERSION,                                                                   \
-     NPS_SCORE_AUTO,                                                                               \
-     NPS_MODE_AUTO,                                                                                \
-     -1.0,                                                                                         \
-     0,                                                                                            \
-     0.01,                                                                                         \
-     0,                                                                                            \
-     0,                                                                                            \
-     0.0,                                                                                          \
-     0.5,                                                                                          \
-     10,                                                                                           \
-     0.0,                                                                                          \
-     0,                                                                                            \
-     1,                                                                                            \
-     NULL,                                                                                         \
-     NULL}
+    {                                                                                              \
+        NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, 0, 0, 0.0, 0.5,  \
+            10, 0.0, 0, 1, NULL, NULL                                                              \
+    }
 
 /* Default fragment tolerances per kind (Da). */
 #define NPS_DEFAULT_TOLERANCE_EI 0.5
@@ -390,12 +392,12 @@ typedef struct {
 nps_score_type nps_search_default_score(nps_kind kind);
 
 typedef struct {
-    size_t query;        /* index into the query collection */
-    size_t rank;         /* 1-based */
-    size_t reference;    /* index into the library */
+    size_t query;     /* index into the query collection */
+    size_t rank;      /* 1-based */
+    size_t reference; /* index into the library */
     double score;
     size_t matched;
-    double composite;    /* NIST composite MF 0..1 for EI queries, NAN otherwise */
+    double composite; /* NIST composite MF 0..1 for EI queries, NAN otherwise */
     nps_score_type score_type;
     nps_search_mode mode;
 } nps_hit;

@@ -9,9 +9,9 @@
 /* Exit codes (documented in README.md). */
 enum {
     EXIT_OK = 0,
-    EXIT_FAIL = 1,    /* the command could not do its job */
-    EXIT_USAGE = 2,   /* bad command line */
-    EXIT_SKIPPED = 3  /* done, but malformed records or unknown ids were skipped */
+    EXIT_FAIL = 1,   /* the command could not do its job */
+    EXIT_USAGE = 2,  /* bad command line */
+    EXIT_SKIPPED = 3 /* done, but malformed records or unknown ids were skipped */
 };
 
 /* Preprocessing flags shared by build, search and compare. */
@@ -32,6 +32,8 @@ void cli_prep_init(cli_prep *p);
 /* Handle one preprocessing option; returns 1 if it was one, 0 if not, -1 on a bad value. */
 int cli_prep_option(cli_prep *p, const char *name, const char *value);
 
+/* Field-by-field equality of two configurations. */
+int cli_prep_same(const nps_preprocess_config *a, const nps_preprocess_config *b);
 int cli_parse_double(double *out, const char *s, const char *opt);
 int cli_parse_size(size_t *out, const char *s, const char *opt);
 
@@ -49,11 +51,13 @@ int cli_load_library(nps_library **out, const char *path, cli_reader *r,
 extern const char *cli_prep_help;
 /* getopt_long entries 1001..1007 for the preprocessing flags. */
 #define PREP_LONG_OPTIONS                                                                          \
-    {"precursor-removal", required_argument, 0, 1001}, {"noise", required_argument, 0, 1002},     \
-        {"merge-tolerance", required_argument, 0, 1003},                                          \
-        {"max-peaks", required_argument, 0, 1004}, {"normalize", required_argument, 0, 1005},     \
-        {"no-unit-mass", no_argument, 0, 1006}, {"raw", no_argument, 0, 1007}
-
+    {"precursor-removal", required_argument, 0, 1001}, {"noise", required_argument, 0, 1002},      \
+        {"merge-tolerance", required_argument, 0, 1003},                                           \
+        {"max-peaks", required_argument, 0, 1004}, {"normalize", required_argument, 0, 1005},      \
+        {"no-unit-mass", no_argument, 0, 1006},                                                    \
+    {                                                                                              \
+        "raw", no_argument, 0, 1007                                                                \
+    }
 
 int cmd_library(int argc, char **argv);
 int cmd_search(int argc, char **argv);

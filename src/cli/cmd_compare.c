@@ -80,11 +80,22 @@ int cmd_compare(int argc, char **argv)
             if (cli_parse_double(&so.intensity_power, optarg, "--intensity-power"))
                 return EXIT_USAGE;
             break;
-        case 'r': so.reverse = 1; break;
-        case 'p': pairs = optarg; break;
-        case 'e': explain = 1; break;
-        case 'S': rd.strict = 1; break;
-        case 'h': fputs(compare_help, stdout); printf("%s", cli_prep_help); return EXIT_OK;
+        case 'r':
+            so.reverse = 1;
+            break;
+        case 'p':
+            pairs = optarg;
+            break;
+        case 'e':
+            explain = 1;
+            break;
+        case 'S':
+            rd.strict = 1;
+            break;
+        case 'h':
+            fputs(compare_help, stdout);
+            printf("%s", cli_prep_help);
+            return EXIT_OK;
         default:
             if (c >= 1001 && c <= 1007) {
                 if (cli_prep_option(&pp, lo[idx].name, optarg) < 0) return EXIT_USAGE;

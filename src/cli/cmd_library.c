@@ -25,15 +25,18 @@ static int build(int argc, char **argv)
     int c, idx;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", lo, &idx)) != -1) {
-        if (c == 'o') outp = optarg;
-        else if (c == 's') rd.strict = 1;
+        if (c == 'o')
+            outp = optarg;
+        else if (c == 's')
+            rd.strict = 1;
         else if (c == 'h') {
             printf("usage: npsmatch library build -o LIB.h5 [--strict] [preprocessing] FILE...\n%s",
                    cli_prep_help);
             return EXIT_OK;
         } else if (c >= 1001 && c <= 1007) {
             if (cli_prep_option(&pp, lo[idx].name, optarg) < 0) return EXIT_USAGE;
-        } else return EXIT_USAGE;
+        } else
+            return EXIT_USAGE;
     }
     if (!outp || optind >= argc) {
         fprintf(stderr, "usage: npsmatch library build -o LIB.h5 FILE...\n");
@@ -71,9 +74,8 @@ static void print_prep(const char *label, const nps_preprocess_options *o)
     static const char *norm[] = {"none", "sum", "max"};
     printf("preprocessing %-6s %s unit_mass=%d precursor_removal=%g merge_tolerance=%g "
            "noise=%g max_peaks=%zu normalize=%s\n",
-           label, o->raw ? "raw" : "clean", o->unit_mass, o->precursor_removal,
-           o->merge_tolerance, o->noise, o->max_peaks,
-           (unsigned)o->normalize < 3 ? norm[o->normalize] : "?");
+           label, o->raw ? "raw" : "clean", o->unit_mass, o->precursor_removal, o->merge_tolerance,
+           o->noise, o->max_peaks, (unsigned)o->normalize < 3 ? norm[o->normalize] : "?");
 }
 
 static int info(int argc, char **argv)
@@ -114,16 +116,18 @@ static int export_lib(int argc, char **argv)
     optind = 1;
     static const struct option lo[] = {{"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
     while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
-        if (c == 'o') outp = optarg;
-        else return EXIT_USAGE;
+        if (c == 'o')
+            outp = optarg;
+        else
+            return EXIT_USAGE;
     }
     if (!outp || optind + 1 != argc) {
         fprintf(stderr, "usage: npsmatch library export -o OUT.msp|OUT.mgf LIB.h5\n");
         return EXIT_USAGE;
     }
     size_t n = strlen(outp);
-    nps_format f = (n > 4 && strcasecmp(outp + n - 4, ".mgf") == 0) ? NPS_FORMAT_MGF
-                                                                     : NPS_FORMAT_MSP;
+    nps_format f =
+        (n > 4 && strcasecmp(outp + n - 4, ".mgf") == 0) ? NPS_FORMAT_MGF : NPS_FORMAT_MSP;
     nps_library *lib;
     if (nps_library_open(&lib, argv[optind])) {
         fprintf(stderr, "npsmatch: %s\n", nps_error_last());

@@ -41,12 +41,18 @@ static void json_str(FILE *fp, const char *s)
 {
     fputc('"', fp);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(fp, "\\%c", *p);
-        else if (*p == '\n') fputs("\\n", fp);
-        else if (*p == '\t') fputs("\\t", fp);
-        else if (*p == '\r') fputs("\\r", fp);
-        else if (*p < 0x20) fprintf(fp, "\\u%04x", *p);
-        else fputc(*p, fp);
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p == '\n')
+            fputs("\\n", fp);
+        else if (*p == '\t')
+            fputs("\\t", fp);
+        else if (*p == '\r')
+            fputs("\\r", fp);
+        else if (*p < 0x20)
+            fprintf(fp, "\\u%04x", *p);
+        else
+            fputc(*p, fp);
     }
     fputc('"', fp);
 }
@@ -90,7 +96,8 @@ static void write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const n
         fputc('\t', fp);
         tsv_str(fp, cl ? cl : "");
         fputc('\t', fp);
-        double d = nps_spectra_precursor_mz(L, x->reference) - nps_spectra_precursor_mz(q, x->query);
+        double d =
+            nps_spectra_precursor_mz(L, x->reference) - nps_spectra_precursor_mz(q, x->query);
         if (!isnan(d)) fprintf(fp, "%.4f", d);
         fputc('\n', fp);
     }
@@ -117,8 +124,9 @@ static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const 
             json_str(fp, nps_spectra_name(L, x->reference));
             fputs(", \"inchikey\": ", fp);
             json_str(fp, ik ? ik : "");
-            fprintf(fp, ", \"score\": %.6f, \"matched_peaks\": %zu, \"score_type\": \"%s\", "
-                        "\"mode\": \"%s\"",
+            fprintf(fp,
+                    ", \"score\": %.6f, \"matched_peaks\": %zu, \"score_type\": \"%s\", "
+                    "\"mode\": \"%s\"",
                     x->score, x->matched, nps_score_name(x->score_type),
                     x->mode == NPS_MODE_IDENTITY ? "identity" : "open");
             if (!isnan(x->composite))
@@ -166,7 +174,9 @@ int cmd_search(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", lo, &idx)) != -1) {
         switch (c) {
-        case 'l': libpath = optarg; break;
+        case 'l':
+            libpath = optarg;
+            break;
         case 's':
             if (nps_score_parse(&so.score, optarg)) {
                 fprintf(stderr, "npsmatch: --score: %s\n", nps_error_last());
@@ -174,9 +184,12 @@ int cmd_search(int argc, char **argv)
             }
             break;
         case 'm':
-            if (strcmp(optarg, "identity") == 0) so.mode = NPS_MODE_IDENTITY;
-            else if (strcmp(optarg, "open") == 0) so.mode = NPS_MODE_OPEN;
-            else if (strcmp(optarg, "auto") == 0) so.mode = NPS_MODE_AUTO;
+            if (strcmp(optarg, "identity") == 0)
+                so.mode = NPS_MODE_IDENTITY;
+            else if (strcmp(optarg, "open") == 0)
+                so.mode = NPS_MODE_OPEN;
+            else if (strcmp(optarg, "auto") == 0)
+                so.mode = NPS_MODE_AUTO;
             else {
                 fprintf(stderr, "npsmatch: --mode: '%s' is not identity or open\n", optarg);
                 return EXIT_USAGE;
@@ -192,7 +205,9 @@ int cmd_search(int argc, char **argv)
             if (cli_parse_double(&so.precursor_tolerance, optarg, lo[idx].name)) return EXIT_USAGE;
             so.precursor_tolerance_ppm = c == 'P';
             break;
-        case 'r': so.reverse = 1; break;
+        case 'r':
+            so.reverse = 1;
+            break;
         case 'a':
             if (cli_parse_double(&so.mz_power, optarg, "--mz-power")) return EXIT_USAGE;
             break;
@@ -217,17 +232,28 @@ int cmd_search(int argc, char **argv)
             so.threads = (int)z;
             break;
         case 'f':
-            if (strcmp(optarg, "json") == 0) json = 1;
-            else if (strcmp(optarg, "tsv") == 0) json = 0;
+            if (strcmp(optarg, "json") == 0)
+                json = 1;
+            else if (strcmp(optarg, "tsv") == 0)
+                json = 0;
             else {
                 fprintf(stderr, "npsmatch: --format: '%s' is not tsv or json\n", optarg);
                 return EXIT_USAGE;
             }
             break;
-        case 'o': outp = optarg; break;
-        case 'S': rd.strict = 1; break;
-        case 'A': so.same_kind_only = 0; break;
-        case 'h': fputs(search_help, stdout); printf("%s", cli_prep_help); return EXIT_OK;
+        case 'o':
+            outp = optarg;
+            break;
+        case 'S':
+            rd.strict = 1;
+            break;
+        case 'A':
+            so.same_kind_only = 0;
+            break;
+        case 'h':
+            fputs(search_help, stdout);
+            printf("%s", cli_prep_help);
+            return EXIT_OK;
         default:
             if (c >= 1001 && c <= 1007) {
                 if (cli_prep_option(&pp, lo[idx].name, optarg) < 0) return EXIT_USAGE;
@@ -254,7 +280,7 @@ int cmd_search(int argc, char **argv)
     nps_hits *hits = NULL;
     int status = EXIT_FAIL;
     if (cli_load_library(&lib, libpath, &rd, &pp.cfg)) goto out;
-    if (pp.changed && memcmp(&pp.cfg, nps_library_preprocessing(lib), sizeof pp.cfg) != 0) {
+    if (pp.changed && !cli_prep_same(&pp.cfg, nps_library_preprocessing(lib))) {
         if (nps_library_reprocess(lib, &pp.cfg)) {
             fprintf(stderr, "npsmatch: %s\n", nps_error_last());
             goto out;
@@ -273,9 +299,15 @@ int cmd_search(int argc, char **argv)
         fprintf(stderr, "npsmatch: %s: cannot create\n", outp);
         goto out;
     }
-    if (json) write_json(fp, hits, queries, nps_library_spectra(lib));
-    else write_tsv(fp, hits, queries, nps_library_spectra(lib));
-    int werr = ferror(fp) || (fp != stdout ? fclose(fp) != 0 : fflush(fp) != 0);
+    if (json)
+        write_json(fp, hits, queries, nps_library_spectra(lib));
+    else
+        write_tsv(fp, hits, queries, nps_library_spectra(lib));
+    int werr = ferror(fp) != 0;
+    if (fp == stdout)
+        werr |= fflush(stdout) != 0;
+    else
+        werr |= fclose(fp) != 0;
     if (werr) {
         fprintf(stderr, "npsmatch: error writing the results\n");
         goto out;

@@ -39,7 +39,7 @@ int cli_parse_size(size_t *out, const char *s, const char *opt)
 }
 
 const char *cli_prep_help =
-"preprocessing (recorded in the library; defaults: MS/MS as Flash entropy search,\n"
+    "preprocessing (recorded in the library; defaults: MS/MS as Flash entropy search,\n"
     "EI at unit mass):\n"
     "  --precursor-removal DA   drop peaks at or above precursor - DA (MS/MS; 0 disables; 1.6)\n"
     "  --noise FRACTION         drop peaks below FRACTION x base peak (MS/MS 0.01, EI 0)\n"
@@ -48,6 +48,19 @@ const char *cli_prep_help =
     "  --normalize sum|max|none intensity normalisation (sum)\n"
     "  --no-unit-mass           keep EI m/z as given\n"
     "  --raw                    no preprocessing at all (peaks as in the file, sorted)\n";
+
+static int same_opts(const nps_preprocess_options *a, const nps_preprocess_options *b)
+{
+    return a->raw == b->raw && a->unit_mass == b->unit_mass && a->min_mz == b->min_mz &&
+           a->precursor_removal == b->precursor_removal &&
+           a->merge_tolerance == b->merge_tolerance && a->noise == b->noise &&
+           a->max_peaks == b->max_peaks && a->normalize == b->normalize;
+}
+
+int cli_prep_same(const nps_preprocess_config *a, const nps_preprocess_config *b)
+{
+    return same_opts(&a->ei, &b->ei) && same_opts(&a->msms, &b->msms);
+}
 
 void cli_prep_init(cli_prep *p)
 {
@@ -82,9 +95,12 @@ int cli_prep_option(cli_prep *p, const char *name, const char *value)
         p->cfg.msms.max_peaks = p->cfg.ei.max_peaks = z;
     } else if (strcmp(name, "normalize") == 0) {
         nps_normalize nm;
-        if (strcmp(value, "sum") == 0) nm = NPS_NORMALIZE_SUM;
-        else if (strcmp(value, "max") == 0) nm = NPS_NORMALIZE_MAX;
-        else if (strcmp(value, "none") == 0) nm = NPS_NORMALIZE_NONE;
+        if (strcmp(value, "sum") == 0)
+            nm = NPS_NORMALIZE_SUM;
+        else if (strcmp(value, "max") == 0)
+            nm = NPS_NORMALIZE_MAX;
+        else if (strcmp(value, "none") == 0)
+            nm = NPS_NORMALIZE_NONE;
         else {
             fprintf(stderr, "npsmatch: --normalize: '%s' is not sum, max or none\n", value);
             return -1;
@@ -117,8 +133,7 @@ int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
         r->skipped += rep.records_skipped;
         if (rc == NPS_EFORMAT || rc == NPS_EUNSUPPORTED) {
             /* the whole file is unusable (empty, binary, unknown format) */
-            if (!(r->strict && rep.records_skipped))
-                fprintf(stderr, "%s\n", nps_error_last());
+            if (!(r->strict && rep.records_skipped)) fprintf(stderr, "%s\n", nps_error_last());
             r->skipped++;
             r->files_failed++;
             if (r->strict) return rc;

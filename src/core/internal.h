@@ -47,8 +47,8 @@ int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, 
  * each spectrum's byte range). On failure the arrays are freed. When `like`
  * is given (a collection built from the same text), its metadata index is
  * copied instead of being derived again. */
-int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double *mz,
-                           float *in, char *text, size_t text_len, const size_t *meta_off,
+int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double *mz, float *in,
+                           char *text, size_t text_len, const size_t *meta_off,
                            const nps_spectra *like);
 /* Deduce the kind of a spectrum from its metadata. */
 nps_kind nps_kind_from_meta(const char *const *keys, const char *const *values, size_t n,

@@ -281,10 +281,14 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
         s->pairs[2 * (s->npairs + j) + 1] = vo;
         const char *k = keys[j];
         int nonempty = values[j][0] != '\0';
-        if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE) name = vo;
-        else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty) id_db = vo;
-        else if (nps_strcaseeq(k, NPS_KEY_TITLE) && id_title == NONE && nonempty) id_title = vo;
-        else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_ID) && id_sid == NONE && nonempty) id_sid = vo;
+        if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE)
+            name = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty)
+            id_db = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_TITLE) && id_title == NONE && nonempty)
+            id_title = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_ID) && id_sid == NONE && nonempty)
+            id_sid = vo;
         else if (nps_strcaseeq(k, NPS_KEY_PRECURSOR_MZ) && isnan(prec))
             prec = nps_parse_precursor(values[j]);
     }
@@ -373,8 +377,8 @@ int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, 
 /* Bulk construction for the library loader: adopt flat arrays as they come
  * from the file (no per-spectrum copies), index the "key\0value\0" runs of the
  * metadata text in place, and derive id, name, precursor and kind. */
-int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double *mz,
-                           float *in, char *text, size_t text_len, const size_t *meta_off,
+int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double *mz, float *in,
+                           char *text, size_t text_len, const size_t *meta_off,
                            const nps_spectra *like)
 {
     nps_spectra *s = calloc(1, sizeof *s);
@@ -422,7 +426,7 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
             goto fail_adopt;
         }
         if (like->text_len != text_len) { /* room for fallback ids */
-            char *t = realloc(s->text, like->text_len);
+            char *t = realloc(s->text, like->text_len ? like->text_len : 1);
             if (!t) {
                 rc = nps_err(NPS_ENOMEM, "out of memory");
                 goto fail_adopt;
@@ -489,10 +493,14 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
             kv[j] = k;
             kv[nk + j] = v;
             int nonempty = v[0] != '\0';
-            if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE) name = vo;
-            else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty) id_db = vo;
-            else if (nps_strcaseeq(k, NPS_KEY_TITLE) && id_title == NONE && nonempty) id_title = vo;
-            else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_ID) && id_sid == NONE && nonempty) id_sid = vo;
+            if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE)
+                name = vo;
+            else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty)
+                id_db = vo;
+            else if (nps_strcaseeq(k, NPS_KEY_TITLE) && id_title == NONE && nonempty)
+                id_title = vo;
+            else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_ID) && id_sid == NONE && nonempty)
+                id_sid = vo;
             else if (nps_strcaseeq(k, NPS_KEY_PRECURSOR_MZ) && isnan(prec))
                 prec = nps_parse_precursor(v);
         }
@@ -551,7 +559,10 @@ static int build_hash(nps_spectra *s)
 int nps_spectra_find(size_t *out_index, const nps_spectra *cs, const char *id)
 {
     nps_spectra *s = (nps_spectra *)cs; /* the hash is a cache, not state */
-    if (!s->hash && build_hash(s)) return NPS_ENOMEM;
+    if (!s->hash) {
+        int rc = build_hash(s);
+        if (rc || !s->hash) return rc ? rc : NPS_ENOMEM;
+    }
     size_t p = (size_t)nps_hash_str(id) & (s->hash_cap - 1);
     while (s->hash[p]) {
         if (strcmp(s->text + s->id_off[s->hash[p] - 1], id) == 0) {

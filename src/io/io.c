@@ -87,18 +87,24 @@ int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
     nps_read_report local = {0, 0};
     nps_read_ctx c = {path, options, report ? report : &local};
     switch (f) {
-    case NPS_FORMAT_MSP: return nps_msp_read(dst, &c);
-    case NPS_FORMAT_MGF: return nps_mgf_read(dst, &c);
-    default: return nps_err(NPS_EINVAL, "unknown format %d", (int)f);
+    case NPS_FORMAT_MSP:
+        return nps_msp_read(dst, &c);
+    case NPS_FORMAT_MGF:
+        return nps_mgf_read(dst, &c);
+    default:
+        return nps_err(NPS_EINVAL, "unknown format %d", (int)f);
     }
 }
 
 int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format)
 {
     switch (format) {
-    case NPS_FORMAT_MSP: return nps_msp_write(fp, s);
-    case NPS_FORMAT_MGF: return nps_mgf_write(fp, s);
-    default: return nps_err(NPS_EINVAL, "choose MSP or MGF to write");
+    case NPS_FORMAT_MSP:
+        return nps_msp_write(fp, s);
+    case NPS_FORMAT_MGF:
+        return nps_mgf_write(fp, s);
+    default:
+        return nps_err(NPS_EINVAL, "choose MSP or MGF to write");
     }
 }
 

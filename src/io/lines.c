@@ -263,8 +263,10 @@ int nps_parse_peak_line(nps_record *rec, const char *line, int pairs_mode, char 
         int q = 0;
         pairs_mode = 0;
         for (const char *p = line; *p; p++) {
-            if (*p == '"') q = !q;
-            else if (!q && (*p == ';' || *p == ':' || *p == '(')) pairs_mode = 1;
+            if (*p == '"')
+                q = !q;
+            else if (!q && (*p == ';' || *p == ':' || *p == '('))
+                pairs_mode = 1;
         }
     }
     const char *p = line;

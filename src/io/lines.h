@@ -11,12 +11,12 @@ typedef struct {
     const char *path;
     char *buf;
     size_t cap;
-    size_t len;     /* length of the current line, without the newline */
-    size_t lineno;  /* 1-based number of the current line */
+    size_t len;    /* length of the current line, without the newline */
+    size_t lineno; /* 1-based number of the current line */
     size_t max_len;
-    int binary;     /* the current line holds a NUL or other control byte */
-    int too_long;   /* the current line exceeded max_len (rest discarded) */
-    int partial;    /* the current line ended at end of file without a newline */
+    int binary;   /* the current line holds a NUL or other control byte */
+    int too_long; /* the current line exceeded max_len (rest discarded) */
+    int partial;  /* the current line ended at end of file without a newline */
 } nps_lines;
 
 int nps_lines_open(nps_lines *r, const char *path, size_t max_len);

@@ -62,8 +62,7 @@ int nps_mgf_read(nps_spectra *dst, nps_read_ctx *c)
                 /* inherit global parameters the spectrum does not set */
                 for (size_t g = 0; g < global.nmeta; g++)
                     if (!nps_record_get(&rec, global.keys[g]))
-                        if ((rc = nps_record_meta(&rec, global.keys[g], global.vals[g])))
-                            goto done;
+                        if ((rc = nps_record_meta(&rec, global.keys[g], global.vals[g]))) goto done;
                 if ((rc = nps_read_commit(c, dst, &rec, rec_line, record_no))) goto done;
             }
             in = 0;
@@ -122,7 +121,7 @@ static void mgf_key(char *out, size_t n, const char *key)
     }
     size_t k = 0;
     for (const char *p = key; *p && k + 1 < n; p++)
-        out[k++] = (*p == ' ' || *p == '=') ? '_' : (char)toupper((unsigned char)*p);
+        out[k++] = (char)((*p == ' ' || *p == '=') ? '_' : toupper((unsigned char)*p));
     out[k] = '\0';
 }
 

@@ -122,11 +122,11 @@ int nps_msp_read(nps_spectra *dst, nps_read_ctx *c)
 #define FINISH()                                                                                   \
     do {                                                                                           \
         if (state == HEADER && expected < 0 && rec.n == 0) {                                       \
-            BAD(rec_line, "record without a peak list (no 'Num Peaks:' line)");                   \
+            BAD(rec_line, "record without a peak list (no 'Num Peaks:' line)");                    \
         } else if (expected >= 0 && (size_t)expected != rec.n) {                                   \
             BAD(rec_line, "peak count mismatch: Num Peaks says %lld, found %zu", expected, rec.n); \
         } else {                                                                                   \
-            if ((rc = precursor_from_comments(&rec))) goto done;                                    \
+            if ((rc = precursor_from_comments(&rec))) goto done;                                   \
             if ((rc = nps_read_commit(c, dst, &rec, rec_line, record_no))) goto done;              \
         }                                                                                          \
         state = IDLE;                                                                              \
@@ -142,14 +142,18 @@ int nps_msp_read(nps_spectra *dst, nps_read_ctx *c)
                     record_no++;
                     nps_record_reset(&rec);
                 }
-                if (r.binary) BAD(r.lineno, "binary data in a text file");
-                else BAD(r.lineno, "line longer than %zu bytes", r.max_len);
+                if (r.binary)
+                    BAD(r.lineno, "binary data in a text file");
+                else
+                    BAD(r.lineno, "line longer than %zu bytes", r.max_len);
             }
             continue;
         }
         if (nps_line_blank(line)) {
-            if (state == HEADER || state == PEAKS) FINISH();
-            else state = IDLE;
+            if (state == HEADER || state == PEAKS)
+                FINISH();
+            else
+                state = IDLE;
             continue;
         }
         if (state == SKIP) {
@@ -162,7 +166,8 @@ int nps_msp_read(nps_spectra *dst, nps_read_ctx *c)
                 if (rc == NPS_ENOMEM) goto done;
                 if (rc && r.partial) {
                     char why[256];
-                    snprintf(why, sizeof why, "truncated file: the last line is cut (%.200s)", reason);
+                    snprintf(why, sizeof why, "truncated file: the last line is cut (%.200s)",
+                             reason);
                     snprintf(reason, sizeof reason, "%s", why);
                 }
                 if (rc) {
@@ -194,8 +199,7 @@ int nps_msp_read(nps_spectra *dst, nps_read_ctx *c)
                     continue;
                 }
                 if (v > (double)c->opt->max_peaks) {
-                    BAD(r.lineno, "peak count %s exceeds the limit of %zu", val,
-                        c->opt->max_peaks);
+                    BAD(r.lineno, "peak count %s exceeds the limit of %zu", val, c->opt->max_peaks);
                     continue;
                 }
                 expected = (long long)v;

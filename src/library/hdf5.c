@@ -199,7 +199,7 @@ static int write_params(hid_t g, const char *prefix, const nps_preprocess_option
     int rc = 0;
 #define P(field, fn, val)                                                                          \
     if (!rc) {                                                                                     \
-        snprintf(name, sizeof name, "%s_%s", prefix, field);                                      \
+        snprintf(name, sizeof name, "%s_%s", prefix, field);                                       \
         rc = fn(g, name, val);                                                                     \
     }
     P("raw", attr_int, o->raw);
@@ -340,12 +340,14 @@ static int read_params(hid_t g, const char *prefix, nps_preprocess_options *o, c
     long long v;
     int bad = 0;
 #define RI(field, dst)                                                                             \
-    snprintf(name, sizeof name, "%s_%s", prefix, field);                                          \
-    if (read_attr_ll(g, name, &v)) bad = 1;                                                        \
-    else dst = v;
+    snprintf(name, sizeof name, "%s_%s", prefix, field);                                           \
+    if (read_attr_ll(g, name, &v))                                                                 \
+        bad = 1;                                                                                   \
+    else                                                                                           \
+        (dst) = v;
 #define RD(field, dst)                                                                             \
-    snprintf(name, sizeof name, "%s_%s", prefix, field);                                          \
-    if (read_attr_d(g, name, &dst)) bad = 1;
+    snprintf(name, sizeof name, "%s_%s", prefix, field);                                           \
+    if (read_attr_d(g, name, &(dst))) bad = 1;
     RI("raw", o->raw);
     RI("unit_mass", o->unit_mass);
     RD("min_mz", o->min_mz);
@@ -360,8 +362,8 @@ static int read_params(hid_t g, const char *prefix, nps_preprocess_options *o, c
     return 0;
 }
 
-static int check_offsets(const uint64_t *off, size_t noff, size_t n, size_t total,
-                         const char *path, const char *what)
+static int check_offsets(const uint64_t *off, size_t noff, size_t n, size_t total, const char *path,
+                         const char *what)
 {
     if (noff != n + 1 || off[0] != 0 || off[n] != total)
         return nps_err(NPS_ELIBRARY, "%s: %s offsets inconsistent with the data", path, what);
@@ -376,13 +378,12 @@ int nps_library_open(nps_library **out, const char *path)
     quiet();
     if (access(path, R_OK) != 0)
         return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (H5Fis_hdf5(path) <= 0)
-        return nps_err(NPS_ELIBRARY, "%s: not an HDF5 file", path);
+    if (H5Fis_hdf5(path) <= 0) return nps_err(NPS_ELIBRARY, "%s: not an HDF5 file", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return nps_err(NPS_ELIBRARY, "%s: cannot open HDF5 file (damaged?)", path);
     nps_library *lib = NULL;
-    void *off = NULL, *mz = NULL, *in = NULL, *moff = NULL, *meta = NULL, *poff = NULL,
-         *pmz = NULL, *pin = NULL;
+    void *off = NULL, *mz = NULL, *in = NULL, *moff = NULL, *meta = NULL, *poff = NULL, *pmz = NULL,
+         *pin = NULL;
     size_t noff, nmz, nin, nmoff, nmeta, npoff, npmz, npin;
     hid_t g = -1, gp = -1;
     int rc = 0;
@@ -430,8 +431,7 @@ int nps_library_open(nps_library **out, const char *path)
         (rc = read_params(gp, "msms", &lib->cfg.msms, path)))
         goto out;
     long long ck;
-    if (read_attr_ll(gp, "params_checksum", &ck) ||
-        (uint64_t)ck != params_checksum(&lib->cfg)) {
+    if (read_attr_ll(gp, "params_checksum", &ck) || (uint64_t)ck != params_checksum(&lib->cfg)) {
         rc = nps_err(NPS_ELIBRARY, "%s: preprocessing parameters fail their checksum", path);
         goto out;
     }
@@ -469,7 +469,8 @@ int nps_library_open(nps_library **out, const char *path)
     if (nmeta) memcpy(meta2, meta, nmeta);
     rc = nps_spectra_adopt_flat(&lib->raw, n, po, mz, in, meta, nmeta, mo, NULL);
     mz = in = meta = NULL;
-    if (!rc) rc = nps_spectra_adopt_flat(&lib->proc, n, ppo, pmz, pin, meta2, nmeta, mo, lib->raw);
+    if (!rc)
+        rc = nps_spectra_adopt_flat(&lib->proc, n, ppo, pmz, pin, meta2, nmeta, mo, lib->raw);
     else {
         free(ppo);
         free(pmz);

@@ -23,9 +23,9 @@ int nps_library_alloc(nps_library **out)
 int nps_library_create(nps_library **out, const nps_spectra *spectra,
                        const nps_preprocess_config *config)
 {
-    nps_library *lib;
+    nps_library *lib = NULL;
     int rc = nps_library_alloc(&lib);
-    if (rc) return rc;
+    if (rc || !lib) return rc ? rc : NPS_ENOMEM;
     if ((rc = nps_spectra_create(&lib->raw))) goto fail;
     for (size_t i = 0; i < nps_spectra_count(spectra); i++)
         if ((rc = nps_spectra_add_from(lib->raw, spectra, i))) goto fail;

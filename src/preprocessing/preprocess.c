@@ -158,8 +158,7 @@ size_t nps_preprocess_peaks(double *out_mz, float *out_in, const double *mz, con
             max_mz = (float)precursor_mz - (float)o->precursor_removal;
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
-            if (out_mz[i] <= o->min_mz || (float)out_mz[i] >= max_mz || !(out_in[i] > 0))
-                continue;
+            if (out_mz[i] <= o->min_mz || (float)out_mz[i] >= max_mz || !(out_in[i] > 0)) continue;
             out_mz[k] = out_mz[i];
             out_in[k] = out_in[i];
             k++;
@@ -190,8 +189,10 @@ size_t nps_preprocess_peaks(double *out_mz, float *out_in, const double *mz, con
     if (o->normalize != NPS_NORMALIZE_NONE && n) {
         double d = 0;
         for (size_t i = 0; i < n; i++) {
-            if (o->normalize == NPS_NORMALIZE_SUM) d += out_in[i];
-            else if (out_in[i] > d) d = out_in[i];
+            if (o->normalize == NPS_NORMALIZE_SUM)
+                d += out_in[i];
+            else if (out_in[i] > d)
+                d = out_in[i];
         }
         if (d > 0)
             for (size_t i = 0; i < n; i++) out_in[i] = (float)((double)out_in[i] / d);

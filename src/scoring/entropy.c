@@ -59,8 +59,10 @@ double nps_entropy_pair(const nps_prep *q, const nps_prep *r, const nps_score_op
         /* float32, as ms_entropy: decides boundary cases the same way */
         float tol = (float)nps_tol_at(o, q->mz[i]);
         float d = (float)q->mz[i] - (float)r->mz[j];
-        if (d < -tol) i++;
-        else if (d > tol) j++;
+        if (d < -tol)
+            i++;
+        else if (d > tol)
+            j++;
         else {
             double x = q->w[i], y = r->w[j];
             s += f(x + y) - f(x) - f(y);

@@ -77,7 +77,7 @@ double nps_score_prepare(double *w, double *v, const double *mz, const float *in
     case NPS_SCORE_COSINE:
         for (size_t i = 0; i < n; i++) {
             double a = o->mz_power == 0 ? 1.0 : pow(mz[i], o->mz_power);
-            double b = o->intensity_power == 1 ? (double)in[i]
+            double b = o->intensity_power == 1     ? (double)in[i]
                        : o->intensity_power == 0.5 ? sqrt((double)in[i])
                                                    : pow((double)in[i], o->intensity_power);
             w[i] = a * b;
@@ -173,7 +173,8 @@ int nps_score_prepared(nps_score_result *res, nps_peak_match *matches, size_t *n
         res->composite = res->score;
         for (; k < cap && k < ws->npairs && res->matched; k++) matches[k] = ws->pairs[k];
         break;
-    default: return nps_err(NPS_EINVAL, "unknown score type %d", (int)o->type);
+    default:
+        return nps_err(NPS_EINVAL, "unknown score type %d", (int)o->type);
     }
     if (o->reverse)
         for (size_t p = 0; p < k; p++) matches[p].query = ws->rq_idx[matches[p].query];

@@ -12,7 +12,7 @@ typedef struct {
     const double *w; /* score weights: entropy-weighted p, p, mz^a I^b, or sqrt(mz I) */
     const double *v; /* composite only: sqrt(I), for the ratio term */
     size_t n;
-    double norm;     /* sqrt(sum w^2) (cosine, composite) */
+    double norm; /* sqrt(sum w^2) (cosine, composite) */
 } nps_prep;
 
 /* Fill w (n values) and, for the composite score, v; return the norm. */
@@ -47,7 +47,7 @@ struct nps_score_workspace {
     struct nps_cand {
         double w;
         uint32_t i, j;
-    } *cand;
+    } * cand;
     size_t cand_cap, ncand;
     unsigned char *used_q, *used_r;
     size_t used_q_cap, used_r_cap;

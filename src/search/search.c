@@ -147,7 +147,7 @@ static void score_opts_for(nps_score_options *so, const nps_search_options *o, n
     nps_score_options d = NPS_SCORE_OPTIONS_INIT;
     *so = d;
     so->type = t;
-    so->tolerance = o->tolerance >= 0 ? o->tolerance
+    so->tolerance = o->tolerance >= 0     ? o->tolerance
                     : kind == NPS_KIND_EI ? NPS_DEFAULT_TOLERANCE_EI
                                           : NPS_DEFAULT_TOLERANCE_MSMS;
     so->tolerance_ppm = o->tolerance >= 0 ? o->tolerance_ppm : 0;
@@ -253,7 +253,9 @@ int nps_search_run(nps_hits **out, const nps_library *library, const nps_spectra
     }
 
 #ifdef _OPENMP
-    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+    /* read by the pragma below, which the analyzer does not see */
+    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads(); // NOLINT
+    (void)nthreads;
 #endif
 #pragma omp parallel num_threads(nthreads)
     {
@@ -269,7 +271,8 @@ int nps_search_run(nps_hits **out, const nps_library *library, const nps_spectra
             size_t qn;
             nps_spectra_peaks(qp, q, &qmz, &qin, &qn);
             nps_kind kind = nps_spectra_kind(qp, q);
-            nps_score_type t = o->score == NPS_SCORE_AUTO ? nps_search_default_score(kind) : o->score;
+            nps_score_type t =
+                o->score == NPS_SCORE_AUTO ? nps_search_default_score(kind) : o->score;
             double pq = nps_spectra_precursor_mz(qp, q);
             nps_search_mode mode = o->mode;
             if (mode == NPS_MODE_AUTO)
@@ -302,15 +305,19 @@ int nps_search_run(nps_hits **out, const nps_library *library, const nps_spectra
                 size_t l = 0, r = norder;
                 while (l < r) {
                     size_t m = (l + r) / 2;
-                    if (order[m].prec < a) l = m + 1;
-                    else r = m;
+                    if (order[m].prec < a)
+                        l = m + 1;
+                    else
+                        r = m;
                 }
                 lo = l;
                 r = norder;
                 while (l < r) {
                     size_t m = (l + r) / 2;
-                    if (order[m].prec <= b) l = m + 1;
-                    else r = m;
+                    if (order[m].prec <= b)
+                        l = m + 1;
+                    else
+                        r = m;
                 }
                 hi = l;
                 use_order = 1;
@@ -411,15 +418,19 @@ int nps_search_run(nps_hits **out, const nps_library *library, const nps_spectra
             hit->mode = modes[q];
             hit->composite = NAN;
             if (kind == NPS_KIND_EI) {
-                if (types[q] == NPS_SCORE_COMPOSITE && !o->reverse) hit->composite = c->score;
+                if (types[q] == NPS_SCORE_COMPOSITE && !o->reverse)
+                    hit->composite = c->score;
                 else if (QC.w) {
                     const double *rmz;
                     const float *rin;
                     size_t rn, m;
                     nps_spectra_peaks(lib, c->ref, &rmz, &rin, &rn);
                     size_t off = (size_t)(rmz - lmz0);
-                    nps_prep R = {rmz, rin, prep[NPS_SCORE_COMPOSITE].w + off,
-                                  prep[NPS_SCORE_COMPOSITE].v + off, rn,
+                    nps_prep R = {rmz,
+                                  rin,
+                                  prep[NPS_SCORE_COMPOSITE].w + off,
+                                  prep[NPS_SCORE_COMPOSITE].v + off,
+                                  rn,
                                   prep[NPS_SCORE_COMPOSITE].norm[c->ref]};
                     hit->composite = nps_score_composite_prepared(ws, &QC, &R, &sc, &m);
                 }
