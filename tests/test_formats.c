@@ -78,6 +78,9 @@ static void perylene(void)
         if (in[k] > in[b]) b = k;
     CHECK(mz[b] == 252.09323 && in[b] == 1955166.0f);
     CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_INCHIKEY), "CSHWQDPOILHKBI-UHFFFAOYSA-N") == 0);
+    size_t annotated = 0;
+    for (size_t k = 0; k < n; k++) annotated += nps_spectra_peak_annotation(s, 0, k) != NULL;
+    CHECK(annotated == 4); /* quoted per-peak comments are kept */
     nps_spectra_free(s);
 }
 
@@ -160,7 +163,10 @@ static void no_name(void)
     CHECK(strcmp(nps_spectra_name(s, 0), "Dicrotophos") == 0); /* COMPOUND_NAME */
     CHECK(npk(s, 0, &mz, &in) == 5);
     CHECK_NEAR(nps_spectra_precursor_mz(s, 0), 238.0844, 1e-9);
-    CHECK(mz[1] == 112.07591 && in[1] == 9070987.0f); /* the quoted annotation is skipped */
+    CHECK(mz[1] == 112.07591 && in[1] == 9070987.0f);
+    CHECK(nps_spectra_peak_annotation(s, 0, 0) == NULL);
+    const char *ann = nps_spectra_peak_annotation(s, 0, 1);
+    CHECK(ann && strncmp(ann, "Theoretical m/z 112.075687, Mass diff 0 (1.99 ppm)", 50) == 0);
     nps_spectra_free(s);
 }
 
@@ -276,7 +282,9 @@ static void pyteomics_mgf(void)
     CHECK(strcmp(nps_spectra_get(s, 1, "SCANS"), "3") == 0);
     CHECK(nps_spectra_get(s, 1, "ITOL") != NULL && nps_spectra_get(s, 0, "USEREMAIL") != NULL);
     n = npk(s, 1, &mz, &in);
-    CHECK(n == 6 && mz[0] == 345.1 && in[0] == 237); /* third column (charge) ignored */
+    CHECK(n == 6 && mz[0] == 345.1 && in[0] == 237); /* third column (charge) kept as text */
+    CHECK(strcmp(nps_spectra_peak_annotation(s, 1, 0), "3") == 0);
+    CHECK(nps_spectra_peak_annotation(s, 0, 0) == NULL);
     nps_spectra_free(s);
 
     s = read_file(data_path("format_vectors/pyteomics/test_pepmass.mgf"), NULL);

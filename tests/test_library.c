@@ -33,7 +33,12 @@ static void same_spectra(const nps_spectra *a, const nps_spectra *b, const char 
         nps_spectra_peaks(a, i, &ma, &ia, &na);
         nps_spectra_peaks(b, i, &mb, &ib, &nb);
         ok = ok && na == nb;
-        for (size_t k = 0; ok && k < na; k++) ok = ma[k] == mb[k] && ia[k] == ib[k];
+        for (size_t k = 0; ok && k < na; k++) {
+            ok = ma[k] == mb[k] && ia[k] == ib[k];
+            const char *x = nps_spectra_peak_annotation(a, i, k),
+                       *y = nps_spectra_peak_annotation(b, i, k);
+            ok = ok && ((!x && !y) || (x && y && strcmp(x, y) == 0));
+        }
         size_t ka = nps_spectra_meta_count(a, i), kb = nps_spectra_meta_count(b, i);
         /* the MSP writer adds Name: when a record had none */
         ok = ok && (ka == kb || (ka + 1 == kb && !nps_spectra_get(a, i, NPS_KEY_NAME)));
@@ -226,6 +231,9 @@ int main(void)
     roundtrip(data_path("format_vectors/matchms/multiline_semicolon.msp"), NPS_FORMAT_MSP);
     roundtrip(data_path("format_vectors/openms/MSPGenericFile_input.msp"), NPS_FORMAT_MSP);
     roundtrip(data_path("format_vectors/matchms/save_as_msp_from_mgf.msp"), NPS_FORMAT_MSP);
+    roundtrip(data_path("format_vectors/openms/MSPFile_test.msp"), NPS_FORMAT_MSP);
+    roundtrip(data_path("format_vectors/matchms/rcx_gc-ei_ms_20201028_perylene.msp"),
+              NPS_FORMAT_MSP);
     roundtrip(data_path("format_vectors/pyteomics/test.mgf"), NPS_FORMAT_MGF);
     roundtrip(data_path("format_vectors/matchms/pesticides.mgf"), NPS_FORMAT_MGF);
     params_roundtrip();

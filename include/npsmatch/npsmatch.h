@@ -113,6 +113,10 @@ size_t nps_spectra_total_peaks(const nps_spectra *s);
 void nps_spectra_peaks(const nps_spectra *s, size_t i, const double **mz, const float **intensity,
                        size_t *n);
 
+/* The annotation of peak k of spectrum i (the quoted or trailing text of its
+ * peak line, e.g. "b8/-0.07" or a formula), or NULL. */
+const char *nps_spectra_peak_annotation(const nps_spectra *s, size_t i, size_t k);
+
 /* The value of the first metadata entry named `key` (case-insensitive), or
  * NULL. The string lives as long as the collection. */
 const char *nps_spectra_get(const nps_spectra *s, size_t i, const char *key);

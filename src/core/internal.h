@@ -38,7 +38,11 @@ uint64_t nps_hash_str(const char *s);
  * carries none of the id keys. */
 int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity, size_t n_peaks,
                        const char *const *keys, const char *const *values, size_t n_meta,
-                       const char *fallback_id, int presorted);
+                       const char *fallback_id, int presorted, const char *const *annotations);
+/* Attach per-peak annotations from a flat "text\0" store with P + 1 offsets
+ * (an empty string: no annotation). */
+int nps_spectra_set_annotations(nps_spectra *s, const uint64_t *off, const char *text, size_t len);
+int nps_spectra_has_annotations(const nps_spectra *s);
 /* Append spectrum i of src with other peaks (already sorted by m/z). */
 int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, const double *mz,
                             const float *in, size_t n);

@@ -29,6 +29,8 @@ struct nps_spectra {
     double *mz;
     float *inten;
     size_t npeaks, peak_cap;
+    size_t *ann; /* per-peak annotation text offsets (NONE: none); NULL until one exists */
+    size_t ann_cap;
 
     size_t *pairs;
     size_t npairs, pair_cap;
@@ -68,6 +70,7 @@ void nps_spectra_free(nps_spectra *s)
     free(s->kind);
     free(s->mz);
     free(s->inten);
+    free(s->ann);
     free(s->pairs);
     free(s->text);
     free(s->hash);
@@ -207,13 +210,35 @@ nps_kind nps_kind_from_meta(const char *const *keys, const char *const *values, 
 typedef struct {
     double mz;
     float in;
+    size_t ann, idx;
 } peak_t;
 
+/* by m/z; equal m/z keep their file order */
 static int cmp_peak(const void *a, const void *b)
 {
     const peak_t *x = a, *y = b;
     if (x->mz < y->mz) return -1;
     if (x->mz > y->mz) return 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+const char *nps_spectra_peak_annotation(const nps_spectra *s, size_t i, size_t k)
+{
+    if (!s->ann) return NULL;
+    size_t o = s->ann[s->peak_off[i] + k];
+    return o == NONE ? NULL : s->text + o;
+}
+
+/* Make room for per-peak annotations of peaks [0, need). */
+static int grow_ann(nps_spectra *s, size_t need)
+{
+    if (need <= s->ann_cap && s->ann) return 0;
+    size_t cap = s->peak_cap > need ? s->peak_cap : need;
+    size_t *a = realloc(s->ann, (cap ? cap : 1) * sizeof *a);
+    if (!a) return nps_err(NPS_ENOMEM, "out of memory");
+    for (size_t k = s->ann ? s->ann_cap : 0; k < cap; k++) a[k] = NONE;
+    s->ann = a;
+    s->ann_cap = cap;
     return 0;
 }
 
@@ -245,8 +270,11 @@ static int grow_spectra(nps_spectra *s)
 
 int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity, size_t n_peaks,
                        const char *const *keys, const char *const *values, size_t n_meta,
-                       const char *fallback_id, int presorted)
+                       const char *fallback_id, int presorted, const char *const *annotations)
 {
+    int any_ann = 0;
+    for (size_t k = 0; annotations && k < n_peaks && !any_ann; k++)
+        any_ann = annotations[k] && annotations[k][0];
     for (size_t k = 0; k < n_peaks; k++) {
         if (!isfinite(mz[k]) || mz[k] < 0)
             return nps_err(NPS_EINVAL, "peak %zu: m/z %g is not a finite value >= 0", k + 1, mz[k]);
@@ -306,14 +334,27 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
         }
     }
 
-    /* peaks */
+    /* peaks, and their annotations when the file had any */
+    if ((any_ann || s->ann) && grow_ann(s, s->npeaks + n_peaks)) {
+        s->text_len = text_mark;
+        return NPS_ENOMEM;
+    }
     double *dm = s->mz + s->npeaks;
     float *di = s->inten + s->npeaks;
+    size_t *da = s->ann ? s->ann + s->npeaks : NULL;
     int sorted = 1;
     for (size_t k = 0; k < n_peaks; k++) {
         dm[k] = mz[k];
         di[k] = intensity[k];
         if (k && mz[k] < mz[k - 1]) sorted = 0;
+        if (da) {
+            da[k] = NONE;
+            if (any_ann && annotations[k] && annotations[k][0] &&
+                push_text(s, annotations[k], &da[k])) {
+                s->text_len = text_mark;
+                return NPS_ENOMEM;
+            }
+        }
     }
     if (!sorted && !presorted) {
         peak_t *tmp = malloc(n_peaks * sizeof *tmp);
@@ -321,11 +362,12 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
             s->text_len = text_mark;
             return nps_err(NPS_ENOMEM, "out of memory");
         }
-        for (size_t k = 0; k < n_peaks; k++) tmp[k] = (peak_t){dm[k], di[k]};
-        qsort(tmp, n_peaks, sizeof *tmp, cmp_peak); /* ties keep no particular order */
+        for (size_t k = 0; k < n_peaks; k++) tmp[k] = (peak_t){dm[k], di[k], da ? da[k] : NONE, k};
+        qsort(tmp, n_peaks, sizeof *tmp, cmp_peak);
         for (size_t k = 0; k < n_peaks; k++) {
             dm[k] = tmp[k].mz;
             di[k] = tmp[k].in;
+            if (da) da[k] = tmp[k].ann;
         }
         free(tmp);
     }
@@ -350,8 +392,11 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
 int nps_spectra_add(nps_spectra *s, const double *mz, const float *intensity, size_t n_peaks,
                     const char *const *keys, const char *const *values, size_t n_meta)
 {
-    return nps_spectra_add_ex(s, mz, intensity, n_peaks, keys, values, n_meta, NULL, 0);
+    return nps_spectra_add_ex(s, mz, intensity, n_peaks, keys, values, n_meta, NULL, 0, NULL);
 }
+
+static int add_copy(nps_spectra *dst, const nps_spectra *src, size_t i, const double *mz,
+                    const float *in, size_t n, int with_annotations);
 
 int nps_spectra_add_from(nps_spectra *dst, const nps_spectra *src, size_t i)
 {
@@ -359,17 +404,33 @@ int nps_spectra_add_from(nps_spectra *dst, const nps_spectra *src, size_t i)
     const float *in;
     size_t n;
     nps_spectra_peaks(src, i, &mz, &in, &n);
-    return nps_spectra_add_derived(dst, src, i, mz, in, n);
+    return add_copy(dst, src, i, mz, in, n, 1);
 }
 
 int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, const double *mz,
                             const float *in, size_t n)
 {
+    return add_copy(dst, src, i, mz, in, n, 0);
+}
+
+static int add_copy(nps_spectra *dst, const nps_spectra *src, size_t i, const double *mz,
+                    const float *in, size_t n, int with_annotations)
+{
     size_t nm = nps_spectra_meta_count(src, i);
     const char **kv = malloc((2 * nm + 1) * sizeof *kv);
     if (!kv) return nps_err(NPS_ENOMEM, "out of memory");
     for (size_t j = 0; j < nm; j++) nps_spectra_meta_at(src, i, j, &kv[j], &kv[nm + j]);
-    int rc = nps_spectra_add_ex(dst, mz, in, n, kv, kv + nm, nm, nps_spectra_id(src, i), 1);
+    const char **ann = NULL;
+    if (with_annotations && src->ann) {
+        ann = malloc((n ? n : 1) * sizeof *ann);
+        if (!ann) {
+            free(kv);
+            return nps_err(NPS_ENOMEM, "out of memory");
+        }
+        for (size_t k = 0; k < n; k++) ann[k] = nps_spectra_peak_annotation(src, i, k);
+    }
+    int rc = nps_spectra_add_ex(dst, mz, in, n, kv, kv + nm, nm, nps_spectra_id(src, i), 1, ann);
+    free(ann);
     free(kv);
     return rc;
 }
@@ -535,6 +596,26 @@ fail_adopt:
     free(text);
     nps_spectra_free(s);
     return rc;
+}
+
+int nps_spectra_set_annotations(nps_spectra *s, const uint64_t *off, const char *text, size_t len)
+{
+    if (grow_ann(s, s->npeaks)) return NPS_ENOMEM;
+    for (size_t k = 0; k < s->npeaks; k++) {
+        s->ann[k] = NONE;
+        if (off[k] >= len || off[k + 1] > len || off[k + 1] <= off[k])
+            return nps_err(NPS_EINVAL, "peak annotation offsets are inconsistent");
+        if (text[off[k]] == '\0') continue;
+        if (text[off[k + 1] - 1] != '\0')
+            return nps_err(NPS_EINVAL, "peak annotation %zu is not terminated", k);
+        if (push_text(s, text + off[k], &s->ann[k])) return NPS_ENOMEM;
+    }
+    return 0;
+}
+
+int nps_spectra_has_annotations(const nps_spectra *s)
+{
+    return s->ann != NULL;
 }
 
 static int build_hash(nps_spectra *s)

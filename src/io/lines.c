@@ -178,6 +178,10 @@ void nps_record_reset(nps_record *r)
         free(r->keys[i]);
         free(r->vals[i]);
     }
+    for (size_t k = 0; r->ann && k < r->n; k++) {
+        free(r->ann[k]);
+        r->ann[k] = NULL;
+    }
     r->nmeta = 0;
     r->n = 0;
 }
@@ -187,6 +191,7 @@ void nps_record_free(nps_record *r)
     nps_record_reset(r);
     free(r->mz);
     free(r->in);
+    free(r->ann);
     free(r->keys);
     free(r->vals);
     memset(r, 0, sizeof *r);
@@ -228,11 +233,31 @@ int nps_record_peak(nps_record *r, double mz, float in)
         float *f = realloc(r->in, cap * sizeof(float));
         if (!f) return nps_err(NPS_ENOMEM, "out of memory");
         r->in = f;
+        char **a = realloc(r->ann, cap * sizeof *a);
+        if (!a) return nps_err(NPS_ENOMEM, "out of memory");
+        for (size_t k = r->cap; k < cap; k++) a[k] = NULL;
+        r->ann = a;
         r->cap = cap;
     }
     r->mz[r->n] = mz;
     r->in[r->n] = in;
+    r->ann[r->n] = NULL;
     r->n++;
+    return 0;
+}
+
+/* Attach text[0, len) (trimmed) as the annotation of the last peak. */
+static int annotate_last(nps_record *r, const char *text, size_t len)
+{
+    while (len && (*text == ' ' || *text == '\t')) text++, len--;
+    while (len && (text[len - 1] == ' ' || text[len - 1] == '\t')) len--;
+    if (!len || !r->n) return 0;
+    char *a = malloc(len + 1);
+    if (!a) return nps_err(NPS_ENOMEM, "out of memory");
+    memcpy(a, text, len);
+    a[len] = '\0';
+    free(r->ann[r->n - 1]);
+    r->ann[r->n - 1] = a;
     return 0;
 }
 
@@ -276,13 +301,23 @@ int nps_parse_peak_line(nps_record *rec, const char *line, int pairs_mode, char 
     for (;;) {
         while (*p && is_sep(*p)) p++;
         if (!*p) break;
-        if (*p == '"' || *p == '\'') { /* annotation: skip to the closing quote */
-            char qc = *p++;
-            while (*p && *p != qc) p++;
+        if (*p == '"') { /* annotation of the preceding peak */
+            const char *b = ++p;
+            while (*p && *p != '"') p++;
+            if (annotate_last(rec, b, (size_t)(p - b))) {
+                snprintf(reason, rsize, "out of memory");
+                return NPS_ENOMEM;
+            }
             if (*p) p++;
             continue;
         }
-        if (!pairs_mode && taken) break; /* the rest of the line is annotation */
+        if (!pairs_mode && taken) { /* the rest of the line is the annotation */
+            if (annotate_last(rec, p, strlen(p))) {
+                snprintf(reason, rsize, "out of memory");
+                return NPS_ENOMEM;
+            }
+            break;
+        }
         double x;
         if (number_token(&x, &p, tok, sizeof tok)) {
             if (!pairs_mode && have == 0 && taken == 0) {
@@ -350,7 +385,8 @@ int nps_read_commit(nps_read_ctx *c, nps_spectra *dst, nps_record *rec, size_t l
         return nps_read_bad(c, line, why);
     }
     int rc = nps_spectra_add_ex(dst, rec->mz, rec->in, rec->n, (const char *const *)rec->keys,
-                                (const char *const *)rec->vals, rec->nmeta, fb, 0);
+                                (const char *const *)rec->vals, rec->nmeta, fb, 0,
+                                (const char *const *)rec->ann);
     if (rc == NPS_ENOMEM) return rc;
     if (rc) return nps_read_bad(c, line, nps_error_last());
     if (c->rep) c->rep->records_read++;

@@ -36,6 +36,7 @@ const char *nps_key_canonical(const char *key);
 typedef struct {
     double *mz;
     float *in;
+    char **ann; /* per-peak annotation or NULL */
     size_t n, cap;
     char **keys, **vals;
     size_t nmeta, meta_cap;

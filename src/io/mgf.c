@@ -144,7 +144,16 @@ int nps_mgf_write(FILE *fp, const nps_spectra *s)
         for (size_t k = 0; k < n; k++) {
             nps_fmt_double(a, sizeof a, mz[k]);
             nps_fmt_float(b, sizeof b, in[k]);
-            fprintf(fp, "%s %s\n", a, b);
+            const char *ann = nps_spectra_peak_annotation(s, i, k);
+            if (!ann) {
+                fprintf(fp, "%s %s\n", a, b);
+            } else if (strpbrk(ann, " \t\"")) {
+                fprintf(fp, "%s %s \"", a, b);
+                for (const char *c = ann; *c; c++) fputc(*c == '"' ? '\'' : *c, fp);
+                fputs("\"\n", fp);
+            } else {
+                fprintf(fp, "%s %s %s\n", a, b, ann);
+            }
         }
         fputs("END IONS\n\n", fp);
     }

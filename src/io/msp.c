@@ -292,7 +292,14 @@ int nps_msp_write(FILE *fp, const nps_spectra *s)
         for (size_t k = 0; k < n; k++) {
             nps_fmt_double(a, sizeof a, mz[k]);
             nps_fmt_float(b, sizeof b, in[k]);
-            fprintf(fp, "%s\t%s\n", a, b);
+            const char *ann = nps_spectra_peak_annotation(s, i, k);
+            if (ann) {
+                fprintf(fp, "%s\t%s\t\"", a, b);
+                for (const char *c = ann; *c; c++) fputc(*c == '"' ? '\'' : *c, fp);
+                fputs("\"\n", fp);
+            } else {
+                fprintf(fp, "%s\t%s\n", a, b);
+            }
         }
         fputc('\n', fp);
     }

@@ -154,6 +154,39 @@ static const char *get_id(const nps_spectra *s, size_t i, const void *unused)
     return nps_spectra_id(s, i);
 }
 
+/* Per-peak annotations, when the spectra have any: "text\0" per peak (empty:
+ * none) and P + 1 offsets. */
+static int write_annotations(hid_t g, const nps_spectra *s)
+{
+    if (!nps_spectra_has_annotations(s)) return 0;
+    size_t P = nps_spectra_total_peaks(s), len = 0, cap = 0, p = 0;
+    uint64_t *off = malloc((P + 1) * sizeof *off);
+    char *text = NULL;
+    int rc = 0;
+    if (!off) return nps_err(NPS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nps_spectra_count(s); i++) {
+        const double *mz;
+        const float *in;
+        size_t n;
+        nps_spectra_peaks(s, i, &mz, &in, &n);
+        for (size_t k = 0; k < n; k++, p++) {
+            const char *a = nps_spectra_peak_annotation(s, i, k);
+            size_t l = a ? strlen(a) + 1 : 1;
+            if ((rc = nps_grow((void **)&text, &cap, len + l, 1))) goto out;
+            memcpy(text + len, a ? a : "", l);
+            off[p] = len;
+            len += l;
+        }
+    }
+    off[P] = len;
+    rc = write_ds(g, "peak_annotation_offsets", H5T_NATIVE_UINT64, off, P + 1);
+    if (!rc) rc = write_ds(g, "peak_annotations", H5T_NATIVE_CHAR, text, len);
+out:
+    free(off);
+    free(text);
+    return rc;
+}
+
 static int write_meta(hid_t g, const nps_spectra *s)
 {
     size_t n = nps_spectra_count(s), len = 0, cap = 0;
@@ -240,6 +273,7 @@ static int save_to(const nps_library *lib, const char *path)
     hid_t g = H5Gcreate2(f, "spectra", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (!rc) rc = write_peaks(g, lib->raw);
     if (!rc) rc = write_meta(g, lib->raw);
+    if (!rc) rc = write_annotations(g, lib->raw);
     H5Gclose(g);
     g = H5Gcreate2(f, "processed", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (!rc) rc = write_peaks(g, lib->proc);
@@ -479,7 +513,17 @@ int nps_library_open(nps_library **out, const char *path)
     }
     pmz = pin = NULL;
     free(mo);
-    if (rc && rc != NPS_ENOMEM)
+    if (!rc && H5Lexists(g, "peak_annotations", H5P_DEFAULT) > 0) {
+        void *aoff = NULL, *atext = NULL;
+        size_t naoff, natext;
+        rc = read_ds(g, "peak_annotation_offsets", H5T_NATIVE_UINT64, 8, &aoff, &naoff, path);
+        if (!rc) rc = read_ds(g, "peak_annotations", H5T_NATIVE_CHAR, 1, &atext, &natext, path);
+        if (!rc && naoff != nmz + 1) rc = nps_err(NPS_ELIBRARY, "%s: annotation offsets", path);
+        if (!rc) rc = nps_spectra_set_annotations(lib->raw, aoff, atext, natext);
+        free(aoff);
+        free(atext);
+    }
+    if (rc && rc != NPS_ENOMEM && rc != NPS_ELIBRARY)
         rc = nps_err(NPS_ELIBRARY, "%s: invalid library content: %s", path, nps_error_last());
 out:
     if (g >= 0) H5Gclose(g);
