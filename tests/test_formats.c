@@ -295,14 +295,46 @@ static void pyteomics_mgf(void)
     nps_spectra_free(s);
 }
 
+static void msl(void)
+{
+    nps_spectra *s = read_file(data_path("format_vectors/matchms/JL_2021_V2.msl"), NULL);
+    const double *mz;
+    const float *in;
+    CHECK(nps_spectra_count(s) == 1);
+    CHECK(strcmp(nps_spectra_name(s, 0), "G3P") == 0);
+    size_t n = npk(s, 0, &mz, &in);
+    CHECK(n == 30 && mz[0] == 52 && in[0] == 3 && mz[29] == 102 && in[29] == 4);
+    CHECK(mz[10] == 73 && in[10] == 1000);
+    CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_RETENTION_INDEX), "1586.2") == 0);
+    CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_RETENTION_TIME), "9.648") == 0);
+    CHECK(nps_spectra_kind(s, 0) == NPS_KIND_EI);
+    nps_spectra_free(s);
+    static const struct {
+        const char *f;
+        size_t n;
+    } t[] = {{"format_vectors/openms/SpectraSTSimilarityScore_1.msp", 3},
+             {"format_vectors/openms/SpecLibSearcher_1.MSP", 1}};
+    for (size_t i = 0; i < 2; i++) {
+        nps_read_report r;
+        s = read_file(data_path(t[i].f), &r);
+        CHECK_MSG(nps_spectra_count(s) == t[i].n && r.records_skipped == 0, "%s", t[i].f);
+        nps_spectra_free(s);
+    }
+}
+
 static void refused(void)
 {
     /* formats this build does not read yet are refused by name, never misparsed */
     static const char *f[] = {"format_vectors/matchms/testdata.mzml",
                               "format_vectors/jcamp_nzhagen/ISAS_MS1.DX",
                               "format_vectors/ms_file_reader/MSBNK-UvA_IBED-UI000101.txt",
-                              "format_vectors/matchms/Hydrogen_chloride.mzspeclib"};
-    for (size_t i = 0; i < 4; i++) {
+                              "format_vectors/matchms/Hydrogen_chloride.mzspeclib",
+                              "format_vectors/matchms/testdata.mzXML",
+                              "format_vectors/pyteomics/test.ms1",
+                              "format_vectors/pyteomics/test.ms2",
+                              "format_vectors/ms_file_reader/test1.jdx",
+                              "format_vectors/mzspeclib_legacy/ML000251.txt"};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
         nps_spectra *s;
         nps_spectra_create(&s);
         int rc = nps_io_read(s, NULL, data_path(f[i]), NULL);
@@ -327,6 +359,7 @@ int main(void)
     ms_file_reader();
     legacy();
     pyteomics_mgf();
+    msl();
     refused();
     return check_done("test_formats");
 }
