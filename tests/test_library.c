@@ -104,6 +104,7 @@ static void params_roundtrip(void)
     cfg.msms.noise = 0.05;
     cfg.msms.max_peaks = 20;
     cfg.msms.merge_tolerance = 0.01;
+    cfg.msms.merge_tolerance_ppm = 15;
     cfg.ei.unit_mass = 0;
     nps_library *lib, *back;
     CHECK(nps_library_create(&lib, s, &cfg) == 0);
@@ -115,8 +116,10 @@ static void params_roundtrip(void)
         CHECK(pa[k]->raw == pb[k]->raw && pa[k]->unit_mass == pb[k]->unit_mass &&
               pa[k]->min_mz == pb[k]->min_mz &&
               pa[k]->precursor_removal == pb[k]->precursor_removal &&
-              pa[k]->merge_tolerance == pb[k]->merge_tolerance && pa[k]->noise == pb[k]->noise &&
-              pa[k]->max_peaks == pb[k]->max_peaks && pa[k]->normalize == pb[k]->normalize);
+              pa[k]->merge_tolerance == pb[k]->merge_tolerance &&
+              pa[k]->merge_tolerance_ppm == pb[k]->merge_tolerance_ppm &&
+              pa[k]->noise == pb[k]->noise && pa[k]->max_peaks == pb[k]->max_peaks &&
+              pa[k]->normalize == pb[k]->normalize);
     for (size_t i = 0; i < nps_spectra_count(nps_library_processed(back)); i++) {
         const double *m;
         const float *in;

@@ -98,6 +98,16 @@ int main(void)
         {"entropy_u_da", 6, -1, 14, -1, pairwise, u},
     };
     for (size_t i = 0; i < 4; i++) run(ent, fs, &cases[i]);
+    /* 10 ppm: ms_entropy merges within 2 x 10 ppm with its asymmetric ppm windows */
+    nps_preprocess_config ppm = pairwise;
+    ppm.msms.merge_tolerance = 0;
+    ppm.msms.merge_tolerance_ppm = 20;
+    ppm.ei = ppm.msms;
+    nps_score_options ep = NPS_SCORE_OPTIONS_INIT;
+    ep.tolerance = 10;
+    ep.tolerance_ppm = 1;
+    pair_case pc = {"entropy_w_ppm10", 7, -1, 14, -1, ppm, ep};
+    run(ent, fs, &pc);
     /* cosine_pairs: 7/8 i1 score/matches, 9/10 i05, 13 n_boundary_peak_pairs */
     pair_case cc[] = {
         {"cosine_greedy_i1", 7, 8, 13, -1, raw, c1},

@@ -227,22 +227,23 @@ typedef struct {
     double noise;             /* fraction of the base peak; 0 disables */
     size_t max_peaks;         /* 0: no limit */
     nps_normalize normalize;
+    double merge_tolerance_ppm; /* merge in ppm instead (ms_entropy's ppm rule); 0 disables */
 } nps_preprocess_options;
 
 #define NPS_PREPROCESS_OPTIONS_VERSION 1
 /* LC-MS/MS default: the Flash entropy search's cleaning. */
 #define NPS_PREPROCESS_MSMS_INIT                                                                   \
     {                                                                                              \
-        NPS_PREPROCESS_OPTIONS_VERSION, 0, 0, 0.0, 1.6, 0.05, 0.01, 0, NPS_NORMALIZE_SUM           \
+        NPS_PREPROCESS_OPTIONS_VERSION, 0, 0, 0.0, 1.6, 0.05, 0.01, 0, NPS_NORMALIZE_SUM, 0.0      \
     }
 /* GC-EI-MS default: unit mass, every peak kept. */
 #define NPS_PREPROCESS_EI_INIT                                                                     \
     {                                                                                              \
-        NPS_PREPROCESS_OPTIONS_VERSION, 0, 1, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_SUM             \
+        NPS_PREPROCESS_OPTIONS_VERSION, 0, 1, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_SUM, 0.0        \
     }
 #define NPS_PREPROCESS_RAW_INIT                                                                    \
     {                                                                                              \
-        NPS_PREPROCESS_OPTIONS_VERSION, 1, 0, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_NONE            \
+        NPS_PREPROCESS_OPTIONS_VERSION, 1, 0, 0.0, 0.0, 0.0, 0.0, 0, NPS_NORMALIZE_NONE, 0.0       \
     }
 
 /* Preprocessing per kind of spectrum. */

@@ -49,15 +49,20 @@ int cli_load_library(nps_library **out, const char *path, cli_reader *r,
                      const nps_preprocess_config *cfg);
 
 extern const char *cli_prep_help;
-/* getopt_long entries 1001..1007 for the preprocessing flags. */
-#define PREP_LONG_OPTIONS                                                                          \
-    {"precursor-removal", required_argument, 0, 1001}, {"noise", required_argument, 0, 1002},      \
-        {"merge-tolerance", required_argument, 0, 1003},                                           \
-        {"max-peaks", required_argument, 0, 1004}, {"normalize", required_argument, 0, 1005},      \
-        {"no-unit-mass", no_argument, 0, 1006},                                                    \
-    {                                                                                              \
-        "raw", no_argument, 0, 1007                                                                \
-    }
+/* getopt_long entries 1001..1008 for the preprocessing flags. */
+/* clang-format off */
+#define PREP_LONG_OPTIONS                                       \
+    {"precursor-removal", required_argument, 0, 1001},          \
+    {"noise", required_argument, 0, 1002},                      \
+    {"merge-tolerance", required_argument, 0, 1003},            \
+    {"max-peaks", required_argument, 0, 1004},                  \
+    {"normalize", required_argument, 0, 1005},                  \
+    {"no-unit-mass", no_argument, 0, 1006},                     \
+    {"raw", no_argument, 0, 1007},                              \
+    {"merge-tolerance-ppm", required_argument, 0, 1008}
+/* clang-format on */
+#define PREP_OPTION_FIRST 1001
+#define PREP_OPTION_LAST 1008
 
 int cmd_library(int argc, char **argv);
 int cmd_search(int argc, char **argv);

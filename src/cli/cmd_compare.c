@@ -97,7 +97,7 @@ int cmd_compare(int argc, char **argv)
             printf("%s", cli_prep_help);
             return EXIT_OK;
         default:
-            if (c >= 1001 && c <= 1007) {
+            if (c >= PREP_OPTION_FIRST && c <= PREP_OPTION_LAST) {
                 if (cli_prep_option(&pp, lo[idx].name, optarg) < 0) return EXIT_USAGE;
                 break;
             }

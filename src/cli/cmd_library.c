@@ -33,7 +33,7 @@ static int build(int argc, char **argv)
             printf("usage: npsmatch library build -o LIB.h5 [--strict] [preprocessing] FILE...\n%s",
                    cli_prep_help);
             return EXIT_OK;
-        } else if (c >= 1001 && c <= 1007) {
+        } else if (c >= PREP_OPTION_FIRST && c <= PREP_OPTION_LAST) {
             if (cli_prep_option(&pp, lo[idx].name, optarg) < 0) return EXIT_USAGE;
         } else
             return EXIT_USAGE;
@@ -73,9 +73,11 @@ static void print_prep(const char *label, const nps_preprocess_options *o)
 {
     static const char *norm[] = {"none", "sum", "max"};
     printf("preprocessing %-6s %s unit_mass=%d precursor_removal=%g merge_tolerance=%g "
+           "merge_tolerance_ppm=%g "
            "noise=%g max_peaks=%zu normalize=%s\n",
            label, o->raw ? "raw" : "clean", o->unit_mass, o->precursor_removal, o->merge_tolerance,
-           o->noise, o->max_peaks, (unsigned)o->normalize < 3 ? norm[o->normalize] : "?");
+           o->merge_tolerance_ppm, o->noise, o->max_peaks,
+           (unsigned)o->normalize < 3 ? norm[o->normalize] : "?");
 }
 
 static int info(int argc, char **argv)

@@ -44,6 +44,7 @@ const char *cli_prep_help =
     "  --precursor-removal DA   drop peaks at or above precursor - DA (MS/MS; 0 disables; 1.6)\n"
     "  --noise FRACTION         drop peaks below FRACTION x base peak (MS/MS 0.01, EI 0)\n"
     "  --merge-tolerance DA     merge peaks closer than DA (MS/MS 0.05, EI 0)\n"
+    "  --merge-tolerance-ppm P  merge peaks closer than P ppm instead\n"
     "  --max-peaks N            keep the N most intense peaks (0: all)\n"
     "  --normalize sum|max|none intensity normalisation (sum)\n"
     "  --no-unit-mass           keep EI m/z as given\n"
@@ -53,7 +54,8 @@ static int same_opts(const nps_preprocess_options *a, const nps_preprocess_optio
 {
     return a->raw == b->raw && a->unit_mass == b->unit_mass && a->min_mz == b->min_mz &&
            a->precursor_removal == b->precursor_removal &&
-           a->merge_tolerance == b->merge_tolerance && a->noise == b->noise &&
+           a->merge_tolerance == b->merge_tolerance &&
+           a->merge_tolerance_ppm == b->merge_tolerance_ppm && a->noise == b->noise &&
            a->max_peaks == b->max_peaks && a->normalize == b->normalize;
 }
 
@@ -90,6 +92,9 @@ int cli_prep_option(cli_prep *p, const char *name, const char *value)
     } else if (strcmp(name, "merge-tolerance") == 0) {
         if (cli_parse_double(&d, value, "--merge-tolerance")) return -1;
         p->cfg.msms.merge_tolerance = p->cfg.ei.merge_tolerance = d;
+    } else if (strcmp(name, "merge-tolerance-ppm") == 0) {
+        if (cli_parse_double(&d, value, "--merge-tolerance-ppm")) return -1;
+        p->cfg.msms.merge_tolerance_ppm = p->cfg.ei.merge_tolerance_ppm = d;
     } else if (strcmp(name, "max-peaks") == 0) {
         if (cli_parse_size(&z, value, "--max-peaks")) return -1;
         p->cfg.msms.max_peaks = p->cfg.ei.max_peaks = z;

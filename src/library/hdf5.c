@@ -240,6 +240,7 @@ static int write_params(hid_t g, const char *prefix, const nps_preprocess_option
     P("min_mz", attr_double, o->min_mz);
     P("precursor_removal", attr_double, o->precursor_removal);
     P("merge_tolerance", attr_double, o->merge_tolerance);
+    P("merge_tolerance_ppm", attr_double, o->merge_tolerance_ppm);
     P("noise", attr_double, o->noise);
     P("max_peaks", attr_int, (long long)o->max_peaks);
     P("normalize", attr_int, (long long)o->normalize);
@@ -255,10 +256,10 @@ static uint64_t params_checksum(const nps_preprocess_config *c)
     const nps_preprocess_options *o[2] = {&c->ei, &c->msms};
     size_t k = 0;
     for (int i = 0; i < 2; i++)
-        k += (size_t)snprintf(buf + k, sizeof buf - k, "%d %d %.17g %.17g %.17g %.17g %zu %d;",
-                              o[i]->raw, o[i]->unit_mass, o[i]->min_mz, o[i]->precursor_removal,
-                              o[i]->merge_tolerance, o[i]->noise, o[i]->max_peaks,
-                              (int)o[i]->normalize);
+        k += (size_t)snprintf(
+            buf + k, sizeof buf - k, "%d %d %.17g %.17g %.17g %.17g %.17g %zu %d;", o[i]->raw,
+            o[i]->unit_mass, o[i]->min_mz, o[i]->precursor_removal, o[i]->merge_tolerance,
+            o[i]->merge_tolerance_ppm, o[i]->noise, o[i]->max_peaks, (int)o[i]->normalize);
     return nps_hash_str(buf);
 }
 
@@ -387,6 +388,7 @@ static int read_params(hid_t g, const char *prefix, nps_preprocess_options *o, c
     RD("min_mz", o->min_mz);
     RD("precursor_removal", o->precursor_removal);
     RD("merge_tolerance", o->merge_tolerance);
+    RD("merge_tolerance_ppm", o->merge_tolerance_ppm);
     RD("noise", o->noise);
     RI("max_peaks", o->max_peaks);
     RI("normalize", o->normalize);

@@ -85,13 +85,29 @@ static void sort_by_mz(double *mz, float *in, size_t n, pk_t *tmp)
     }
 }
 
-static size_t merge_close(double *mz, float *in, size_t n, double dd, order_t *ord, pk_t *tmp)
+/* Merge distance to the left and right of a peak at m/z m: a fixed distance
+ * in Da, or in ppm ms_entropy's asymmetric windows m ppm 1e-6 (left) and
+ * m ppm / (1e6 - ppm) (right). All in float32, as the reference. */
+typedef struct {
+    float da, ppm;
+} window_t;
+
+static inline float win_left(window_t w, float m)
 {
-    const float d = (float)dd;
+    return w.ppm > 0 ? m * w.ppm * 1e-6f : w.da;
+}
+
+static inline float win_right(window_t w, float m)
+{
+    return w.ppm > 0 ? m * w.ppm / (1e6f - w.ppm) : w.da;
+}
+
+static size_t merge_close(double *mz, float *in, size_t n, window_t w, order_t *ord, pk_t *tmp)
+{
     for (;;) {
         int close = 0;
         for (size_t i = 1; i < n; i++)
-            if ((float)mz[i] - (float)mz[i - 1] <= d) {
+            if ((float)mz[i] - (float)mz[i - 1] <= win_left(w, (float)mz[i])) {
                 close = 1;
                 break;
             }
@@ -102,9 +118,9 @@ static size_t merge_close(double *mz, float *in, size_t n, double dd, order_t *o
             size_t c = ord[o].idx;
             if (in[c] <= 0) continue;
             size_t l = c, r = c;
-            const float mc = (float)mz[c];
-            while (l > 0 && mc - (float)mz[l - 1] <= d) l--;
-            while (r + 1 < n && (float)mz[r + 1] - mc <= d) r++;
+            const float mc = (float)mz[c], dl = win_left(w, mc), dr = win_right(w, mc);
+            while (l > 0 && mc - (float)mz[l - 1] <= dl) l--;
+            while (r + 1 < n && (float)mz[r + 1] - mc <= dr) r++;
             if (l == r) continue;
             float wsum = 0, isum = 0;
             for (size_t k = l; k <= r; k++) {
@@ -165,7 +181,10 @@ size_t nps_preprocess_peaks(double *out_mz, float *out_in, const double *mz, con
         }
         n = k;
     }
-    if (o->merge_tolerance > 0) n = merge_close(out_mz, out_in, n, o->merge_tolerance, ord, tmp);
+    if (o->merge_tolerance_ppm > 0 || o->merge_tolerance > 0) {
+        window_t w = {(float)o->merge_tolerance, (float)o->merge_tolerance_ppm};
+        n = merge_close(out_mz, out_in, n, w, ord, tmp);
+    }
     if (o->noise > 0 && n) {
         float mx = 0;
         for (size_t i = 0; i < n; i++)
