@@ -268,6 +268,57 @@ static int grow_spectra(nps_spectra *s)
     return 0;
 }
 
+/*
+ * Derive what search and output need for every hit from spectrum i's
+ * metadata (pairs [meta_off[i], meta_off[i + 1])): the name, the record id
+ * (DB#, else TITLE, else SPECTRUM_ID, else Name, else the fallback), the
+ * precursor m/z and the kind. kv is scratch for 2 x (number of pairs).
+ */
+static int derive(nps_spectra *s, size_t i, const char *fallback_id, const char **kv)
+{
+    size_t a = s->meta_off[i], nk = s->meta_off[i + 1] - a;
+    double prec = NAN;
+    size_t name = NONE, id_db = NONE, id_title = NONE, id_sid = NONE;
+    for (size_t j = 0; j < nk; j++) {
+        const char *k = s->text + s->pairs[2 * (a + j)];
+        size_t vo = s->pairs[2 * (a + j) + 1];
+        const char *v = s->text + vo;
+        kv[j] = k;
+        kv[nk + j] = v;
+        int nonempty = v[0] != '\0';
+        if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE)
+            name = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty)
+            id_db = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_TITLE) && id_title == NONE && nonempty)
+            id_title = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_ID) && id_sid == NONE && nonempty)
+            id_sid = vo;
+        else if (nps_strcaseeq(k, NPS_KEY_PRECURSOR_MZ) && isnan(prec))
+            prec = nps_parse_precursor(v);
+    }
+    size_t id = id_db != NONE ? id_db : id_title != NONE ? id_title : id_sid;
+    if (id == NONE && name != NONE && s->text[name]) id = name;
+    if (id == NONE) {
+        char buf[64];
+        if (!fallback_id) {
+            snprintf(buf, sizeof buf, "spectrum#%zu", i + 1);
+            fallback_id = buf;
+        }
+        if (push_text(s, fallback_id, &id)) return NPS_ENOMEM;
+    }
+    s->id_off[i] = id;
+    s->name_off[i] = name;
+    s->precursor[i] = prec;
+    /* kv may point into text that push_text moved: rebuild before use */
+    for (size_t j = 0; j < nk; j++) {
+        kv[j] = s->text + s->pairs[2 * (a + j)];
+        kv[nk + j] = s->text + s->pairs[2 * (a + j) + 1];
+    }
+    s->kind[i] = (unsigned char)nps_kind_from_meta(kv, kv + nk, nk, prec);
+    return 0;
+}
+
 int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity, size_t n_peaks,
                        const char *const *keys, const char *const *values, size_t n_meta,
                        const char *fallback_id, int presorted, const char *const *annotations)
@@ -297,8 +348,6 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
 
     size_t text_mark = s->text_len;
     size_t i = s->n;
-    double prec = NAN;
-    size_t name = NONE, id_db = NONE, id_title = NONE, id_sid = NONE;
     for (size_t j = 0; j < n_meta; j++) {
         size_t ko, vo;
         if (push_text(s, keys[j], &ko) || push_text(s, values[j], &vo)) {
@@ -307,31 +356,18 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
         }
         s->pairs[2 * (s->npairs + j)] = ko;
         s->pairs[2 * (s->npairs + j) + 1] = vo;
-        const char *k = keys[j];
-        int nonempty = values[j][0] != '\0';
-        if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE)
-            name = vo;
-        else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty)
-            id_db = vo;
-        else if (nps_strcaseeq(k, NPS_KEY_TITLE) && id_title == NONE && nonempty)
-            id_title = vo;
-        else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_ID) && id_sid == NONE && nonempty)
-            id_sid = vo;
-        else if (nps_strcaseeq(k, NPS_KEY_PRECURSOR_MZ) && isnan(prec))
-            prec = nps_parse_precursor(values[j]);
     }
-    size_t id = id_db != NONE ? id_db : id_title != NONE ? id_title : id_sid;
-    if (id == NONE && name != NONE && s->text[name]) id = name;
-    if (id == NONE) {
-        char buf[64];
-        if (!fallback_id) {
-            snprintf(buf, sizeof buf, "spectrum#%zu", i + 1);
-            fallback_id = buf;
-        }
-        if (push_text(s, fallback_id, &id)) {
-            s->text_len = text_mark;
-            return NPS_ENOMEM;
-        }
+    const char **kv = malloc((2 * n_meta + 1) * sizeof *kv);
+    if (!kv) {
+        s->text_len = text_mark;
+        return nps_err(NPS_ENOMEM, "out of memory");
+    }
+    s->meta_off[i + 1] = s->npairs + n_meta;
+    int drc = derive(s, i, fallback_id, kv);
+    free(kv);
+    if (drc) {
+        s->text_len = text_mark;
+        return drc;
     }
 
     /* peaks, and their annotations when the file had any */
@@ -375,11 +411,6 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
     s->npeaks += n_peaks;
     s->npairs += n_meta;
     s->peak_off[i + 1] = s->npeaks;
-    s->meta_off[i + 1] = s->npairs;
-    s->id_off[i] = id;
-    s->name_off[i] = name;
-    s->precursor[i] = prec;
-    s->kind[i] = (unsigned char)nps_kind_from_meta(keys, values, n_meta, prec);
     s->n++;
     if (s->hash) {
         free(s->hash);
@@ -544,41 +575,7 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
             rc = NPS_ENOMEM;
             goto fail_adopt;
         }
-        double prec = NAN;
-        size_t name = NONE, id_db = NONE, id_title = NONE, id_sid = NONE;
-        for (size_t j = 0; j < nk; j++) {
-            size_t e2 = s->meta_off[i] + j;
-            const char *k = s->text + s->pairs[2 * e2];
-            size_t vo = s->pairs[2 * e2 + 1];
-            const char *v = s->text + vo;
-            kv[j] = k;
-            kv[nk + j] = v;
-            int nonempty = v[0] != '\0';
-            if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE)
-                name = vo;
-            else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty)
-                id_db = vo;
-            else if (nps_strcaseeq(k, NPS_KEY_TITLE) && id_title == NONE && nonempty)
-                id_title = vo;
-            else if (nps_strcaseeq(k, NPS_KEY_SPECTRUM_ID) && id_sid == NONE && nonempty)
-                id_sid = vo;
-            else if (nps_strcaseeq(k, NPS_KEY_PRECURSOR_MZ) && isnan(prec))
-                prec = nps_parse_precursor(v);
-        }
-        size_t id = id_db != NONE ? id_db : id_title != NONE ? id_title : id_sid;
-        if (id == NONE && name != NONE && s->text[name]) id = name;
-        if (id == NONE) {
-            char buf[48];
-            snprintf(buf, sizeof buf, "spectrum#%zu", i + 1);
-            if (push_text(s, buf, &id)) {
-                rc = NPS_ENOMEM;
-                goto fail_adopt;
-            }
-        }
-        s->id_off[i] = id;
-        s->name_off[i] = name;
-        s->precursor[i] = prec;
-        s->kind[i] = (unsigned char)nps_kind_from_meta(kv, kv + nk, nk, prec);
+        if ((rc = derive(s, i, NULL, kv))) goto fail_adopt;
         for (size_t k = s->peak_off[i] + 1; k < s->peak_off[i + 1]; k++)
             if (s->mz[k] < s->mz[k - 1]) {
                 rc = nps_err(NPS_EINVAL, "peaks of spectrum %zu are not sorted", i + 1);
