@@ -380,14 +380,15 @@ typedef struct {
     int same_kind_only; /* EI queries only against EI references, MS/MS against MS/MS */
     void (*progress)(void *ctx, size_t done, size_t total); /* may be NULL */
     void *progress_ctx;
+    int exhaustive; /* score every candidate pairwise instead of using the fragment index */
 } nps_search_options;
 
 #define NPS_SEARCH_OPTIONS_VERSION 1
-#define NPS_SEARCH_OPTIONS_INIT                                                                    \
-    {                                                                                              \
-        NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, 0, 0, 0.0, 0.5,  \
-            10, 0.0, 0, 1, NULL, NULL                                                              \
-    }
+/* clang-format off */
+#define NPS_SEARCH_OPTIONS_INIT                                                \
+    {NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, \
+     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0}
+/* clang-format on */
 
 /* Default fragment tolerances per kind (Da). */
 #define NPS_DEFAULT_TOLERANCE_EI 0.5
@@ -411,9 +412,19 @@ typedef struct nps_hits nps_hits;
 
 /* Search every query (raw, as read) against the library. Queries are
  * preprocessed with the library's configuration. The result does not depend
- * on the number of threads. */
+ * on the number of threads, nor on whether the fragment index is used. */
 int nps_search_run(nps_hits **out, const nps_library *lib, const nps_spectra *queries,
                    const nps_search_options *options);
+
+/* A search plan, after FFTW: everything that depends only on the library and
+ * the options (library weights per score, precursor order, the fragment
+ * index) is prepared once, then any number of query batches run against it.
+ * A searcher is used by one caller at a time; each run is parallel inside. */
+typedef struct nps_searcher nps_searcher;
+int nps_searcher_create(nps_searcher **out, const nps_library *lib,
+                        const nps_search_options *options);
+int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries);
+void nps_searcher_free(nps_searcher *s);
 void nps_hits_free(nps_hits *h);
 size_t nps_hits_count(const nps_hits *h);
 /* Hits in query order, then rank order. */

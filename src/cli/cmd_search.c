@@ -32,6 +32,8 @@ static const char *search_help =
     "  --top K                    hits per query (10)\n"
     "  --min-score S              report hits with score >= S (0: every score > 0)\n"
     "  --any-kind                 let EI queries hit MS/MS spectra and vice versa\n"
+    "  --exhaustive               score every library spectrum pairwise (no fragment index;\n"
+    "                             the reference the index is tested against)\n"
     "  --threads N                worker threads (default: all cores)\n"
     "  --format tsv|json          output format (tsv)\n"
     "  -o OUT                     write to OUT instead of standard output\n"
@@ -161,6 +163,7 @@ int cmd_search(int argc, char **argv)
                                        {"output", required_argument, 0, 'o'},
                                        {"strict", no_argument, 0, 'S'},
                                        {"any-kind", no_argument, 0, 'A'},
+                                       {"exhaustive", no_argument, 0, 'X'},
                                        {"help", no_argument, 0, 'h'},
                                        PREP_LONG_OPTIONS,
                                        {0, 0, 0, 0}};
@@ -249,6 +252,9 @@ int cmd_search(int argc, char **argv)
             break;
         case 'A':
             so.same_kind_only = 0;
+            break;
+        case 'X':
+            so.exhaustive = 1;
             break;
         case 'h':
             fputs(search_help, stdout);

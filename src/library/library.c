@@ -15,6 +15,7 @@ int nps_library_alloc(nps_library **out)
     if (!lib) return nps_err(NPS_ENOMEM, "out of memory");
     nps_preprocess_config def = NPS_PREPROCESS_CONFIG_INIT;
     lib->cfg = def;
+    pthread_mutex_init(&lib->ix_lock, NULL);
     lib->format_version = NPS_LIBRARY_FORMAT_VERSION;
     *out = lib;
     return 0;
@@ -43,6 +44,8 @@ void nps_library_free(nps_library *lib)
     if (!lib) return;
     nps_spectra_free(lib->raw);
     nps_spectra_free(lib->proc);
+    nps_index_free(&lib->ix);
+    pthread_mutex_destroy(&lib->ix_lock);
     free(lib);
 }
 
@@ -74,5 +77,26 @@ int nps_library_reprocess(nps_library *lib, const nps_preprocess_config *config)
     nps_spectra_free(lib->proc);
     lib->proc = p;
     lib->cfg = *config;
+    pthread_mutex_lock(&lib->ix_lock);
+    nps_index_free(&lib->ix);
+    lib->ix_ready = 0;
+    pthread_mutex_unlock(&lib->ix_lock);
     return 0;
+}
+
+int nps_library_index(const nps_library *clib, const nps_fragment_index **out)
+{
+    /* The index is a cache of the read-only processed peaks: building it does
+     * not change what the library is, so it is done behind a lock on first
+     * use rather than making every open pay for it. */
+    nps_library *lib = (nps_library *)clib;
+    int rc = 0;
+    pthread_mutex_lock(&lib->ix_lock);
+    if (!lib->ix_ready) {
+        rc = nps_index_build(&lib->ix, lib->proc);
+        lib->ix_ready = rc == 0;
+    }
+    pthread_mutex_unlock(&lib->ix_lock);
+    if (!rc) *out = &lib->ix;
+    return rc;
 }

@@ -1,0 +1,600 @@
+/*
+ * Batch search: every query against the library, exact, in parallel.
+ *
+ * A searcher is a plan (after FFTW's): what depends only on the library and
+ * the options is prepared once - per-peak library weights for each score, the
+ * spectra with a precursor sorted by precursor m/z, the fragment index - and
+ * any number of query batches then run against it. The library is read-only
+ * and shared by all threads; each thread owns a scoring workspace, a query
+ * buffer, score accumulators and a top-K heap; no lock is taken and nothing
+ * is allocated per pair.
+ *
+ * Identity mode visits only the library spectra whose precursor lies in the
+ * query's window (two binary searches in the precursor order) and scores each
+ * pairwise: the window holds a handful of spectra.
+ *
+ * Open mode uses the inverted fragment index (library/index.c, after the
+ * Flash entropy search): each query peak scans the library peaks inside its
+ * tolerance window and adds its contribution to the accumulator of their
+ * spectrum, so only spectra sharing a fragment with the query are touched,
+ * and only those are cleared afterwards. Every score here is a sum of
+ * non-negative contributions over matched peak pairs (entropy, cosine; the
+ * composite's dot-product term), and the scan adds the contribution of every
+ * pair inside the (slightly widened) window, a superset of the pairs the
+ * exact one-to-one matching keeps. The accumulated value is therefore an
+ * upper bound of the exact score (for the composite, with its ratio term
+ * bounded by 1). The candidates are then taken in decreasing bound and scored
+ * exactly with the pairwise code, until the next bound falls below the K-th
+ * exact score: the result is, by construction, the exhaustive top K, with the
+ * exhaustive path's own numbers. When peaks are at least twice the tolerance
+ * apart (the default cleaning merges within 0.05 Da for a 0.02 Da tolerance)
+ * the bound is the score itself and only about K spectra are rescored.
+ * Reverse search renormalises per pair, so it has no bound: every touched
+ * spectrum is rescored (still far fewer than the library).
+ *
+ * `exhaustive` scores every candidate pairwise: the reference path the index
+ * is tested against.
+ */
+#include "../library/library.h"
+#include "../scoring/scoring.h"
+#include "rank.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Pruning margin: bounds are accumulated from float32 weights, so a bound may
+ * undershoot the exact double score by rounding (~1e-7); candidates are
+ * dropped only when the bound is this far below the K-th score. */
+#define BOUND_MARGIN 1e-6
+
+struct nps_hits {
+    nps_hit *hits;
+    size_t n;
+    size_t *qoff; /* nq + 1 */
+    size_t nq;
+};
+
+nps_score_type nps_search_default_score(nps_kind kind)
+{
+    return kind == NPS_KIND_EI ? NPS_SCORE_COMPOSITE : NPS_SCORE_ENTROPY;
+}
+
+void nps_hits_free(nps_hits *h)
+{
+    if (!h) return;
+    free(h->hits);
+    free(h->qoff);
+    free(h);
+}
+
+size_t nps_hits_count(const nps_hits *h)
+{
+    return h->n;
+}
+
+const nps_hit *nps_hits_at(const nps_hits *h, size_t i)
+{
+    return &h->hits[i];
+}
+
+void nps_hits_for_query(const nps_hits *h, size_t query, size_t *first, size_t *n)
+{
+    *first = h->qoff[query];
+    *n = h->qoff[query + 1] - h->qoff[query];
+}
+
+/* ------------------------------------------------------------ the plan */
+
+typedef struct {
+    int ready;
+    double *w, *v, *norm; /* per processed peak / per spectrum */
+    float *iw;            /* bound weights in index order */
+} lib_prep;
+
+typedef struct {
+    double prec;
+    size_t idx;
+} prec_t;
+
+struct nps_searcher {
+    const nps_library *library;
+    const nps_spectra *lib; /* processed */
+    nps_search_options o;
+    prec_t *order;
+    size_t norder;
+    lib_prep prep[4];
+    const nps_fragment_index *ix;
+    const double *mz0; /* start of the processed peak arrays */
+};
+
+static int cmp_prec(const void *a, const void *b)
+{
+    const prec_t *x = a, *y = b;
+    if (x->prec != y->prec) return x->prec < y->prec ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static void score_opts_for(nps_score_options *so, const nps_search_options *o, nps_score_type t,
+                           nps_kind kind)
+{
+    nps_score_options d = NPS_SCORE_OPTIONS_INIT;
+    *so = d;
+    so->type = t;
+    so->tolerance = o->tolerance >= 0     ? o->tolerance
+                    : kind == NPS_KIND_EI ? NPS_DEFAULT_TOLERANCE_EI
+                                          : NPS_DEFAULT_TOLERANCE_MSMS;
+    so->tolerance_ppm = o->tolerance >= 0 ? o->tolerance_ppm : 0;
+    so->mz_power = o->mz_power;
+    so->intensity_power = o->intensity_power;
+    so->reverse = o->reverse;
+}
+
+void nps_searcher_free(nps_searcher *s)
+{
+    if (!s) return;
+    for (int t = 0; t < 4; t++) {
+        free(s->prep[t].w);
+        free(s->prep[t].v);
+        free(s->prep[t].norm);
+        free(s->prep[t].iw);
+    }
+    free(s->order);
+    free(s);
+}
+
+int nps_searcher_create(nps_searcher **out, const nps_library *library, const nps_search_options *o)
+{
+    if (o->version != NPS_SEARCH_OPTIONS_VERSION)
+        return nps_err(NPS_EINVAL, "nps_search_options version %d not supported", o->version);
+    if (o->top_k == 0) return nps_err(NPS_EINVAL, "top_k must be at least 1");
+    if (!(o->precursor_tolerance >= 0)) return nps_err(NPS_EINVAL, "negative precursor tolerance");
+    if (o->tolerance >= 0 && o->tolerance_ppm == 0 && o->tolerance > 1e3)
+        return nps_err(NPS_EINVAL, "fragment tolerance %g Da is not sensible", o->tolerance);
+    nps_searcher *s = calloc(1, sizeof *s);
+    if (!s) return nps_err(NPS_ENOMEM, "out of memory");
+    s->library = library;
+    s->lib = nps_library_processed(library);
+    s->o = *o;
+    size_t nl = nps_spectra_count(s->lib);
+    s->order = malloc((nl ? nl : 1) * sizeof *s->order);
+    if (!s->order) {
+        nps_searcher_free(s);
+        return nps_err(NPS_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nl; i++)
+        if (!isnan(nps_spectra_precursor_mz(s->lib, i)))
+            s->order[s->norder++] = (prec_t){nps_spectra_precursor_mz(s->lib, i), i};
+    qsort(s->order, s->norder, sizeof *s->order, cmp_prec);
+    if (nl) {
+        const float *i0;
+        size_t k0;
+        nps_spectra_peaks(s->lib, 0, &s->mz0, &i0, &k0);
+    }
+    *out = s;
+    return 0;
+}
+
+/* Library weights for score t (weights do not depend on the tolerance). */
+static int prepare(nps_searcher *s, nps_score_type t, int want_index)
+{
+    lib_prep *lp = &s->prep[t];
+    const nps_spectra *lib = s->lib;
+    size_t P = nps_spectra_total_peaks(lib), n = nps_spectra_count(lib);
+    nps_score_options so;
+    score_opts_for(&so, &s->o, t, NPS_KIND_MSMS);
+    if (!lp->ready) {
+        lp->w = malloc((P ? P : 1) * sizeof(double));
+        lp->v = malloc((P ? P : 1) * sizeof(double));
+        lp->norm = malloc((n ? n : 1) * sizeof(double));
+        if (!lp->w || !lp->v || !lp->norm) return nps_err(NPS_ENOMEM, "out of memory");
+        const double *mz0 = s->mz0;
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            const double *mz;
+            const float *in;
+            size_t k;
+            nps_spectra_peaks(lib, i, &mz, &in, &k);
+            size_t off = (size_t)(mz - mz0);
+            lp->norm[i] = nps_score_prepare(lp->w + off, lp->v + off, mz, in, k, &so);
+        }
+        lp->ready = 1;
+    }
+    if (want_index && !lp->iw) {
+        if (!s->ix) {
+            int rc = nps_library_index(s->library, &s->ix);
+            if (rc) return rc;
+        }
+        const nps_fragment_index *ix = s->ix;
+        lp->iw = malloc((ix->n ? ix->n : 1) * sizeof(float));
+        if (!lp->iw) return nps_err(NPS_ENOMEM, "out of memory");
+        int normed = t == NPS_SCORE_COSINE || t == NPS_SCORE_COMPOSITE;
+#pragma omp parallel for schedule(static)
+        for (size_t k = 0; k < ix->n; k++) {
+            double w = lp->w[ix->peak[k]];
+            if (normed) {
+                double nr = lp->norm[ix->spec[k]];
+                w = nr > 0 ? w / nr : 0;
+            }
+            lp->iw[k] = (float)w;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------- per-thread state */
+
+typedef struct {
+    nps_score_workspace *ws;
+    double *qw, *qv;
+    size_t qcap;
+    double *acc;       /* per library spectrum */
+    uint32_t *cnt;     /* pairs accumulated per library spectrum */
+    uint32_t *touched; /* spectra with cnt > 0 */
+    struct bound_t {
+        double b;
+        size_t s;
+    } * cand; /* max-heap of bounds */
+} tls_t;
+
+static void tls_free(tls_t *t)
+{
+    nps_score_workspace_free(t->ws);
+    free(t->qw);
+    free(t->qv);
+    free(t->acc);
+    free(t->cnt);
+    free(t->touched);
+    free(t->cand);
+}
+
+static int tls_init(tls_t *t, size_t nl, int open_index)
+{
+    memset(t, 0, sizeof *t);
+    if (nps_score_workspace_create(&t->ws)) return NPS_ENOMEM;
+    if (open_index) {
+        t->acc = calloc(nl ? nl : 1, sizeof *t->acc);
+        t->cnt = calloc(nl ? nl : 1, sizeof *t->cnt);
+        t->touched = malloc((nl ? nl : 1) * sizeof *t->touched);
+        t->cand = malloc((nl ? nl : 1) * sizeof *t->cand);
+        if (!t->acc || !t->cnt || !t->touched || !t->cand) return NPS_ENOMEM;
+    }
+    return 0;
+}
+
+static void bound_sift_down(struct bound_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && h[l].b > h[m].b) m = l;
+        if (r < n && h[r].b > h[m].b) m = r;
+        if (m == i) return;
+        struct bound_t x = h[m];
+        h[m] = h[i];
+        h[i] = x;
+        i = m;
+    }
+}
+
+/* f(v) = v log2 v, the entropy contribution helper */
+static inline double xlog2x(double v)
+{
+    return v > 0 ? v * log2(v) : 0;
+}
+
+typedef struct {
+    const nps_searcher *s;
+    nps_score_type t;
+    nps_kind kind;
+    const nps_score_options *so;
+    const nps_prep *Q;
+} query_ctx;
+
+static int exact(nps_score_result *res, tls_t *tl, const query_ctx *c, size_t ri)
+{
+    const nps_searcher *s = c->s;
+    const lib_prep *lp = &s->prep[c->t];
+    const double *rmz;
+    const float *rin;
+    size_t rn;
+    nps_spectra_peaks(s->lib, ri, &rmz, &rin, &rn);
+    size_t off = (size_t)(rmz - s->mz0);
+    nps_prep R = {rmz, rin, lp->w + off, lp->v + off, rn, lp->norm[ri]};
+    return nps_score_prepared(res, NULL, NULL, tl->ws, c->Q, &R, c->so);
+}
+
+/* Identity mode, or the exhaustive path: score every candidate pairwise. */
+static int search_pairwise(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx *c, size_t lo,
+                           size_t hi, int use_order)
+{
+    const nps_searcher *s = c->s;
+    for (size_t k = lo; k < hi; k++) {
+        size_t ri = use_order ? s->order[k].idx : k;
+        if (s->o.same_kind_only && nps_spectra_kind(s->lib, ri) != c->kind) continue;
+        nps_score_result res;
+        if (exact(&res, tl, c, ri)) return NPS_ENOMEM;
+        if (res.score > 0 && res.score >= s->o.min_score)
+            nps_rank_push(heap, nh, s->o.top_k, (nps_ranked){res.score, ri, res.matched}, s->lib);
+    }
+    return 0;
+}
+
+/* Open mode through the fragment index: bounds, then exact rescoring. */
+static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx *c)
+{
+    const nps_searcher *s = c->s;
+    const nps_fragment_index *ix = s->ix;
+    const float *iw = s->prep[c->t].iw;
+    const nps_prep *Q = c->Q;
+    const int entropy = c->t == NPS_SCORE_ENTROPY || c->t == NPS_SCORE_ENTROPY_UNWEIGHTED;
+    const double qnorm = Q->norm;
+    size_t nt = 0;
+    if (!entropy && !(qnorm > 0)) return 0;
+    for (size_t i = 0; i < Q->n; i++) {
+        double q = Q->mz[i], tol = nps_tol_at(c->so, q);
+        /* guard band: wider than float32 rounding of the index and of the bounds */
+        double g = 4e-7 * (q + tol) + 1e-9;
+        double x = entropy ? Q->w[i] : Q->w[i] / qnorm, fx = entropy ? xlog2x(x) : 0;
+        if (!(x > 0) && !s->o.reverse) continue;
+        float top = (float)(q + tol + g);
+        for (size_t k = nps_index_lower(ix, q - tol - g); k < ix->n && ix->mz[k] <= top; k++) {
+            uint32_t sp = ix->spec[k];
+            if (s->o.same_kind_only && nps_spectra_kind(s->lib, sp) != c->kind) continue;
+            double y = iw[k];
+            double contrib = entropy ? xlog2x(x + y) - fx - xlog2x(y) : x * y;
+            if (tl->cnt[sp]++ == 0) tl->touched[nt++] = sp;
+            tl->acc[sp] += contrib;
+        }
+    }
+    /* bounds of the touched spectra */
+    size_t nc = 0;
+    double nu = (double)Q->n;
+    for (size_t j = 0; j < nt; j++) {
+        uint32_t sp = tl->touched[j];
+        double a = tl->acc[sp], b;
+        if (s->o.reverse)
+            b = INFINITY;
+        else if (entropy)
+            b = 0.5 * a;
+        else if (c->t == NPS_SCORE_COSINE)
+            b = a;
+        else { /* composite: DP <= a^2, ratio term <= 1, N_ur <= min(pairs, N_u) - 1 */
+            double dp = a * a > 1 ? 1 : a * a;
+            double pairs = (double)tl->cnt[sp] < nu ? (double)tl->cnt[sp] : nu;
+            double nur = pairs > 1 ? pairs - 1 : 0;
+            b = nur > 0 ? (nu * dp + nur) / (nu + nur) : dp;
+        }
+        tl->acc[sp] = 0;
+        tl->cnt[sp] = 0;
+        if (b + BOUND_MARGIN < s->o.min_score || !(b > 0)) continue;
+        tl->cand[nc++] = (struct bound_t){b, sp};
+    }
+    for (size_t i = nc / 2; i-- > 0;) bound_sift_down(tl->cand, nc, i);
+    while (nc > 0) {
+        struct bound_t top = tl->cand[0];
+        if (*nh == s->o.top_k && top.b + BOUND_MARGIN < nps_rank_worst(heap)->score) break;
+        tl->cand[0] = tl->cand[--nc];
+        bound_sift_down(tl->cand, nc, 0);
+        nps_score_result res;
+        if (exact(&res, tl, c, top.s)) return NPS_ENOMEM;
+        if (res.score > 0 && res.score >= s->o.min_score)
+            nps_rank_push(heap, nh, s->o.top_k, (nps_ranked){res.score, top.s, res.matched},
+                          s->lib);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- run */
+
+int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries)
+{
+    const nps_search_options *o = &s->o;
+    const nps_spectra *lib = s->lib;
+    size_t nl = nps_spectra_count(lib), nq = nps_spectra_count(queries), K = o->top_k;
+    nps_spectra *qp = NULL;
+    nps_ranked *slots = NULL;
+    size_t *counts = NULL;
+    nps_search_mode *modes = NULL;
+    nps_score_type *types = NULL;
+    nps_hits *h = NULL;
+    int rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(s->library));
+    if (rc) return rc;
+    slots = malloc((nq ? nq : 1) * K * sizeof *slots);
+    counts = calloc(nq ? nq : 1, sizeof *counts);
+    modes = malloc((nq ? nq : 1) * sizeof *modes);
+    types = malloc((nq ? nq : 1) * sizeof *types);
+    h = calloc(1, sizeof *h);
+    if (!slots || !counts || !modes || !types || !h) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* decide score and mode per query; prepare what the batch needs */
+    int open_index = 0;
+    for (size_t q = 0; q < nq; q++) {
+        nps_kind k = nps_spectra_kind(qp, q);
+        types[q] = o->score == NPS_SCORE_AUTO ? nps_search_default_score(k) : o->score;
+        double pq = nps_spectra_precursor_mz(qp, q);
+        nps_search_mode m = o->mode;
+        if (m == NPS_MODE_AUTO)
+            m = (k == NPS_KIND_MSMS && !isnan(pq)) ? NPS_MODE_IDENTITY : NPS_MODE_OPEN;
+        if (m == NPS_MODE_IDENTITY && isnan(pq)) m = NPS_MODE_OPEN;
+        modes[q] = m;
+        int idx = m == NPS_MODE_OPEN && !o->exhaustive;
+        open_index |= idx;
+        if ((rc = prepare(s, types[q], idx))) goto out;
+        if (k == NPS_KIND_EI && (rc = prepare(s, NPS_SCORE_COMPOSITE, 0))) goto out;
+    }
+    size_t done = 0;
+    int shared_rc = 0;
+#ifdef _OPENMP
+    /* read by the pragma below, which the analyzer does not see */
+    int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads(); // NOLINT
+    (void)nthreads;
+#endif
+#pragma omp parallel num_threads(nthreads)
+    {
+        tls_t tl;
+        int trc = tls_init(&tl, nl, open_index);
+#pragma omp for schedule(dynamic, 4)
+        for (size_t q = 0; q < nq; q++) {
+            if (trc || shared_rc) continue;
+            const double *qmz;
+            const float *qin;
+            size_t qn;
+            nps_spectra_peaks(qp, q, &qmz, &qin, &qn);
+            if (qn > tl.qcap) {
+                free(tl.qw);
+                free(tl.qv);
+                tl.qw = malloc(qn * sizeof *tl.qw);
+                tl.qv = malloc(qn * sizeof *tl.qv);
+                tl.qcap = qn;
+                if (!tl.qw || !tl.qv) {
+                    trc = NPS_ENOMEM;
+                    tl.qcap = 0;
+                    continue;
+                }
+            }
+            nps_kind kind = nps_spectra_kind(qp, q);
+            nps_score_options so;
+            score_opts_for(&so, o, types[q], kind);
+            nps_prep Q = {qmz, qin, tl.qw, tl.qv, qn, 0};
+            Q.norm = nps_score_prepare(tl.qw, tl.qv, qmz, qin, qn, &so);
+            query_ctx c = {s, types[q], kind, &so, &Q};
+            nps_ranked *heap = slots + q * K;
+            size_t nh = 0;
+            if (modes[q] == NPS_MODE_IDENTITY) {
+                double pq = nps_spectra_precursor_mz(qp, q);
+                double tol = o->precursor_tolerance_ppm ? o->precursor_tolerance * 1e-6 * pq
+                                                        : o->precursor_tolerance;
+                double a = pq - tol, b = pq + tol;
+                size_t l = 0, r = s->norder;
+                while (l < r) {
+                    size_t m = (l + r) / 2;
+                    if (s->order[m].prec < a)
+                        l = m + 1;
+                    else
+                        r = m;
+                }
+                size_t lo = l;
+                r = s->norder;
+                while (l < r) {
+                    size_t m = (l + r) / 2;
+                    if (s->order[m].prec <= b)
+                        l = m + 1;
+                    else
+                        r = m;
+                }
+                trc = search_pairwise(heap, &nh, &tl, &c, lo, l, 1);
+            } else if (o->exhaustive) {
+                trc = search_pairwise(heap, &nh, &tl, &c, 0, nl, 0);
+            } else {
+                trc = search_index(heap, &nh, &tl, &c);
+            }
+            nps_rank_sort(heap, nh, lib);
+            counts[q] = nh;
+            size_t d;
+#pragma omp atomic capture
+            d = ++done;
+#ifdef _OPENMP
+            if (o->progress && omp_get_thread_num() == 0) o->progress(o->progress_ctx, d, nq);
+#else
+            if (o->progress) o->progress(o->progress_ctx, d, nq);
+#endif
+        }
+        if (trc) {
+#pragma omp critical
+            shared_rc = trc;
+        }
+        tls_free(&tl);
+    }
+    if (shared_rc) {
+        rc = shared_rc == NPS_ENOMEM ? nps_err(NPS_ENOMEM, "out of memory during search")
+                                     : shared_rc;
+        goto out;
+    }
+    /* gather, with the composite match factor of every EI hit */
+    size_t total = 0;
+    for (size_t q = 0; q < nq; q++) total += counts[q];
+    h->hits = malloc((total ? total : 1) * sizeof *h->hits);
+    h->qoff = malloc((nq + 1) * sizeof *h->qoff);
+    if (!h->hits || !h->qoff) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    h->nq = nq;
+    tls_t tl;
+    if (tls_init(&tl, nl, 0)) {
+        tls_free(&tl);
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t q = 0; q < nq; q++) {
+        h->qoff[q] = h->n;
+        nps_kind kind = nps_spectra_kind(qp, q);
+        const double *qmz;
+        const float *qin;
+        size_t qn;
+        nps_spectra_peaks(qp, q, &qmz, &qin, &qn);
+        int want_mf =
+            kind == NPS_KIND_EI && counts[q] && (types[q] != NPS_SCORE_COMPOSITE || o->reverse);
+        nps_score_options sc;
+        score_opts_for(&sc, o, NPS_SCORE_COMPOSITE, kind);
+        sc.reverse = 0;
+        nps_prep QC = {qmz, qin, NULL, NULL, qn, 0};
+        if (want_mf) {
+            double *cw = malloc((qn ? qn : 1) * sizeof *cw),
+                   *cv = malloc((qn ? qn : 1) * sizeof *cv);
+            if (!cw || !cv) {
+                free(cw);
+                free(cv);
+                tls_free(&tl);
+                rc = nps_err(NPS_ENOMEM, "out of memory");
+                goto out;
+            }
+            QC.w = cw;
+            QC.v = cv;
+            QC.norm = nps_score_prepare(cw, cv, qmz, qin, qn, &sc);
+        }
+        for (size_t k = 0; k < counts[q]; k++) {
+            const nps_ranked *c = &slots[q * K + k];
+            nps_hit *hit = &h->hits[h->n++];
+            *hit = (nps_hit){q, k + 1, c->ref, c->score, c->matched, NAN, types[q], modes[q]};
+            if (kind != NPS_KIND_EI) continue;
+            if (!want_mf) {
+                hit->composite = c->score;
+                continue;
+            }
+            query_ctx cc = {s, NPS_SCORE_COMPOSITE, kind, &sc, &QC};
+            nps_score_result res;
+            if (exact(&res, &tl, &cc, c->ref) == 0) hit->composite = res.score;
+        }
+        free((void *)QC.w);
+        free((void *)QC.v);
+    }
+    h->qoff[nq] = h->n;
+    tls_free(&tl);
+    *out = h;
+    h = NULL;
+out:
+    nps_hits_free(h);
+    free(slots);
+    free(counts);
+    free(modes);
+    free(types);
+    nps_spectra_free(qp);
+    return rc;
+}
+
+int nps_search_run(nps_hits **out, const nps_library *lib, const nps_spectra *queries,
+                   const nps_search_options *options)
+{
+    nps_searcher *s;
+    int rc = nps_searcher_create(&s, lib, options);
+    if (rc) return rc;
+    rc = nps_searcher_run(out, s, queries);
+    nps_searcher_free(s);
+    return rc;
+}
