@@ -380,14 +380,15 @@ typedef struct {
     int same_kind_only; /* EI queries only against EI references, MS/MS against MS/MS */
     void (*progress)(void *ctx, size_t done, size_t total); /* may be NULL */
     void *progress_ctx;
-    int exhaustive; /* score every candidate pairwise instead of using the fragment index */
+    int exhaustive;        /* score every candidate pairwise instead of using the fragment index */
+    double *query_seconds; /* if not NULL: receives each query's search time (benchmarks) */
 } nps_search_options;
 
 #define NPS_SEARCH_OPTIONS_VERSION 1
 /* clang-format off */
 #define NPS_SEARCH_OPTIONS_INIT                                                \
     {NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, \
-     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0}
+     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL}
 /* clang-format on */
 
 /* Default fragment tolerances per kind (Da). */

@@ -100,7 +100,57 @@ typedef struct {
     size_t idx;
 } prec_t;
 
+typedef struct tls_t tls_t;
+
+/* ------------------------------------------------------- per-thread state */
+
+struct tls_t {
+    int ready, has_acc;
+    nps_score_workspace *ws;
+    double *qw, *qv;
+    size_t qcap;
+    double *acc;       /* per library spectrum */
+    uint32_t *cnt;     /* pairs accumulated per library spectrum */
+    uint32_t *touched; /* spectra with cnt > 0 */
+    struct bound_t {
+        double b;
+        size_t s;
+    } * cand; /* max-heap of bounds */
+};
+
+static void tls_free(tls_t *t)
+{
+    nps_score_workspace_free(t->ws);
+    free(t->qw);
+    free(t->qv);
+    free(t->acc);
+    free(t->cnt);
+    free(t->touched);
+    free(t->cand);
+}
+
+/* Make t ready (workspace, and accumulators when open_index); kept across runs. */
+static int tls_init(tls_t *t, size_t nl, int open_index)
+{
+    if (!t->ready) {
+        memset(t, 0, sizeof *t);
+        if (nps_score_workspace_create(&t->ws)) return NPS_ENOMEM;
+        t->ready = 1;
+    }
+    if (open_index && !t->has_acc) {
+        t->has_acc = 1;
+        t->acc = calloc(nl ? nl : 1, sizeof *t->acc);
+        t->cnt = calloc(nl ? nl : 1, sizeof *t->cnt);
+        t->touched = malloc((nl ? nl : 1) * sizeof *t->touched);
+        t->cand = malloc((nl ? nl : 1) * sizeof *t->cand);
+        if (!t->acc || !t->cnt || !t->touched || !t->cand) return NPS_ENOMEM;
+    }
+    return 0;
+}
+
 struct nps_searcher {
+    tls_t *tls; /* per-thread state, kept between runs */
+    int ntls;
     const nps_library *library;
     const nps_spectra *lib; /* processed */
     nps_search_options o;
@@ -136,6 +186,8 @@ static void score_opts_for(nps_score_options *so, const nps_search_options *o, n
 void nps_searcher_free(nps_searcher *s)
 {
     if (!s) return;
+    for (int i = 0; i < s->ntls; i++) tls_free(&s->tls[i]);
+    free(s->tls);
     for (int t = 0; t < 4; t++) {
         free(s->prep[t].w);
         free(s->prep[t].v);
@@ -221,46 +273,6 @@ static int prepare(nps_searcher *s, nps_score_type t, int want_index)
             }
             lp->iw[k] = (float)w;
         }
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------- per-thread state */
-
-typedef struct {
-    nps_score_workspace *ws;
-    double *qw, *qv;
-    size_t qcap;
-    double *acc;       /* per library spectrum */
-    uint32_t *cnt;     /* pairs accumulated per library spectrum */
-    uint32_t *touched; /* spectra with cnt > 0 */
-    struct bound_t {
-        double b;
-        size_t s;
-    } * cand; /* max-heap of bounds */
-} tls_t;
-
-static void tls_free(tls_t *t)
-{
-    nps_score_workspace_free(t->ws);
-    free(t->qw);
-    free(t->qv);
-    free(t->acc);
-    free(t->cnt);
-    free(t->touched);
-    free(t->cand);
-}
-
-static int tls_init(tls_t *t, size_t nl, int open_index)
-{
-    memset(t, 0, sizeof *t);
-    if (nps_score_workspace_create(&t->ws)) return NPS_ENOMEM;
-    if (open_index) {
-        t->acc = calloc(nl ? nl : 1, sizeof *t->acc);
-        t->cnt = calloc(nl ? nl : 1, sizeof *t->cnt);
-        t->touched = malloc((nl ? nl : 1) * sizeof *t->touched);
-        t->cand = malloc((nl ? nl : 1) * sizeof *t->cand);
-        if (!t->acc || !t->cnt || !t->touched || !t->cand) return NPS_ENOMEM;
     }
     return 0;
 }
@@ -434,34 +446,54 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
     int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads(); // NOLINT
     (void)nthreads;
 #endif
+#ifndef _OPENMP
+    int nthreads = 1;
+#endif
+    if (nthreads > s->ntls) {
+        tls_t *t = realloc(s->tls, (size_t)nthreads * sizeof *t);
+        if (!t) {
+            rc = nps_err(NPS_ENOMEM, "out of memory");
+            goto out;
+        }
+        memset(t + s->ntls, 0, (size_t)(nthreads - s->ntls) * sizeof *t);
+        s->tls = t;
+        s->ntls = nthreads;
+    }
 #pragma omp parallel num_threads(nthreads)
     {
-        tls_t tl;
-        int trc = tls_init(&tl, nl, open_index);
+#ifdef _OPENMP
+        tls_t *tlp = &s->tls[omp_get_thread_num()];
+#else
+        tls_t *tlp = &s->tls[0];
+#endif
+        int trc = tls_init(tlp, nl, open_index);
 #pragma omp for schedule(dynamic, 4)
         for (size_t q = 0; q < nq; q++) {
             if (trc || shared_rc) continue;
+#ifdef _OPENMP
+            double t0 = o->query_seconds ? omp_get_wtime() : 0;
+#endif
             const double *qmz;
             const float *qin;
             size_t qn;
             nps_spectra_peaks(qp, q, &qmz, &qin, &qn);
-            if (qn > tl.qcap) {
-                free(tl.qw);
-                free(tl.qv);
-                tl.qw = malloc(qn * sizeof *tl.qw);
-                tl.qv = malloc(qn * sizeof *tl.qv);
-                tl.qcap = qn;
-                if (!tl.qw || !tl.qv) {
+            if (qn > tlp->qcap) {
+                free(tlp->qw);
+                free(tlp->qv);
+                tlp->qw = malloc(qn * sizeof *tlp->qw);
+                tlp->qv = malloc(qn * sizeof *tlp->qv);
+                tlp->qcap = qn;
+                if (!tlp->qw || !tlp->qv) {
                     trc = NPS_ENOMEM;
-                    tl.qcap = 0;
+                    tlp->qcap = 0;
                     continue;
                 }
             }
             nps_kind kind = nps_spectra_kind(qp, q);
             nps_score_options so;
             score_opts_for(&so, o, types[q], kind);
-            nps_prep Q = {qmz, qin, tl.qw, tl.qv, qn, 0};
-            Q.norm = nps_score_prepare(tl.qw, tl.qv, qmz, qin, qn, &so);
+            nps_prep Q = {qmz, qin, tlp->qw, tlp->qv, qn, 0};
+            Q.norm = nps_score_prepare(tlp->qw, tlp->qv, qmz, qin, qn, &so);
             query_ctx c = {s, types[q], kind, &so, &Q};
             nps_ranked *heap = slots + q * K;
             size_t nh = 0;
@@ -487,14 +519,17 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
                     else
                         r = m;
                 }
-                trc = search_pairwise(heap, &nh, &tl, &c, lo, l, 1);
+                trc = search_pairwise(heap, &nh, tlp, &c, lo, l, 1);
             } else if (o->exhaustive) {
-                trc = search_pairwise(heap, &nh, &tl, &c, 0, nl, 0);
+                trc = search_pairwise(heap, &nh, tlp, &c, 0, nl, 0);
             } else {
-                trc = search_index(heap, &nh, &tl, &c);
+                trc = search_index(heap, &nh, tlp, &c);
             }
             nps_rank_sort(heap, nh, lib);
             counts[q] = nh;
+#ifdef _OPENMP
+            if (o->query_seconds) o->query_seconds[q] = omp_get_wtime() - t0;
+#endif
             size_t d;
 #pragma omp atomic capture
             d = ++done;
@@ -508,7 +543,6 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
 #pragma omp critical
             shared_rc = trc;
         }
-        tls_free(&tl);
     }
     if (shared_rc) {
         rc = shared_rc == NPS_ENOMEM ? nps_err(NPS_ENOMEM, "out of memory during search")
@@ -525,7 +559,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         goto out;
     }
     h->nq = nq;
-    tls_t tl;
+    tls_t tl = {0};
     if (tls_init(&tl, nl, 0)) {
         tls_free(&tl);
         rc = nps_err(NPS_ENOMEM, "out of memory");
