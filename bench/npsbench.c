@@ -4,7 +4,9 @@
  *   npsbench load [RUNS]        library build / open times for the 78k MS/MS MSP
  *   npsbench accuracy           cross-laboratory MS/MS identification accuracy
  *   npsbench ei-accuracy        cross-laboratory EI identification accuracy
- *   npsbench speed [RUNS]       brute-force search time per query, 1 and 2 threads
+ *   npsbench speed [RUNS]       search time per query on MassBank, 1 and 2 threads
+ *   npsbench index [W...]       the fragment-index workloads W1-W4 of issue 3
+ *   npsbench scaling            time per query against library size, with an SVG plot
  *
  * Data are read from $NPS_DATA_DIR (default ../shared/data). Timings are wall
  * clock, repeated RUNS times; medians and quantiles are computed with GSL, and
@@ -18,13 +20,17 @@
  * correct when the InChIKey first block of the hit matches.
  */
 #include "npsmatch/npsmatch.h"
+#include "synth.h"
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -537,10 +543,264 @@ static int bench_speed(int runs)
     return 0;
 }
 
+/* ------------------------------------------------- index workloads (issue 3) */
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+typedef struct {
+    double median, p99, throughput; /* ms per query; queries per second */
+} qstats;
+
+static qstats time_batch(nps_searcher *sr, const nps_spectra *q, double *secs, int runs)
+{
+    size_t nq = nps_spectra_count(q);
+    double *all = malloc((size_t)runs * nq * sizeof *all), best_wall = 1e300;
+    for (int r = 0; r < runs; r++) {
+        nps_hits *h;
+        double t0 = now();
+        if (nps_searcher_run(&h, sr, q)) {
+            fprintf(stderr, "%s\n", nps_error_last());
+            exit(1);
+        }
+        double wall = now() - t0;
+        if (wall < best_wall) best_wall = wall;
+        nps_hits_free(h);
+        for (size_t i = 0; i < nq; i++) all[(size_t)r * nq + i] = secs[i] * 1e3;
+    }
+    size_t n = (size_t)runs * nq;
+    gsl_sort(all, 1, n);
+    qstats st = {gsl_stats_median_from_sorted_data(all, 1, n),
+                 gsl_stats_quantile_from_sorted_data(all, 1, n, 0.99), (double)nq / best_wall};
+    free(all);
+    return st;
+}
+
+/* Perturbed EI queries (W3): intensities x lognormal(0, 0.2), 15 % of the peaks
+ * dropped, 0-5 noise peaks at integer m/z. */
+static nps_spectra *ei_queries(const nps_spectra *lib, size_t n, unsigned long seed, size_t *truth)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    nps_spectra *q;
+    nps_spectra_create(&q);
+    double *mz = malloc(4096 * sizeof *mz);
+    float *in = malloc(4096 * sizeof *in);
+    char id[32];
+    const char *k[] = {"Name", "DB#", "Ionization"};
+    while (nps_spectra_count(q) < n) {
+        size_t t = gsl_rng_uniform_int(r, nps_spectra_count(lib)), ln, m = 0;
+        const double *lm;
+        const float *li;
+        nps_spectra_peaks(lib, t, &lm, &li, &ln);
+        if (ln < 5 || ln > 4000 || nps_spectra_kind(lib, t) != NPS_KIND_EI) continue;
+        double maxmz = lm[ln - 1];
+        for (size_t j = 0; j < ln; j++) {
+            double f = gsl_ran_lognormal(r, 0, 0.2);
+            if (gsl_rng_uniform(r) < 0.15) continue;
+            mz[m] = lm[j];
+            in[m++] = (float)(li[j] * f);
+        }
+        size_t noise = gsl_rng_uniform_int(r, 6);
+        for (size_t j = 0; j < noise; j++) {
+            mz[m] = floor(30 + (maxmz - 30) * gsl_rng_uniform(r));
+            in[m++] = (float)(1 + 20 * gsl_rng_uniform(r));
+        }
+        snprintf(id, sizeof id, "EIQ%05zu", nps_spectra_count(q));
+        const char *v[] = {id, id, "EI"};
+        if (truth) truth[nps_spectra_count(q)] = t;
+        nps_spectra_add(q, mz, in, m, k, v, 3);
+    }
+    free(mz);
+    free(in);
+    gsl_rng_free(r);
+    return q;
+}
+
+static void workload(const char *name, nps_spectra *libsp, nps_spectra *q, const size_t *truth,
+                     const nps_score_type *scores, size_t nscores, int do_identity, int runs)
+{
+    size_t nq = nps_spectra_count(q);
+    printf("\n== %s: library %zu spectra (%zu peaks), %zu queries\n", name,
+           nps_spectra_count(libsp), nps_spectra_total_peaks(libsp), nq);
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/npsbench_%s.h5", name);
+    double t0 = now();
+    nps_library *lib;
+    if (nps_library_create(&lib, libsp, NULL)) exit(1);
+    double t1 = now();
+    if (nps_library_save(lib, path)) {
+        fprintf(stderr, "%s\n", nps_error_last());
+        exit(1);
+    }
+    double t2 = now();
+    nps_library_free(lib);
+    nps_spectra_free(libsp);
+    double t3 = now();
+    if (nps_library_open(&lib, path)) exit(1);
+    double t4 = now();
+    remove(path);
+    printf("build: preprocess %.2f s + write HDF5 %.2f s; open %.3f s\n", t1 - t0, t2 - t1,
+           t4 - t3);
+    double *secs = malloc(nq * sizeof *secs);
+    static const char *mname[] = {"identity", "open"};
+    printf("%-20s %-8s %7s %12s %12s %12s %12s %9s\n", "score", "mode", "threads", "setup s",
+           "median ms/q", "p99 ms/q", "queries/s", "top1 true");
+    for (size_t si = 0; si < nscores; si++)
+        for (int m = do_identity ? 0 : 1; m <= 1; m++) {
+            double base_tp = 0;
+            for (int th = 1; th <= 2; th++) {
+                nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+                o.score = scores[si];
+                o.mode = m ? NPS_MODE_OPEN : NPS_MODE_IDENTITY;
+                o.threads = th;
+                o.tolerance = -1; /* per kind: 0.02 Da MS/MS, 0.5 EI */
+                o.precursor_tolerance = 0.01;
+                o.top_k = 10;
+                o.query_seconds = secs;
+                nps_searcher *sr;
+                double s0 = now();
+                nps_searcher_create(&sr, lib, &o);
+                nps_hits *h;
+                nps_searcher_run(&h, sr, q); /* warm: index, weights, thread state */
+                double setup = now() - s0;
+                size_t right = 0;
+                for (size_t i = 0; truth && i < nq; i++) {
+                    size_t f, n;
+                    nps_hits_for_query(h, i, &f, &n);
+                    right += n > 0 && nps_hits_at(h, f)->reference == truth[i];
+                }
+                nps_hits_free(h);
+                qstats st = time_batch(sr, q, secs, runs);
+                if (th == 1) base_tp = st.throughput;
+                char tt[32] = "-";
+                if (truth) snprintf(tt, sizeof tt, "%zu/%zu", right, nq);
+                printf("%-20s %-8s %7d %12.3f %12.4f %12.4f %12.0f %9s", nps_score_name(scores[si]),
+                       mname[m], th, setup, st.median, st.p99, st.throughput, tt);
+                if (th == 2) printf("  (x%.2f throughput)", st.throughput / base_tp);
+                printf("\n");
+                nps_searcher_free(sr);
+            }
+            /* the exhaustive reference on the first 100 queries, one thread */
+            nps_spectra *sub;
+            nps_spectra_create(&sub);
+            for (size_t i = 0; i < nq && i < 100; i++) nps_spectra_add_from(sub, q, i);
+            nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+            o.score = scores[si];
+            o.mode = m ? NPS_MODE_OPEN : NPS_MODE_IDENTITY;
+            o.threads = 1;
+            o.query_seconds = secs;
+            nps_searcher *sr;
+            nps_searcher_create(&sr, lib, &o);
+            nps_hits *h;
+            nps_searcher_run(&h, sr, sub);
+            nps_hits_free(h);
+            o.exhaustive = 1;
+            nps_searcher *sx;
+            nps_searcher_create(&sx, lib, &o);
+            nps_searcher_run(&h, sx, sub);
+            nps_hits_free(h);
+            qstats a = time_batch(sr, sub, secs, 1), b = time_batch(sx, sub, secs, 1);
+            printf("%-20s %-8s exhaustive %.4f ms/q vs index %.4f ms/q: speed-up x%.1f\n",
+                   nps_score_name(scores[si]), mname[m], b.median, a.median, b.median / a.median);
+            nps_searcher_free(sr);
+            nps_searcher_free(sx);
+            nps_spectra_free(sub);
+        }
+    printf("peak RSS %.0f MB\n", peak_rss_mb());
+    free(secs);
+    nps_library_free(lib);
+    nps_spectra_free(q);
+}
+
+static void w_synth(const char *name, size_t nlib, int runs)
+{
+    nps_spectra *lib, *q;
+    nps_spectra_create(&lib);
+    nps_spectra_create(&q);
+    double t0 = now();
+    synth_library(lib, nlib, 20261128);
+    size_t *truth = malloc(1000 * sizeof *truth);
+    synth_queries(q, truth, lib, 1000, 20261129);
+    printf("\n(generated %zu synthetic spectra in %.1f s)", nlib, now() - t0);
+    static const nps_score_type sc[] = {NPS_SCORE_ENTROPY, NPS_SCORE_ENTROPY_UNWEIGHTED,
+                                        NPS_SCORE_COSINE};
+    workload(name, lib, q, truth, sc, nlib >= 1000000 ? 1 : 3, 1, runs);
+    free(truth);
+}
+
+static void w_massbank(int runs)
+{
+    nps_spectra *lib = load(data("massbank/massbank_msms_open_licenses.msp"));
+    nps_spectra *fs = load(data("massbank/massbank_forensic_subset.msp")), *q;
+    nps_spectra_create(&q);
+    size_t elig = 0;
+    for (size_t i = 0; i < nps_spectra_count(fs); i++) {
+        const char *t = nps_spectra_get(fs, i, NPS_KEY_SPECTRUM_TYPE);
+        elig += t && strcmp(t, "MS2") == 0 && !isnan(nps_spectra_precursor_mz(fs, i));
+    }
+    /* 1,000 eligible queries spread evenly over the 2,877 */
+    for (size_t i = 0, e = 0; i < nps_spectra_count(fs); i++) {
+        const char *t = nps_spectra_get(fs, i, NPS_KEY_SPECTRUM_TYPE);
+        if (!t || strcmp(t, "MS2") != 0 || isnan(nps_spectra_precursor_mz(fs, i))) continue;
+        if ((e * 1000) / elig != ((e + 1) * 1000) / elig) nps_spectra_add_from(q, fs, i);
+        e++;
+    }
+    nps_spectra_free(fs);
+    static const nps_score_type sc[] = {NPS_SCORE_ENTROPY, NPS_SCORE_ENTROPY_UNWEIGHTED,
+                                        NPS_SCORE_COSINE};
+    workload("W2-massbank-78k", lib, q, NULL, sc, 3, 1, runs);
+}
+
+static void w_ei(int runs)
+{
+    nps_spectra *lib = load(data("massbank/massbank_ei_all.msp"));
+    size_t *truth = malloc(1000 * sizeof *truth);
+    nps_spectra *q = ei_queries(lib, 1000, 20261130, truth);
+    static const nps_score_type sc[] = {NPS_SCORE_COMPOSITE, NPS_SCORE_ENTROPY};
+    workload("W3-massbank-EI-13k", lib, q, truth, sc, 2, 0, runs);
+    free(truth);
+}
+
+/* Run each workload in its own process, so that its peak RSS is its own. */
+static int bench_index(int argc, char **argv)
+{
+    machine();
+    static const char *all[] = {"W1", "W2", "W3", "W4"};
+    const char **which = argc > 2 ? (const char **)argv + 2 : all;
+    int n = argc > 2 ? argc - 2 : 4;
+    for (int i = 0; i < n; i++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            if (strcmp(which[i], "W1") == 0)
+                w_synth("W1-synthetic-100k", 100000, 5);
+            else if (strcmp(which[i], "W2") == 0)
+                w_massbank(5);
+            else if (strcmp(which[i], "W3") == 0)
+                w_ei(3);
+            else if (strcmp(which[i], "W4") == 0)
+                w_synth("W4-synthetic-1M", 1000000, 3);
+            else
+                fprintf(stderr, "npsbench: unknown workload %s\n", which[i]);
+            fflush(stdout);
+            _exit(0);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: npsbench load|accuracy|ei-accuracy|speed [RUNS]\n");
+        fprintf(stderr,
+                "usage: npsbench load|accuracy|ei-accuracy|speed [RUNS] | index [W1 W2 W3 W4]\n");
         return 2;
     }
     int runs = argc > 2 ? atoi(argv[2]) : 5;
@@ -549,6 +809,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "accuracy") == 0) return bench_accuracy();
     if (strcmp(argv[1], "ei-accuracy") == 0) return bench_ei_accuracy();
     if (strcmp(argv[1], "speed") == 0) return bench_speed(runs);
+    if (strcmp(argv[1], "index") == 0) return bench_index(argc, argv);
     fprintf(stderr, "npsbench: unknown benchmark '%s'\n", argv[1]);
     return 2;
 }

@@ -47,9 +47,10 @@
 #endif
 
 /* Pruning margin: bounds are accumulated from float32 weights, so a bound may
- * undershoot the exact double score by rounding (~1e-7); candidates are
+ * undershoot the exact double score by rounding (float32 weights and sums,
+ * a few 1e-6 at most for spectra of hundreds of peaks); candidates are
  * dropped only when the bound is this far below the K-th score. */
-#define BOUND_MARGIN 1e-6
+#define BOUND_MARGIN 2e-5
 
 struct nps_hits {
     nps_hit *hits;
@@ -93,6 +94,7 @@ typedef struct {
     int ready;
     double *w, *v, *norm; /* per processed peak / per spectrum */
     float *iw;            /* bound weights in index order */
+    float *ify;           /* entropy: iw log2 iw, in index order */
 } lib_prep;
 
 typedef struct {
@@ -109,9 +111,17 @@ struct tls_t {
     nps_score_workspace *ws;
     double *qw, *qv;
     size_t qcap;
-    double *acc;       /* per library spectrum */
-    uint32_t *cnt;     /* pairs accumulated per library spectrum */
+    /* per library spectrum: the accumulated bound and the number of pairs,
+     * side by side so that one cache line serves both (the scatter into this
+     * array is the memory-bound part of open search) */
+    struct acc_t {
+        float acc;
+        uint32_t cnt;
+    } * acc;
     uint32_t *touched; /* spectra with cnt > 0 */
+    float *cbuf;       /* contributions of one window */
+    double *kbest;     /* min-heap of the K largest bounds */
+    size_t ccap;
     struct bound_t {
         double b;
         size_t s;
@@ -124,13 +134,14 @@ static void tls_free(tls_t *t)
     free(t->qw);
     free(t->qv);
     free(t->acc);
-    free(t->cnt);
+    free(t->cbuf);
+    free(t->kbest);
     free(t->touched);
     free(t->cand);
 }
 
 /* Make t ready (workspace, and accumulators when open_index); kept across runs. */
-static int tls_init(tls_t *t, size_t nl, int open_index)
+static int tls_init(tls_t *t, size_t nl, int open_index, size_t k)
 {
     if (!t->ready) {
         memset(t, 0, sizeof *t);
@@ -140,10 +151,10 @@ static int tls_init(tls_t *t, size_t nl, int open_index)
     if (open_index && !t->has_acc) {
         t->has_acc = 1;
         t->acc = calloc(nl ? nl : 1, sizeof *t->acc);
-        t->cnt = calloc(nl ? nl : 1, sizeof *t->cnt);
         t->touched = malloc((nl ? nl : 1) * sizeof *t->touched);
         t->cand = malloc((nl ? nl : 1) * sizeof *t->cand);
-        if (!t->acc || !t->cnt || !t->touched || !t->cand) return NPS_ENOMEM;
+        t->kbest = malloc((k ? k : 1) * sizeof *t->kbest);
+        if (!t->acc || !t->touched || !t->cand || !t->kbest) return NPS_ENOMEM;
     }
     return 0;
 }
@@ -158,7 +169,9 @@ struct nps_searcher {
     size_t norder;
     lib_prep prep[4];
     const nps_fragment_index *ix;
-    const double *mz0; /* start of the processed peak arrays */
+    const double *mz0;    /* start of the processed peak arrays */
+    unsigned char *kinds; /* kind of each library spectrum */
+    int mixed_kinds;      /* the library holds both EI and MS/MS spectra */
 };
 
 static int cmp_prec(const void *a, const void *b)
@@ -193,8 +206,10 @@ void nps_searcher_free(nps_searcher *s)
         free(s->prep[t].v);
         free(s->prep[t].norm);
         free(s->prep[t].iw);
+        free(s->prep[t].ify);
     }
     free(s->order);
+    free(s->kinds);
     free(s);
 }
 
@@ -213,7 +228,8 @@ int nps_searcher_create(nps_searcher **out, const nps_library *library, const np
     s->o = *o;
     size_t nl = nps_spectra_count(s->lib);
     s->order = malloc((nl ? nl : 1) * sizeof *s->order);
-    if (!s->order) {
+    s->kinds = malloc(nl ? nl : 1);
+    if (!s->order || !s->kinds) {
         nps_searcher_free(s);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
@@ -221,6 +237,10 @@ int nps_searcher_create(nps_searcher **out, const nps_library *library, const np
         if (!isnan(nps_spectra_precursor_mz(s->lib, i)))
             s->order[s->norder++] = (prec_t){nps_spectra_precursor_mz(s->lib, i), i};
     qsort(s->order, s->norder, sizeof *s->order, cmp_prec);
+    for (size_t i = 0; i < nl; i++) {
+        s->kinds[i] = (unsigned char)nps_spectra_kind(s->lib, i);
+        if (i && s->kinds[i] != s->kinds[0]) s->mixed_kinds = 1;
+    }
     if (nl) {
         const float *i0;
         size_t k0;
@@ -261,9 +281,10 @@ static int prepare(nps_searcher *s, nps_score_type t, int want_index)
             if (rc) return rc;
         }
         const nps_fragment_index *ix = s->ix;
-        lp->iw = malloc((ix->n ? ix->n : 1) * sizeof(float));
-        if (!lp->iw) return nps_err(NPS_ENOMEM, "out of memory");
         int normed = t == NPS_SCORE_COSINE || t == NPS_SCORE_COMPOSITE;
+        lp->iw = malloc((ix->n ? ix->n : 1) * sizeof(float));
+        if (!normed) lp->ify = malloc((ix->n ? ix->n : 1) * sizeof(float));
+        if (!lp->iw || (!normed && !lp->ify)) return nps_err(NPS_ENOMEM, "out of memory");
 #pragma omp parallel for schedule(static)
         for (size_t k = 0; k < ix->n; k++) {
             double w = lp->w[ix->peak[k]];
@@ -272,23 +293,33 @@ static int prepare(nps_searcher *s, nps_score_type t, int want_index)
                 w = nr > 0 ? w / nr : 0;
             }
             lp->iw[k] = (float)w;
+            if (!normed) lp->ify[k] = (float)(w > 0 ? w * log2(w) : 0);
         }
     }
     return 0;
 }
 
-static void bound_sift_down(struct bound_t *h, size_t n, size_t i)
+/*
+ * log2 for the bounds, branch-free so that the contribution loop vectorises:
+ * v = 2^e m with m in [sqrt(1/2), sqrt(2)), and log2 m = (2 / ln 2) atanh(t),
+ * t = (m - 1) / (m + 1), |t| < 0.1716, summed to t^7: truncation error below
+ * 5e-8, float32 rounding a few 1e-7. For normal v > 0 only. The test suite
+ * checks the error bound over every float32 mantissa.
+ */
+static inline float fast_log2f(float v)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && h[l].b > h[m].b) m = l;
-        if (r < n && h[r].b > h[m].b) m = r;
-        if (m == i) return;
-        struct bound_t x = h[m];
-        h[m] = h[i];
-        h[i] = x;
-        i = m;
-    }
+    uint32_t i;
+    memcpy(&i, &v, sizeof i);
+    /* subtracting the bits of sqrt(1/2) puts the mantissa in [sqrt(1/2), sqrt(2)) and
+     * leaves the matching exponent in the high bits (the reduction of musl's logf) */
+    uint32_t r = i - 0x3f3504f3u;
+    int32_t e = (int32_t)r >> 23;
+    uint32_t mi = (r & 0x007fffffu) + 0x3f3504f3u;
+    float m;
+    memcpy(&m, &mi, sizeof m);
+    float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
+    float p = t * (2.88539008f + t2 * (0.961796694f + t2 * (0.577078016f + t2 * 0.412198583f)));
+    return (float)e + p;
 }
 
 /* f(v) = v log2 v, the entropy contribution helper */
@@ -339,7 +370,8 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
 {
     const nps_searcher *s = c->s;
     const nps_fragment_index *ix = s->ix;
-    const float *iw = s->prep[c->t].iw;
+    const float *iw = s->prep[c->t].iw, *ify = s->prep[c->t].ify;
+    const unsigned char *kinds = s->o.same_kind_only && s->mixed_kinds ? s->kinds : NULL;
     const nps_prep *Q = c->Q;
     const int entropy = c->t == NPS_SCORE_ENTROPY || c->t == NPS_SCORE_ENTROPY_UNWEIGHTED;
     const double qnorm = Q->norm;
@@ -352,21 +384,46 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
         double x = entropy ? Q->w[i] : Q->w[i] / qnorm, fx = entropy ? xlog2x(x) : 0;
         if (!(x > 0) && !s->o.reverse) continue;
         float top = (float)(q + tol + g);
-        for (size_t k = nps_index_lower(ix, q - tol - g); k < ix->n && ix->mz[k] <= top; k++) {
-            uint32_t sp = ix->spec[k];
-            if (s->o.same_kind_only && nps_spectra_kind(s->lib, sp) != c->kind) continue;
-            double y = iw[k];
-            double contrib = entropy ? xlog2x(x + y) - fx - xlog2x(y) : x * y;
-            if (tl->cnt[sp]++ == 0) tl->touched[nt++] = sp;
-            tl->acc[sp] += contrib;
+        size_t lo = nps_index_lower(ix, q - tol - g), hi = lo;
+        while (hi < ix->n && ix->mz[hi] <= top) hi++;
+        if (hi == lo) continue;
+        /* two passes over the window: the contributions (a straight loop the
+         * compiler vectorises), then the scatter into the accumulators */
+        if (hi - lo > tl->ccap) {
+            float *cb = realloc(tl->cbuf, (hi - lo) * sizeof *cb);
+            if (!cb) return NPS_ENOMEM;
+            tl->cbuf = cb;
+            tl->ccap = hi - lo;
+        }
+        float *cb = tl->cbuf;
+        const float xf = (float)x, fxf = (float)fx;
+        const size_t w = hi - lo;
+        if (entropy) {
+            const float *yv = iw + lo, *fy = ify + lo;
+            for (size_t j = 0; j < w; j++) {
+                float xy = xf + yv[j];
+                cb[j] = xy * fast_log2f(xy) - fxf - fy[j];
+            }
+        } else {
+            const float *yv = iw + lo;
+            for (size_t j = 0; j < w; j++) cb[j] = xf * yv[j];
+        }
+        struct acc_t *acc = tl->acc;
+        const uint32_t *spv = ix->spec + lo;
+        for (size_t j = 0; j < w; j++) {
+            uint32_t sp = spv[j];
+            if (kinds && kinds[sp] != (unsigned char)c->kind) continue;
+            if (acc[sp].cnt++ == 0) tl->touched[nt++] = sp;
+            acc[sp].acc += cb[j];
         }
     }
-    /* bounds of the touched spectra */
-    size_t nc = 0;
-    double nu = (double)Q->n;
+    /* Bounds of the touched spectra, and the K-th largest of them (a min-heap
+     * of K values: most candidates are rejected by one comparison). */
+    size_t nc = 0, K = s->o.top_k, nb = 0;
+    double nu = (double)Q->n, *kb = tl->kbest;
     for (size_t j = 0; j < nt; j++) {
         uint32_t sp = tl->touched[j];
-        double a = tl->acc[sp], b;
+        double a = tl->acc[sp].acc, b;
         if (s->o.reverse)
             b = INFINITY;
         else if (entropy)
@@ -375,26 +432,61 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
             b = a;
         else { /* composite: DP <= a^2, ratio term <= 1, N_ur <= min(pairs, N_u) - 1 */
             double dp = a * a > 1 ? 1 : a * a;
-            double pairs = (double)tl->cnt[sp] < nu ? (double)tl->cnt[sp] : nu;
+            double pairs = (double)tl->acc[sp].cnt < nu ? (double)tl->acc[sp].cnt : nu;
             double nur = pairs > 1 ? pairs - 1 : 0;
             b = nur > 0 ? (nu * dp + nur) / (nu + nur) : dp;
         }
-        tl->acc[sp] = 0;
-        tl->cnt[sp] = 0;
+        tl->acc[sp].acc = 0;
+        tl->acc[sp].cnt = 0;
         if (b + BOUND_MARGIN < s->o.min_score || !(b > 0)) continue;
         tl->cand[nc++] = (struct bound_t){b, sp};
+        if (nb < K) {
+            size_t i = nb++;
+            kb[i] = b;
+            while (i > 0 && kb[(i - 1) / 2] > kb[i]) { /* sift up */
+                double t = kb[i];
+                kb[i] = kb[(i - 1) / 2];
+                kb[(i - 1) / 2] = t;
+                i = (i - 1) / 2;
+            }
+        } else if (b > kb[0]) {
+            kb[0] = b;
+            for (size_t i = 0;;) { /* sift down */
+                size_t l = 2 * i + 1, r = l + 1, m = i;
+                if (l < nb && kb[l] < kb[m]) m = l;
+                if (r < nb && kb[r] < kb[m]) m = r;
+                if (m == i) break;
+                double t = kb[i];
+                kb[i] = kb[m];
+                kb[m] = t;
+                i = m;
+            }
+        }
     }
-    for (size_t i = nc / 2; i-- > 0;) bound_sift_down(tl->cand, nc, i);
-    while (nc > 0) {
-        struct bound_t top = tl->cand[0];
-        if (*nh == s->o.top_k && top.b + BOUND_MARGIN < nps_rank_worst(heap)->score) break;
-        tl->cand[0] = tl->cand[--nc];
-        bound_sift_down(tl->cand, nc, 0);
+    if (nc == 0) return 0;
+    /* Rescore exactly every candidate whose bound reaches the K-th largest
+     * bound, then any other whose bound still reaches the K-th exact score
+     * (none when the bounds are the scores). */
+    double bk = nb < K ? -INFINITY : kb[0];
+    for (size_t j = 0; j < nc; j++) {
+        const struct bound_t *cb = &tl->cand[j];
+        if (cb->b < bk) continue;
         nps_score_result res;
-        if (exact(&res, tl, c, top.s)) return NPS_ENOMEM;
+        if (exact(&res, tl, c, cb->s)) return NPS_ENOMEM;
         if (res.score > 0 && res.score >= s->o.min_score)
-            nps_rank_push(heap, nh, s->o.top_k, (nps_ranked){res.score, top.s, res.matched},
-                          s->lib);
+            nps_rank_push(heap, nh, K, (nps_ranked){res.score, cb->s, res.matched}, s->lib);
+    }
+    /* with the heap full and its worst exact score within the margin of the K-th
+     * bound, no candidate below that bound can enter: the usual case */
+    int more = bk > -INFINITY && !(*nh == K && nps_rank_worst(heap)->score >= bk - BOUND_MARGIN);
+    for (size_t j = 0; more && j < nc; j++) {
+        const struct bound_t *cb = &tl->cand[j];
+        if (cb->b >= bk) continue; /* done above */
+        if (*nh == K && cb->b + BOUND_MARGIN < nps_rank_worst(heap)->score) continue;
+        nps_score_result res;
+        if (exact(&res, tl, c, cb->s)) return NPS_ENOMEM;
+        if (res.score > 0 && res.score >= s->o.min_score)
+            nps_rank_push(heap, nh, K, (nps_ranked){res.score, cb->s, res.matched}, s->lib);
     }
     return 0;
 }
@@ -466,7 +558,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
 #else
         tls_t *tlp = &s->tls[0];
 #endif
-        int trc = tls_init(tlp, nl, open_index);
+        int trc = tls_init(tlp, nl, open_index, K);
 #pragma omp for schedule(dynamic, 4)
         for (size_t q = 0; q < nq; q++) {
             if (trc || shared_rc) continue;
@@ -560,7 +652,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
     }
     h->nq = nq;
     tls_t tl = {0};
-    if (tls_init(&tl, nl, 0)) {
+    if (tls_init(&tl, nl, 0, K)) {
         tls_free(&tl);
         rc = nps_err(NPS_ENOMEM, "out of memory");
         goto out;
