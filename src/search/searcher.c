@@ -37,6 +37,7 @@
  */
 #include "../library/library.h"
 #include "../scoring/scoring.h"
+#include "fastlog.h"
 #include "rank.h"
 
 #include <math.h>
@@ -299,29 +300,6 @@ static int prepare(nps_searcher *s, nps_score_type t, int want_index)
     return 0;
 }
 
-/*
- * log2 for the bounds, branch-free so that the contribution loop vectorises:
- * v = 2^e m with m in [sqrt(1/2), sqrt(2)), and log2 m = (2 / ln 2) atanh(t),
- * t = (m - 1) / (m + 1), |t| < 0.1716, summed to t^7: truncation error below
- * 5e-8, float32 rounding a few 1e-7. For normal v > 0 only. The test suite
- * checks the error bound over every float32 mantissa.
- */
-static inline float fast_log2f(float v)
-{
-    uint32_t i;
-    memcpy(&i, &v, sizeof i);
-    /* subtracting the bits of sqrt(1/2) puts the mantissa in [sqrt(1/2), sqrt(2)) and
-     * leaves the matching exponent in the high bits (the reduction of musl's logf) */
-    uint32_t r = i - 0x3f3504f3u;
-    int32_t e = (int32_t)r >> 23;
-    uint32_t mi = (r & 0x007fffffu) + 0x3f3504f3u;
-    float m;
-    memcpy(&m, &mi, sizeof m);
-    float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
-    float p = t * (2.88539008f + t2 * (0.961796694f + t2 * (0.577078016f + t2 * 0.412198583f)));
-    return (float)e + p;
-}
-
 /* f(v) = v log2 v, the entropy contribution helper */
 static inline double xlog2x(double v)
 {
@@ -402,7 +380,7 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
             const float *yv = iw + lo, *fy = ify + lo;
             for (size_t j = 0; j < w; j++) {
                 float xy = xf + yv[j];
-                cb[j] = xy * fast_log2f(xy) - fxf - fy[j];
+                cb[j] = xy * nps_fast_log2f(xy) - fxf - fy[j];
             }
         } else {
             const float *yv = iw + lo;
