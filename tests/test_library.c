@@ -209,6 +209,43 @@ static void damaged(void)
     CHECK(strstr(nps_error_last(), "not an npsmatch library") != NULL);
 }
 
+static void search_only(void)
+{
+    nps_spectra *s = read_file(data_path("massbank/massbank_forensic_subset.msp"), NULL);
+    nps_library *lib, *full, *so;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    CHECK(nps_library_save(lib, tmp("so.h5")) == 0);
+    CHECK(nps_library_open(&full, tmp("so.h5")) == 0);
+    CHECK(nps_library_open_ex(&so, tmp("so.h5"), NPS_LIBRARY_SEARCH_ONLY) == 0);
+    same_spectra(nps_library_processed(full), nps_library_processed(so), "search-only processed");
+    /* the metadata is there, the imported peaks are not */
+    CHECK(nps_library_spectra(so) == nps_library_processed(so));
+    CHECK(strcmp(nps_spectra_name(nps_library_spectra(so), 5),
+                 nps_spectra_name(nps_library_spectra(full), 5)) == 0);
+    CHECK(nps_library_save(so, tmp("so2.h5")) == NPS_EINVAL);
+    nps_preprocess_config cfg = NPS_PREPROCESS_CONFIG_INIT;
+    CHECK(nps_library_reprocess(so, &cfg) == NPS_EINVAL);
+    /* and it searches exactly like the full library */
+    nps_spectra *q;
+    nps_spectra_create(&q);
+    for (size_t i = 0; i < nps_spectra_count(s); i += 50) nps_spectra_add_from(q, s, i);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.mode = NPS_MODE_OPEN;
+    nps_hits *a, *b;
+    CHECK(nps_search_run(&a, full, q, &o) == 0 && nps_search_run(&b, so, q, &o) == 0);
+    CHECK(nps_hits_count(a) == nps_hits_count(b) && nps_hits_count(a) > 0);
+    for (size_t i = 0; i < nps_hits_count(a) && i < nps_hits_count(b); i++)
+        CHECK(nps_hits_at(a, i)->reference == nps_hits_at(b, i)->reference &&
+              nps_hits_at(a, i)->score == nps_hits_at(b, i)->score);
+    nps_hits_free(a);
+    nps_hits_free(b);
+    nps_spectra_free(q);
+    nps_library_free(so);
+    nps_library_free(full);
+    nps_library_free(lib);
+    nps_spectra_free(s);
+}
+
 static void atomic_save(void)
 {
     /* saving over an existing library replaces it whole; a failed save (to a
@@ -241,6 +278,7 @@ int main(void)
     roundtrip(data_path("format_vectors/matchms/pesticides.mgf"), NPS_FORMAT_MGF);
     params_roundtrip();
     damaged();
+    search_only();
     atomic_save();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

@@ -337,6 +337,12 @@ int nps_library_create(nps_library **out, const nps_spectra *spectra,
                        const nps_preprocess_config *config);
 /* Open an HDF5 library file (read fully into memory, then closed). */
 int nps_library_open(nps_library **out, const char *path);
+/* With NPS_LIBRARY_SEARCH_ONLY only the search-ready peaks and the metadata
+ * are read (about half the memory of a library): nps_library_spectra() then
+ * returns the processed spectra, and the library cannot be saved, exported
+ * with its original peaks, or reprocessed. */
+#define NPS_LIBRARY_SEARCH_ONLY 1u
+int nps_library_open_ex(nps_library **out, const char *path, unsigned flags);
 void nps_library_free(nps_library *lib);
 /* Write a library to an HDF5 file atomically (temporary file, fsync, rename). */
 int nps_library_save(const nps_library *lib, const char *path);

@@ -46,7 +46,7 @@ int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles);
 const char *cli_bundled_library(void);
 /* Load a library from .h5 or any spectra file. */
 int cli_load_library(nps_library **out, const char *path, cli_reader *r,
-                     const nps_preprocess_config *cfg);
+                     const nps_preprocess_config *cfg, unsigned open_flags);
 
 extern const char *cli_prep_help;
 /* getopt_long entries 1001..1008 for the preprocessing flags. */

@@ -285,7 +285,10 @@ int cmd_search(int argc, char **argv)
     nps_spectra *queries = NULL;
     nps_hits *hits = NULL;
     int status = EXIT_FAIL;
-    if (cli_load_library(&lib, libpath, &rd, &pp.cfg)) goto out;
+    /* other cleaning parameters re-derive the search copy from the imported
+     * peaks; otherwise only the search-ready peaks are read */
+    if (cli_load_library(&lib, libpath, &rd, &pp.cfg, pp.changed ? 0 : NPS_LIBRARY_SEARCH_ONLY))
+        goto out;
     if (pp.changed && !cli_prep_same(&pp.cfg, nps_library_preprocessing(lib))) {
         if (nps_library_reprocess(lib, &pp.cfg)) {
             fprintf(stderr, "npsmatch: %s\n", nps_error_last());

@@ -166,7 +166,7 @@ static int ends_with(const char *s, const char *suf)
 }
 
 int cli_load_library(nps_library **out, const char *path, cli_reader *r,
-                     const nps_preprocess_config *cfg)
+                     const nps_preprocess_config *cfg, unsigned open_flags)
 {
     FILE *fp = fopen(path, "rb");
     unsigned char sig[8] = {0};
@@ -174,7 +174,7 @@ int cli_load_library(nps_library **out, const char *path, cli_reader *r,
     if (fp) fclose(fp);
     int is_h5 = got == 8 && memcmp(sig, "\x89HDF\r\n\x1a\n", 8) == 0;
     if (is_h5 || ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
-        int rc = nps_library_open(out, path);
+        int rc = nps_library_open_ex(out, path, open_flags);
         if (rc) fprintf(stderr, "npsmatch: %s\n", nps_error_last());
         return rc;
     }

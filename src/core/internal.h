@@ -49,11 +49,16 @@ int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, 
 /* Build a collection from flat arrays, taking ownership of peak_off (n + 1
  * entries), mz, in and text (NUL-separated key, value strings; meta_off gives
  * each spectrum's byte range). On failure the arrays are freed. When `like`
- * is given (a collection built from the same text), its metadata index is
- * copied instead of being derived again. */
+ * is given, text and meta_off are ignored (pass NULL) and the new collection
+ * shares the metadata of `like`, which must outlive it; such a collection
+ * cannot grow. */
 int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double *mz, float *in,
                            char *text, size_t text_len, const size_t *meta_off,
                            const nps_spectra *like);
+/* nps_preprocess_spectra for a library: the result shares the metadata of
+ * `in` (which must outlive it and not grow) instead of copying it. */
+int nps_preprocess_shared(nps_spectra **out, const nps_spectra *in,
+                          const nps_preprocess_config *config);
 /* Deduce the kind of a spectrum from its metadata. */
 nps_kind nps_kind_from_meta(const char *const *keys, const char *const *values, size_t n,
                             double precursor_mz);

@@ -40,6 +40,11 @@ struct nps_spectra {
 
     size_t *hash; /* open addressing, index + 1, 0 empty */
     size_t hash_cap;
+
+    /* the metadata arrays (text, pairs, meta_off, id_off, name_off, precursor,
+     * kind) belong to another collection: a library's processed copy shares
+     * them with the imported spectra instead of holding a second copy */
+    int borrowed;
 };
 
 int nps_spectra_create(nps_spectra **out)
@@ -63,16 +68,18 @@ void nps_spectra_free(nps_spectra *s)
 {
     if (!s) return;
     free(s->peak_off);
-    free(s->meta_off);
-    free(s->id_off);
-    free(s->name_off);
-    free(s->precursor);
-    free(s->kind);
+    if (!s->borrowed) {
+        free(s->meta_off);
+        free(s->id_off);
+        free(s->name_off);
+        free(s->precursor);
+        free(s->kind);
+        free(s->pairs);
+        free(s->text);
+    }
     free(s->mz);
     free(s->inten);
     free(s->ann);
-    free(s->pairs);
-    free(s->text);
     free(s->hash);
     free(s);
 }
@@ -323,6 +330,8 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
                        const char *const *keys, const char *const *values, size_t n_meta,
                        const char *fallback_id, int presorted, const char *const *annotations)
 {
+    if (s->borrowed)
+        return nps_err(NPS_EINVAL, "this collection shares its metadata and cannot grow");
     int any_ann = 0;
     for (size_t k = 0; annotations && k < n_peaks && !any_ann; k++)
         any_ann = annotations[k] && annotations[k][0];
@@ -492,6 +501,37 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
     mz = NULL;
     in = NULL;
     text = NULL;
+    for (size_t k = 0; k < s->npeaks; k++)
+        if (!isfinite(s->mz[k]) || s->mz[k] < 0 || !isfinite(s->inten[k]) || s->inten[k] < 0) {
+            rc = nps_err(NPS_EINVAL, "peak %zu is not finite and >= 0", k);
+            goto fail_adopt;
+        }
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = s->peak_off[i] + 1; k < s->peak_off[i + 1]; k++)
+            if (s->mz[k] < s->mz[k - 1]) {
+                rc = nps_err(NPS_EINVAL, "peaks of spectrum %zu are not sorted", i + 1);
+                goto fail_adopt;
+            }
+    if (like) {
+        /* other peaks, the same records: share the metadata of `like` */
+        if (like->n != n) {
+            rc = nps_err(NPS_EINVAL, "the template collection holds another number of spectra");
+            goto fail_adopt;
+        }
+        free(s->text);
+        s->borrowed = 1;
+        s->text = like->text;
+        s->text_len = s->text_cap = like->text_len;
+        s->pairs = like->pairs;
+        s->npairs = s->pair_cap = like->npairs;
+        s->meta_off = like->meta_off;
+        s->id_off = like->id_off;
+        s->name_off = like->name_off;
+        s->precursor = like->precursor;
+        s->kind = like->kind;
+        *out = s;
+        return 0;
+    }
     s->meta_off = malloc((n + 1) * sizeof *s->meta_off);
     s->id_off = malloc((n ? n : 1) * sizeof *s->id_off);
     s->name_off = malloc((n ? n : 1) * sizeof *s->name_off);
@@ -500,49 +540,6 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
     if (!s->meta_off || !s->id_off || !s->name_off || !s->precursor || !s->kind) {
         rc = nps_err(NPS_ENOMEM, "out of memory");
         goto fail_adopt;
-    }
-    for (size_t k = 0; k < s->npeaks; k++)
-        if (!isfinite(s->mz[k]) || s->mz[k] < 0 || !isfinite(s->inten[k]) || s->inten[k] < 0) {
-            rc = nps_err(NPS_EINVAL, "peak %zu is not finite and >= 0", k);
-            goto fail_adopt;
-        }
-    if (like) {
-        /* same metadata as an already indexed collection: copy its index */
-        if (like->n != n || like->text_len > text_len ||
-            memcmp(like->text, s->text, like->text_len) != 0) {
-            rc = nps_err(NPS_EINVAL, "metadata differs from the template collection");
-            goto fail_adopt;
-        }
-        if (nps_grow((void **)&s->pairs, &s->pair_cap, 2 * like->npairs + 2, sizeof(size_t))) {
-            rc = NPS_ENOMEM;
-            goto fail_adopt;
-        }
-        if (like->text_len != text_len) { /* room for fallback ids */
-            char *t = realloc(s->text, like->text_len ? like->text_len : 1);
-            if (!t) {
-                rc = nps_err(NPS_ENOMEM, "out of memory");
-                goto fail_adopt;
-            }
-            s->text = t;
-        }
-        s->text_len = s->text_cap = like->text_len;
-        memcpy(s->text, like->text, like->text_len);
-        memcpy(s->pairs, like->pairs, 2 * like->npairs * sizeof(size_t));
-        s->npairs = like->npairs;
-        memcpy(s->meta_off, like->meta_off, (n + 1) * sizeof(size_t));
-        memcpy(s->id_off, like->id_off, n * sizeof(size_t));
-        memcpy(s->name_off, like->name_off, n * sizeof(size_t));
-        memcpy(s->precursor, like->precursor, n * sizeof(double));
-        memcpy(s->kind, like->kind, n);
-        for (size_t i = 0; i < n; i++)
-            for (size_t k = s->peak_off[i] + 1; k < s->peak_off[i + 1]; k++)
-                if (s->mz[k] < s->mz[k - 1]) {
-                    rc = nps_err(NPS_EINVAL, "peaks of spectrum %zu are not sorted", i + 1);
-                    goto fail_adopt;
-                }
-        free(kv);
-        *out = s;
-        return 0;
     }
     /* count the strings, then index them */
     size_t nstr = 0;
@@ -576,11 +573,6 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
             goto fail_adopt;
         }
         if ((rc = derive(s, i, NULL, kv))) goto fail_adopt;
-        for (size_t k = s->peak_off[i] + 1; k < s->peak_off[i + 1]; k++)
-            if (s->mz[k] < s->mz[k - 1]) {
-                rc = nps_err(NPS_EINVAL, "peaks of spectrum %zu are not sorted", i + 1);
-                goto fail_adopt;
-            }
     }
     free(kv);
     *out = s;
@@ -597,6 +589,7 @@ fail_adopt:
 
 int nps_spectra_set_annotations(nps_spectra *s, const uint64_t *off, const char *text, size_t len)
 {
+    if (s->borrowed) return nps_err(NPS_EINVAL, "this collection shares its metadata");
     if (grow_ann(s, s->npeaks)) return NPS_ENOMEM;
     for (size_t k = 0; k < s->npeaks; k++) {
         s->ann[k] = NONE;

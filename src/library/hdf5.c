@@ -297,6 +297,8 @@ static int save_to(const nps_library *lib, const char *path)
 
 int nps_library_save(const nps_library *lib, const char *path)
 {
+    if (lib->search_only)
+        return nps_err(NPS_EINVAL, "a library opened for search only cannot be saved");
     quiet();
     size_t n = strlen(path);
     char *tmp = malloc(n + 32);
@@ -411,6 +413,12 @@ static int check_offsets(const uint64_t *off, size_t noff, size_t n, size_t tota
 
 int nps_library_open(nps_library **out, const char *path)
 {
+    return nps_library_open_ex(out, path, 0);
+}
+
+int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
+{
+    const int search_only = (flags & NPS_LIBRARY_SEARCH_ONLY) != 0;
     quiet();
     if (access(path, R_OK) != 0)
         return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
@@ -420,7 +428,7 @@ int nps_library_open(nps_library **out, const char *path)
     nps_library *lib = NULL;
     void *off = NULL, *mz = NULL, *in = NULL, *moff = NULL, *meta = NULL, *poff = NULL, *pmz = NULL,
          *pin = NULL;
-    size_t noff, nmz, nin, nmoff, nmeta, npoff, npmz, npin;
+    size_t noff = 0, nmz = 0, nin = 0, nmoff = 0, nmeta = 0, npoff = 0, npmz = 0, npin = 0;
     hid_t g = -1, gp = -1;
     int rc = 0;
     long long ver = 0, nsp = -1;
@@ -455,8 +463,8 @@ int nps_library_open(nps_library **out, const char *path)
         goto out;
     }
     if ((rc = read_ds(g, "peak_offsets", H5T_NATIVE_UINT64, 8, &off, &noff, path)) ||
-        (rc = read_ds(g, "mz", H5T_NATIVE_DOUBLE, 8, &mz, &nmz, path)) ||
-        (rc = read_ds(g, "intensity", H5T_NATIVE_FLOAT, 4, &in, &nin, path)) ||
+        (!search_only && (rc = read_ds(g, "mz", H5T_NATIVE_DOUBLE, 8, &mz, &nmz, path))) ||
+        (!search_only && (rc = read_ds(g, "intensity", H5T_NATIVE_FLOAT, 4, &in, &nin, path))) ||
         (rc = read_ds(g, "meta_offsets", H5T_NATIVE_UINT64, 8, &moff, &nmoff, path)) ||
         (rc = read_ds(g, "meta", H5T_NATIVE_CHAR, 1, &meta, &nmeta, path)) ||
         (rc = read_ds(gp, "peak_offsets", H5T_NATIVE_UINT64, 8, &poff, &npoff, path)) ||
@@ -476,6 +484,7 @@ int nps_library_open(nps_library **out, const char *path)
         rc = nps_err(NPS_ELIBRARY, "%s: dataset sizes disagree", path);
         goto out;
     }
+    if (search_only) nmz = ((uint64_t *)off)[n]; /* the imported peaks are not read */
     if ((rc = check_offsets(off, noff, n, nmz, path, "peak")) ||
         (rc = check_offsets(moff, nmoff, n, nmeta, path, "metadata")) ||
         (rc = check_offsets(poff, npoff, n, npmz, path, "processed peak")))
@@ -485,15 +494,13 @@ int nps_library_open(nps_library **out, const char *path)
         goto out;
     }
     /* adopt the arrays: the raw spectra take the file's buffers as they are,
-     * the processed copy shares the metadata text (copied once) */
+     * the processed copy shares their metadata */
     size_t *po = malloc((n + 1) * sizeof *po), *ppo = malloc((n + 1) * sizeof *ppo),
            *mo = malloc((n + 1) * sizeof *mo);
-    char *meta2 = malloc(nmeta ? nmeta : 1);
-    if (!po || !ppo || !mo || !meta2) {
+    if (!po || !ppo || !mo) {
         free(po);
         free(ppo);
         free(mo);
-        free(meta2);
         rc = nps_err(NPS_ENOMEM, "%s: out of memory", path);
         goto out;
     }
@@ -502,19 +509,21 @@ int nps_library_open(nps_library **out, const char *path)
         ppo[i] = (size_t)((uint64_t *)poff)[i];
         mo[i] = (size_t)((uint64_t *)moff)[i];
     }
-    if (nmeta) memcpy(meta2, meta, nmeta);
+    if (search_only) {
+        /* the processed spectra alone, with the metadata */
+        free(po);
+        lib->search_only = 1;
+        rc = nps_spectra_adopt_flat(&lib->proc, n, ppo, pmz, pin, meta, nmeta, mo, NULL);
+        meta = pmz = pin = NULL;
+        free(mo);
+        if (rc && rc != NPS_ENOMEM)
+            rc = nps_err(NPS_ELIBRARY, "%s: invalid library content: %s", path, nps_error_last());
+        goto out;
+    }
     rc = nps_spectra_adopt_flat(&lib->raw, n, po, mz, in, meta, nmeta, mo, NULL);
     mz = in = meta = NULL;
-    if (!rc)
-        rc = nps_spectra_adopt_flat(&lib->proc, n, ppo, pmz, pin, meta2, nmeta, mo, lib->raw);
-    else {
-        free(ppo);
-        free(pmz);
-        free(pin);
-        free(meta2);
-    }
-    pmz = pin = NULL;
-    free(mo);
+    /* annotations grow the raw text arena: attach them before the processed
+     * copy starts sharing it */
     if (!rc && H5Lexists(g, "peak_annotations", H5P_DEFAULT) > 0) {
         void *aoff = NULL, *atext = NULL;
         size_t naoff, natext;
@@ -525,6 +534,15 @@ int nps_library_open(nps_library **out, const char *path)
         free(aoff);
         free(atext);
     }
+    if (!rc)
+        rc = nps_spectra_adopt_flat(&lib->proc, n, ppo, pmz, pin, NULL, 0, NULL, lib->raw);
+    else {
+        free(ppo);
+        free(pmz);
+        free(pin);
+    }
+    pmz = pin = NULL;
+    free(mo);
     if (rc && rc != NPS_ENOMEM && rc != NPS_ELIBRARY)
         rc = nps_err(NPS_ELIBRARY, "%s: invalid library content: %s", path, nps_error_last());
 out:

@@ -7,6 +7,9 @@
  */
 #include "library.h"
 
+#include "../scoring/scoring.h"
+
+#include <math.h>
 #include <stdlib.h>
 
 int nps_library_alloc(nps_library **out)
@@ -31,7 +34,7 @@ int nps_library_create(nps_library **out, const nps_spectra *spectra,
     for (size_t i = 0; i < nps_spectra_count(spectra); i++)
         if ((rc = nps_spectra_add_from(lib->raw, spectra, i))) goto fail;
     if (config) lib->cfg = *config;
-    if ((rc = nps_preprocess_spectra(&lib->proc, lib->raw, &lib->cfg))) goto fail;
+    if ((rc = nps_preprocess_shared(&lib->proc, lib->raw, &lib->cfg))) goto fail;
     *out = lib;
     return 0;
 fail:
@@ -42,16 +45,16 @@ fail:
 void nps_library_free(nps_library *lib)
 {
     if (!lib) return;
+    nps_library_drop_caches(lib);
     nps_spectra_free(lib->raw);
     nps_spectra_free(lib->proc);
-    nps_index_free(&lib->ix);
     pthread_mutex_destroy(&lib->ix_lock);
     free(lib);
 }
 
 const nps_spectra *nps_library_spectra(const nps_library *lib)
 {
-    return lib->raw;
+    return lib->search_only ? lib->proc : lib->raw;
 }
 
 const nps_spectra *nps_library_processed(const nps_library *lib)
@@ -71,17 +74,120 @@ int nps_library_format_version(const nps_library *lib)
 
 int nps_library_reprocess(nps_library *lib, const nps_preprocess_config *config)
 {
+    if (lib->search_only)
+        return nps_err(NPS_EINVAL, "a library opened for search only cannot be reprocessed");
     nps_spectra *p;
-    int rc = nps_preprocess_spectra(&p, lib->raw, config);
+    int rc = nps_preprocess_shared(&p, lib->raw, config);
     if (rc) return rc;
     nps_spectra_free(lib->proc);
     lib->proc = p;
     lib->cfg = *config;
+    nps_library_drop_caches(lib);
+    return 0;
+}
+
+void nps_library_drop_caches(nps_library *lib)
+{
     pthread_mutex_lock(&lib->ix_lock);
     nps_index_free(&lib->ix);
     lib->ix_ready = 0;
+    for (size_t i = 0; i < lib->nwc; i++) {
+        free(lib->wc[i]->w);
+        free(lib->wc[i]->v);
+        free(lib->wc[i]->norm);
+        free(lib->wc[i]->iw);
+        free(lib->wc[i]->ify);
+        free(lib->wc[i]);
+    }
+    free(lib->wc);
+    lib->wc = NULL;
+    lib->nwc = 0;
     pthread_mutex_unlock(&lib->ix_lock);
+}
+
+static int build_weights(nps_library *lib, nps_lib_weights *lw, const nps_score_options *so)
+{
+    const nps_spectra *p = lib->proc;
+    size_t P = nps_spectra_total_peaks(p), n = nps_spectra_count(p);
+    int comp = so->type == NPS_SCORE_COMPOSITE; /* only the composite needs sqrt(I) */
+    lw->w = malloc((P ? P : 1) * sizeof(double));
+    lw->v = comp ? malloc((P ? P : 1) * sizeof(double)) : NULL;
+    lw->norm = malloc((n ? n : 1) * sizeof(double));
+    if (!lw->w || (comp && !lw->v) || !lw->norm) return nps_err(NPS_ENOMEM, "out of memory");
+    const double *mz0 = NULL;
+    const float *i0;
+    size_t k0;
+    if (n) nps_spectra_peaks(p, 0, &mz0, &i0, &k0);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const double *mz;
+        const float *in;
+        size_t k;
+        nps_spectra_peaks(p, i, &mz, &in, &k);
+        size_t off = (size_t)(mz - mz0);
+        lw->norm[i] = nps_score_prepare(lw->w + off, comp ? lw->v + off : NULL, mz, in, k, so);
+    }
     return 0;
+}
+
+static int build_index_weights(nps_library *lib, nps_lib_weights *lw)
+{
+    if (!lib->ix_ready) {
+        int rc = nps_index_build(&lib->ix, lib->proc);
+        if (rc) return rc;
+        lib->ix_ready = 1;
+    }
+    const nps_fragment_index *ix = &lib->ix;
+    int normed = lw->type == NPS_SCORE_COSINE || lw->type == NPS_SCORE_COMPOSITE;
+    lw->iw = malloc((ix->n ? ix->n : 1) * sizeof(float));
+    if (!normed) lw->ify = malloc((ix->n ? ix->n : 1) * sizeof(float));
+    if (!lw->iw || (!normed && !lw->ify)) return nps_err(NPS_ENOMEM, "out of memory");
+#pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < ix->n; k++) {
+        double w = lw->w[ix->peak[k]];
+        if (normed) {
+            double nr = lw->norm[ix->spec[k]];
+            w = nr > 0 ? w / nr : 0;
+        }
+        lw->iw[k] = (float)w;
+        if (!normed) lw->ify[k] = (float)(w > 0 ? w * log2(w) : 0);
+    }
+    return 0;
+}
+
+int nps_library_weights(const nps_library *clib, const nps_score_options *so, int with_index,
+                        const nps_lib_weights **out)
+{
+    nps_library *lib = (nps_library *)clib; /* caches only; see nps_library_index */
+    int cos = so->type == NPS_SCORE_COSINE, rc = 0;
+    double a = cos ? so->mz_power : 0, b = cos ? so->intensity_power : 0;
+    pthread_mutex_lock(&lib->ix_lock);
+    nps_lib_weights *lw = NULL;
+    for (size_t i = 0; i < lib->nwc && !lw; i++)
+        if (lib->wc[i]->type == so->type && lib->wc[i]->mz_power == a &&
+            lib->wc[i]->intensity_power == b)
+            lw = lib->wc[i];
+    if (!lw) {
+        nps_lib_weights **grown = realloc(lib->wc, (lib->nwc + 1) * sizeof *grown);
+        lw = calloc(1, sizeof *lw);
+        if (!grown || !lw) {
+            if (grown) lib->wc = grown;
+            free(lw);
+            pthread_mutex_unlock(&lib->ix_lock);
+            return nps_err(NPS_ENOMEM, "out of memory");
+        }
+        lib->wc = grown;
+        lw->type = so->type;
+        lw->mz_power = a;
+        lw->intensity_power = b;
+        rc = build_weights(lib, lw, so);
+        lib->wc[lib->nwc++] = lw;          /* freed with the caches, complete or not */
+        if (rc) lw->type = NPS_SCORE_AUTO; /* never matched again */
+    }
+    if (!rc && with_index && !lw->iw) rc = build_index_weights(lib, lw);
+    pthread_mutex_unlock(&lib->ix_lock);
+    if (!rc) *out = lw;
+    return rc;
 }
 
 int nps_library_index(const nps_library *clib, const nps_fragment_index **out)

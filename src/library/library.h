@@ -12,15 +12,35 @@ struct nps_library {
     nps_spectra *proc; /* search-ready, preprocessed with cfg */
     nps_preprocess_config cfg;
     int format_version;
-    /* the fragment index of proc, built on first use */
+    int search_only; /* opened without the imported peaks: raw is NULL */
+    /* caches of the read-only processed peaks, built on first use and
+     * guarded by one lock: the fragment index, and per-score peak weights */
     nps_fragment_index ix;
     int ix_ready;
+    struct nps_lib_weights **wc;
+    size_t nwc;
     pthread_mutex_t ix_lock;
 };
+
+/* Library weights for one score: per processed peak (w, and v = sqrt(I) for the
+ * composite), per spectrum (norm), and in fragment-index order for the
+ * open-search bounds (iw; ify = iw log2 iw for the entropy scores). */
+typedef struct nps_lib_weights {
+    nps_score_type type;
+    double mz_power, intensity_power;
+    double *w, *v, *norm;
+    float *iw, *ify;
+} nps_lib_weights;
 
 int nps_library_alloc(nps_library **out);
 /* The fragment index of the processed spectra, built on the first call
  * (thread-safe); it lives as long as the library. */
 int nps_library_index(const nps_library *lib, const nps_fragment_index **out);
+/* The weights of the processed spectra for a score (type and, for the cosine,
+ * its powers), built on first use (thread-safe); with_index adds the index-order
+ * arrays. They live as long as the library. */
+int nps_library_weights(const nps_library *lib, const nps_score_options *so, int with_index,
+                        const nps_lib_weights **out);
+void nps_library_drop_caches(nps_library *lib);
 
 #endif

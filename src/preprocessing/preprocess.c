@@ -262,3 +262,35 @@ fail:
     nps_spectra_free(s);
     return rc;
 }
+
+int nps_preprocess_shared(nps_spectra **out, const nps_spectra *in,
+                          const nps_preprocess_config *config)
+{
+    size_t n = nps_spectra_count(in), P = nps_spectra_total_peaks(in);
+    size_t *off = malloc((n + 1) * sizeof *off);
+    double *mz = malloc((P ? P : 1) * sizeof *mz);
+    float *fi = malloc((P ? P : 1) * sizeof *fi);
+    if (!off || !mz || !fi) {
+        free(off);
+        free(mz);
+        free(fi);
+        return nps_err(NPS_ENOMEM, "out of memory");
+    }
+    off[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *m;
+        const float *v;
+        size_t k;
+        nps_spectra_peaks(in, i, &m, &v, &k);
+        const nps_preprocess_options *o =
+            nps_spectra_kind(in, i) == NPS_KIND_EI ? &config->ei : &config->msms;
+        off[i + 1] = off[i] + nps_preprocess_peaks(mz + off[i], fi + off[i], m, v, k,
+                                                   nps_spectra_precursor_mz(in, i), o);
+    }
+    /* give back what cleaning removed */
+    double *mz2 = realloc(mz, (off[n] ? off[n] : 1) * sizeof *mz);
+    float *fi2 = realloc(fi, (off[n] ? off[n] : 1) * sizeof *fi);
+    if (mz2) mz = mz2;
+    if (fi2) fi = fi2;
+    return nps_spectra_adopt_flat(out, n, off, mz, fi, NULL, 0, NULL, in);
+}

@@ -92,13 +92,6 @@ void nps_hits_for_query(const nps_hits *h, size_t query, size_t *first, size_t *
 /* ------------------------------------------------------------ the plan */
 
 typedef struct {
-    int ready;
-    double *w, *v, *norm; /* per processed peak / per spectrum */
-    float *iw;            /* bound weights in index order */
-    float *ify;           /* entropy: iw log2 iw, in index order */
-} lib_prep;
-
-typedef struct {
     double prec;
     size_t idx;
 } prec_t;
@@ -168,7 +161,7 @@ struct nps_searcher {
     nps_search_options o;
     prec_t *order;
     size_t norder;
-    lib_prep prep[4];
+    const nps_lib_weights *prep[4]; /* owned by the library */
     const nps_fragment_index *ix;
     const double *mz0;    /* start of the processed peak arrays */
     unsigned char *kinds; /* kind of each library spectrum */
@@ -203,11 +196,6 @@ void nps_searcher_free(nps_searcher *s)
     for (int i = 0; i < s->ntls; i++) tls_free(&s->tls[i]);
     free(s->tls);
     for (int t = 0; t < 4; t++) {
-        free(s->prep[t].w);
-        free(s->prep[t].v);
-        free(s->prep[t].norm);
-        free(s->prep[t].iw);
-        free(s->prep[t].ify);
     }
     free(s->order);
     free(s->kinds);
@@ -252,52 +240,16 @@ int nps_searcher_create(nps_searcher **out, const nps_library *library, const np
 }
 
 /* Library weights for score t (weights do not depend on the tolerance). */
+/* Library weights for score t (they do not depend on the tolerance), from the
+ * library's cache, so that searchers share them. */
 static int prepare(nps_searcher *s, nps_score_type t, int want_index)
 {
-    lib_prep *lp = &s->prep[t];
-    const nps_spectra *lib = s->lib;
-    size_t P = nps_spectra_total_peaks(lib), n = nps_spectra_count(lib);
+    if (s->prep[t] && (!want_index || (s->prep[t]->iw && s->ix))) return 0;
     nps_score_options so;
     score_opts_for(&so, &s->o, t, NPS_KIND_MSMS);
-    if (!lp->ready) {
-        lp->w = malloc((P ? P : 1) * sizeof(double));
-        lp->v = malloc((P ? P : 1) * sizeof(double));
-        lp->norm = malloc((n ? n : 1) * sizeof(double));
-        if (!lp->w || !lp->v || !lp->norm) return nps_err(NPS_ENOMEM, "out of memory");
-        const double *mz0 = s->mz0;
-#pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++) {
-            const double *mz;
-            const float *in;
-            size_t k;
-            nps_spectra_peaks(lib, i, &mz, &in, &k);
-            size_t off = (size_t)(mz - mz0);
-            lp->norm[i] = nps_score_prepare(lp->w + off, lp->v + off, mz, in, k, &so);
-        }
-        lp->ready = 1;
-    }
-    if (want_index && !lp->iw) {
-        if (!s->ix) {
-            int rc = nps_library_index(s->library, &s->ix);
-            if (rc) return rc;
-        }
-        const nps_fragment_index *ix = s->ix;
-        int normed = t == NPS_SCORE_COSINE || t == NPS_SCORE_COMPOSITE;
-        lp->iw = malloc((ix->n ? ix->n : 1) * sizeof(float));
-        if (!normed) lp->ify = malloc((ix->n ? ix->n : 1) * sizeof(float));
-        if (!lp->iw || (!normed && !lp->ify)) return nps_err(NPS_ENOMEM, "out of memory");
-#pragma omp parallel for schedule(static)
-        for (size_t k = 0; k < ix->n; k++) {
-            double w = lp->w[ix->peak[k]];
-            if (normed) {
-                double nr = lp->norm[ix->spec[k]];
-                w = nr > 0 ? w / nr : 0;
-            }
-            lp->iw[k] = (float)w;
-            if (!normed) lp->ify[k] = (float)(w > 0 ? w * log2(w) : 0);
-        }
-    }
-    return 0;
+    int rc = nps_library_weights(s->library, &so, want_index, &s->prep[t]);
+    if (!rc && want_index && !s->ix) rc = nps_library_index(s->library, &s->ix);
+    return rc;
 }
 
 /* f(v) = v log2 v, the entropy contribution helper */
@@ -317,13 +269,13 @@ typedef struct {
 static int exact(nps_score_result *res, tls_t *tl, const query_ctx *c, size_t ri)
 {
     const nps_searcher *s = c->s;
-    const lib_prep *lp = &s->prep[c->t];
+    const nps_lib_weights *lp = s->prep[c->t];
     const double *rmz;
     const float *rin;
     size_t rn;
     nps_spectra_peaks(s->lib, ri, &rmz, &rin, &rn);
     size_t off = (size_t)(rmz - s->mz0);
-    nps_prep R = {rmz, rin, lp->w + off, lp->v + off, rn, lp->norm[ri]};
+    nps_prep R = {rmz, rin, lp->w + off, lp->v ? lp->v + off : NULL, rn, lp->norm[ri]};
     return nps_score_prepared(res, NULL, NULL, tl->ws, c->Q, &R, c->so);
 }
 
@@ -348,7 +300,7 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
 {
     const nps_searcher *s = c->s;
     const nps_fragment_index *ix = s->ix;
-    const float *iw = s->prep[c->t].iw, *ify = s->prep[c->t].ify;
+    const float *iw = s->prep[c->t]->iw, *ify = s->prep[c->t]->ify;
     const unsigned char *kinds = s->o.same_kind_only && s->mixed_kinds ? s->kinds : NULL;
     const nps_prep *Q = c->Q;
     const int entropy = c->t == NPS_SCORE_ENTROPY || c->t == NPS_SCORE_ENTROPY_UNWEIGHTED;
