@@ -6,7 +6,7 @@
  *   npsbench ei-accuracy        cross-laboratory EI identification accuracy
  *   npsbench speed [RUNS]       search time per query on MassBank, 1 and 2 threads
  *   npsbench index [W...]       the fragment-index workloads W1-W4 of issue 3
- *   npsbench scaling            time per query against library size, with an SVG plot
+ *   npsbench scaling [SVG]      time per query against library size, and its plot
  *
  * Data are read from $NPS_DATA_DIR (default ../shared/data). Timings are wall
  * clock, repeated RUNS times; medians and quantiles are computed with GSL, and
@@ -847,6 +847,131 @@ static void w_ei(int runs)
     workload("W3-massbank-EI-13k", make_ei, sc, 2, 0, runs);
 }
 
+/* ----------------------------------------------------------------- scaling */
+
+/* Median ms per query, open and identity entropy search, 1 thread, for one
+ * synthetic library size (run in a child process; written to fd). */
+static void scaling_point(size_t nlib, int fd)
+{
+    nps_spectra *l, *q;
+    nps_spectra_create(&l);
+    nps_spectra_create(&q);
+    synth_library(l, nlib, 20261128);
+    synth_queries(q, NULL, l, 1000, 20261129);
+    nps_library *lib;
+    if (nps_library_create(&lib, l, NULL)) _exit(1);
+    nps_spectra_free(l);
+    double *secs = malloc(1000 * sizeof *secs), r[2];
+    for (int m = 0; m < 2; m++) {
+        nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+        o.score = NPS_SCORE_ENTROPY;
+        o.mode = m ? NPS_MODE_OPEN : NPS_MODE_IDENTITY;
+        o.threads = 1;
+        o.query_seconds = secs;
+        nps_searcher *sr;
+        nps_searcher_create(&sr, lib, &o);
+        nps_hits *h;
+        nps_searcher_run(&h, sr, q);
+        nps_hits_free(h);
+        r[m] = time_batch(sr, q, secs, 3).median;
+        nps_searcher_free(sr);
+    }
+    char buf[128];
+    int k = snprintf(buf, sizeof buf, "%zu %.6f %.6f\n", nlib, r[0], r[1]);
+    if (write(fd, buf, (size_t)k) != k) _exit(1);
+    _exit(0);
+}
+
+static void svg_plot(const char *path, const size_t *n, const double *id, const double *op, int np)
+{
+    FILE *fp = fopen(path, "w");
+    if (!fp) return;
+    /* log-log axes: x 10^4..10^6 spectra, y 10^-3..10^1 ms */
+    const double W = 640, H = 420, L = 80, R = 30, T = 40, B = 60;
+    double x0 = 4, x1 = 6, y0 = -3, y1 = 1;
+#define PX(v) (L + (log10(v) - x0) / (x1 - x0) * (W - L - R))
+#define PY(v) (T + (y1 - log10(v)) / (y1 - y0) * (H - T - B))
+    fprintf(fp,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" "
+            "font-family=\"sans-serif\" font-size=\"12\">\n",
+            W, H);
+    fprintf(fp, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    fprintf(fp,
+            "<text x=\"%g\" y=\"22\" font-size=\"15\">npsmatch: time per query against "
+            "library size (synthetic, 1 thread)</text>\n",
+            L);
+    for (int e = 4; e <= 6; e++) {
+        double x = PX(pow(10, e));
+        fprintf(fp, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n", x, T, x,
+                H - B);
+        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">10^%d</text>\n", x, H - B + 18,
+                e);
+    }
+    for (int e = -3; e <= 1; e++) {
+        double y = PY(pow(10, e));
+        fprintf(fp, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n", L, y,
+                W - R, y);
+        fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">%g</text>\n", L - 6, y + 4,
+                pow(10, e));
+    }
+    fprintf(fp, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">library spectra</text>\n",
+            (L + W - R) / 2, H - 18);
+    fprintf(fp,
+            "<text x=\"18\" y=\"%g\" transform=\"rotate(-90 18 %g)\" "
+            "text-anchor=\"middle\">median ms per query</text>\n",
+            (T + H - B) / 2, (T + H - B) / 2);
+    const double *ys[2] = {op, id};
+    const char *col[2] = {"#c0392b", "#2471a3"},
+               *lab[2] = {"open search (fragment index)", "identity search (0.01 Da window)"};
+    for (int c = 0; c < 2; c++) {
+        fprintf(fp, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col[c]);
+        for (int i = 0; i < np; i++) fprintf(fp, "%g,%g ", PX((double)n[i]), PY(ys[c][i]));
+        fprintf(fp, "\"/>\n");
+        for (int i = 0; i < np; i++)
+            fprintf(fp, "<circle cx=\"%g\" cy=\"%g\" r=\"4\" fill=\"%s\"/>\n", PX((double)n[i]),
+                    PY(ys[c][i]), col[c]);
+        fprintf(fp, "<text x=\"%g\" y=\"%g\" fill=\"%s\">%s</text>\n", L + 12, T + 20 + 16 * c,
+                col[c], lab[c]);
+    }
+#undef PX
+#undef PY
+    fprintf(fp, "</svg>\n");
+    fclose(fp);
+}
+
+static int bench_scaling(const char *svg)
+{
+    machine();
+    static const size_t sizes[] = {10000, 100000, 1000000};
+    size_t n[3];
+    double id[3], op[3];
+    int np = 0;
+    printf("synthetic library, 1000 queries, entropy score, 1 thread; median over 3 runs\n");
+    printf("%10s %16s %16s\n", "spectra", "identity ms/q", "open ms/q");
+    for (int i = 0; i < 3; i++) {
+        int p[2];
+        if (pipe(p)) return 1;
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(p[0]);
+            scaling_point(sizes[i], p[1]);
+        }
+        close(p[1]);
+        char buf[128] = "";
+        ssize_t k = read(p[0], buf, sizeof buf - 1);
+        close(p[0]);
+        int st;
+        waitpid(pid, &st, 0);
+        if (k <= 0 || sscanf(buf, "%zu %lf %lf", &n[np], &id[np], &op[np]) != 3) continue;
+        printf("%10zu %16.4f %16.4f\n", n[np], id[np], op[np]);
+        np++;
+    }
+    svg_plot(svg, n, id, op, np);
+    printf("plot: %s\n", svg);
+    return 0;
+}
+
 /* Run each workload in its own process, so that its peak RSS is its own. */
 static int bench_index(int argc, char **argv)
 {
@@ -884,13 +1009,15 @@ int main(int argc, char **argv)
                 "usage: npsbench load|accuracy|ei-accuracy|speed [RUNS] | index [W1 W2 W3 W4]\n");
         return 2;
     }
-    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    int runs = argc > 2 && strcmp(argv[1], "scaling") != 0 ? atoi(argv[2]) : 5;
     if (runs < 1) runs = 1;
     if (strcmp(argv[1], "load") == 0) return bench_load(runs);
     if (strcmp(argv[1], "accuracy") == 0) return bench_accuracy();
     if (strcmp(argv[1], "ei-accuracy") == 0) return bench_ei_accuracy();
     if (strcmp(argv[1], "speed") == 0) return bench_speed(runs);
     if (strcmp(argv[1], "index") == 0) return bench_index(argc, argv);
+    if (strcmp(argv[1], "scaling") == 0)
+        return bench_scaling(argc > 2 ? argv[2] : "bench/scaling.svg");
     fprintf(stderr, "npsbench: unknown benchmark '%s'\n", argv[1]);
     return 2;
 }
