@@ -16,46 +16,93 @@
  */
 #include "scoring.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+
+/* MF from the dot product and the ratio terms (already summed). */
+static double finish(const nps_prep *q, const nps_prep *r, double dot, double fr_num, double fr_den,
+                     size_t nur)
+{
+    double dp = (dot * dot) / (q->norm * q->norm * r->norm * r->norm);
+    double nu = (double)q->n;
+    if (nur == 0 || fr_den <= 0) return dp > 1 ? 1 : dp;
+    double fr = fr_num / fr_den;
+    double mf = (nu * dp + (double)nur * fr) / (nu + (double)nur);
+    return mf > 1 ? 1 : mf < 0 ? 0 : mf;
+}
+
+/* The ratio term of consecutive matched pairs (i0, j0) -> (i1, j1). */
+static inline void ratio_term(const nps_prep *q, const nps_prep *r, size_t i0, size_t j0, size_t i1,
+                              size_t j1, double *num, double *den, size_t *nur)
+{
+    double vu0 = q->v[i0], vu1 = q->v[i1], vl0 = r->v[j0], vl1 = r->v[j1];
+    if (vu0 <= 0 || vu1 <= 0 || vl0 <= 0 || vl1 <= 0) return;
+    double R = (vl1 * vu0) / (vl0 * vu1);
+    double m = R < 1 ? R : 1 / R;
+    *num += m * q->mz[i1];
+    *den += q->mz[i1];
+    (*nur)++;
+}
+
+/*
+ * One two-pointer pass for the usual case: when no peak has two candidates
+ * within the tolerance, the greedy assignment keeps every candidate, in m/z
+ * order, and MF follows directly. Returns 0 (not handled) at the first
+ * conflict, for the general path.
+ */
+static int composite_direct(double *mf, size_t *matched, const nps_prep *q, const nps_prep *r,
+                            const nps_score_options *o)
+{
+    size_t lo = 0, last_j = SIZE_MAX, np = 0, nur = 0, pi = 0, pj = 0;
+    double dot = 0, num = 0, den = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        double tol = nps_tol_at(o, q->mz[i]);
+        double a = q->mz[i] - tol, b = q->mz[i] + tol;
+        while (lo < r->n && r->mz[lo] < a) lo++;
+        if (lo >= r->n || r->mz[lo] > b) continue;
+        size_t j = lo;
+        if ((last_j != SIZE_MAX && j <= last_j) || (j + 1 < r->n && r->mz[j + 1] <= b)) return 0;
+        last_j = j;
+        dot += q->w[i] * r->w[j];
+        if (np) ratio_term(q, r, pi, pj, i, j, &num, &den, &nur);
+        pi = i;
+        pj = j;
+        np++;
+    }
+    *matched = np;
+    *mf = np ? finish(q, r, dot, num, den, nur) : 0;
+    return 1;
+}
 
 double nps_score_composite_prepared(nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
                                     const nps_score_options *o, size_t *matched)
 {
     *matched = 0;
     if (q->n == 0 || r->n == 0 || q->norm <= 0 || r->norm <= 0) return 0;
+    double mf;
+    if (!ws->want_pairs && composite_direct(&mf, matched, q, r, o)) return mf;
     if (nps_greedy_match(ws, q, r, o)) return 0;
     size_t np = ws->npairs;
     *matched = np;
     if (np == 0) return 0;
-    /* insertion sort of the pairs by query index (m/z order of the unknown) */
+    /* insertion sort of the pairs by query index (m/z order of the unknown);
+     * they usually come in that order already */
     nps_peak_match *p = ws->pairs;
-    for (size_t a = 1; a < np; a++) {
-        nps_peak_match t = p[a];
-        size_t b = a;
+    for (size_t k = 1; k < np; k++) {
+        if (p[k - 1].query < p[k].query) continue;
+        nps_peak_match t = p[k];
+        size_t b = k;
         while (b > 0 && p[b - 1].query > t.query) {
             p[b] = p[b - 1];
             b--;
         }
         p[b] = t;
     }
-    double dot = 0;
-    for (size_t k = 0; k < np; k++) dot += q->w[p[k].query] * r->w[p[k].reference];
-    double dp = (dot * dot) / (q->norm * q->norm * r->norm * r->norm);
-    double fr_num = 0, fr_den = 0;
+    double dot = 0, num = 0, den = 0;
     size_t nur = 0;
-    for (size_t k = 1; k < np; k++) {
-        double vu0 = q->v[p[k - 1].query], vu1 = q->v[p[k].query];
-        double vl0 = r->v[p[k - 1].reference], vl1 = r->v[p[k].reference];
-        if (vu0 <= 0 || vu1 <= 0 || vl0 <= 0 || vl1 <= 0) continue;
-        double R = (vl1 * vu0) / (vl0 * vu1);
-        double m = R < 1 ? R : 1 / R;
-        fr_num += m * q->mz[p[k].query];
-        fr_den += q->mz[p[k].query];
-        nur++;
-    }
-    double nu = (double)q->n;
-    if (nur == 0 || fr_den <= 0) return dp > 1 ? 1 : dp;
-    double fr = fr_num / fr_den;
-    double mf = (nu * dp + (double)nur * fr) / (nu + (double)nur);
-    return mf > 1 ? 1 : mf < 0 ? 0 : mf;
+    for (size_t k = 0; k < np; k++) dot += q->w[p[k].query] * r->w[p[k].reference];
+    for (size_t k = 1; k < np; k++)
+        ratio_term(q, r, p[k - 1].query, p[k - 1].reference, p[k].query, p[k].reference, &num, &den,
+                   &nur);
+    return finish(q, r, dot, num, den, nur);
 }

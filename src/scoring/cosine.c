@@ -16,6 +16,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 static int cmp_cand(const void *a, const void *b)
@@ -34,17 +35,38 @@ int nps_greedy_match(nps_score_workspace *ws, const nps_prep *q, const nps_prep 
     ws->ncand = 0;
     ws->npairs = 0;
     size_t lo = 0;
+    /* A conflict is a peak with two candidates. Without one (the usual case
+     * for cleaned or unit-mass spectra), greedy selection keeps every
+     * candidate and no sorting is needed. Windows move forward with i, so a
+     * reference peak shared by two query peaks shows up as a j that does not
+     * exceed the largest j seen so far. */
+    int conflict = 0;
+    size_t last_j = SIZE_MAX;
+    /* room for the usual case up front, so the loop below rarely grows */
+    if (nps_grow((void **)&ws->cand, &ws->cand_cap, q->n + r->n + 1, sizeof *ws->cand))
+        return NPS_ENOMEM;
     for (size_t i = 0; i < q->n; i++) {
         double tol = nps_tol_at(o, q->mz[i]);
         double a = q->mz[i] - tol, b = q->mz[i] + tol;
         while (lo < r->n && r->mz[lo] < a) lo++;
+        size_t here = 0;
         for (size_t j = lo; j < r->n && r->mz[j] <= b; j++) {
-            if (nps_grow((void **)&ws->cand, &ws->cand_cap, ws->ncand + 1, sizeof *ws->cand))
+            if (ws->ncand == ws->cand_cap &&
+                nps_grow((void **)&ws->cand, &ws->cand_cap, ws->ncand + 1, sizeof *ws->cand))
                 return NPS_ENOMEM;
             ws->cand[ws->ncand++] = (struct nps_cand){q->w[i] * r->w[j], (uint32_t)i, (uint32_t)j};
+            if (++here > 1 || (last_j != SIZE_MAX && j <= last_j)) conflict = 1;
+            last_j = j;
         }
     }
     if (ws->ncand == 0) return 0;
+    if (!conflict) {
+        if (nps_grow((void **)&ws->pairs, &ws->pairs_cap, ws->ncand, sizeof *ws->pairs))
+            return NPS_ENOMEM;
+        for (size_t c = 0; c < ws->ncand; c++)
+            ws->pairs[ws->npairs++] = (nps_peak_match){ws->cand[c].i, ws->cand[c].j};
+        return 0;
+    }
     if (nps_grow((void **)&ws->used_q, &ws->used_q_cap, q->n, 1) ||
         nps_grow((void **)&ws->used_r, &ws->used_r_cap, r->n, 1) ||
         nps_grow((void **)&ws->pairs, &ws->pairs_cap, ws->ncand < q->n ? ws->ncand : q->n,

@@ -169,7 +169,9 @@ int nps_score_prepared(nps_score_result *res, nps_peak_match *matches, size_t *n
         break;
     }
     case NPS_SCORE_COMPOSITE:
+        ws->want_pairs = cap > 0;
         res->score = nps_score_composite_prepared(ws, q, r, o, &res->matched);
+        ws->want_pairs = 0;
         res->composite = res->score;
         for (; k < cap && k < ws->npairs && res->matched; k++) matches[k] = ws->pairs[k];
         break;

@@ -43,6 +43,7 @@ static inline double nps_tol_at(const nps_score_options *o, double mz)
 }
 
 struct nps_score_workspace {
+    int want_pairs; /* the caller reads ws->pairs after scoring (matched-pair lists) */
     /* greedy candidates */
     struct nps_cand {
         double w;
