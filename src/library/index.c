@@ -50,7 +50,7 @@ int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc)
     size_t n = nps_spectra_total_peaks(proc), ns = nps_spectra_count(proc);
     if (n >= UINT32_MAX || ns >= UINT32_MAX)
         return nps_err(NPS_EINVAL, "library too large for the fragment index (%zu peaks)", n);
-    uint32_t *k0 = malloc((n ? n : 1) * sizeof *k0), *k1 = malloc((n ? n : 1) * sizeof *k1);
+    uint32_t *k0 = calloc(n ? n : 1, sizeof *k0), *k1 = malloc((n ? n : 1) * sizeof *k1);
     uint32_t *p0 = malloc((n ? n : 1) * sizeof *p0), *p1 = malloc((n ? n : 1) * sizeof *p1);
     uint32_t *spec_of = malloc((n ? n : 1) * sizeof *spec_of);
     size_t *count = malloc(2048 * sizeof *count);
@@ -102,7 +102,10 @@ int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc)
     ix->n = n;
     ix->peak = p0;
     p0 = NULL;
-    ix->mz = (float *)k1; /* reuse the spare buffer for the float values */
+    /* reuse the spare buffer for the float values (they are written with memcpy
+     * below, so the buffer holds float representations) */
+    // cppcheck-suppress invalidPointerCast
+    ix->mz = (float *)k1;
     k1 = NULL;
     ix->spec = spec_of; /* permuted in place below via k0 as scratch */
     for (size_t i = 0; i < n; i++) {

@@ -168,7 +168,7 @@ int nps_library_weights(const nps_library *clib, const nps_score_options *so, in
             lib->wc[i]->intensity_power == b)
             lw = lib->wc[i];
     if (!lw) {
-        nps_lib_weights **grown = realloc(lib->wc, (lib->nwc + 1) * sizeof *grown);
+        nps_lib_weights **grown = realloc(lib->wc, (lib->nwc + 1) * sizeof(nps_lib_weights *));
         lw = calloc(1, sizeof *lw);
         if (!grown || !lw) {
             if (grown) lib->wc = grown;

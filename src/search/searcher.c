@@ -647,9 +647,9 @@ out:
 int nps_search_run(nps_hits **out, const nps_library *lib, const nps_spectra *queries,
                    const nps_search_options *options)
 {
-    nps_searcher *s;
+    nps_searcher *s = NULL;
     int rc = nps_searcher_create(&s, lib, options);
-    if (rc) return rc;
+    if (rc || !s) return rc ? rc : NPS_ENOMEM;
     rc = nps_searcher_run(out, s, queries);
     nps_searcher_free(s);
     return rc;
