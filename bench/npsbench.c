@@ -637,6 +637,8 @@ static void workload(const char *name, make_fn make, const nps_score_type *score
     nps_spectra_add_from(first, q, 0);
     double *secs = malloc(nq * sizeof *secs);
     static const char *mname[] = {"identity", "open"};
+    /* the workload's summary: first score, 1 thread, and its 2-thread ratio */
+    double sum_id = NAN, sum_open = NAN, sum_ratio = NAN, sum_exh = NAN;
     printf("setup s: searcher creation and a first one-query search (for the first open-mode\n"
            "row of a library: building the fragment index and the score's weights)\n");
     printf("%-20s %-8s %7s %10s %12s %12s %12s %10s\n", "score", "mode", "threads", "setup s",
@@ -669,6 +671,9 @@ static void workload(const char *name, make_fn make, const nps_score_type *score
                 nps_hits_free(h);
                 qstats stq = time_batch(sr, q, secs, runs);
                 if (th == 1) base_tp = stq.throughput;
+                if (si == 0 && th == 1 && m == 0) sum_id = stq.median;
+                if (si == 0 && th == 1 && m == 1) sum_open = stq.median;
+                if (si == 0 && th == 2 && m == 1) sum_ratio = stq.throughput / base_tp;
                 char tt[32] = "-";
                 if (have_truth) snprintf(tt, sizeof tt, "%zu/%zu", right, nq);
                 printf("%-20s %-8s %7d %10.3f %12.4f %12.4f %12.0f %10s",
@@ -700,11 +705,18 @@ static void workload(const char *name, make_fn make, const nps_score_type *score
             qstats a = time_batch(sr, sub, secs, 1), b = time_batch(sx, sub, secs, 1);
             printf("%-20s open     exhaustive %.3f ms/q, index %.4f ms/q: speed-up x%.0f\n",
                    nps_score_name(scores[si]), b.median, a.median, b.median / a.median);
+            if (si == 0) sum_exh = b.median / a.median;
             nps_searcher_free(sr);
             nps_searcher_free(sx);
             nps_spectra_free(sub);
         }
     printf("search process peak RSS %.0f MB\n", peak_rss_mb());
+    char idtxt[32] = "n/a";
+    if (!isnan(sum_id)) snprintf(idtxt, sizeof idtxt, "%.4f ms/q", sum_id);
+    printf("SUMMARY %s: open %.3f s; %s identity %s, open %.4f ms/q (1 thread, median); "
+           "2 threads x%.2f; exhaustive/index x%.0f; peak RSS %.0f MB\n",
+           name, t4 - t3, nps_score_name(scores[0]), idtxt, sum_open, sum_ratio, sum_exh,
+           peak_rss_mb());
     nps_spectra_free(first);
     free(secs);
     free(truth);
