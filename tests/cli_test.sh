@@ -62,6 +62,14 @@ grep -qx "cosine open" "$T/so" && [ "$(wc -l < "$T/so")" = 1 ] && ok || fail "--
 "$N" search --library "$SRC/reference_spectra/library_ei.msp" --top 1 "$U" > "$T/msplib.tsv" 2>/dev/null
 expect_status 0 $? "search with an MSP library"
 
+# --- the fragment index gives the exhaustive search's output
+if [ -r "$DATA/massbank/massbank_forensic_subset.msp" ]; then
+    "$N" library build -o "$T/fs.h5" "$DATA/massbank/massbank_forensic_subset.msp" 2>/dev/null
+    "$N" search --library "$T/fs.h5" --mode open --top 5 "$U" "$DATA/format_vectors/matchms/massbank_five_spectra.msp" > "$T/ix.tsv" 2>/dev/null
+    "$N" search --library "$T/fs.h5" --mode open --top 5 --exhaustive "$U" "$DATA/format_vectors/matchms/massbank_five_spectra.msp" > "$T/ex.tsv" 2>/dev/null
+    cmp -s "$T/ix.tsv" "$T/ex.tsv" && [ "$(wc -l < "$T/ix.tsv")" -gt 10 ] && ok || fail "--exhaustive output differs from the index"
+fi
+
 # --- library build / info / export round trip
 "$N" library build -o "$T/lib.h5" "$SRC/reference_spectra/library_ei.msp" "$SRC/reference_spectra/library_msms.msp" 2>/dev/null
 expect_status 0 $? "library build"

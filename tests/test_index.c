@@ -170,6 +170,41 @@ static void boundary(void)
     nps_spectra_free(q);
 }
 
+/* Many identical library spectra: equal bounds and equal scores, where the
+ * K-th bound threshold and the id tie rule decide together. */
+static void duplicates(void)
+{
+    nps_spectra *s, *q;
+    nps_spectra_create(&s);
+    nps_spectra_create(&q);
+    synth_library(s, 50, 21);
+    const double *mz;
+    const float *in;
+    size_t n;
+    nps_spectra_peaks(s, 7, &mz, &in, &n);
+    char id[32];
+    for (int k = 0; k < 40; k++) {
+        snprintf(id, sizeof id, "DUP%02d", (k * 17) % 40);
+        synth_add(s, mz, in, n, id, nps_spectra_precursor_mz(s, 7));
+    }
+    synth_queries(q, NULL, s, 30, 22);
+    nps_library *lib;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    for (int t = 0; t < 4; t++)
+        for (size_t k = 1; k <= 45; k += 11) {
+            nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+            o.score = (nps_score_type)t;
+            o.mode = NPS_MODE_OPEN;
+            o.top_k = k;
+            char what[64];
+            snprintf(what, sizeof what, "duplicates %s top %zu", nps_score_name(o.score), k);
+            CHECK(compare(lib, q, o, what) > 0);
+        }
+    nps_library_free(lib);
+    nps_spectra_free(s);
+    nps_spectra_free(q);
+}
+
 static void searcher_reuse(void)
 {
     nps_spectra *s, *q;
@@ -209,6 +244,7 @@ int main(void)
 {
     synthetic();
     boundary();
+    duplicates();
     searcher_reuse();
     real();
     return check_done("test_index");
