@@ -178,14 +178,16 @@ static void duplicates(void)
     nps_spectra_create(&s);
     nps_spectra_create(&q);
     synth_library(s, 50, 21);
-    const double *mz;
-    const float *in;
-    size_t n;
-    nps_spectra_peaks(s, 7, &mz, &in, &n);
     char id[32];
     for (int k = 0; k < 40; k++) {
+        /* the peaks are appended from the collection itself (supported), and
+         * fetched again each time (appending may move them) */
+        const double *mz;
+        const float *in;
+        size_t n;
+        nps_spectra_peaks(s, 7, &mz, &in, &n);
         snprintf(id, sizeof id, "DUP%02d", (k * 17) % 40);
-        synth_add(s, mz, in, n, id, nps_spectra_precursor_mz(s, 7));
+        CHECK(synth_add(s, mz, in, n, id, nps_spectra_precursor_mz(s, 7)) == 0);
     }
     synth_queries(q, NULL, s, 30, 22);
     nps_library *lib;

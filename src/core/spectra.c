@@ -332,6 +332,27 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
 {
     if (s->borrowed)
         return nps_err(NPS_EINVAL, "this collection shares its metadata and cannot grow");
+    /* peaks (or strings) taken from this very collection would move when it
+     * grows: copy the spectrum first, then append the copy */
+    int alias = n_peaks && s->mz &&
+                ((const void *)mz >= (const void *)s->mz &&
+                 (const void *)mz < (const void *)(s->mz + s->peak_cap));
+    alias |= n_peaks && s->inten &&
+             ((const void *)intensity >= (const void *)s->inten &&
+              (const void *)intensity < (const void *)(s->inten + s->peak_cap));
+    for (size_t j = 0; j < n_meta && !alias && s->text; j++)
+        alias = (keys[j] >= s->text && keys[j] < s->text + s->text_cap) ||
+                (values[j] >= s->text && values[j] < s->text + s->text_cap);
+    if (alias) {
+        nps_spectra *tmp = NULL;
+        int rc = nps_spectra_create(&tmp);
+        if (rc || !tmp) return rc ? rc : NPS_ENOMEM;
+        rc = nps_spectra_add_ex(tmp, mz, intensity, n_peaks, keys, values, n_meta, fallback_id,
+                                presorted, annotations);
+        if (!rc) rc = nps_spectra_add_from(s, tmp, 0);
+        nps_spectra_free(tmp);
+        return rc;
+    }
     int any_ann = 0;
     for (size_t k = 0; annotations && k < n_peaks && !any_ann; k++)
         any_ann = annotations[k] && annotations[k][0];
