@@ -162,9 +162,47 @@ static void threads(void)
     nps_spectra_free(fs);
 }
 
+/* Large K: hits sorted (score descending, then id ascending), and a K larger
+ * than the library is clamped, not allocated. */
+static void large_k(void)
+{
+    nps_spectra *fs = read_file(data_path("massbank/massbank_forensic_subset.msp"), NULL), *q;
+    nps_library *lib;
+    CHECK(nps_library_create(&lib, fs, NULL) == 0);
+    nps_spectra_create(&q);
+    for (size_t i = 3; i < nps_spectra_count(fs); i += 97) nps_spectra_add_from(q, fs, i);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.mode = NPS_MODE_OPEN;
+    o.score = NPS_SCORE_COSINE;
+    o.top_k = (size_t)1 << 40;
+    nps_hits *h;
+    CHECK(nps_search_run(&h, lib, q, &o) == 0);
+    const nps_spectra *L = nps_library_spectra(lib);
+    size_t bad = 0, most = 0;
+    for (size_t qi = 0; qi < nps_spectra_count(q); qi++) {
+        size_t f, n;
+        nps_hits_for_query(h, qi, &f, &n);
+        if (n > most) most = n;
+        for (size_t k = 1; k < n; k++) {
+            const nps_hit *a = nps_hits_at(h, f + k - 1), *b = nps_hits_at(h, f + k);
+            int ok = a->score > b->score ||
+                     (a->score == b->score &&
+                      strcmp(nps_spectra_id(L, a->reference), nps_spectra_id(L, b->reference)) < 0);
+            bad += !ok || b->rank != k + 1;
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(most > 100 && most <= nps_spectra_count(L));
+    nps_hits_free(h);
+    nps_spectra_free(q);
+    nps_library_free(lib);
+    nps_spectra_free(fs);
+}
+
 int main(void)
 {
     windows();
+    large_k();
     threads();
     return check_done("test_search");
 }

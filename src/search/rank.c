@@ -55,14 +55,35 @@ void nps_rank_push(nps_ranked *h, size_t *n, size_t k, nps_ranked c, const nps_s
 
 void nps_rank_sort(nps_ranked *c, size_t n, const nps_spectra *lib)
 {
-    /* insertion sort: K is small, and qsort has no context argument */
-    for (size_t i = 1; i < n; i++) {
-        nps_ranked t = c[i];
-        size_t j = i;
-        while (j > 0 && nps_rank_better(&t, &c[j - 1], lib)) {
-            c[j] = c[j - 1];
-            j--;
+    if (n <= 32) {
+        /* insertion sort: K is usually small */
+        for (size_t i = 1; i < n; i++) {
+            nps_ranked t = c[i];
+            size_t j = i;
+            while (j > 0 && nps_rank_better(&t, &c[j - 1], lib)) {
+                c[j] = c[j - 1];
+                j--;
+            }
+            c[j] = t;
         }
-        c[j] = t;
+        return;
+    }
+    /* c is a heap with the worst at the root (nps_rank_push): move the root
+     * to the end and restore the heap on the rest, n times (heapsort) */
+    for (size_t end = n; end > 1; end--) {
+        nps_ranked t = c[0];
+        c[0] = c[end - 1];
+        c[end - 1] = t;
+        size_t i = 0, m = end - 1;
+        for (;;) {
+            size_t l = 2 * i + 1, r = l + 1, w = i;
+            if (l < m && nps_rank_better(&c[w], &c[l], lib)) w = l;
+            if (r < m && nps_rank_better(&c[w], &c[r], lib)) w = r;
+            if (w == i) break;
+            nps_ranked x = c[w];
+            c[w] = c[i];
+            c[i] = x;
+            i = w;
+        }
     }
 }

@@ -14,7 +14,7 @@ typedef struct {
 int nps_rank_better(const nps_ranked *a, const nps_ranked *b, const nps_spectra *lib);
 /* Keep the best k of the candidates pushed so far in h[0, *n) (a heap). */
 void nps_rank_push(nps_ranked *h, size_t *n, size_t k, nps_ranked c, const nps_spectra *lib);
-/* Sort the kept candidates best first. */
+/* Sort the kept candidates best first; h must be as left by nps_rank_push. */
 void nps_rank_sort(nps_ranked *h, size_t n, const nps_spectra *lib);
 /* The worst kept candidate (the heap root); n must be > 0. */
 static inline const nps_ranked *nps_rank_worst(const nps_ranked *h)

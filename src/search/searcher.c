@@ -115,6 +115,7 @@ struct tls_t {
     uint32_t *touched; /* spectra with cnt > 0 */
     float *cbuf;       /* contributions of one window */
     double *kbest;     /* min-heap of the K largest bounds */
+    nps_ranked *heap;  /* the K best hits of the current query */
     size_t ccap;
     struct bound_t {
         double b;
@@ -130,6 +131,7 @@ static void tls_free(tls_t *t)
     free(t->acc);
     free(t->cbuf);
     free(t->kbest);
+    free(t->heap);
     free(t->touched);
     free(t->cand);
 }
@@ -140,6 +142,8 @@ static int tls_init(tls_t *t, size_t nl, int open_index, size_t k)
     if (!t->ready) {
         memset(t, 0, sizeof *t);
         if (nps_score_workspace_create(&t->ws)) return NPS_ENOMEM;
+        t->heap = malloc((k ? k : 1) * sizeof *t->heap);
+        if (!t->heap) return NPS_ENOMEM;
         t->ready = 1;
     }
     if (open_index && !t->has_acc) {
@@ -215,6 +219,9 @@ int nps_searcher_create(nps_searcher **out, const nps_library *library, const np
     s->library = library;
     s->lib = nps_library_processed(library);
     s->o = *o;
+    /* no query has more hits than the library has spectra */
+    size_t nlib = nps_spectra_count(s->lib);
+    if (s->o.top_k > nlib) s->o.top_k = nlib ? nlib : 1;
     size_t nl = nps_spectra_count(s->lib);
     s->order = malloc((nl ? nl : 1) * sizeof *s->order);
     s->kinds = malloc(nl ? nl : 1);
@@ -429,19 +436,19 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
     const nps_spectra *lib = s->lib;
     size_t nl = nps_spectra_count(lib), nq = nps_spectra_count(queries), K = o->top_k;
     nps_spectra *qp = NULL;
-    nps_ranked *slots = NULL;
+    nps_ranked **results = NULL; /* per query, its ranked hits */
     size_t *counts = NULL;
     nps_search_mode *modes = NULL;
     nps_score_type *types = NULL;
     nps_hits *h = NULL;
     int rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(s->library));
     if (rc) return rc;
-    slots = malloc((nq ? nq : 1) * K * sizeof *slots);
+    results = calloc(nq ? nq : 1, sizeof *results);
     counts = calloc(nq ? nq : 1, sizeof *counts);
     modes = malloc((nq ? nq : 1) * sizeof *modes);
     types = malloc((nq ? nq : 1) * sizeof *types);
     h = calloc(1, sizeof *h);
-    if (!slots || !counts || !modes || !types || !h) {
+    if (!results || !counts || !modes || !types || !h) {
         rc = nps_err(NPS_ENOMEM, "out of memory");
         goto out;
     }
@@ -517,7 +524,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             nps_prep Q = {qmz, qin, tlp->qw, tlp->qv, qn, 0};
             Q.norm = nps_score_prepare(tlp->qw, tlp->qv, qmz, qin, qn, &so);
             query_ctx c = {s, types[q], kind, &so, &Q};
-            nps_ranked *heap = slots + q * K;
+            nps_ranked *heap = tlp->heap;
             size_t nh = 0;
             if (modes[q] == NPS_MODE_IDENTITY) {
                 double pq = nps_spectra_precursor_mz(qp, q);
@@ -549,6 +556,13 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             }
             nps_rank_sort(heap, nh, lib);
             counts[q] = nh;
+            if (!trc && nh) {
+                results[q] = malloc(nh * sizeof **results);
+                if (results[q])
+                    memcpy(results[q], heap, nh * sizeof **results);
+                else
+                    trc = NPS_ENOMEM;
+            }
 #ifdef _OPENMP
             if (o->query_seconds) o->query_seconds[q] = omp_get_wtime() - t0;
 #endif
@@ -615,7 +629,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             QC.norm = nps_score_prepare(cw, cv, qmz, qin, qn, &sc);
         }
         for (size_t k = 0; k < counts[q]; k++) {
-            const nps_ranked *c = &slots[q * K + k];
+            const nps_ranked *c = &results[q][k];
             nps_hit *hit = &h->hits[h->n++];
             *hit = (nps_hit){q, k + 1, c->ref, c->score, c->matched, NAN, types[q], modes[q]};
             if (kind != NPS_KIND_EI) continue;
@@ -636,7 +650,8 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
     h = NULL;
 out:
     nps_hits_free(h);
-    free(slots);
+    for (size_t q = 0; results && q < nq; q++) free(results[q]);
+    free(results);
     free(counts);
     free(modes);
     free(types);
