@@ -443,7 +443,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
     nps_hits *h = NULL;
     int rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(s->library));
     if (rc) return rc;
-    results = calloc(nq ? nq : 1, sizeof *results);
+    results = calloc(nq ? nq : 1, sizeof(nps_ranked *));
     counts = calloc(nq ? nq : 1, sizeof *counts);
     modes = malloc((nq ? nq : 1) * sizeof *modes);
     types = malloc((nq ? nq : 1) * sizeof *types);
