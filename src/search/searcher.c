@@ -472,7 +472,11 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
     int shared_rc = 0;
 #ifdef _OPENMP
     /* read by the pragma below, which the analyzer does not see */
+    /* more threads than queries or than 4x the processors only cost memory
+     * (each owns per-library accumulators) */
     int nthreads = o->threads > 0 ? o->threads : omp_get_max_threads(); // NOLINT
+    if (nthreads > 4 * omp_get_num_procs()) nthreads = 4 * omp_get_num_procs();
+    if ((size_t)nthreads > nq) nthreads = nq ? (int)nq : 1;
     (void)nthreads;
 #endif
 #ifndef _OPENMP
