@@ -222,49 +222,10 @@ out:
     return n;
 }
 
-int nps_preprocess_spectra(nps_spectra **out, const nps_spectra *in,
-                           const nps_preprocess_config *config)
-{
-    nps_spectra *s;
-    int rc = nps_spectra_create(&s);
-    if (rc) return rc;
-    size_t maxn = 0, n = nps_spectra_count(in);
-    for (size_t i = 0; i < n; i++) {
-        const double *mz;
-        const float *fi;
-        size_t k;
-        nps_spectra_peaks(in, i, &mz, &fi, &k);
-        if (k > maxn) maxn = k;
-    }
-    double *bm = malloc((maxn + 1) * sizeof *bm);
-    float *bi = malloc((maxn + 1) * sizeof *bi);
-    if (!bm || !bi) {
-        rc = nps_err(NPS_ENOMEM, "out of memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const double *mz;
-        const float *fi;
-        size_t k;
-        nps_spectra_peaks(in, i, &mz, &fi, &k);
-        const nps_preprocess_options *o =
-            nps_spectra_kind(in, i) == NPS_KIND_EI ? &config->ei : &config->msms;
-        size_t m = nps_preprocess_peaks(bm, bi, mz, fi, k, nps_spectra_precursor_mz(in, i), o);
-        if ((rc = nps_spectra_add_derived(s, in, i, bm, bi, m))) goto fail;
-    }
-    free(bm);
-    free(bi);
-    *out = s;
-    return 0;
-fail:
-    free(bm);
-    free(bi);
-    nps_spectra_free(s);
-    return rc;
-}
-
-int nps_preprocess_shared(nps_spectra **out, const nps_spectra *in,
-                          const nps_preprocess_config *config)
+/* Every spectrum of `in` preprocessed with the options for its kind, into flat
+ * arrays (offsets n + 1) that the caller owns. */
+static int process_flat(size_t **off_out, double **mz_out, float **in_out, const nps_spectra *in,
+                        const nps_preprocess_config *config)
 {
     size_t n = nps_spectra_count(in), P = nps_spectra_total_peaks(in);
     size_t *off = malloc((n + 1) * sizeof *off);
@@ -290,7 +251,43 @@ int nps_preprocess_shared(nps_spectra **out, const nps_spectra *in,
     /* give back what cleaning removed */
     double *mz2 = realloc(mz, (off[n] ? off[n] : 1) * sizeof *mz);
     float *fi2 = realloc(fi, (off[n] ? off[n] : 1) * sizeof *fi);
-    if (mz2) mz = mz2;
-    if (fi2) fi = fi2;
-    return nps_spectra_adopt_flat(out, n, off, mz, fi, NULL, 0, NULL, in);
+    *mz_out = mz2 ? mz2 : mz;
+    *in_out = fi2 ? fi2 : fi;
+    *off_out = off;
+    return 0;
+}
+
+int nps_preprocess_spectra(nps_spectra **out, const nps_spectra *in,
+                           const nps_preprocess_config *config)
+{
+    size_t *off = NULL;
+    double *mz = NULL;
+    float *fi = NULL;
+    int rc = process_flat(&off, &mz, &fi, in, config);
+    if (rc) return rc;
+    nps_spectra *s = NULL;
+    if ((rc = nps_spectra_create(&s))) goto out;
+    for (size_t i = 0; i < nps_spectra_count(in); i++)
+        if ((rc = nps_spectra_add_derived(s, in, i, mz + off[i], fi + off[i], off[i + 1] - off[i])))
+            break;
+    if (rc)
+        nps_spectra_free(s);
+    else
+        *out = s;
+out:
+    free(off);
+    free(mz);
+    free(fi);
+    return rc;
+}
+
+int nps_preprocess_shared(nps_spectra **out, const nps_spectra *in,
+                          const nps_preprocess_config *config)
+{
+    size_t *off = NULL;
+    double *mz = NULL;
+    float *fi = NULL;
+    int rc = process_flat(&off, &mz, &fi, in, config);
+    if (rc) return rc;
+    return nps_spectra_adopt_flat(out, nps_spectra_count(in), off, mz, fi, NULL, 0, NULL, in);
 }
