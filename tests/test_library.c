@@ -231,14 +231,21 @@ static void search_only(void)
     for (size_t i = 0; i < nps_spectra_count(s); i += 50) nps_spectra_add_from(q, s, i);
     nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
     o.mode = NPS_MODE_OPEN;
-    nps_hits *a, *b;
+    /* ... and like the library built in memory (whose index is built, not read) */
+    nps_hits *a, *b, *c;
     CHECK(nps_search_run(&a, full, q, &o) == 0 && nps_search_run(&b, so, q, &o) == 0);
+    CHECK(nps_search_run(&c, lib, q, &o) == 0);
     CHECK(nps_hits_count(a) == nps_hits_count(b) && nps_hits_count(a) > 0);
+    CHECK(nps_hits_count(a) == nps_hits_count(c));
     for (size_t i = 0; i < nps_hits_count(a) && i < nps_hits_count(b); i++)
         CHECK(nps_hits_at(a, i)->reference == nps_hits_at(b, i)->reference &&
               nps_hits_at(a, i)->score == nps_hits_at(b, i)->score);
+    for (size_t i = 0; i < nps_hits_count(a) && i < nps_hits_count(c); i++)
+        CHECK(nps_hits_at(a, i)->reference == nps_hits_at(c, i)->reference &&
+              nps_hits_at(a, i)->score == nps_hits_at(c, i)->score);
     nps_hits_free(a);
     nps_hits_free(b);
+    nps_hits_free(c);
     nps_spectra_free(q);
     nps_library_free(so);
     nps_library_free(full);

@@ -282,6 +282,14 @@ static int save_to(const nps_library *lib, const char *path)
     if (!rc) rc = write_params(g, "msms", &lib->cfg.msms);
     if (!rc) rc = attr_int(g, "params_checksum", (long long)params_checksum(&lib->cfg));
     H5Gclose(g);
+    /* the fragment index, so that a search does not have to build it */
+    const nps_fragment_index *ix = NULL;
+    if (!rc) rc = nps_library_index(lib, &ix);
+    g = H5Gcreate2(f, "index", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (!rc) rc = write_ds(g, "mz", H5T_NATIVE_FLOAT, ix->mz, ix->n);
+    if (!rc) rc = write_ds(g, "spectrum", H5T_NATIVE_UINT32, ix->spec, ix->n);
+    if (!rc) rc = write_ds(g, "peak", H5T_NATIVE_UINT32, ix->peak, ix->n);
+    H5Gclose(g);
     g = H5Gcreate2(f, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (!rc) rc = write_string_column(g, "id", lib->raw, get_id, NULL);
     static const char *const cols[][2] = {{"name", NPS_KEY_NAME},
@@ -408,6 +416,40 @@ static int check_offsets(const uint64_t *off, size_t noff, size_t n, size_t tota
     for (size_t i = 0; i < n; i++)
         if (off[i + 1] < off[i])
             return nps_err(NPS_ELIBRARY, "%s: %s offsets not monotonic at %zu", path, what, i);
+    return 0;
+}
+
+/* Read the stored fragment index, when the file has one (older files do not:
+ * the index is then built on first use). */
+static int read_index(nps_library *lib, hid_t f, const char *path)
+{
+    if (H5Lexists(f, "index", H5P_DEFAULT) <= 0) return 0;
+    hid_t g = H5Gopen2(f, "index", H5P_DEFAULT);
+    if (g < 0) return nps_err(NPS_ELIBRARY, "%s: unreadable group /index", path);
+    nps_fragment_index *ix = &lib->ix;
+    void *mz = NULL, *spec = NULL, *peak = NULL;
+    size_t n1 = 0, n2 = 0, n3 = 0;
+    int rc = read_ds(g, "mz", H5T_NATIVE_FLOAT, 4, &mz, &n1, path);
+    if (!rc) rc = read_ds(g, "spectrum", H5T_NATIVE_UINT32, 4, &spec, &n2, path);
+    if (!rc) rc = read_ds(g, "peak", H5T_NATIVE_UINT32, 4, &peak, &n3, path);
+    H5Gclose(g);
+    ix->mz = mz;
+    ix->spec = spec;
+    ix->peak = peak;
+    ix->n = n1;
+    if (!rc && (n2 != n1 || n3 != n1)) rc = nps_err(NPS_ELIBRARY, "%s: index sizes disagree", path);
+    if (!rc)
+        rc = nps_index_check(ix, nps_spectra_count(lib->proc), nps_spectra_total_peaks(lib->proc));
+    if (!rc) rc = nps_index_finish(ix);
+    if (rc) {
+        nps_index_free(ix);
+        if (rc != NPS_ENOMEM && rc != NPS_ELIBRARY)
+            rc = nps_err(NPS_ELIBRARY, "%s: invalid index: %s", path, nps_error_last());
+        else if (rc == NPS_ELIBRARY && !strstr(nps_error_last(), path))
+            rc = nps_err(NPS_ELIBRARY, "%s: %s", path, nps_error_last());
+        return rc;
+    }
+    lib->ix_ready = 1;
     return 0;
 }
 
@@ -546,6 +588,7 @@ int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
     if (rc && rc != NPS_ENOMEM && rc != NPS_ELIBRARY)
         rc = nps_err(NPS_ELIBRARY, "%s: invalid library content: %s", path, nps_error_last());
 out:
+    if (!rc && lib && lib->proc) rc = read_index(lib, f, path);
     if (g >= 0) H5Gclose(g);
     if (gp >= 0) H5Gclose(gp);
     H5Fclose(f);

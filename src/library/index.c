@@ -44,6 +44,38 @@ static inline uint32_t key_of(float f)
     return u;
 }
 
+int nps_index_finish(nps_fragment_index *ix)
+{
+    size_t n = ix->n;
+    double maxmz = n ? (double)ix->mz[n - 1] : 0;
+    ix->bin_width = BIN_WIDTH;
+    ix->nbins = (size_t)(maxmz / BIN_WIDTH) + 2;
+    ix->bin = malloc((ix->nbins + 1) * sizeof *ix->bin);
+    if (!ix->bin) return nps_err(NPS_ENOMEM, "out of memory building the fragment index");
+    size_t pos = 0;
+    for (size_t b = 0; b <= ix->nbins; b++) {
+        double edge = (double)b * BIN_WIDTH;
+        while (pos < n && (double)ix->mz[pos] < edge) pos++;
+        /* float values just below a double edge may round up: step back */
+        while (pos > 0 && (double)ix->mz[pos - 1] >= edge) pos--;
+        ix->bin[b] = (uint32_t)pos;
+    }
+    return 0;
+}
+
+int nps_index_check(const nps_fragment_index *ix, size_t n_spectra, size_t n_peaks)
+{
+    if (ix->n != n_peaks)
+        return nps_err(NPS_ELIBRARY, "the index holds %zu peaks, not %zu", ix->n, n_peaks);
+    for (size_t k = 0; k < ix->n; k++) {
+        if (ix->spec[k] >= n_spectra || ix->peak[k] >= n_peaks || !(ix->mz[k] >= 0))
+            return nps_err(NPS_ELIBRARY, "index entry %zu is out of range", k);
+        if (k && ix->mz[k] < ix->mz[k - 1])
+            return nps_err(NPS_ELIBRARY, "index entry %zu is out of m/z order", k);
+    }
+    return 0;
+}
+
 int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc)
 {
     memset(ix, 0, sizeof *ix);
@@ -114,21 +146,8 @@ int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc)
     }
     memcpy(ix->spec, k0, n * sizeof *ix->spec);
     spec_of = NULL;
-    ix->bin_width = BIN_WIDTH;
-    ix->nbins = (size_t)(maxmz / BIN_WIDTH) + 2;
-    ix->bin = malloc((ix->nbins + 1) * sizeof *ix->bin);
-    if (!ix->bin) {
-        rc = nps_err(NPS_ENOMEM, "out of memory building the fragment index");
-        goto out;
-    }
-    size_t pos = 0;
-    for (size_t b = 0; b <= ix->nbins; b++) {
-        double edge = (double)b * BIN_WIDTH;
-        while (pos < n && (double)ix->mz[pos] < edge) pos++;
-        /* float values just below a double edge may round up: step back */
-        while (pos > 0 && (double)ix->mz[pos - 1] >= edge) pos--;
-        ix->bin[b] = (uint32_t)pos;
-    }
+    (void)maxmz;
+    rc = nps_index_finish(ix);
 out:
     free(k0);
     free(k1);

@@ -17,6 +17,11 @@ typedef struct {
 } nps_fragment_index;
 
 int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc);
+/* Given n, mz, spec and peak (as stored in a library file): build the bin table. */
+int nps_index_finish(nps_fragment_index *ix);
+/* Structural checks of an index read from a file: every entry in range and in
+ * m/z order (the checksums of the file cover the values themselves). */
+int nps_index_check(const nps_fragment_index *ix, size_t n_spectra, size_t n_peaks);
 void nps_index_free(nps_fragment_index *ix);
 
 /* First position whose m/z is >= mz. */
