@@ -237,16 +237,38 @@ static int process_flat(size_t **off_out, double **mz_out, float **in_out, const
         free(fi);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
+    /* each spectrum is cleaned in parallel into the place its input peaks
+     * occupy (cleaning never adds peaks), then the results are packed */
+    const double *mz0 = NULL;
+    if (n) {
+        const float *v0;
+        size_t k0;
+        nps_spectra_peaks(in, 0, &mz0, &v0, &k0);
+    }
+#pragma omp parallel for schedule(dynamic, 64)
+    for (size_t i = 0; i < n; i++) {
+        const double *m;
+        const float *v;
+        size_t k;
+        nps_spectra_peaks(in, i, &m, &v, &k);
+        size_t at = (size_t)(m - mz0);
+        const nps_preprocess_options *o =
+            nps_spectra_kind(in, i) == NPS_KIND_EI ? &config->ei : &config->msms;
+        off[i + 1] =
+            nps_preprocess_peaks(mz + at, fi + at, m, v, k, nps_spectra_precursor_mz(in, i), o);
+    }
     off[0] = 0;
     for (size_t i = 0; i < n; i++) {
         const double *m;
         const float *v;
         size_t k;
         nps_spectra_peaks(in, i, &m, &v, &k);
-        const nps_preprocess_options *o =
-            nps_spectra_kind(in, i) == NPS_KIND_EI ? &config->ei : &config->msms;
-        off[i + 1] = off[i] + nps_preprocess_peaks(mz + off[i], fi + off[i], m, v, k,
-                                                   nps_spectra_precursor_mz(in, i), o);
+        size_t at = (size_t)(m - mz0), cnt = off[i + 1];
+        off[i + 1] = off[i] + cnt;
+        if (at != off[i]) {
+            memmove(mz + off[i], mz + at, cnt * sizeof *mz);
+            memmove(fi + off[i], fi + at, cnt * sizeof *fi);
+        }
     }
     /* give back what cleaning removed */
     double *mz2 = realloc(mz, (off[n] ? off[n] : 1) * sizeof *mz);
@@ -264,7 +286,7 @@ int nps_preprocess_spectra(nps_spectra **out, const nps_spectra *in,
     double *mz = NULL;
     float *fi = NULL;
     int rc = process_flat(&off, &mz, &fi, in, config);
-    if (rc) return rc;
+    if (rc || !off) return rc ? rc : NPS_ENOMEM;
     nps_spectra *s = NULL;
     if ((rc = nps_spectra_create(&s))) goto out;
     for (size_t i = 0; i < nps_spectra_count(in); i++)
@@ -288,6 +310,6 @@ int nps_preprocess_shared(nps_spectra **out, const nps_spectra *in,
     double *mz = NULL;
     float *fi = NULL;
     int rc = process_flat(&off, &mz, &fi, in, config);
-    if (rc) return rc;
+    if (rc || !off) return rc ? rc : NPS_ENOMEM;
     return nps_spectra_adopt_flat(out, nps_spectra_count(in), off, mz, fi, NULL, 0, NULL, in);
 }
