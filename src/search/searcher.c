@@ -315,6 +315,24 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
     size_t nt = 0;
     if (!entropy && !(qnorm > 0)) return 0;
     for (size_t i = 0; i < Q->n; i++) {
+        /* The first touch of each window is a cache miss: fetch the bin of the
+         * window after next, and the start of the next window, ahead. */
+        if (i + 2 < Q->n) {
+            double q2 = Q->mz[i + 2], lo2 = q2 - nps_tol_at(c->so, q2);
+            size_t b2 = lo2 > 0 ? (size_t)(lo2 / ix->bin_width) : 0;
+            if (b2 < ix->nbins) __builtin_prefetch(&ix->bin[b2], 0, 1);
+        }
+        if (i + 1 < Q->n) {
+            double q1 = Q->mz[i + 1], lo1 = q1 - nps_tol_at(c->so, q1);
+            size_t b1 = lo1 > 0 ? (size_t)(lo1 / ix->bin_width) : 0;
+            if (b1 < ix->nbins) {
+                size_t p = ix->bin[b1];
+                __builtin_prefetch(&ix->mz[p], 0, 1);
+                __builtin_prefetch(&ix->spec[p], 0, 1);
+                __builtin_prefetch(&iw[p], 0, 1);
+                if (ify) __builtin_prefetch(&ify[p], 0, 1);
+            }
+        }
         double q = Q->mz[i], tol = nps_tol_at(c->so, q);
         /* guard band: wider than float32 rounding of the index and of the bounds */
         double g = 4e-7 * (q + tol) + 1e-9;
