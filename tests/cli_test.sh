@@ -61,6 +61,12 @@ grep -qx "cosine open" "$T/so" && [ "$(wc -l < "$T/so")" = 1 ] && ok || fail "--
 "$N" search --library "$LIB" --min-score 0.9 "$U" 2>/dev/null | awk -F'\t' 'NR>1 && $7 < 0.9 {bad=1} END {exit bad}' && ok || fail "--min-score"
 "$N" search --library "$SRC/reference_spectra/library_ei.msp" --top 1 "$U" > "$T/msplib.tsv" 2>/dev/null
 expect_status 0 $? "search with an MSP library"
+# other cleaning parameters with an HDF5 library: re-derived from the imported peaks
+"$N" search --library "$LIB" --noise 0.05 --max-peaks 8 --top 1 "$U" > "$T/reproc.tsv" 2>/dev/null
+expect_status 0 $? "search with other preprocessing"
+awk -F'\t' '$1 == "SEIZURE-2026-003" {print $5}' "$T/reproc.tsv" | grep -qx Cocaine && ok || fail "reprocessed library search"
+"$N" search --library "$LIB" --top 1 "$U" > "$T/plain1.tsv" 2>/dev/null
+cmp -s "$T/reproc.tsv" "$T/plain1.tsv" && fail "preprocessing options had no effect" || ok
 
 # --- the fragment index gives the exhaustive search's output
 if [ -r "$DATA/massbank/massbank_forensic_subset.msp" ]; then
