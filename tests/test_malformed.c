@@ -123,6 +123,29 @@ static void mgf_cases(void)
     expect("neg.mgf", buf, 0, 1, 1, 6, "negative m/z");
 }
 
+static void massbank_cases(void)
+{
+    const char *ok =
+        "ACCESSION: MSBNK-X-1\nCH$NAME: a\nPK$NUM_PEAK: 2\nPK$PEAK: m/z int. rel.int.\n"
+        "  50.1 10 10\n  60.2 20 20\n//\n";
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "%sACCESSION: MSBNK-X-2\nCH$NAME: b\nPK$NUM_PEAK: 3\n"
+             "PK$PEAK: m/z int. rel.int.\n  50.1 10 10\n//\n%s",
+             ok, ok);
+    expect("count.txt", buf, 0, 2, 1, 8, "peak count mismatch");
+    snprintf(buf, sizeof buf,
+             "%sACCESSION: MSBNK-X-2\nCH$NAME: b\nPK$NUM_PEAK: 1\n"
+             "PK$PEAK: m/z int. rel.int.\n  5O.1 10 10\n//\n%s",
+             ok, ok);
+    expect("nonnum.txt", buf, 0, 2, 1, 12, "non-numeric");
+    snprintf(buf, sizeof buf,
+             "%sACCESSION: MSBNK-X-2\nCH$NAME: b\nPK$NUM_PEAK: 1\n"
+             "PK$PEAK: m/z int. rel.int.\n  50.1 10 10\n",
+             ok);
+    expect("trunc.txt", buf, 0, 1, 1, 8, "no closing");
+}
+
 static void whole_file_errors(void)
 {
     nps_spectra *s;
@@ -188,6 +211,7 @@ int main(void)
     if (!mkdtemp(dir)) return 2;
     msp_cases();
     mgf_cases();
+    massbank_cases();
     whole_file_errors();
     limits();
     char cmd[600];

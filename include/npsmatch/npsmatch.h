@@ -153,7 +153,8 @@ int nps_spectra_find(size_t *out_index, const nps_spectra *s, const char *id);
 typedef enum {
     NPS_FORMAT_AUTO = 0, /* detect from content, then from the extension */
     NPS_FORMAT_MSP = 1,
-    NPS_FORMAT_MGF = 2
+    NPS_FORMAT_MGF = 2,
+    NPS_FORMAT_MASSBANK = 3 /* MassBank record format (read only) */
 } nps_format;
 
 /* Called once for every malformed record that is skipped. */

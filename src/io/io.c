@@ -52,8 +52,10 @@ int nps_io_detect(nps_format *out, const char *path)
         return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (mzML/mzXML)", path);
     if (strstr(p, "##TITLE") || strstr(p, "##JCAMP"))
         return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (JCAMP-DX)", path);
-    if (strstr(p, "ACCESSION:") && strstr(p, "PK$PEAK"))
-        return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (MassBank record)", path);
+    if (strncmp(p, "ACCESSION:", 10) == 0 || (strstr(p, "\nACCESSION:") && strstr(p, "CH$NAME"))) {
+        *out = NPS_FORMAT_MASSBANK;
+        return 0;
+    }
     if (strstr(p, "<Spectrum=") || strstr(p, "<mzSpecLib"))
         return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (mzSpecLib)", path);
     if (strcasestr(p, "num peaks") || strcasestr(p, "num_peaks") || strcasestr(p, "numpeaks") ||
@@ -91,6 +93,8 @@ int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
         return nps_msp_read(dst, &c);
     case NPS_FORMAT_MGF:
         return nps_mgf_read(dst, &c);
+    case NPS_FORMAT_MASSBANK:
+        return nps_massbank_read(dst, &c);
     default:
         return nps_err(NPS_EINVAL, "unknown format %d", (int)f);
     }
