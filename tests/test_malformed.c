@@ -146,6 +146,45 @@ static void massbank_cases(void)
     expect("trunc.txt", buf, 0, 1, 1, 8, "no closing");
 }
 
+/* CSV/TSV: every dialect gives the same two peaks, named after the file. */
+static void csv_cases(void)
+{
+    static const struct {
+        const char *name, *text;
+    } t[] = {{"comma.csv", "mz,intensity\n100.5,200\n150.25,50.5\n"},
+             {"semicolon.csv", "m/z;Intensität\n100,5;200\n150,25;50,5\n"},
+             {"tab.tsv", "100.5\t200\t99\n150.25\t50.5\t25\n"},
+             {"space_comma.txt", "100,5 200\n150,25 50,5\n"},
+             {"space.txt", "  100.5   200\r\n150.25 50.5\r\n"},
+             {"quoted.csv", "\"mz\",\"int\"\n\"100.5\",\"200\"\n\"150.25\",\"50.5\"\n"},
+             {"scientific.csv", "1.005e2,2e2\n1.5025E2,5.05e1\n"}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        const char *p = write_tmp(t[i].name, t[i].text, strlen(t[i].text));
+        nps_spectra *s;
+        nps_spectra_create(&s);
+        nps_read_report r = {0, 0};
+        int rc = nps_io_read(s, &r, p, NULL);
+        CHECK_MSG(rc == 0 && nps_spectra_count(s) == 1, "%s: %s", t[i].name, nps_error_last());
+        if (nps_spectra_count(s) == 1) {
+            const double *mz;
+            const float *in;
+            size_t n;
+            nps_spectra_peaks(s, 0, &mz, &in, &n);
+            CHECK_MSG(n == 2 && mz[0] == 100.5 && in[0] == 200 && mz[1] == 150.25 && in[1] == 50.5f,
+                      "%s: %zu peaks", t[i].name, n);
+            char want[64];
+            snprintf(want, sizeof want, "%s", t[i].name);
+            *strrchr(want, '.') = '\0';
+            CHECK_MSG(strcmp(nps_spectra_name(s, 0), want) == 0, "%s", t[i].name);
+        }
+        nps_spectra_free(s);
+    }
+    /* a bad line skips the file's spectrum, with its line */
+    expect("bad.csv", "mz,int\n100.5,200\nabc,def\n150,3\n", 0, 0, 1, 3,
+           "expected m/z and intensity");
+    expect("neg.csv", "100.5,200\n-150,3\n", 0, 0, 1, 2, "negative");
+}
+
 static void whole_file_errors(void)
 {
     nps_spectra *s;
@@ -212,6 +251,7 @@ int main(void)
     msp_cases();
     mgf_cases();
     massbank_cases();
+    csv_cases();
     whole_file_errors();
     limits();
     char cmd[600];

@@ -154,7 +154,8 @@ typedef enum {
     NPS_FORMAT_AUTO = 0, /* detect from content, then from the extension */
     NPS_FORMAT_MSP = 1,
     NPS_FORMAT_MGF = 2,
-    NPS_FORMAT_MASSBANK = 3 /* MassBank record format (read only) */
+    NPS_FORMAT_MASSBANK = 3, /* MassBank record format (read only) */
+    NPS_FORMAT_CSV = 4       /* m/z, intensity columns; one spectrum per file (read only) */
 } nps_format;
 
 /* Called once for every malformed record that is skipped. */

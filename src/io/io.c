@@ -7,6 +7,7 @@
  */
 #include "lines.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,36 @@ static int ext_is(const char *path, const char *ext)
 {
     size_t n = strlen(path), e = strlen(ext);
     return n > e && strcasecmp(path + n - e, ext) == 0;
+}
+
+/* A peak table: after at most one header line, lines that start with two
+ * numbers (digits, signs, points, commas, separators). */
+static int looks_like_peak_table(const char *p)
+{
+    int lines = 0, numeric = 0;
+    while (*p && lines < 20) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        int blank = 1, digits = 0, other = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            if (!isspace(ch)) blank = 0;
+            if (isdigit(ch))
+                digits++;
+            else if (!strchr(" \t\r,;.+-eE\"", ch))
+                other++;
+        }
+        if (!blank) {
+            lines++;
+            if (digits && !other)
+                numeric++;
+            else if (lines > 1)
+                return 0; /* only the first line may be a header */
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    return numeric >= 1 && numeric >= lines - 1;
 }
 
 int nps_io_detect(nps_format *out, const char *path)
@@ -63,6 +94,10 @@ int nps_io_detect(nps_format *out, const char *path)
         *out = NPS_FORMAT_MSP;
         return 0;
     }
+    if (looks_like_peak_table(p)) {
+        *out = NPS_FORMAT_CSV;
+        return 0;
+    }
     if (ext_is(path, ".mgf")) {
         *out = NPS_FORMAT_MGF;
         return 0;
@@ -71,7 +106,12 @@ int nps_io_detect(nps_format *out, const char *path)
         *out = NPS_FORMAT_MSP;
         return 0;
     }
-    return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (not MSP or MGF)", path);
+    if (ext_is(path, ".csv") || ext_is(path, ".tsv")) {
+        *out = NPS_FORMAT_CSV;
+        return 0;
+    }
+    return nps_err(NPS_EUNSUPPORTED,
+                   "%s: unsupported format (not MSP, MGF, MassBank record or CSV)", path);
 }
 
 int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
@@ -95,6 +135,8 @@ int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
         return nps_mgf_read(dst, &c);
     case NPS_FORMAT_MASSBANK:
         return nps_massbank_read(dst, &c);
+    case NPS_FORMAT_CSV:
+        return nps_csv_read(dst, &c);
     default:
         return nps_err(NPS_EINVAL, "unknown format %d", (int)f);
     }

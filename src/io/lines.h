@@ -71,6 +71,7 @@ int nps_read_commit(nps_read_ctx *c, nps_spectra *dst, nps_record *rec, size_t l
 int nps_msp_read(nps_spectra *dst, nps_read_ctx *c);
 int nps_mgf_read(nps_spectra *dst, nps_read_ctx *c);
 int nps_massbank_read(nps_spectra *dst, nps_read_ctx *c);
+int nps_csv_read(nps_spectra *dst, nps_read_ctx *c);
 /* Shortest round-trip text of a double / float. */
 void nps_fmt_double(char *buf, size_t n, double v);
 void nps_fmt_float(char *buf, size_t n, float v);
