@@ -91,6 +91,31 @@ cmp -s "$T/out.msp" "$T/out2.msp" && ok || fail "MSP -> library -> MSP is not st
 "$N" library build --raw --max-peaks 5 -o "$T/raw.h5" "$SRC/reference_spectra/library_ei.msp" 2>/dev/null
 "$N" library info "$T/raw.h5" | grep -q "EI     raw" && ok || fail "--raw not recorded"
 
+# --- convert: any input format to MSP, MGF and matchms-style JSON
+"$N" convert -o "$T/conv.mgf" "$SRC/reference_spectra/library_ei.msp" 2>/dev/null
+expect_status 0 $? "convert MSP to MGF"
+"$N" convert -o "$T/conv.msp" "$T/conv.mgf" 2>/dev/null
+"$N" convert -o "$T/conv.json" "$T/conv.msp" 2>/dev/null
+[ "$(grep -c 'BEGIN IONS' "$T/conv.mgf")" = 52 ] && [ "$(grep -c '^Num Peaks' "$T/conv.msp")" = 52 ] \
+    && ok || fail "convert counts"
+"$N" library build -o "$T/c1.h5" "$SRC/reference_spectra/library_ei.msp" 2>/dev/null
+"$N" library build -o "$T/c2.h5" "$T/conv.msp" 2>/dev/null
+"$N" search --library "$T/c1.h5" "$U" > "$T/c1.tsv" 2>/dev/null
+"$N" search --library "$T/c2.h5" "$U" > "$T/c2.tsv" 2>/dev/null
+cmp -s "$T/c1.tsv" "$T/c2.tsv" && ok || fail "MSP -> MGF -> MSP changed the search results"
+grep -q '"peaks_json": \[\[' "$T/conv.json" && grep -q '"compound_name": "Cocaine"' "$T/conv.json" && ok || fail "JSON keys"
+if command -v python3 >/dev/null; then
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==52 and d[0]["peaks_json"]' "$T/conv.json" \
+        && ok || fail "converted JSON does not parse"
+fi
+printf 'mz;int\n91,05;100\n65,04;20\n' > "$T/peaks.csv"
+"$N" convert --to msp -o - "$T/peaks.csv" 2>/dev/null | grep -q '^Name: peaks$' && ok || fail "CSV to MSP"
+"$N" convert -o "$T/x.xyz" "$T/peaks.csv" > /dev/null 2>&1; expect_status 2 $? "unknown output format"
+if [ -d "$DATA/massbank/records_forensic_subset/Eawag" ]; then
+    "$N" convert -o "$T/eawag.msp" "$DATA"/massbank/records_forensic_subset/Eawag/*.txt 2>/dev/null
+    expect_status 0 $? "convert MassBank records"
+fi
+
 # --- compare
 D=$DATA/massbank/massbank_forensic_subset.msp
 if [ -r "$D" ]; then

@@ -155,7 +155,8 @@ typedef enum {
     NPS_FORMAT_MSP = 1,
     NPS_FORMAT_MGF = 2,
     NPS_FORMAT_MASSBANK = 3, /* MassBank record format (read only) */
-    NPS_FORMAT_CSV = 4       /* m/z, intensity columns; one spectrum per file (read only) */
+    NPS_FORMAT_CSV = 4,      /* m/z, intensity columns; one spectrum per file (read only) */
+    NPS_FORMAT_JSON = 5      /* matchms-compatible JSON (write only) */
 } nps_format;
 
 /* Called once for every malformed record that is skipped. */

@@ -23,6 +23,7 @@ typedef struct {
 /* Options of reading shared by every command that reads spectra files. */
 typedef struct {
     int strict;
+    nps_format format; /* NPS_FORMAT_AUTO: detect */
     size_t skipped;
     size_t read;
     size_t files_failed;
@@ -67,5 +68,6 @@ extern const char *cli_prep_help;
 int cmd_library(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 #endif

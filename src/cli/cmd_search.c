@@ -170,7 +170,7 @@ int cmd_search(int argc, char **argv)
     nps_search_options so = NPS_SEARCH_OPTIONS_INIT;
     const char *libpath = NULL, *outp = NULL;
     int json = 0, c, idx;
-    cli_reader rd = {0, 0, 0, 0};
+    cli_reader rd = {0, NPS_FORMAT_AUTO, 0, 0, 0};
     cli_prep pp;
     cli_prep_init(&pp);
     size_t z;

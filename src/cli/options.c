@@ -130,6 +130,7 @@ int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
 {
     nps_read_options ro = NPS_READ_OPTIONS_INIT;
     ro.strict = r->strict;
+    ro.format = r->format;
     ro.on_error = on_bad;
     for (int f = 0; f < nfiles; f++) {
         nps_read_report rep = {0, 0};

@@ -149,8 +149,10 @@ int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format)
         return nps_msp_write(fp, s);
     case NPS_FORMAT_MGF:
         return nps_mgf_write(fp, s);
+    case NPS_FORMAT_JSON:
+        return nps_json_write(fp, s);
     default:
-        return nps_err(NPS_EINVAL, "choose MSP or MGF to write");
+        return nps_err(NPS_EINVAL, "choose MSP, MGF or JSON to write");
     }
 }
 

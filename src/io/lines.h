@@ -77,5 +77,6 @@ void nps_fmt_double(char *buf, size_t n, double v);
 void nps_fmt_float(char *buf, size_t n, float v);
 int nps_msp_write(FILE *fp, const nps_spectra *s);
 int nps_mgf_write(FILE *fp, const nps_spectra *s);
+int nps_json_write(FILE *fp, const nps_spectra *s);
 
 #endif
