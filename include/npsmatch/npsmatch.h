@@ -195,6 +195,8 @@ int nps_io_detect(nps_format *out, const char *path);
 
 /* Write spectra [0, count) in the given format to a stream. */
 int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format);
+/* Write s as a JSON string literal (quoted, escaped). */
+void nps_io_write_json_string(FILE *fp, const char *s);
 /* Write to a path (atomically: temporary file, then rename). */
 int nps_io_write_path(const char *path, const nps_spectra *s, nps_format format);
 

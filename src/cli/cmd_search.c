@@ -39,26 +39,6 @@ static const char *search_help =
     "  -o OUT                     write to OUT instead of standard output\n"
     "  --strict                   stop at the first malformed record\n";
 
-static void json_str(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(fp, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", fp);
-        else if (*p == '\t')
-            fputs("\\t", fp);
-        else if (*p == '\r')
-            fputs("\\r", fp);
-        else if (*p < 0x20)
-            fprintf(fp, "\\u%04x", *p);
-        else
-            fputc(*p, fp);
-    }
-    fputc('"', fp);
-}
-
 /* TSV fields must not contain tabs or newlines. */
 static void tsv_str(FILE *fp, const char *s)
 {
@@ -112,20 +92,20 @@ static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const 
         size_t first, n;
         nps_hits_for_query(h, qi, &first, &n);
         fputs("  {\"query_id\": ", fp);
-        json_str(fp, nps_spectra_id(q, qi));
+        nps_io_write_json_string(fp, nps_spectra_id(q, qi));
         fputs(", \"query_name\": ", fp);
-        json_str(fp, nps_spectra_name(q, qi));
+        nps_io_write_json_string(fp, nps_spectra_name(q, qi));
         fputs(", \"hits\": [", fp);
         for (size_t k = 0; k < n; k++) {
             const nps_hit *x = nps_hits_at(h, first + k);
             const char *ik = nps_spectra_get(L, x->reference, NPS_KEY_INCHIKEY);
             const char *cl = nps_spectra_get(L, x->reference, NPS_KEY_CLASS);
             fprintf(fp, "%s\n    {\"rank\": %zu, \"library_id\": ", k ? "," : "", x->rank);
-            json_str(fp, nps_spectra_id(L, x->reference));
+            nps_io_write_json_string(fp, nps_spectra_id(L, x->reference));
             fputs(", \"library_name\": ", fp);
-            json_str(fp, nps_spectra_name(L, x->reference));
+            nps_io_write_json_string(fp, nps_spectra_name(L, x->reference));
             fputs(", \"inchikey\": ", fp);
-            json_str(fp, ik ? ik : "");
+            nps_io_write_json_string(fp, ik ? ik : "");
             fprintf(fp,
                     ", \"score\": %.6f, \"matched_peaks\": %zu, \"score_type\": \"%s\", "
                     "\"mode\": \"%s\"",
@@ -135,7 +115,7 @@ static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const 
                 fprintf(fp, ", \"composite_mf\": %.0f", floor(999.0 * x->composite + 0.5));
             if (cl) {
                 fputs(", \"library_class\": ", fp);
-                json_str(fp, cl);
+                nps_io_write_json_string(fp, cl);
             }
             fputc('}', fp);
         }

@@ -55,7 +55,7 @@ static void json_key(char *out, size_t n, const char *key)
     out[k] = '\0';
 }
 
-static void json_str(FILE *fp, const char *s)
+void nps_io_write_json_string(FILE *fp, const char *s)
 {
     fputc('"', fp);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -79,13 +79,13 @@ static void json_value(FILE *fp, const char *jkey, const char *v)
 {
     double x;
     if (strcmp(jkey, "ionmode") == 0 && (strcmp(v, "P") == 0 || strcmp(v, "N") == 0)) {
-        json_str(fp, v[0] == 'P' ? "positive" : "negative");
+        nps_io_write_json_string(fp, v[0] == 'P' ? "positive" : "negative");
     } else if (strcmp(jkey, "precursor_mz") == 0 && nps_parse_double(&x, v) == 0) {
         char b[40];
         nps_fmt_double(b, sizeof b, x);
         fputs(b, fp);
     } else {
-        json_str(fp, v);
+        nps_io_write_json_string(fp, v);
     }
 }
 
@@ -99,7 +99,7 @@ int nps_json_write(FILE *fp, const nps_spectra *s)
         int first = 1;
         if (!nps_spectra_get(s, i, NPS_KEY_ID)) {
             fputs("\"spectrum_id\": ", fp);
-            json_str(fp, nps_spectra_id(s, i));
+            nps_io_write_json_string(fp, nps_spectra_id(s, i));
             first = 0;
         }
         for (size_t j = 0; j < nm; j++) {
