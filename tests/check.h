@@ -72,7 +72,7 @@ static inline nps_spectra *read_file(const char *path, nps_read_report *rep)
 {
     nps_spectra *s;
     if (nps_spectra_create(&s)) exit(2);
-    nps_read_report r = {0, 0};
+    nps_read_report r = {0};
     int rc = nps_io_read(s, &r, path, NULL);
     if (rc) fprintf(stderr, "read %s: %s\n", path, nps_error_last());
     if (rep) *rep = r;

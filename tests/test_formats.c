@@ -322,24 +322,63 @@ static void msl(void)
     }
 }
 
+static void text_runs(void)
+{
+    /* MS1/MS2 (pyteomics): 2 MS1 scans; 3 MS2 records, the 3rd with 4-column peaks */
+    nps_read_report r;
+    const double *mz;
+    const float *in;
+    nps_spectra *s = read_file(data_path("format_vectors/pyteomics/test.ms1"), &r);
+    CHECK(nps_spectra_count(s) == 2 && r.records_skipped == 0);
+    if (nps_spectra_count(s) == 2) {
+        CHECK(npk(s, 1, &mz, &in) == 9 && isnan(nps_spectra_precursor_mz(s, 1)));
+        CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_RETENTION_TIME), "0.987225") == 0);
+    }
+    nps_spectra_free(s);
+    s = read_file(data_path("format_vectors/pyteomics/test.ms2"), &r);
+    CHECK(nps_spectra_count(s) == 3 && r.records_skipped == 0);
+    if (nps_spectra_count(s) == 3) {
+        CHECK(npk(s, 0, &mz, &in) == 6 && mz[0] == 846.6 && in[0] == 73);
+        CHECK(nps_spectra_precursor_mz(s, 0) == 983.6 && nps_spectra_precursor_mz(s, 2) == 445.12);
+        CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_CHARGE), "2+") == 0);
+        CHECK(npk(s, 2, &mz, &in) == 8 && mz[7] == 149.0444 && in[7] == 181082.3f);
+        CHECK(nps_spectra_peak_annotation(s, 2, 7) == NULL); /* extra columns are not notes */
+        CHECK(nps_spectra_kind(s, 2) == NPS_KIND_MSMS);
+    }
+    nps_spectra_free(s);
+    /* mzSpecLib: the same spectrum as Hydrogen_chloride.msp */
+    s = read_file(data_path("format_vectors/matchms/Hydrogen_chloride.mzspeclib"), &r);
+    nps_spectra *m = read_file(data_path("format_vectors/matchms/Hydrogen_chloride.msp"), NULL);
+    CHECK(nps_spectra_count(s) == 1 && nps_spectra_count(m) == 1 && r.records_skipped == 0);
+    if (nps_spectra_count(s) == 1 && nps_spectra_count(m) == 1) {
+        const double *mz2;
+        const float *in2;
+        size_t n = npk(s, 0, &mz, &in);
+        CHECK(n == 4 && npk(m, 0, &mz2, &in2) == 4);
+        for (size_t k = 0; k < n && k < 4; k++) CHECK(mz[k] == mz2[k] && in[k] == in2[k]);
+        CHECK(strcmp(nps_spectra_name(s, 0), nps_spectra_name(m, 0)) == 0);
+        CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_FORMULA), "ClH") == 0);
+    }
+    nps_spectra_free(s);
+    nps_spectra_free(m);
+}
+
 static void refused(void)
 {
-    /* formats this build does not read yet are refused by name, never misparsed */
-    static const char *f[] = {"format_vectors/matchms/testdata.mzml",
-                              "format_vectors/jcamp_nzhagen/ISAS_MS1.DX",
-                              "format_vectors/matchms/Hydrogen_chloride.mzspeclib",
-                              "format_vectors/matchms/testdata.mzXML",
-                              "format_vectors/pyteomics/test.ms1",
-                              "format_vectors/pyteomics/test.ms2",
-                              "format_vectors/ms_file_reader/test1.jdx"};
-    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
-        nps_spectra *s;
-        nps_spectra_create(&s);
-        int rc = nps_io_read(s, NULL, data_path(f[i]), NULL);
-        CHECK_MSG(rc == NPS_EUNSUPPORTED, "%s: %d", f[i], rc);
-        CHECK(strstr(nps_error_last(), "unsupported format") != NULL);
-        nps_spectra_free(s);
-    }
+    /* a file in no format we know is refused by name, never misparsed */
+    char path[] = "/tmp/nps_refused_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    static const char doc[] = "<?xml version=\"1.0\"?>\n<MzIdentML id=\"x\">\n</MzIdentML>\n";
+    CHECK(write(fd, doc, sizeof doc - 1) == (ssize_t)(sizeof doc - 1));
+    close(fd);
+    nps_spectra *s;
+    nps_spectra_create(&s);
+    int rc = nps_io_read(s, NULL, path, NULL);
+    CHECK_MSG(rc == NPS_EUNSUPPORTED, "%d", rc);
+    CHECK(strstr(nps_error_last(), "unsupported format") != NULL);
+    nps_spectra_free(s);
+    unlink(path);
 }
 
 int main(void)
@@ -358,6 +397,7 @@ int main(void)
     legacy();
     pyteomics_mgf();
     msl();
+    text_runs();
     refused();
     return check_done("test_formats");
 }

@@ -37,7 +37,7 @@ static void expect(const char *name, const char *content, size_t len, size_t goo
     nps_spectra_create(&s);
     nps_read_options o = NPS_READ_OPTIONS_INIT;
     o.on_error = on_error;
-    nps_read_report r = {0, 0};
+    nps_read_report r = {0};
     nmsg = 0;
     int rc = nps_io_read(s, &r, p, &o);
     CHECK_MSG(rc == 0, "%s: rc %d (%s)", name, rc, nps_error_last());
@@ -162,7 +162,7 @@ static void csv_cases(void)
         const char *p = write_tmp(t[i].name, t[i].text, strlen(t[i].text));
         nps_spectra *s;
         nps_spectra_create(&s);
-        nps_read_report r = {0, 0};
+        nps_read_report r = {0};
         int rc = nps_io_read(s, &r, p, NULL);
         CHECK_MSG(rc == 0 && nps_spectra_count(s) == 1, "%s: %s", t[i].name, nps_error_last());
         if (nps_spectra_count(s) == 1) {
@@ -221,7 +221,7 @@ static void limits(void)
     nps_spectra_create(&s);
     nps_read_options o = NPS_READ_OPTIONS_INIT;
     o.max_line_bytes = 1 << 20;
-    nps_read_report r = {0, 0};
+    nps_read_report r = {0};
     CHECK(nps_io_read(s, &r, p, &o) == 0);
     CHECK(r.records_read == 1 && r.records_skipped == 1);
     /* with the default limit (64 MiB) the same line is accepted */

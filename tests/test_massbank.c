@@ -21,7 +21,7 @@ static size_t read_dir(nps_spectra *s, const char *dir, size_t *skipped)
         size_t n = strlen(e->d_name);
         if (n > 4 && strcmp(e->d_name + n - 4, ".txt") == 0 &&
             strncmp(e->d_name, "MSBNK", 5) == 0) {
-            nps_read_report r = {0, 0};
+            nps_read_report r = {0};
             int rc = nps_io_read(s, &r, path, NULL);
             if (rc) fprintf(stderr, "%s: %s\n", path, nps_error_last());
             *skipped += r.records_skipped + (rc != 0);

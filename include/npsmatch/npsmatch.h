@@ -154,9 +154,14 @@ typedef enum {
     NPS_FORMAT_AUTO = 0, /* detect from content, then from the extension */
     NPS_FORMAT_MSP = 1,
     NPS_FORMAT_MGF = 2,
-    NPS_FORMAT_MASSBANK = 3, /* MassBank record format (read only) */
-    NPS_FORMAT_CSV = 4,      /* m/z, intensity columns; one spectrum per file (read only) */
-    NPS_FORMAT_JSON = 5      /* matchms-compatible JSON (write only) */
+    NPS_FORMAT_MASSBANK = 3,  /* MassBank record format (read only) */
+    NPS_FORMAT_CSV = 4,       /* m/z, intensity columns; one spectrum per file (read only) */
+    NPS_FORMAT_JSON = 5,      /* matchms-compatible JSON (write only) */
+    NPS_FORMAT_MZML = 6,      /* mzML 1.1, plain or indexed (read only) */
+    NPS_FORMAT_MZXML = 7,     /* mzXML 2.x/3.x (read only) */
+    NPS_FORMAT_JCAMP = 8,     /* JCAMP-DX mass spectra (read only) */
+    NPS_FORMAT_MS2 = 9,       /* MS1/MS2 text (S/I/Z/D lines) (read only) */
+    NPS_FORMAT_MZSPECLIB = 10 /* mzSpecLib 1.0 text (read only) */
 } nps_format;
 
 /* Called once for every malformed record that is skipped. */
@@ -170,18 +175,21 @@ typedef struct {
     void *on_error_ctx;
     size_t max_line_bytes; /* a longer line is a malformed record */
     size_t max_peaks;      /* a record with more peaks is malformed */
+    int ms_level; /* runs (mzML, mzXML): which MS level to read; 0 = the run's default (MS2,
+                     or MS1 for an electron-ionisation GC-MS run), -1 = every level */
 } nps_read_options;
 
 #define NPS_READ_OPTIONS_VERSION 1
 #define NPS_READ_OPTIONS_INIT                                                                      \
     {                                                                                              \
         NPS_READ_OPTIONS_VERSION, NPS_FORMAT_AUTO, 0, NULL, NULL, (size_t)64 << 20,                \
-            (size_t)10000000                                                                       \
+            (size_t)10000000, 0                                                                    \
     }
 
 typedef struct {
-    size_t records_read;    /* appended to the collection */
-    size_t records_skipped; /* malformed, reported through on_error */
+    size_t records_read;     /* appended to the collection */
+    size_t records_skipped;  /* malformed, reported through on_error */
+    size_t records_filtered; /* well-formed but not selected (another MS level) */
 } nps_read_report;
 
 /* Append every well-formed record of `path` to dst. Malformed records are

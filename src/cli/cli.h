@@ -27,7 +27,19 @@ typedef struct {
     size_t skipped;
     size_t read;
     size_t files_failed;
+    int ms_level; /* nps_read_options.ms_level */
 } cli_reader;
+#define CLI_READER_INIT                                                                            \
+    {                                                                                              \
+        0, NPS_FORMAT_AUTO, 0, 0, 0, 0                                                             \
+    }
+
+/* "--format"-style input format names (msp, mgf, massbank, csv, mzml, mzxml,
+ * jcamp); -1 for an unknown name. */
+int cli_parse_input_format(nps_format *out, const char *s);
+/* "--ms-level N|all"; prints the error and returns -1 on a bad value. */
+int cli_parse_ms_level(int *out, const char *s);
+extern const char *cli_input_formats; /* the names, for help texts */
 
 void cli_prep_init(cli_prep *p);
 /* Handle one preprocessing option; returns 1 if it was one, 0 if not, -1 on a bad value. */

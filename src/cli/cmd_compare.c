@@ -55,7 +55,7 @@ int cmd_compare(int argc, char **argv)
     nps_score_options so = NPS_SCORE_OPTIONS_INIT;
     const char *pairs = NULL;
     int explain = 0, c, idx, tol_set = 0;
-    cli_reader rd = {0, NPS_FORMAT_AUTO, 0, 0, 0};
+    cli_reader rd = CLI_READER_INIT;
     cli_prep pp;
     cli_prep_init(&pp);
     optind = 1;

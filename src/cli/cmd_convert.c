@@ -10,8 +10,13 @@
 #include <strings.h>
 
 static const char *convert_help =
-    "usage: npsmatch convert [--format F] [--to msp|mgf|json] [--strict] -o OUT IN...\n"
-    "  --format F   read IN as msp, mgf, massbank or csv (default: detected from the content)\n"
+    "usage: npsmatch convert [--format F] [--to msp|mgf|json] [--ms-level N|all] [--strict]\n"
+    "                        -o OUT IN...\n"
+    "  --format F   read IN as msp, mgf, massbank, csv, mzml, mzxml, jcamp, ms1, ms2 or\n"
+    "               mzspeclib\n"
+    "               (default: detected from the content)\n"
+    "  --ms-level N runs (mzML, mzXML): read MS level N, or all (default: 2, or 1 for an\n"
+    "               electron-ionisation GC-MS run)\n"
     "  --to T       write msp, mgf or json (default: from OUT's extension; msp for -)\n"
     "  -o OUT       output file, written atomically, or - for standard output\n"
     "  --strict     stop at the first malformed record\n";
@@ -31,31 +36,28 @@ static int parse_out(nps_format *f, const char *s)
 
 int cmd_convert(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"format", required_argument, 0, 'f'}, {"to", required_argument, 0, 't'},
-        {"output", required_argument, 0, 'o'}, {"strict", no_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option lo[] = {{"format", required_argument, 0, 'f'},
+                                       {"to", required_argument, 0, 't'},
+                                       {"output", required_argument, 0, 'o'},
+                                       {"strict", no_argument, 0, 's'},
+                                       {"ms-level", required_argument, 0, 'L'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
     const char *outp = NULL;
     nps_format in_fmt = NPS_FORMAT_AUTO, out_fmt = NPS_FORMAT_AUTO;
-    cli_reader rd = {0, NPS_FORMAT_AUTO, 0, 0, 0};
+    cli_reader rd = CLI_READER_INIT;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (strcasecmp(optarg, "msp") == 0)
-                in_fmt = NPS_FORMAT_MSP;
-            else if (strcasecmp(optarg, "mgf") == 0)
-                in_fmt = NPS_FORMAT_MGF;
-            else if (strcasecmp(optarg, "massbank") == 0)
-                in_fmt = NPS_FORMAT_MASSBANK;
-            else if (strcasecmp(optarg, "csv") == 0)
-                in_fmt = NPS_FORMAT_CSV;
-            else {
-                fprintf(stderr, "npsmatch: --format: '%s' is not msp, mgf, massbank or csv\n",
-                        optarg);
+            if (cli_parse_input_format(&in_fmt, optarg)) {
+                fprintf(stderr, "npsmatch: --format: '%s' is not %s\n", optarg, cli_input_formats);
                 return EXIT_USAGE;
             }
+            break;
+        case 'L':
+            if (cli_parse_ms_level(&rd.ms_level, optarg)) return EXIT_USAGE;
             break;
         case 't':
             if (parse_out(&out_fmt, optarg)) {

@@ -19,7 +19,7 @@ static int build(int argc, char **argv)
                                        PREP_LONG_OPTIONS,
                                        {0, 0, 0, 0}};
     const char *outp = NULL;
-    cli_reader rd = {0, NPS_FORMAT_AUTO, 0, 0, 0};
+    cli_reader rd = CLI_READER_INIT;
     cli_prep pp;
     cli_prep_init(&pp);
     int c, idx;

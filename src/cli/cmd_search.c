@@ -37,7 +37,11 @@ static const char *search_help =
     "  --threads N                worker threads (default: all cores)\n"
     "  --format tsv|json          output format (tsv)\n"
     "  -o OUT                     write to OUT instead of standard output\n"
-    "  --strict                   stop at the first malformed record\n";
+    "  --strict                   stop at the first malformed record\n"
+    "  --input-format F           read QUERY files as msp, mgf, massbank, csv, mzml, mzxml,\n"
+    "                             jcamp, ms1, ms2 or mzspeclib (default: from the content)\n"
+    "  --ms-level N|all           runs (mzML, mzXML): which MS level becomes queries\n"
+    "                             (default: 2, or 1 for an electron-ionisation GC-MS run)\n";
 
 /* TSV fields must not contain tabs or newlines. */
 static void tsv_str(FILE *fp, const char *s)
@@ -142,6 +146,8 @@ int cmd_search(int argc, char **argv)
                                        {"format", required_argument, 0, 'f'},
                                        {"output", required_argument, 0, 'o'},
                                        {"strict", no_argument, 0, 'S'},
+                                       {"input-format", required_argument, 0, 'I'},
+                                       {"ms-level", required_argument, 0, 'L'},
                                        {"any-kind", no_argument, 0, 'A'},
                                        {"exhaustive", no_argument, 0, 'X'},
                                        {"help", no_argument, 0, 'h'},
@@ -150,7 +156,7 @@ int cmd_search(int argc, char **argv)
     nps_search_options so = NPS_SEARCH_OPTIONS_INIT;
     const char *libpath = NULL, *outp = NULL;
     int json = 0, c, idx;
-    cli_reader rd = {0, NPS_FORMAT_AUTO, 0, 0, 0};
+    cli_reader rd = CLI_READER_INIT;
     cli_prep pp;
     cli_prep_init(&pp);
     size_t z;
@@ -230,6 +236,16 @@ int cmd_search(int argc, char **argv)
         case 'S':
             rd.strict = 1;
             break;
+        case 'I':
+            if (cli_parse_input_format(&rd.format, optarg)) {
+                fprintf(stderr, "npsmatch: --input-format: '%s' is not %s\n", optarg,
+                        cli_input_formats);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'L':
+            if (cli_parse_ms_level(&rd.ms_level, optarg)) return EXIT_USAGE;
+            break;
         case 'A':
             so.same_kind_only = 0;
             break;
@@ -267,8 +283,16 @@ int cmd_search(int argc, char **argv)
     int status = EXIT_FAIL;
     /* other cleaning parameters re-derive the search copy from the imported
      * peaks; otherwise only the search-ready peaks are read */
-    if (cli_load_library(&lib, libpath, &rd, &pp.cfg, pp.changed ? 0 : NPS_LIBRARY_SEARCH_ONLY))
-        goto out;
+    /* the query-format options do not apply to the library */
+    nps_format qfmt = rd.format;
+    int qlevel = rd.ms_level;
+    rd.format = NPS_FORMAT_AUTO;
+    rd.ms_level = 0;
+    int lrc =
+        cli_load_library(&lib, libpath, &rd, &pp.cfg, pp.changed ? 0 : NPS_LIBRARY_SEARCH_ONLY);
+    rd.format = qfmt;
+    rd.ms_level = qlevel;
+    if (lrc) goto out;
     if (pp.changed && !cli_prep_same(&pp.cfg, nps_library_preprocessing(lib))) {
         if (nps_library_reprocess(lib, &pp.cfg)) {
             fprintf(stderr, "npsmatch: %s\n", nps_error_last());

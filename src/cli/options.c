@@ -120,6 +120,44 @@ int cli_prep_option(cli_prep *p, const char *name, const char *value)
     return 1;
 }
 
+const char *cli_input_formats =
+    "msp, mgf, massbank, csv, mzml, mzxml, jcamp, ms1, ms2 or mzspeclib";
+
+int cli_parse_input_format(nps_format *out, const char *s)
+{
+    static const struct {
+        const char *name;
+        nps_format f;
+    } t[] = {{"msp", NPS_FORMAT_MSP},           {"mgf", NPS_FORMAT_MGF},
+             {"massbank", NPS_FORMAT_MASSBANK}, {"csv", NPS_FORMAT_CSV},
+             {"tsv", NPS_FORMAT_CSV},           {"mzml", NPS_FORMAT_MZML},
+             {"mzxml", NPS_FORMAT_MZXML},       {"jcamp", NPS_FORMAT_JCAMP},
+             {"jdx", NPS_FORMAT_JCAMP},         {"ms1", NPS_FORMAT_MS2},
+             {"ms2", NPS_FORMAT_MS2},           {"mzspeclib", NPS_FORMAT_MZSPECLIB}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        if (strcasecmp(s, t[i].name) == 0) {
+            *out = t[i].f;
+            return 0;
+        }
+    return -1;
+}
+
+int cli_parse_ms_level(int *out, const char *s)
+{
+    if (strcasecmp(s, "all") == 0) {
+        *out = -1;
+        return 0;
+    }
+    size_t z;
+    if (cli_parse_size(&z, s, "--ms-level")) return -1;
+    if (z < 1 || z > 10) {
+        fprintf(stderr, "npsmatch: --ms-level: '%s' is not 1..10 or all\n", s);
+        return -1;
+    }
+    *out = (int)z;
+    return 0;
+}
+
 static void on_bad(void *ctx, const char *file, size_t line, const char *reason)
 {
     (void)ctx;
@@ -131,9 +169,10 @@ int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
     nps_read_options ro = NPS_READ_OPTIONS_INIT;
     ro.strict = r->strict;
     ro.format = r->format;
+    ro.ms_level = r->ms_level;
     ro.on_error = on_bad;
     for (int f = 0; f < nfiles; f++) {
-        nps_read_report rep = {0, 0};
+        nps_read_report rep = {0};
         int rc = nps_io_read(dst, &rep, files[f], &ro);
         r->read += rep.records_read;
         r->skipped += rep.records_skipped;

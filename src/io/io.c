@@ -50,6 +50,17 @@ static int looks_like_peak_table(const char *p)
     return numeric >= 1 && numeric >= lines - 1;
 }
 
+/* MS1/MS2: "H<tab>" header lines, then "S<tab>" spectrum lines. */
+static int looks_like_ms2(const char *p)
+{
+    while (*p == '\n' || *p == '\r') p++;
+    if ((p[0] == 'H' || p[0] == 'S') && (p[1] == '\t' || p[1] == ' ')) {
+        const char *s = p[0] == 'S' ? p : strstr(p, "\nS");
+        return s && (s[s[0] == '\n' ? 2 : 1] == '\t' || s[s[0] == '\n' ? 2 : 1] == ' ');
+    }
+    return 0;
+}
+
 int nps_io_detect(nps_format *out, const char *path)
 {
     FILE *fp = fopen(path, "rb");
@@ -79,16 +90,31 @@ int nps_io_detect(nps_format *out, const char *path)
         *out = NPS_FORMAT_MGF;
         return 0;
     }
-    if (strstr(p, "<mzML") || strstr(p, "<indexedmzML") || strstr(p, "<mzXML"))
-        return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (mzML/mzXML)", path);
-    if (strstr(p, "##TITLE") || strstr(p, "##JCAMP"))
-        return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (JCAMP-DX)", path);
+    if (strstr(p, "<mzML") || strstr(p, "<indexedmzML")) {
+        *out = NPS_FORMAT_MZML;
+        return 0;
+    }
+    if (strstr(p, "<mzXML")) {
+        *out = NPS_FORMAT_MZXML;
+        return 0;
+    }
+    if (strstr(p, "##TITLE") || strstr(p, "##JCAMP")) {
+        *out = NPS_FORMAT_JCAMP;
+        return 0;
+    }
     if (strncmp(p, "ACCESSION:", 10) == 0 || (strstr(p, "\nACCESSION:") && strstr(p, "CH$NAME"))) {
         *out = NPS_FORMAT_MASSBANK;
         return 0;
     }
-    if (strstr(p, "<Spectrum=") || strstr(p, "<mzSpecLib"))
-        return nps_err(NPS_EUNSUPPORTED, "%s: unsupported format (mzSpecLib)", path);
+    if (strncmp(p, "<mzSpecLib", 10) == 0 || strncmp(p, "<Spectrum=", 10) == 0 ||
+        strstr(p, "\n<Spectrum=")) {
+        *out = NPS_FORMAT_MZSPECLIB;
+        return 0;
+    }
+    if (looks_like_ms2(p)) {
+        *out = NPS_FORMAT_MS2;
+        return 0;
+    }
     if (strcasestr(p, "num peaks") || strcasestr(p, "num_peaks") || strcasestr(p, "numpeaks") ||
         strncasecmp(p, "name:", 5) == 0 || strcasestr(p, "\nname:")) {
         *out = NPS_FORMAT_MSP;
@@ -96,6 +122,26 @@ int nps_io_detect(nps_format *out, const char *path)
     }
     if (looks_like_peak_table(p)) {
         *out = NPS_FORMAT_CSV;
+        return 0;
+    }
+    if (ext_is(path, ".mzml")) {
+        *out = NPS_FORMAT_MZML;
+        return 0;
+    }
+    if (ext_is(path, ".mzxml")) {
+        *out = NPS_FORMAT_MZXML;
+        return 0;
+    }
+    if (ext_is(path, ".jdx") || ext_is(path, ".dx") || ext_is(path, ".jcamp")) {
+        *out = NPS_FORMAT_JCAMP;
+        return 0;
+    }
+    if (ext_is(path, ".ms1") || ext_is(path, ".ms2") || ext_is(path, ".cms2")) {
+        *out = NPS_FORMAT_MS2;
+        return 0;
+    }
+    if (ext_is(path, ".mzspeclib.txt") || ext_is(path, ".mzspeclib")) {
+        *out = NPS_FORMAT_MZSPECLIB;
         return 0;
     }
     if (ext_is(path, ".mgf")) {
@@ -111,7 +157,9 @@ int nps_io_detect(nps_format *out, const char *path)
         return 0;
     }
     return nps_err(NPS_EUNSUPPORTED,
-                   "%s: unsupported format (not MSP, MGF, MassBank record or CSV)", path);
+                   "%s: unsupported format (not MSP, MGF, MassBank record, CSV, mzML, mzXML, "
+                   "JCAMP-DX, MS1/MS2 or mzSpecLib)",
+                   path);
 }
 
 int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
@@ -126,7 +174,7 @@ int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
         int rc = nps_io_detect(&f, path);
         if (rc) return rc;
     }
-    nps_read_report local = {0, 0};
+    nps_read_report local = {0};
     nps_read_ctx c = {path, options, report ? report : &local};
     switch (f) {
     case NPS_FORMAT_MSP:
@@ -137,6 +185,16 @@ int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
         return nps_massbank_read(dst, &c);
     case NPS_FORMAT_CSV:
         return nps_csv_read(dst, &c);
+    case NPS_FORMAT_MZML:
+        return nps_mzml_read(dst, &c);
+    case NPS_FORMAT_MZXML:
+        return nps_mzxml_read(dst, &c);
+    case NPS_FORMAT_JCAMP:
+        return nps_jcamp_read(dst, &c);
+    case NPS_FORMAT_MS2:
+        return nps_ms2_read(dst, &c);
+    case NPS_FORMAT_MZSPECLIB:
+        return nps_mzspeclib_read(dst, &c);
     default:
         return nps_err(NPS_EINVAL, "unknown format %d", (int)f);
     }

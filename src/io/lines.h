@@ -72,6 +72,11 @@ int nps_msp_read(nps_spectra *dst, nps_read_ctx *c);
 int nps_mgf_read(nps_spectra *dst, nps_read_ctx *c);
 int nps_massbank_read(nps_spectra *dst, nps_read_ctx *c);
 int nps_csv_read(nps_spectra *dst, nps_read_ctx *c);
+int nps_mzml_read(nps_spectra *dst, nps_read_ctx *c);
+int nps_mzxml_read(nps_spectra *dst, nps_read_ctx *c);
+int nps_jcamp_read(nps_spectra *dst, nps_read_ctx *c);
+int nps_ms2_read(nps_spectra *dst, nps_read_ctx *c);
+int nps_mzspeclib_read(nps_spectra *dst, nps_read_ctx *c);
 /* Shortest round-trip text of a double / float. */
 void nps_fmt_double(char *buf, size_t n, double v);
 void nps_fmt_float(char *buf, size_t n, float v);
