@@ -5,8 +5,14 @@
  */
 #include "check.h"
 
+#include "../src/library/library.h"
+
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 
 static char tmpdir[] = "/tmp/nps_test_library_XXXXXX";
 
@@ -76,7 +82,7 @@ static void roundtrip(const char *src, nps_format fmt)
     CHECK(nps_io_write_path(out, nps_library_spectra(back), fmt) == 0);
     nps_spectra *again = read_file(out, NULL);
     if (fmt == NPS_FORMAT_MSP)
-        same_spectra(s, again, src);
+        same_spectra(nps_library_spectra(lib), again, src); /* the library's ids are unique */
     else {
         CHECK(nps_spectra_count(again) == nps_spectra_count(s));
         for (size_t i = 0; i < nps_spectra_count(s) && i < nps_spectra_count(again); i++) {
@@ -93,6 +99,32 @@ static void roundtrip(const char *src, nps_format fmt)
     }
     nps_spectra_free(again);
     nps_library_free(back);
+    nps_library_free(lib);
+    nps_spectra_free(s);
+}
+
+/* Repeated ids (here OpenMS's duplicate record, DB# 2 twice) get distinct ids;
+ * nothing else changes and the original DB# is kept. */
+static void unique_ids(void)
+{
+    nps_spectra *s = read_file(data_path("format_vectors/openms/MSPGenericFile_input.msp"), NULL);
+    nps_library *lib;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    const nps_spectra *l = nps_library_spectra(lib);
+    CHECK(nps_spectra_count(l) == 4 && nps_spectra_count(s) == 4);
+    if (nps_spectra_count(l) == 4) {
+        CHECK(strcmp(nps_spectra_id(s, 2), nps_spectra_id(s, 1)) == 0);
+        CHECK(strcmp(nps_spectra_id(l, 1), "2") == 0 && strcmp(nps_spectra_id(l, 2), "2#2") == 0);
+        CHECK(strcmp(nps_spectra_get(l, 2, "Original_DB#"), "2") == 0);
+        CHECK(strcmp(nps_spectra_name(l, 2), nps_spectra_name(s, 2)) == 0);
+        const double *m1, *m2;
+        const float *i1, *i2;
+        size_t n1, n2;
+        nps_spectra_peaks(s, 2, &m1, &i1, &n1);
+        nps_spectra_peaks(l, 2, &m2, &i2, &n2);
+        CHECK(n1 == n2 && memcmp(m1, m2, n1 * sizeof *m1) == 0);
+    }
+    CHECK(nps_library_verify(lib) == 0);
     nps_library_free(lib);
     nps_spectra_free(s);
 }
@@ -271,6 +303,129 @@ static void atomic_save(void)
     nps_spectra_free(s);
 }
 
+/* A library whose checksums are right but whose content breaks an invariant
+ * (a damaged writer, not a damaged disk) is caught by nps_library_verify. */
+static void verify_invariants(void)
+{
+    nps_spectra *s = read_file(data_path("massbank/massbank_forensic_subset.msp"), NULL);
+    nps_library *lib, *x;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    CHECK(nps_library_verify(lib) == 0);
+    CHECK(nps_library_save(lib, tmp("v.h5")) == 0);
+    nps_spectra_free(s);
+    /* swap two index entries' peak numbers, then re-seal the envelope */
+    hid_t f = H5Fopen(tmp("v.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "index/peak", H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    uint32_t *pk = malloc((size_t)n * sizeof *pk);
+    H5Dread(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, pk);
+    uint32_t t = pk[10];
+    pk[10] = pk[n / 2];
+    pk[n / 2] = t;
+    H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, pk);
+    free(pk);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(f);
+    CHECK(nps_envelope_seal(tmp("v.h5")) == 0);
+    CHECK(nps_library_open(&x, tmp("v.h5")) == 0); /* opens: the checksums are right */
+    CHECK(nps_library_verify(x) == NPS_ELIBRARY);
+    CHECK(strstr(nps_error_last(), "index entry") != NULL);
+    nps_library_free(x);
+    /* an edited byte without re-sealing is caught on open, naming the file */
+    FILE *fp = fopen(tmp("v.h5"), "r+b");
+    fseek(fp, 4096, SEEK_SET);
+    int c = fgetc(fp);
+    fseek(fp, 4096, SEEK_SET);
+    fputc(c ^ 1, fp);
+    fclose(fp);
+    CHECK(nps_library_open(&x, tmp("v.h5")) == NPS_ELIBRARY);
+    CHECK(strstr(nps_error_last(), "checksum mismatch") && strstr(nps_error_last(), "v.h5"));
+    nps_library_free(lib);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_s(double t)
+{
+    struct timespec ts = {(time_t)t, (long)((t - (double)(time_t)t) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* Run `npsmatch library build -o out src` in a child. With after >= 0, wait
+ * until its temporary file appears (the write has begun), then SIGKILL it
+ * `after` seconds later. *write_time gets the time from the temporary file's
+ * appearance to the child's end (or kill). Returns the child's pid. */
+static pid_t build_child(const char *out, const char *src, double after, double *write_time)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) dup2(devnull, 2);
+        execl(NPS_CLI_PATH, "npsmatch", "library", "build", "-o", out, src, (char *)NULL);
+        _exit(127);
+    }
+    char tmpname[600];
+    snprintf(tmpname, sizeof tmpname, "%s.tmp.%ld", out, (long)pid);
+    int status, done = 0;
+    while (!(done = waitpid(pid, &status, WNOHANG) == pid) && access(tmpname, F_OK) != 0)
+        sleep_s(50e-6);
+    double t0 = now();
+    if (!done && after >= 0) {
+        sleep_s(after);
+        kill(pid, SIGKILL);
+    }
+    if (!done) waitpid(pid, &status, 0);
+    if (write_time) *write_time = now() - t0;
+    return pid;
+}
+
+/* A writer killed at any moment leaves the previous library intact: SIGKILL
+ * `npsmatch library build` writing a new library over an old one, at
+ * moments spread over its whole write (from the temporary file's creation
+ * to the rename); afterwards the path opens, verifies, and holds either the
+ * old library or (if the rename had happened) the complete new one. */
+static void killed_writer(void)
+{
+    const char *small = data_path("format_vectors/matchms/MoNA-export-GC-MS-first10.msp");
+    const char *big = data_path("massbank/massbank_forensic_subset.msp");
+    const char *path = tmp("kill.h5");
+    nps_library *x;
+    double span;
+    build_child(tmp("timing.h5"), big, -1, &span);
+    int trials = 30, saw_old = 0, saw_new = 0, partial = 0;
+    for (int k = 0; k < trials; k++) {
+        build_child(path, small, -1, NULL);
+        double at = span * 1.3 * k / (trials - 1);
+        pid_t pid = build_child(path, big, at, NULL);
+        int rc = nps_library_open(&x, path);
+        CHECK_MSG(rc == 0, "killed %.4f s into the write: %s", at, nps_error_last());
+        if (rc) continue;
+        CHECK(nps_library_verify(x) == 0);
+        size_t n = nps_spectra_count(nps_library_spectra(x));
+        CHECK(n == 10 || n == 3593);
+        if (n == 10)
+            saw_old++;
+        else
+            saw_new++;
+        nps_library_free(x);
+        char leftover[600];
+        snprintf(leftover, sizeof leftover, "%s.tmp.%ld", path, (long)pid);
+        if (access(leftover, F_OK) == 0) partial++;
+        remove(leftover); /* the killed writer's partial file, never the library */
+    }
+    printf("killed writers (the write takes %.4f s): %d left the old library (%d of them "
+           "with a partial temporary file), %d had completed the new one\n",
+           span, saw_old, partial, saw_new);
+    CHECK(partial > 0); /* the kills did land during writes */
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) return 2;
@@ -284,6 +439,9 @@ int main(void)
     roundtrip(data_path("format_vectors/pyteomics/test.mgf"), NPS_FORMAT_MGF);
     roundtrip(data_path("format_vectors/matchms/pesticides.mgf"), NPS_FORMAT_MGF);
     params_roundtrip();
+    unique_ids();
+    verify_invariants();
+    killed_writer();
     damaged();
     search_only();
     atomic_save();

@@ -345,7 +345,9 @@ int nps_score_pair(nps_score_result *out, nps_peak_match *matches, size_t *n_mat
 typedef struct nps_library nps_library;
 
 /* Build a library in memory from spectra (copied), preprocessing each with
- * config. */
+ * config. Every record gets a distinct id: the k-th repeat of an id (two
+ * spectra named alike, with no accession) is stored with DB# "<id>#k", its own
+ * DB#, if any, kept as Original_DB#. */
 int nps_library_create(nps_library **out, const nps_spectra *spectra,
                        const nps_preprocess_config *config);
 /* Open an HDF5 library file (read fully into memory, then closed). */
@@ -369,8 +371,15 @@ const nps_preprocess_config *nps_library_preprocessing(const nps_library *lib);
 int nps_library_reprocess(nps_library *lib, const nps_preprocess_config *config);
 /* Format version of the file the library was opened from (or the current one). */
 int nps_library_format_version(const nps_library *lib);
+/* Deep consistency check of a library in memory, beyond what opening checks
+ * (file size and CRC-32, dataset checksums, monotonic offsets): unique record
+ * ids; finite, non-negative peaks sorted by m/z in both copies; one processed
+ * spectrum per spectrum; and a fragment index that holds every processed peak
+ * exactly once, in m/z order, with the peak's own m/z and spectrum.
+ * Returns 0, or NPS_ELIBRARY naming the first violation. */
+int nps_library_verify(const nps_library *lib);
 
-#define NPS_LIBRARY_FORMAT_VERSION 1
+#define NPS_LIBRARY_FORMAT_VERSION 2
 
 /* ------------------------------------------------------------------------- */
 /* Search                                                                    */

@@ -1,5 +1,5 @@
 /*
- * npsmatch library build | info | export
+ * npsmatch library build | info | export | verify
  */
 #include "cli.h"
 
@@ -54,7 +54,7 @@ static int build(int argc, char **argv)
         nps_spectra_free(s);
         return EXIT_FAIL;
     }
-    nps_library *lib;
+    nps_library *lib = NULL;
     rc = nps_library_create(&lib, s, &pp.cfg);
     nps_spectra_free(s);
     if (!rc) rc = nps_library_save(lib, outp);
@@ -111,6 +111,28 @@ static int info(int argc, char **argv)
     return EXIT_OK;
 }
 
+static int verify(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: npsmatch library verify LIB.h5\n"
+                        "  checks the file's size and CRC-32, every dataset checksum, and the\n"
+                        "  library's invariants (offsets, unique ids, sorted peaks, index)\n");
+        return argc == 2 && strcmp(argv[1], "--help") == 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    nps_library *lib;
+    if (nps_library_open(&lib, argv[1]) || nps_library_verify(lib)) {
+        printf("%s: FAILED: %s\n", argv[1], nps_error_last());
+        return EXIT_FAIL;
+    }
+    const nps_spectra *s = nps_library_spectra(lib);
+    printf("%s: OK: format %d, %zu spectra, %zu peaks (%zu processed); checksums, offsets, "
+           "unique ids, peak order and fragment index verified\n",
+           argv[1], nps_library_format_version(lib), nps_spectra_count(s),
+           nps_spectra_total_peaks(s), nps_spectra_total_peaks(nps_library_processed(lib)));
+    nps_library_free(lib);
+    return EXIT_OK;
+}
+
 static int export_lib(int argc, char **argv)
 {
     const char *outp = NULL;
@@ -145,12 +167,13 @@ static int export_lib(int argc, char **argv)
 int cmd_library(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: npsmatch library build|info|export ...\n");
+        fprintf(stderr, "usage: npsmatch library build|info|export|verify ...\n");
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "build") == 0) return build(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") == 0) return info(argc - 1, argv + 1);
     if (strcmp(argv[1], "export") == 0) return export_lib(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0) return verify(argc - 1, argv + 1);
     fprintf(stderr, "npsmatch: unknown library command '%s'\n", argv[1]);
     return EXIT_USAGE;
 }

@@ -15,6 +15,7 @@ static void usage(FILE *fp)
           "  npsmatch library build -o LIB.h5 [--strict] [preprocessing] FILE...\n"
           "  npsmatch library info LIB.h5\n"
           "  npsmatch library export -o OUT.msp|OUT.mgf LIB.h5\n"
+          "  npsmatch library verify LIB.h5\n"
           "  npsmatch search [--library LIB.h5|FILE.msp] [options] QUERY_FILE...\n"
           "  npsmatch compare [score options] --pairs PAIRS.tsv [--explain] FILE...\n"
           "  npsmatch convert [--format F] [--to msp|mgf|json] -o OUT IN...\n"

@@ -10,8 +10,10 @@
  * HDF5's Fletcher-32 checksum filter, so a flipped bit is detected by HDF5 on
  * read. The preprocessing parameters and the format version are attributes.
  *
- * The file is written to a temporary name, flushed, fsync'ed and renamed, so
- * a writer killed midway leaves any previous library intact. HDF5 is used
+ * The file starts with a 512-byte integrity envelope (envelope.c: size and
+ * CRC-32, checked before HDF5 reads anything), and is written to a temporary
+ * name, sealed, fsync'ed and renamed, so a writer killed midway leaves any
+ * previous library intact. HDF5 is used
  * from one thread only: a library is read completely, then searched.
  */
 #include "library.h"
@@ -265,7 +267,10 @@ static uint64_t params_checksum(const nps_preprocess_config *c)
 
 static int save_to(const nps_library *lib, const char *path)
 {
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_userblock(fcpl, NPS_ENVELOPE_BYTES); /* room for the integrity envelope */
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    H5Pclose(fcpl);
     if (f < 0) return nps_err(NPS_EIO, "%s: cannot create HDF5 file", path);
     int rc = attr_str(f, "format", FORMAT_NAME);
     if (!rc) rc = attr_int(f, "format_version", NPS_LIBRARY_FORMAT_VERSION);
@@ -313,11 +318,7 @@ int nps_library_save(const nps_library *lib, const char *path)
     if (!tmp) return nps_err(NPS_ENOMEM, "out of memory");
     snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
     int rc = save_to(lib, tmp);
-    if (!rc) {
-        int fd = open(tmp, O_RDONLY);
-        if (fd < 0 || fsync(fd) != 0) rc = nps_err(NPS_EIO, "%s: cannot sync", tmp);
-        if (fd >= 0) close(fd);
-    }
+    if (!rc) rc = nps_envelope_seal(tmp); /* header last, then fsync */
     if (!rc && rename(tmp, path) != 0)
         rc = nps_err(NPS_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
     if (rc) remove(tmp);
@@ -464,6 +465,9 @@ int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
     quiet();
     if (access(path, R_OK) != 0)
         return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    /* size and checksum before HDF5 reads any of it */
+    int erc = nps_envelope_check(path);
+    if (erc) return erc;
     if (H5Fis_hdf5(path) <= 0) return nps_err(NPS_ELIBRARY, "%s: not an HDF5 file", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0) return nps_err(NPS_ELIBRARY, "%s: cannot open HDF5 file (damaged?)", path);

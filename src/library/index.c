@@ -76,6 +76,39 @@ int nps_index_check(const nps_fragment_index *ix, size_t n_spectra, size_t n_pea
     return 0;
 }
 
+int nps_index_verify(const nps_fragment_index *ix, const nps_spectra *proc)
+{
+    size_t ns = nps_spectra_count(proc), np = nps_spectra_total_peaks(proc);
+    int rc = nps_index_check(ix, ns, np);
+    if (rc) return rc;
+    unsigned char *seen = calloc(np ? np : 1, 1);
+    if (!seen) return nps_err(NPS_ENOMEM, "out of memory");
+    const double *base = NULL;
+    if (ns) {
+        const float *in;
+        size_t n;
+        nps_spectra_peaks(proc, 0, &base, &in, &n);
+    }
+    /* nps_index_check has matched ix->n to the peak count: no peaks, no base */
+    for (size_t k = 0; base && k < ix->n && !rc; k++) {
+        const double *mz;
+        const float *in;
+        size_t n;
+        nps_spectra_peaks(proc, ix->spec[k], &mz, &in, &n);
+        size_t first = (size_t)(mz - base), p = ix->peak[k];
+        if (p < first || p >= first + n)
+            rc = nps_err(NPS_ELIBRARY, "index entry %zu: peak %zu is not in spectrum %u", k, p,
+                         (unsigned)ix->spec[k]);
+        else if (seen[p]++)
+            rc = nps_err(NPS_ELIBRARY, "index entry %zu: peak %zu is indexed twice", k, p);
+        else if (ix->mz[k] != (float)base[p])
+            rc = nps_err(NPS_ELIBRARY, "index entry %zu: m/z %.9g is not the peak's %.9g", k,
+                         (double)ix->mz[k], base[p]);
+    }
+    free(seen);
+    return rc;
+}
+
 int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc)
 {
     memset(ix, 0, sizeof *ix);

@@ -22,6 +22,9 @@ int nps_index_finish(nps_fragment_index *ix);
 /* Structural checks of an index read from a file: every entry in range and in
  * m/z order (the checksums of the file cover the values themselves). */
 int nps_index_check(const nps_fragment_index *ix, size_t n_spectra, size_t n_peaks);
+/* The full invariant against the processed spectra: every peak exactly once,
+ * in m/z order, with its own spectrum and float32 m/z (NPS_ELIBRARY if not). */
+int nps_index_verify(const nps_fragment_index *ix, const nps_spectra *proc);
 void nps_index_free(nps_fragment_index *ix);
 
 /* First position whose m/z is >= mz. */

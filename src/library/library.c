@@ -9,6 +9,7 @@
 
 #include "../scoring/scoring.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -24,6 +25,122 @@ int nps_library_alloc(nps_library **out)
     return 0;
 }
 
+/* A hit names its library record by id, so ids must identify one record. */
+static int unique_ids(const nps_spectra *s)
+{
+    for (size_t i = 0; i < nps_spectra_count(s); i++) {
+        size_t first;
+        int rc = nps_spectra_find(&first, s, nps_spectra_id(s, i));
+        if (rc && rc != NPS_ENOTFOUND) return rc;
+        if (rc == 0 && first != i)
+            return nps_err(NPS_EINVAL, "records %zu and %zu share the id '%.200s'", first + 1,
+                           i + 1, nps_spectra_id(s, i));
+    }
+    return 0;
+}
+
+static int check_peaks(const nps_spectra *s, const char *which)
+{
+    for (size_t i = 0; i < nps_spectra_count(s); i++) {
+        const double *mz;
+        const float *in;
+        size_t n;
+        nps_spectra_peaks(s, i, &mz, &in, &n);
+        for (size_t k = 0; k < n; k++)
+            if (!(mz[k] >= 0) || !isfinite(mz[k]) || !(in[k] >= 0) || !isfinite(in[k]) ||
+                (k && mz[k] < mz[k - 1]))
+                return nps_err(NPS_ELIBRARY, "%s spectrum %zu ('%.100s'), peak %zu: %s", which,
+                               i + 1, nps_spectra_id(s, i), k + 1,
+                               k && mz[k] < mz[k - 1] ? "peaks out of m/z order"
+                                                      : "invalid m/z or intensity");
+    }
+    return 0;
+}
+
+int nps_library_verify(const nps_library *lib)
+{
+    assert(lib);
+    const nps_spectra *named = lib->raw ? lib->raw : lib->proc;
+    int rc = unique_ids(named);
+    if (rc == NPS_EINVAL) return nps_err(NPS_ELIBRARY, "%s", nps_error_last());
+    if (rc) return rc;
+    if (lib->raw && nps_spectra_count(lib->raw) != nps_spectra_count(lib->proc))
+        return nps_err(NPS_ELIBRARY, "%zu spectra but %zu processed spectra",
+                       nps_spectra_count(lib->raw), nps_spectra_count(lib->proc));
+    if (lib->raw && (rc = check_peaks(lib->raw, "imported"))) return rc;
+    if ((rc = check_peaks(lib->proc, "processed"))) return rc;
+    const nps_fragment_index *ix;
+    if ((rc = nps_library_index(lib, &ix))) return rc;
+    return nps_index_verify(ix, lib->proc);
+}
+
+/*
+ * Copy the spectra, giving every record a distinct id. Ids fall back to the
+ * Name when a file has no accession, and a lab library may well hold two
+ * spectra of one compound; a hit must still name exactly one record. The
+ * k-th repeat of an id gets the DB# "<id>#k" (its own DB#, if it had one, is
+ * kept as Original_DB#), so the library stays searchable and every hit
+ * unambiguous.
+ */
+static int copy_unique(nps_spectra *dst, const nps_spectra *src)
+{
+    size_t n = nps_spectra_count(src);
+    size_t *repeats = calloc(n ? n : 1, sizeof *repeats);
+    if (!repeats) return nps_err(NPS_ENOMEM, "out of memory");
+    int rc = 0;
+    const char **keys = NULL, **vals = NULL, **ann = NULL;
+    for (size_t i = 0; i < n && !rc; i++) {
+        size_t first;
+        const char *id = nps_spectra_id(src, i);
+        rc = nps_spectra_find(&first, src, id);
+        if (rc) break;
+        if (first == i) {
+            rc = nps_spectra_add_from(dst, src, i);
+            continue;
+        }
+        char nid[600];
+        size_t probe;
+        do snprintf(nid, sizeof nid, "%.500s#%zu", id, ++repeats[first] + 1);
+        while (nps_spectra_find(&probe, src, nid) == 0);
+        size_t m = nps_spectra_meta_count(src, i);
+        keys = malloc((m + 2) * sizeof *keys);
+        vals = malloc((m + 2) * sizeof *vals);
+        if (!keys || !vals) {
+            rc = nps_err(NPS_ENOMEM, "out of memory");
+            break;
+        }
+        size_t k = 0;
+        keys[k] = NPS_KEY_ID;
+        vals[k++] = nid;
+        for (size_t j = 0; j < m; j++) {
+            nps_spectra_meta_at(src, i, j, &keys[k], &vals[k]);
+            if (nps_strcaseeq(keys[k], NPS_KEY_ID)) keys[k] = "Original_DB#";
+            k++;
+        }
+        const double *mz;
+        const float *in;
+        size_t np;
+        nps_spectra_peaks(src, i, &mz, &in, &np);
+        if (nps_spectra_has_annotations(src)) {
+            ann = malloc((np ? np : 1) * sizeof *ann);
+            if (!ann) {
+                rc = nps_err(NPS_ENOMEM, "out of memory");
+                break;
+            }
+            for (size_t j = 0; j < np; j++) ann[j] = nps_spectra_peak_annotation(src, i, j);
+        }
+        rc = nps_spectra_add_ex(dst, mz, in, np, keys, vals, k, nid, 1, ann);
+        free(keys);
+        free(vals);
+        free(ann);
+        keys = vals = ann = NULL;
+    }
+    free(keys);
+    free(vals);
+    free(repeats);
+    return rc == NPS_ENOTFOUND ? nps_err(NPS_EINVAL, "record id lookup failed") : rc;
+}
+
 int nps_library_create(nps_library **out, const nps_spectra *spectra,
                        const nps_preprocess_config *config)
 {
@@ -31,8 +148,7 @@ int nps_library_create(nps_library **out, const nps_spectra *spectra,
     int rc = nps_library_alloc(&lib);
     if (rc || !lib) return rc ? rc : NPS_ENOMEM;
     if ((rc = nps_spectra_create(&lib->raw))) goto fail;
-    for (size_t i = 0; i < nps_spectra_count(spectra); i++)
-        if ((rc = nps_spectra_add_from(lib->raw, spectra, i))) goto fail;
+    if ((rc = copy_unique(lib->raw, spectra))) goto fail;
     if (config) lib->cfg = *config;
     if ((rc = nps_preprocess_shared(&lib->proc, lib->raw, &lib->cfg))) goto fail;
     *out = lib;

@@ -43,4 +43,11 @@ int nps_library_weights(const nps_library *lib, const nps_score_options *so, int
                         const nps_lib_weights **out);
 void nps_library_drop_caches(nps_library *lib);
 
+/* The integrity envelope (envelope.c): a 512-byte HDF5 user block with the
+ * file size and CRC-32 of the rest. seal writes it into a closed file; check
+ * verifies a file before HDF5 opens it. */
+#define NPS_ENVELOPE_BYTES 512
+int nps_envelope_seal(const char *path);
+int nps_envelope_check(const char *path);
+
 #endif
