@@ -405,9 +405,10 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
         s->text_len = text_mark;
         return NPS_ENOMEM;
     }
-    double *dm = s->mz + s->npeaks;
-    float *di = s->inten + s->npeaks;
-    size_t *da = s->ann ? s->ann + s->npeaks : NULL;
+    /* no arithmetic on the arrays before the first peak allocated them */
+    double *dm = n_peaks ? s->mz + s->npeaks : NULL;
+    float *di = n_peaks ? s->inten + s->npeaks : NULL;
+    size_t *da = s->ann && n_peaks ? s->ann + s->npeaks : NULL;
     int sorted = 1;
     for (size_t k = 0; k < n_peaks; k++) {
         dm[k] = mz[k];

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MS2_MAX_FIELDS 4
+#define MS2_MAX_FIELDS 5 /* S line: type, first, last, precursor, rest */
 
 /* Split on blanks/tabs into at most max fields; the last takes the rest. */
 static int fields(char *line, char **f, int max)
@@ -132,7 +132,7 @@ int nps_ms2_read(nps_spectra *dst, nps_read_ctx *c)
         if (sep && type == 'H') continue;
         if (sep && type == 'S') {
             if ((rc = finish(&st))) goto done;
-            int n = fields(line, f, 4 + 1);
+            int n = fields(line, f, MS2_MAX_FIELDS);
             if ((rc = start(&st, f, n > 4 ? 4 : n, r.lineno))) goto done;
             continue;
         }
