@@ -2,7 +2,9 @@
 # Install the Debian 12 packages npsmatch needs to build, test and benchmark.
 # Idempotent: packages already present are left alone. Run as root.
 set -eu
-PKGS="build-essential cmake pkg-config libhdf5-dev hdf5-tools libgsl-dev libfftw3-dev libgomp1 libexpat1-dev zlib1g-dev"
+# clang, its sanitizer/fuzzer runtimes and LLVM OpenMP: ThreadSanitizer and libFuzzer builds
+PKGS="build-essential cmake pkg-config libhdf5-dev hdf5-tools libgsl-dev libfftw3-dev libgomp1 libexpat1-dev zlib1g-dev
+      clang libclang-rt-14-dev libomp-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
