@@ -22,6 +22,7 @@
 #include "synth.h"
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
@@ -34,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static double now(void)
 {
@@ -967,11 +969,138 @@ static int bench_index(int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------ streaming mzML (issue 4) */
+
+static void b64_write(FILE *fp, const unsigned char *in, size_t n)
+{
+    static const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char out[4];
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        out[0] = a[v >> 18 & 63];
+        out[1] = a[v >> 12 & 63];
+        out[2] = i + 1 < n ? a[v >> 6 & 63] : '=';
+        out[3] = i + 2 < n ? a[v & 63] : '=';
+        fwrite(out, 1, 4, fp);
+    }
+}
+
+static void mzml_array(FILE *fp, const double *v, size_t n, int zlib, const char *what)
+{
+    fprintf(fp,
+            "<binaryDataArray><cvParam accession=\"MS:1000523\"/><cvParam accession=\"%s\"/>"
+            "<cvParam accession=\"%s\"/><binary>",
+            zlib ? "MS:1000574" : "MS:1000576", what);
+    if (zlib) {
+        uLongf zn = compressBound(n * 8);
+        unsigned char *z = malloc(zn);
+        compress2(z, &zn, (const unsigned char *)v, n * 8, 1);
+        b64_write(fp, z, zn);
+        free(z);
+    } else {
+        b64_write(fp, (const unsigned char *)v, n * 8);
+    }
+    fputs("</binary></binaryDataArray>", fp);
+}
+
+/* A synthetic LC-MS/MS run: per cycle one MS1 profile scan (zlib, 20000
+ * points) and ten MS2 centroid scans (60 peaks, plain), until the file
+ * reaches `mb` megabytes. */
+static size_t write_run(const char *path, size_t mb, size_t *n_ms2)
+{
+    FILE *fp = fopen(path, "w");
+    if (!fp) return 0;
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<indexedmzML><mzML><run>"
+          "<spectrumList>\n",
+          fp);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 42);
+    size_t np1 = 20000, np2 = 60, idx = 0;
+    double *mz = malloc(np1 * sizeof *mz), *in = malloc(np1 * sizeof *in);
+    *n_ms2 = 0;
+    while ((size_t)ftell(fp) < mb << 20) {
+        for (size_t k = 0; k < np1; k++) {
+            mz[k] = 100 + (double)k * 0.05;
+            in[k] = floor(gsl_rng_uniform(r) * 1e4);
+        }
+        fprintf(fp,
+                "<spectrum index=\"%zu\" id=\"scan=%zu\" defaultArrayLength=\"%zu\">"
+                "<cvParam accession=\"MS:1000511\" value=\"1\"/><binaryDataArrayList>",
+                idx, idx + 1, np1);
+        mzml_array(fp, mz, np1, 1, "MS:1000514");
+        mzml_array(fp, in, np1, 1, "MS:1000515");
+        fputs("</binaryDataArrayList></spectrum>\n", fp);
+        idx++;
+        for (int j = 0; j < 10; j++, idx++) {
+            for (size_t k = 0; k < np2; k++) {
+                mz[k] = 50 + (double)k * 5 + gsl_rng_uniform(r);
+                in[k] = floor(gsl_rng_uniform(r) * 1e5);
+            }
+            fprintf(fp,
+                    "<spectrum index=\"%zu\" id=\"scan=%zu\" defaultArrayLength=\"%zu\">"
+                    "<cvParam accession=\"MS:1000511\" value=\"2\"/><precursorList><precursor>"
+                    "<selectedIonList><selectedIon><cvParam accession=\"MS:1000744\" "
+                    "value=\"%.4f\"/></selectedIon></selectedIonList></precursor></precursorList>"
+                    "<binaryDataArrayList>",
+                    idx, idx + 1, np2, 200 + gsl_rng_uniform(r) * 300);
+            mzml_array(fp, mz, np2, 0, "MS:1000514");
+            mzml_array(fp, in, np2, 0, "MS:1000515");
+            fputs("</binaryDataArrayList></spectrum>\n", fp);
+            (*n_ms2)++;
+        }
+    }
+    fputs("</spectrumList></run></mzML></indexedmzML>\n", fp);
+    size_t bytes = (size_t)ftell(fp);
+    fclose(fp);
+    gsl_rng_free(r);
+    free(mz);
+    free(in);
+    return bytes;
+}
+
+static int bench_mzml(size_t mb)
+{
+    const char *path = "/tmp/npsbench_run.mzML";
+    size_t n_ms2;
+    double t0 = now();
+    size_t bytes = write_run(path, mb, &n_ms2);
+    if (!bytes) return 1;
+    printf("synthetic run: %.0f MB, %zu MS2 spectra (written in %.1f s)\n", bytes / 1048576.0,
+           n_ms2, now() - t0);
+    printf("%-22s %9s %9s %10s %12s\n", "read", "seconds", "MB/s", "spectra", "peak RSS MB");
+    static const struct {
+        const char *label;
+        int level;
+    } modes[] = {{"MS2 (default)", 0}, {"all levels", -1}};
+    for (int m = 0; m < 2; m++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) { /* a fresh process: its peak RSS is this read's */
+            nps_spectra *s;
+            nps_spectra_create(&s);
+            nps_read_options o = NPS_READ_OPTIONS_INIT;
+            o.ms_level = modes[m].level;
+            double t = now();
+            int rc = nps_io_read(s, NULL, path, &o);
+            t = now() - t;
+            printf("%-22s %9.2f %9.0f %10zu %12.0f%s\n", modes[m].label, t, bytes / 1048576.0 / t,
+                   nps_spectra_count(s), peak_rss_mb(), rc ? " (error)" : "");
+            fflush(stdout);
+            _exit(0);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+    }
+    remove(path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: npsbench load [RUNS] | accuracy | ei-accuracy | index [W1 W2 W3 "
-                        "W4] | scaling [SVG]\n");
+                        "W4] | scaling [SVG] | mzml [MB]\n");
         return 2;
     }
     int runs = argc > 2 && strcmp(argv[1], "scaling") != 0 ? atoi(argv[2]) : 5;
@@ -982,6 +1111,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "index") == 0) return bench_index(argc, argv);
     if (strcmp(argv[1], "scaling") == 0)
         return bench_scaling(argc > 2 ? argv[2] : "bench/scaling.svg");
+    if (strcmp(argv[1], "mzml") == 0) return bench_mzml(argc > 2 ? (size_t)atoi(argv[2]) : 1024);
     fprintf(stderr, "npsbench: unknown benchmark '%s'\n", argv[1]);
     return 2;
 }

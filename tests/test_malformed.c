@@ -185,6 +185,79 @@ static void csv_cases(void)
     expect("neg.csv", "100.5,200\n-150,3\n", 0, 0, 1, 2, "negative");
 }
 
+static void other_formats(void)
+{
+    /* JCAMP-DX: NaN, a bad ASDF character, an incomplete pair; good blocks stay */
+    expect("nan.jdx",
+           "##TITLE= a\n##PEAK TABLE= (XY..XY)\n50,1 51,nan\n##END=\n"
+           "##TITLE= b\n##PEAK TABLE= (XY..XY)\n50,1 51,2\n##END=\n",
+           0, 1, 1, 1, "");
+    expect("asdf.jdx",
+           "##TITLE= b\n##PEAK TABLE= (XY..XY)\n50,1 51,2\n##END=\n"
+           "##TITLE= a\n##XYDATA= (X++(Y..Y))\n1 10#2\n##END=\n",
+           0, 1, 1, 7, "unexpected character");
+    /* MS2: a peak with Inf, a negative intensity, a non-number */
+    expect("inf.ms2",
+           "S\t1\t1\t300.5\n100 inf\nS\t2\t2\t301.5\n100 -5\nS\t3\t3\t302\n100 x\n"
+           "S\t4\t4\t303\n100 5\n",
+           0, 1, 3, 2, "");
+    /* mzSpecLib: NaN m/z, a peak count that disagrees */
+    expect("bad.mzspeclib",
+           "<mzSpecLib>\n<Spectrum=1>\nMS:1003061|library spectrum name=a\n<Peaks>\nnan\t5\n"
+           "<Spectrum=2>\nMS:1003061|library spectrum name=b\nMS:1003059|number of peaks=3\n"
+           "<Peaks>\n10\t5\n<Spectrum=3>\nMS:1003061|library spectrum name=c\n<Peaks>\n10\t5\n",
+           0, 1, 2, 5, "");
+    /* CSV: Inf intensity */
+    expect("inf.csv", "100.5,200\n150,inf\n", 0, 0, 1, 2, "");
+}
+
+static void encodings(void)
+{
+    /* UTF-16 (with or without a BOM) is named, not called binary */
+    const char *msp = "Name: x\nNum Peaks: 1\n50 1\n";
+    char u16[256];
+    size_t n = 0;
+    u16[n++] = (char)0xFF;
+    u16[n++] = (char)0xFE;
+    for (const char *c = msp; *c; c++) {
+        u16[n++] = *c;
+        u16[n++] = 0;
+    }
+    nps_spectra *s;
+    nps_spectra_create(&s);
+    const char *p = write_tmp("utf16.msp", u16, n);
+    CHECK(nps_io_read(s, NULL, p, NULL) == NPS_EUNSUPPORTED);
+    CHECK(strstr(nps_error_last(), "UTF-16") && strstr(nps_error_last(), "utf16.msp"));
+    p = write_tmp("utf16nobom.msp", u16 + 2, n - 2);
+    CHECK(nps_io_read(s, NULL, p, NULL) == NPS_EUNSUPPORTED);
+    CHECK(strstr(nps_error_last(), "UTF-16") != NULL);
+    /* Latin-1 bytes in a name are kept, and JSON output stays valid UTF-8 */
+    static const char latin1[] = "Name: m\xe9thyl\xe8ne\nNum Peaks: 1\n50 1\n";
+    p = write_tmp("latin1.msp", latin1, sizeof latin1 - 1);
+    CHECK_MSG(nps_io_read(s, NULL, p, NULL) == 0 && nps_spectra_count(s) == 1, "%s",
+              nps_error_last());
+    CHECK(strcmp(nps_spectra_name(s, 0), "m\xe9thyl\xe8ne") == 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    CHECK(nps_io_write(mem, s, NPS_FORMAT_JSON) == 0);
+    fclose(mem);
+    CHECK(buf && strstr(buf, "\"m\\u00e9thyl\\u00e8ne\"") != NULL);
+    free(buf);
+    /* UTF-8 passes through unchanged */
+    nps_spectra_free(s);
+    nps_spectra_create(&s);
+    static const char utf8[] = "Name: m\xc3\xa9thyl\nNum Peaks: 1\n50 1\n";
+    p = write_tmp("utf8.msp", utf8, sizeof utf8 - 1);
+    CHECK(nps_io_read(s, NULL, p, NULL) == 0);
+    mem = open_memstream(&buf, &len);
+    CHECK(nps_io_write(mem, s, NPS_FORMAT_JSON) == 0);
+    fclose(mem);
+    CHECK(buf && strstr(buf, "\"m\xc3\xa9thyl\"") != NULL);
+    free(buf);
+    nps_spectra_free(s);
+}
+
 static void whole_file_errors(void)
 {
     nps_spectra *s;
@@ -252,6 +325,8 @@ int main(void)
     mgf_cases();
     massbank_cases();
     csv_cases();
+    other_formats();
+    encodings();
     whole_file_errors();
     limits();
     char cmd[600];

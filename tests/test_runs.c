@@ -351,6 +351,60 @@ static void hostile_mzml(void)
     nps_spectra_free(s);
 }
 
+/* A valid MS2 spectrum of 10^6 peaks, zlib-compressed 64-bit arrays: read in
+ * full, and beyond the peak limit refused before anything is decoded. */
+static void million(void)
+{
+    size_t n = 1000000;
+    double *mz = malloc(n * sizeof *mz), *in = malloc(n * sizeof *in);
+    for (size_t i = 0; i < n; i++) {
+        mz[i] = 50 + (double)i * 0.001;
+        in[i] = (double)(i % 1000 + 1);
+    }
+    uLongf zn1 = compressBound(n * 8), zn2 = zn1;
+    unsigned char *z1 = malloc(zn1), *z2 = malloc(zn2);
+    compress(z1, &zn1, (const unsigned char *)mz, n * 8);
+    compress(z2, &zn2, (const unsigned char *)in, n * 8);
+    char *b1 = malloc(zn1 * 2 + 8), *b2 = malloc(zn2 * 2 + 8);
+    b64(b1, z1, zn1);
+    b64(b2, z2, zn2);
+    char path[512];
+    snprintf(path, sizeof path, "%s/million.mzML", tmpdir);
+    FILE *fp = fopen(path, "w");
+    fprintf(fp,
+            "<mzML><run><spectrumList><spectrum id=\"big\" defaultArrayLength=\"%zu\">"
+            "<cvParam accession=\"MS:1000511\" value=\"2\"/><binaryDataArrayList>"
+            "<binaryDataArray><cvParam accession=\"MS:1000523\"/><cvParam "
+            "accession=\"MS:1000574\"/><cvParam accession=\"MS:1000514\"/><binary>%s</binary>"
+            "</binaryDataArray><binaryDataArray><cvParam accession=\"MS:1000523\"/><cvParam "
+            "accession=\"MS:1000574\"/><cvParam accession=\"MS:1000515\"/><binary>%s</binary>"
+            "</binaryDataArray></binaryDataArrayList></spectrum></spectrumList></run></mzML>\n",
+            n, b1, b2);
+    fclose(fp);
+    nps_read_report r;
+    nps_spectra *s = read_level(path, 0, &r);
+    CHECK(nps_spectra_count(s) == 1 && nps_spectra_total_peaks(s) == n);
+    if (nps_spectra_count(s) == 1) {
+        const double *m;
+        const float *v;
+        npk(s, 0, &m, &v);
+        CHECK(m[0] == 50 && m[n - 1] == mz[n - 1] && v[999] == 1000);
+    }
+    nps_spectra_free(s);
+    nps_spectra_create(&s);
+    nps_read_options o = NPS_READ_OPTIONS_INIT;
+    o.max_peaks = n - 1;
+    memset(&r, 0, sizeof r);
+    CHECK(nps_io_read(s, &r, path, &o) == 0 && nps_spectra_count(s) == 0 && r.records_skipped == 1);
+    nps_spectra_free(s);
+    free(mz);
+    free(in);
+    free(z1);
+    free(z2);
+    free(b1);
+    free(b2);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir)) return 2;
@@ -358,6 +412,7 @@ int main(void)
     pyteomics_mzml();
     mzxml();
     hostile_mzml();
+    million();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

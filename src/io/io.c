@@ -72,6 +72,23 @@ int nps_io_detect(nps_format *out, const char *path)
     if (n == 0) return nps_err_at(NPS_EFORMAT, path, 1, "empty file");
     /* A few stray control bytes make a damaged record, which the reader skips;
      * a file that is mostly binary is not a spectra file at all. */
+    /* UTF-16/32 text (a BOM, or NULs in every other byte): readable, but not
+     * by a byte-oriented parser; say what it is rather than "binary" */
+    {
+        const unsigned char *u = (const unsigned char *)buf;
+        size_t odd0 = 0, even0 = 0;
+        for (size_t i = 0; i + 1 < n && i < 512; i += 2) {
+            even0 += u[i] == 0;
+            odd0 += u[i + 1] == 0;
+        }
+        size_t pairs = (n < 512 ? n : 512) / 2;
+        if ((n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) ||
+            (pairs >= 8 && (odd0 * 10 >= pairs * 9 || even0 * 10 >= pairs * 9)))
+            return nps_err(NPS_EUNSUPPORTED,
+                           "%s: unsupported format: UTF-16 or UTF-32 text; save it as UTF-8 "
+                           "(or ASCII) and try again",
+                           path);
+    }
     size_t ctrl = 0, first = n;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)buf[i];

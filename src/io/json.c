@@ -55,10 +55,39 @@ static void json_key(char *out, size_t n, const char *key)
     out[k] = '\0';
 }
 
+/* Length of the valid UTF-8 sequence at p (2..4), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n = p[0] >= 0xC2 && p[0] <= 0xDF   ? 2
+               : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+               : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+                                              : 0;
+    for (size_t k = 1; k < n; k++)
+        if ((p[k] & 0xC0) != 0x80) return 0;
+    if (n == 3 && p[0] == 0xE0 && p[1] < 0xA0) return 0; /* overlong */
+    if (n == 4 && p[0] == 0xF0 && p[1] < 0x90) return 0; /* overlong */
+    if (n == 4 && p[0] == 0xF4 && p[1] > 0x8F) return 0; /* beyond U+10FFFF */
+    return n;
+}
+
+/* JSON must be UTF-8. Files from older instrument software are often
+ * Latin-1 ("Ecstasy, 3,4-méthylène..."): a byte that does not start a valid
+ * UTF-8 sequence is taken as Latin-1 and written as \u00XX, so the output
+ * is always valid JSON and nothing is lost. */
 void nps_io_write_json_string(FILE *fp, const char *s)
 {
     fputc('"', fp);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x80) {
+            size_t n = utf8_len(p);
+            if (n) {
+                fwrite(p, 1, n, fp);
+                p += n - 1;
+            } else {
+                fprintf(fp, "\\u%04x", *p);
+            }
+            continue;
+        }
         if (*p == '"' || *p == '\\')
             fprintf(fp, "\\%c", *p);
         else if (*p == '\n')
