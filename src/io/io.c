@@ -50,6 +50,35 @@ static int looks_like_peak_table(const char *p)
     return numeric >= 1 && numeric >= lines - 1;
 }
 
+/* An MSP key line: "key:" at the start of a line (blanks before and around
+ * the colon allowed), case-insensitive. A document that merely mentions
+ * "num peaks" in prose is not an MSP file. */
+static int msp_key_line(const char *p, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *l = p; l; l = strchr(l, '\n')) {
+        if (*l == '\n') l++;
+        while (*l == ' ' || *l == '\t') l++;
+        if (strncasecmp(l, key, k) == 0) {
+            const char *c = l + k;
+            while (*c == ' ' || *c == '\t') c++;
+            if (*c == ':') return 1;
+        }
+    }
+    return 0;
+}
+
+/* JCAMP-DX: a "##TITLE=" or "##JCAMP-DX=" labelled record starting a line. */
+static int jcamp_label_line(const char *p)
+{
+    for (const char *l = p; l; l = strchr(l, '\n')) {
+        if (*l == '\n') l++;
+        while (*l == ' ' || *l == '\t') l++;
+        if (strncasecmp(l, "##TITLE", 7) == 0 || strncasecmp(l, "##JCAMP", 7) == 0) return 1;
+    }
+    return 0;
+}
+
 /* MS1/MS2: "H<tab>" header lines, then "S<tab>" spectrum lines. */
 static int looks_like_ms2(const char *p)
 {
@@ -103,7 +132,7 @@ int nps_io_detect(nps_format *out, const char *path)
     const char *p = buf;
     if ((unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF)
         p += 3;
-    if (strstr(p, "BEGIN IONS")) {
+    if (strncmp(p, "BEGIN IONS", 10) == 0 || strstr(p, "\nBEGIN IONS")) {
         *out = NPS_FORMAT_MGF;
         return 0;
     }
@@ -115,7 +144,7 @@ int nps_io_detect(nps_format *out, const char *path)
         *out = NPS_FORMAT_MZXML;
         return 0;
     }
-    if (strstr(p, "##TITLE") || strstr(p, "##JCAMP")) {
+    if (jcamp_label_line(p)) {
         *out = NPS_FORMAT_JCAMP;
         return 0;
     }
@@ -132,10 +161,20 @@ int nps_io_detect(nps_format *out, const char *path)
         *out = NPS_FORMAT_MS2;
         return 0;
     }
-    if (strcasestr(p, "num peaks") || strcasestr(p, "num_peaks") || strcasestr(p, "numpeaks") ||
-        strncasecmp(p, "name:", 5) == 0 || strcasestr(p, "\nname:")) {
+    if (msp_key_line(p, "num peaks") || msp_key_line(p, "num_peaks") ||
+        msp_key_line(p, "numpeaks") || msp_key_line(p, "name") ||
+        msp_key_line(p, "compound_name")) {
         *out = NPS_FORMAT_MSP;
         return 0;
+    }
+    if (p[0] == '[' || p[0] == '{') {
+        const char *q = p + 1;
+        while (*q == ' ' || *q == '\n' || *q == '\r' || *q == '\t') q++;
+        if (*q == '{' || *q == '"')
+            return nps_err(NPS_EUNSUPPORTED,
+                           "%s: unsupported format (JSON; npsmatch writes matchms JSON but "
+                           "does not read it: convert the file to MSP or MGF)",
+                           path);
     }
     if (looks_like_peak_table(p)) {
         *out = NPS_FORMAT_CSV;
