@@ -4,6 +4,9 @@
  */
 #include "check.h"
 
+#include <dirent.h>
+#include <sys/stat.h>
+
 static size_t npk(const nps_spectra *s, size_t i, const double **mz, const float **in)
 {
     size_t n;
@@ -363,6 +366,70 @@ static void text_runs(void)
     nps_spectra_free(m);
 }
 
+/* Every file under format_vectors: spectra formats parse (at least one
+ * spectrum, known expectations elsewhere in this file), everything else is
+ * refused with a message naming the file; nothing crashes. */
+static void sweep_dir(const char *dir, size_t *parsed, size_t *refused_n)
+{
+    DIR *d = opendir(dir);
+    CHECK(d != NULL);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            sweep_dir(p, parsed, refused_n);
+            continue;
+        }
+        static const char *spectra_ext[] = {".msp",  ".MSP",  ".msl",   ".mgf",
+                                            ".mzml", ".mzML", ".mzXML", ".DX",
+                                            ".jdx",  ".ms1",  ".ms2",   ".mzspeclib"};
+        int spectral = 0;
+        size_t n = strlen(e->d_name);
+        for (size_t k = 0; k < sizeof spectra_ext / sizeof *spectra_ext; k++) {
+            size_t m = strlen(spectra_ext[k]);
+            if (n > m && strcmp(e->d_name + n - m, spectra_ext[k]) == 0) spectral = 1;
+        }
+        if (strncmp(e->d_name, "MSBNK-", 6) == 0 || strstr(dir, "mzspeclib_legacy")) spectral = 1;
+        if (strcmp(e->d_name, "LICENSE") == 0) spectral = 0;
+        nps_spectra *s;
+        nps_spectra_create(&s);
+        nps_read_options o = NPS_READ_OPTIONS_INIT;
+        o.ms_level = -1;
+        nps_read_report r = {0};
+        nps_error_clear();
+        int rc = nps_io_read(s, &r, p, &o);
+        if (spectral) {
+            CHECK_MSG(rc == 0 && nps_spectra_count(s) > 0, "%s: rc %d, %zu spectra: %s", p, rc,
+                      nps_spectra_count(s), nps_error_last());
+            (*parsed)++;
+        } else {
+            CHECK_MSG(rc == NPS_EUNSUPPORTED || rc == NPS_EFORMAT || r.records_skipped > 0,
+                      "%s: rc %d", p, rc);
+            if (rc) CHECK_MSG(strstr(nps_error_last(), e->d_name) != NULL, "%s", nps_error_last());
+            (*refused_n)++;
+        }
+        nps_spectra_free(s);
+    }
+    closedir(d);
+}
+
+static void sweep(void)
+{
+    size_t parsed = 0, refused_n = 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", data_path("format_vectors/VECTORS.md"));
+    *strrchr(dir, '/') = '\0';
+    sweep_dir(dir, &parsed, &refused_n);
+    printf("format_vectors: %zu spectra files parsed, %zu other files refused\n", parsed,
+           refused_n);
+    CHECK(parsed == 54 && refused_n == 14); /* the files as shipped in SOURCES.md */
+}
+
 static void refused(void)
 {
     /* a file in no format we know is refused by name, never misparsed */
@@ -399,5 +466,6 @@ int main(void)
     msl();
     text_runs();
     refused();
+    sweep();
     return check_done("test_formats");
 }
