@@ -364,6 +364,20 @@ static void text_runs(void)
     }
     nps_spectra_free(s);
     nps_spectra_free(m);
+    /* the HUPO-PSI "spice" example: 11 synthetic-cannabinoid MS/MS spectra, attributes
+     * in groups and in an "all" attribute set */
+    s = read_file(data_path("mzspeclib_spice/spice.mzSpecLib.txt"), &r);
+    CHECK(nps_spectra_count(s) == 11 && r.records_skipped == 0);
+    if (nps_spectra_count(s) == 11) {
+        CHECK(strcmp(nps_spectra_name(s, 0), "JWH-250-5OH") == 0);
+        CHECK(nps_spectra_precursor_mz(s, 0) == 352.19);
+        CHECK(npk(s, 0, &mz, &in) == 51 && mz[0] == 51.0236);
+        CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_ION_MODE), "Positive") == 0);
+        CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_COLLISION_ENERGY), "40.0") == 0);
+        CHECK(strcmp(nps_spectra_get(s, 0, NPS_KEY_FORMULA), "C22H25NO2") == 0);
+        for (size_t i = 0; i < 11; i++) CHECK(nps_spectra_kind(s, i) == NPS_KIND_MSMS);
+    }
+    nps_spectra_free(s);
 }
 
 /* Every file under format_vectors: spectra formats parse (at least one
