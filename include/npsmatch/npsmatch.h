@@ -338,6 +338,28 @@ int nps_score_pair(nps_score_result *out, nps_peak_match *matches, size_t *n_mat
                    const double *r_mz, const float *r_int, size_t r_n,
                    const nps_score_options *options);
 
+/* Hybrid (analogue) similarity (after NIST's hybrid search; exact rule in
+ * src/scoring/hybrid.c and docs/scores.md): a reference peak matches a query
+ * peak directly or shifted by delta = query precursor - reference precursor,
+ * each peak at most once, greedy by contribution. The contribution is the
+ * pair term of options->type (entropy; cosine; for the composite its
+ * dot-product term). reverse is ignored. */
+typedef struct {
+    double score;   /* 0..1 */
+    double delta;   /* the shift used (query - reference) */
+    size_t direct;  /* matched pairs at the same m/z */
+    size_t shifted; /* matched pairs through the shift */
+} nps_hybrid_result;
+
+int nps_score_hybrid(nps_hybrid_result *out, nps_score_workspace *ws, const double *q_mz,
+                     const float *q_int, size_t q_n, double q_precursor, const double *r_mz,
+                     const float *r_int, size_t r_n, double r_precursor,
+                     const nps_score_options *options);
+/* The same rule with an explicit shift and no precursor (EI analogues). */
+int nps_score_shifted(nps_hybrid_result *out, nps_score_workspace *ws, const double *q_mz,
+                      const float *q_int, size_t q_n, const double *r_mz, const float *r_int,
+                      size_t r_n, double delta, const nps_score_options *options);
+
 /* ------------------------------------------------------------------------- */
 /* Libraries (HDF5)                                                          */
 /* ------------------------------------------------------------------------- */

@@ -54,7 +54,8 @@ int nps_greedy_match(nps_score_workspace *ws, const nps_prep *q, const nps_prep 
             if (ws->ncand == ws->cand_cap &&
                 nps_grow((void **)&ws->cand, &ws->cand_cap, ws->ncand + 1, sizeof *ws->cand))
                 return NPS_ENOMEM;
-            ws->cand[ws->ncand++] = (struct nps_cand){q->w[i] * r->w[j], (uint32_t)i, (uint32_t)j};
+            ws->cand[ws->ncand++] =
+                (struct nps_cand){q->w[i] * r->w[j], (uint32_t)i, (uint32_t)j, 0};
             if (++here > 1 || (last_j != SIZE_MAX && j <= last_j)) conflict = 1;
             last_j = j;
         }

@@ -57,6 +57,7 @@ void nps_score_workspace_free(nps_score_workspace *ws)
     free(ws->used_q);
     free(ws->used_r);
     free(ws->pairs);
+    free(ws->pair_shifted);
     free(ws->rq_mz);
     free(ws->rq_w);
     free(ws->rq_v);

@@ -36,6 +36,13 @@ int nps_greedy_match(nps_score_workspace *ws, const nps_prep *q, const nps_prep 
                      const nps_score_options *o);
 void nps_entropy_weights(double *w, const float *in, size_t n, int weighted);
 
+/* Hybrid score of prepared spectra (hybrid.c): direct matches and matches
+ * shifted by delta; qprec/rprec (or NAN) limit shifted matches to peaks below
+ * their precursor. ws->pairs and ws->pair_shifted hold the accepted pairs. */
+int nps_hybrid_prepared(nps_hybrid_result *res, nps_score_workspace *ws, const nps_prep *q,
+                        const nps_prep *r, double delta, double qprec, double rprec,
+                        const nps_score_options *o);
+
 /* Matching tolerance for a query peak. */
 static inline double nps_tol_at(const nps_score_options *o, double mz)
 {
@@ -48,6 +55,7 @@ struct nps_score_workspace {
     struct nps_cand {
         double w;
         uint32_t i, j;
+        uint32_t shifted; /* hybrid: matched through the shift */
     } * cand;
     size_t cand_cap, ncand;
     unsigned char *used_q, *used_r;
@@ -55,6 +63,8 @@ struct nps_score_workspace {
     /* accepted pairs of the last greedy match, in acceptance order */
     nps_peak_match *pairs;
     size_t pairs_cap, npairs;
+    unsigned char *pair_shifted; /* hybrid: pairs[k] is a shifted match */
+    size_t pair_shifted_cap;
     /* a re-prepared query (reverse search) */
     double *rq_mz, *rq_w, *rq_v;
     float *rq_in;
