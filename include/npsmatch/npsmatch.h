@@ -360,6 +360,15 @@ int nps_score_shifted(nps_hybrid_result *out, nps_score_workspace *ws, const dou
                       const float *q_int, size_t q_n, const double *r_mz, const float *r_int,
                       size_t r_n, double delta, const nps_score_options *options);
 
+/* Interpret a mass difference delta = unknown - library compound as the
+ * structural change it most likely is (src/analogue/massshift.c: CH2, O, F for
+ * H, Cl for H, methoxy, methylenedioxy, beta-keto, ...), within tol (Da);
+ * nominal != 0 compares nominal masses (unit-mass EI spectra). Writes a
+ * description ("+CH2 (homologue: ...)", "F for H (fluoro)", alternatives
+ * joined by " or ", or a pair "+CH2, +O") and returns the number of matches
+ * (0: none, buf empty). */
+size_t nps_mass_shift_describe(char *buf, size_t n, double delta, double tol, int nominal);
+
 /* ------------------------------------------------------------------------- */
 /* Libraries (HDF5)                                                          */
 /* ------------------------------------------------------------------------- */
@@ -410,8 +419,15 @@ int nps_library_verify(const nps_library *lib);
 typedef enum {
     NPS_MODE_AUTO = -1, /* identity for MS/MS with a precursor, open otherwise */
     NPS_MODE_IDENTITY = 0,
-    NPS_MODE_OPEN = 1
+    NPS_MODE_OPEN = 1,
+    NPS_MODE_HYBRID = 2,       /* whole library, direct and precursor-shifted matches (MS/MS) */
+    NPS_MODE_NEUTRAL_LOSS = 3, /* whole library, spectra as neutral losses (MS/MS) */
+    NPS_MODE_SHIFT = 4,        /* whole library, FFT shift correlation + hybrid rule (EI) */
+    NPS_MODE_ANALOGUE = 5      /* per query: HYBRID for MS/MS with a precursor, else SHIFT */
 } nps_search_mode;
+
+const char *nps_search_mode_name(nps_search_mode m);
+int nps_search_mode_parse(nps_search_mode *out, const char *name);
 
 typedef struct {
     int version;
@@ -432,13 +448,15 @@ typedef struct {
     void *progress_ctx;
     int exhaustive;        /* score every candidate pairwise instead of using the fragment index */
     double *query_seconds; /* if not NULL: receives each query's search time (benchmarks) */
+    double max_shift;      /* SHIFT mode: largest |mass difference| looked for (Da) */
+    size_t shift_candidates; /* SHIFT mode: correlation peaks scored per library spectrum */
 } nps_search_options;
 
 #define NPS_SEARCH_OPTIONS_VERSION 1
 /* clang-format off */
 #define NPS_SEARCH_OPTIONS_INIT                                                \
     {NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, \
-     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL}
+     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3}
 /* clang-format on */
 
 /* Default fragment tolerances per kind (Da). */
@@ -456,7 +474,11 @@ typedef struct {
     size_t matched;
     double composite; /* NIST composite MF 0..1 for EI queries, NAN otherwise */
     nps_score_type score_type;
-    nps_search_mode mode;
+    nps_search_mode mode; /* the mode actually run (never AUTO or ANALOGUE) */
+    double delta_mz;      /* HYBRID, SHIFT: query - reference mass difference; NAN otherwise */
+    size_t shifted;       /* HYBRID, SHIFT: matched pairs through the shift (of `matched`) */
+    double
+        identity_score; /* HYBRID, SHIFT: the plain (unshifted) score of the pair; NAN otherwise */
 } nps_hit;
 
 typedef struct nps_hits nps_hits;
@@ -482,6 +504,50 @@ size_t nps_hits_count(const nps_hits *h);
 const nps_hit *nps_hits_at(const nps_hits *h, size_t i);
 /* The range [first, first + n) of hits for one query. */
 void nps_hits_for_query(const nps_hits *h, size_t query, size_t *first, size_t *n);
+
+/* ------------------------------------------------------------------------- */
+/* Calls: identified, possible new analogue, or nothing                      */
+/* ------------------------------------------------------------------------- */
+
+typedef struct {
+    int version;
+    double identity_threshold; /* a hit's identity_score (else score) >= this: identified */
+    double analogue_threshold; /* the top analogue score >= this: possible new analogue */
+    double shift_tolerance;    /* Da, for the interpretation of delta (nominal for EI) */
+    size_t class_hits;         /* the top hits that vote on the class */
+} nps_call_options;
+
+#define NPS_CALL_OPTIONS_VERSION 1
+#define NPS_CALL_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        NPS_CALL_OPTIONS_VERSION, 0.75, 0.5, 0.01, 5                                               \
+    }
+
+typedef enum {
+    NPS_CALL_NONE = 0,       /* nothing convincing */
+    NPS_CALL_IDENTIFIED = 1, /* a library compound, by its plain score */
+    NPS_CALL_ANALOGUE = 2    /* no identification; a close relative by the analogue score */
+} nps_call_status;
+
+typedef struct {
+    nps_call_status status;
+    size_t hit;               /* the hit the call rests on (index for nps_hits_at), or SIZE_MAX */
+    double delta_mz;          /* ANALOGUE: unknown - nearest relative */
+    char interpretation[256]; /* ANALOGUE: the structural change delta most likely is, or "" */
+    char class_name[128];     /* the class voted by the top hits (library Class field), or "" */
+    double class_support;     /* the winning class's share of the voting scores, 0..1 */
+} nps_call;
+
+/* The call for one query from its hits (any mode; ANALOGUE needs a HYBRID
+ * or SHIFT search), with library the spectra the hits refer to (for the
+ * class field and names). */
+int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spectra *library,
+                  const nps_call_options *options);
+/* One line for a report: "identified: <name> (score)", "possible new
+ * analogue: <class>, nearest <name>, dM <delta> (<interpretation>)" or
+ * "no identification". */
+void nps_call_describe(char *buf, size_t n, const nps_call *call, const nps_hits *h,
+                       const nps_spectra *library);
 
 #ifdef __cplusplus
 }

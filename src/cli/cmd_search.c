@@ -3,8 +3,11 @@
  *
  * Output (TSV) has one row per hit; its first eight columns are fixed:
  *   query_id query_name rank library_id library_name inchikey score matched_peaks
- * followed by score_type, mode, composite_mf (0-999, EI queries), library_class
- * and precursor_delta. JSON holds the same fields per query.
+ * followed by score_type, mode, composite_mf (0-999, EI queries), library_class,
+ * precursor_delta, then the analogue columns: delta_mz (unknown - library),
+ * shifted_peaks, identity_score, shift_interpretation, and on each query's
+ * first row its call (identified / possible new analogue / none), call_class
+ * and class_support. JSON holds the same fields per query.
  */
 #include "cli.h"
 
@@ -20,8 +23,17 @@ static const char *search_help =
     "  --library PATH             HDF5 library or spectra file (default: bundled library)\n"
     "  --score S                  entropy | entropy-unweighted | cosine | composite\n"
     "                             (default: entropy for MS/MS, composite for EI)\n"
-    "  --mode identity|open       identity: precursor within tolerance (default for MS/MS\n"
+    "  --mode M                   identity: precursor within tolerance (default for MS/MS\n"
     "                             with a precursor); open: whole library (default for EI)\n"
+    "  --mode analogue            analogue search per query: hybrid (MS/MS with a precursor:\n"
+    "                             direct and precursor-shifted fragment matches) or shift\n"
+    "                             (EI: FFT shift correlation, then the hybrid rule); hits\n"
+    "                             carry the mass difference, its interpretation and a call\n"
+    "  --mode hybrid|neutral-loss|shift  one analogue search for every query\n"
+    "  --max-shift DA             shift: largest mass difference looked for (200)\n"
+    "  --shift-candidates N       shift: correlation peaks scored per spectrum (3)\n"
+    "  --identity-threshold S     call: plain score for an identification (0.75)\n"
+    "  --analogue-threshold S     call: analogue score for a possible analogue (0.5)\n"
     "  --tolerance DA             fragment tolerance (default 0.02 MS/MS, 0.5 EI)\n"
     "  --tolerance-ppm PPM        fragment tolerance in ppm\n"
     "  --precursor-tolerance DA   identity window (default 0.01)\n"
@@ -58,10 +70,54 @@ static void progress(void *ctx, size_t done, size_t total)
     }
 }
 
-static void write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L)
+/* The interpretation of a hit's mass difference (nominal for EI shifts). */
+static void shift_text(char *buf, size_t n, const nps_hit *x, const nps_call_options *co)
+{
+    buf[0] = '\0';
+    if (isnan(x->delta_mz)) return;
+    int nominal = x->mode == NPS_MODE_SHIFT;
+    nps_mass_shift_describe(buf, n, x->delta_mz, nominal ? 0.5 : co->shift_tolerance, nominal);
+}
+
+static void analogue_columns(FILE *fp, const nps_hits *h, size_t i, const nps_hit *x,
+                             const nps_spectra *L, const nps_call_options *co)
+{
+    char text[512];
+    fputc('\t', fp);
+    if (!isnan(x->delta_mz)) fprintf(fp, "%.4f", x->delta_mz);
+    fputc('\t', fp);
+    if (!isnan(x->delta_mz)) fprintf(fp, "%zu", x->shifted);
+    fputc('\t', fp);
+    if (!isnan(x->identity_score)) fprintf(fp, "%.6f", x->identity_score);
+    fputc('\t', fp);
+    shift_text(text, sizeof text, x, co);
+    tsv_str(fp, text);
+    fputc('\t', fp);
+    if (x->rank == 1) {
+        nps_call call;
+        if (nps_hits_call(&call, h, x->query, L, co) == 0) {
+            nps_call_describe(text, sizeof text, &call, h, L);
+            tsv_str(fp, text);
+            fputc('\t', fp);
+            tsv_str(fp, call.class_name);
+            fputc('\t', fp);
+            if (call.class_name[0]) fprintf(fp, "%.3f", call.class_support);
+        } else {
+            fputs("\t\t", fp);
+        }
+    } else {
+        fputs("\t\t", fp);
+    }
+    (void)i;
+}
+
+static void write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L,
+                      const nps_call_options *co)
 {
     fputs("query_id\tquery_name\trank\tlibrary_id\tlibrary_name\tinchikey\tscore\tmatched_peaks"
-          "\tscore_type\tmode\tcomposite_mf\tlibrary_class\tprecursor_delta\n",
+          "\tscore_type\tmode\tcomposite_mf\tlibrary_class\tprecursor_delta\tdelta_mz"
+          "\tshifted_peaks\tidentity_score\tshift_interpretation\tcall\tcall_class"
+          "\tclass_support\n",
           fp);
     for (size_t i = 0; i < nps_hits_count(h); i++) {
         const nps_hit *x = nps_hits_at(h, i);
@@ -77,7 +133,7 @@ static void write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const n
         fputc('\t', fp);
         tsv_str(fp, ik ? ik : "");
         fprintf(fp, "\t%.6f\t%zu\t%s\t%s\t", x->score, x->matched, nps_score_name(x->score_type),
-                x->mode == NPS_MODE_IDENTITY ? "identity" : "open");
+                nps_search_mode_name(x->mode));
         if (!isnan(x->composite)) fprintf(fp, "%.0f", floor(999.0 * x->composite + 0.5));
         fputc('\t', fp);
         tsv_str(fp, cl ? cl : "");
@@ -85,11 +141,13 @@ static void write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const n
         double d =
             nps_spectra_precursor_mz(L, x->reference) - nps_spectra_precursor_mz(q, x->query);
         if (!isnan(d)) fprintf(fp, "%.4f", d);
+        analogue_columns(fp, h, i, x, L, co);
         fputc('\n', fp);
     }
 }
 
-static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L)
+static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L,
+                       const nps_call_options *co)
 {
     fputs("[\n", fp);
     for (size_t qi = 0; qi < nps_spectra_count(q); qi++) {
@@ -114,7 +172,17 @@ static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const 
                     ", \"score\": %.6f, \"matched_peaks\": %zu, \"score_type\": \"%s\", "
                     "\"mode\": \"%s\"",
                     x->score, x->matched, nps_score_name(x->score_type),
-                    x->mode == NPS_MODE_IDENTITY ? "identity" : "open");
+                    nps_search_mode_name(x->mode));
+            if (!isnan(x->delta_mz)) {
+                char text[512];
+                shift_text(text, sizeof text, x, co);
+                fprintf(fp, ", \"delta_mz\": %.4f, \"shifted_peaks\": %zu", x->delta_mz,
+                        x->shifted);
+                if (!isnan(x->identity_score))
+                    fprintf(fp, ", \"identity_score\": %.6f", x->identity_score);
+                fputs(", \"shift_interpretation\": ", fp);
+                nps_io_write_json_string(fp, text);
+            }
             if (!isnan(x->composite))
                 fprintf(fp, ", \"composite_mf\": %.0f", floor(999.0 * x->composite + 0.5));
             if (cl) {
@@ -123,7 +191,19 @@ static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const 
             }
             fputc('}', fp);
         }
-        fprintf(fp, "%s]}%s\n", n ? "\n  " : "", qi + 1 < nps_spectra_count(q) ? "," : "");
+        fprintf(fp, "%s]", n ? "\n  " : "");
+        nps_call call;
+        if (nps_hits_call(&call, h, qi, L, co) == 0) {
+            char text[512];
+            nps_call_describe(text, sizeof text, &call, h, L);
+            static const char *st[] = {"none", "identified", "analogue"};
+            fprintf(fp, ", \"call\": {\"status\": \"%s\", \"text\": ", st[call.status]);
+            nps_io_write_json_string(fp, text);
+            fputs(", \"class\": ", fp);
+            nps_io_write_json_string(fp, call.class_name);
+            fprintf(fp, ", \"class_support\": %.3f}", call.class_support);
+        }
+        fprintf(fp, "}%s\n", qi + 1 < nps_spectra_count(q) ? "," : "");
     }
     fputs("]\n", fp);
 }
@@ -148,12 +228,17 @@ int cmd_search(int argc, char **argv)
                                        {"strict", no_argument, 0, 'S'},
                                        {"input-format", required_argument, 0, 'I'},
                                        {"ms-level", required_argument, 0, 'L'},
+                                       {"max-shift", required_argument, 0, 1101},
+                                       {"shift-candidates", required_argument, 0, 1102},
+                                       {"identity-threshold", required_argument, 0, 1103},
+                                       {"analogue-threshold", required_argument, 0, 1104},
                                        {"any-kind", no_argument, 0, 'A'},
                                        {"exhaustive", no_argument, 0, 'X'},
                                        {"help", no_argument, 0, 'h'},
                                        PREP_LONG_OPTIONS,
                                        {0, 0, 0, 0}};
     nps_search_options so = NPS_SEARCH_OPTIONS_INIT;
+    nps_call_options co = NPS_CALL_OPTIONS_INIT;
     const char *libpath = NULL, *outp = NULL;
     int json = 0, c, idx;
     cli_reader rd = CLI_READER_INIT;
@@ -173,16 +258,25 @@ int cmd_search(int argc, char **argv)
             }
             break;
         case 'm':
-            if (strcmp(optarg, "identity") == 0)
-                so.mode = NPS_MODE_IDENTITY;
-            else if (strcmp(optarg, "open") == 0)
-                so.mode = NPS_MODE_OPEN;
-            else if (strcmp(optarg, "auto") == 0)
-                so.mode = NPS_MODE_AUTO;
-            else {
-                fprintf(stderr, "npsmatch: --mode: '%s' is not identity or open\n", optarg);
+            if (nps_search_mode_parse(&so.mode, optarg)) {
+                fprintf(stderr, "npsmatch: --mode: %s\n", nps_error_last());
                 return EXIT_USAGE;
             }
+            break;
+        case 1101:
+            if (cli_parse_double(&so.max_shift, optarg, "--max-shift")) return EXIT_USAGE;
+            break;
+        case 1102:
+            if (cli_parse_size(&so.shift_candidates, optarg, "--shift-candidates"))
+                return EXIT_USAGE;
+            break;
+        case 1103:
+            if (cli_parse_double(&co.identity_threshold, optarg, "--identity-threshold"))
+                return EXIT_USAGE;
+            break;
+        case 1104:
+            if (cli_parse_double(&co.analogue_threshold, optarg, "--analogue-threshold"))
+                return EXIT_USAGE;
             break;
         case 't':
         case 'T':
@@ -313,9 +407,9 @@ int cmd_search(int argc, char **argv)
         goto out;
     }
     if (json)
-        write_json(fp, hits, queries, nps_library_spectra(lib));
+        write_json(fp, hits, queries, nps_library_spectra(lib), &co);
     else
-        write_tsv(fp, hits, queries, nps_library_spectra(lib));
+        write_tsv(fp, hits, queries, nps_library_spectra(lib), &co);
     int werr = ferror(fp) != 0;
     if (fp == stdout)
         werr |= fflush(stdout) != 0;

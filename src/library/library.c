@@ -213,11 +213,17 @@ void nps_library_drop_caches(nps_library *lib)
         free(lib->wc[i]->norm);
         free(lib->wc[i]->iw);
         free(lib->wc[i]->ify);
+        free(lib->wc[i]->liw);
+        free(lib->wc[i]->lify);
         free(lib->wc[i]);
     }
     free(lib->wc);
     lib->wc = NULL;
     lib->nwc = 0;
+    nps_library_free(lib->loss);
+    lib->loss = NULL;
+    free(lib->lossmap);
+    lib->lossmap = NULL;
     pthread_mutex_unlock(&lib->ix_lock);
 }
 
@@ -271,6 +277,32 @@ static int build_index_weights(nps_library *lib, nps_lib_weights *lw)
     return 0;
 }
 
+/* Weights in the loss library's index order: entry k is the loss of
+ * processed peak lossmap[peak[k]], weighted as that fragment. */
+static int build_loss_index_weights(nps_library *lib, nps_lib_weights *lw)
+{
+    int rc = nps_library_losses_locked(lib);
+    const nps_fragment_index *lx = NULL;
+    if (!rc) rc = nps_library_index(lib->loss, &lx);
+    if (rc) return rc;
+    int normed = lw->type == NPS_SCORE_COSINE || lw->type == NPS_SCORE_COMPOSITE;
+    lw->liw = malloc((lx->n ? lx->n : 1) * sizeof(float));
+    if (!normed) lw->lify = malloc((lx->n ? lx->n : 1) * sizeof(float));
+    if (!lw->liw || (!normed && !lw->lify)) return nps_err(NPS_ENOMEM, "out of memory");
+    const uint32_t *map = lib->lossmap;
+#pragma omp parallel for schedule(static)
+    for (size_t k = 0; k < lx->n; k++) {
+        double w = lw->w[map[lx->peak[k]]];
+        if (normed) {
+            double nr = lw->norm[lx->spec[k]];
+            w = nr > 0 ? w / nr : 0;
+        }
+        lw->liw[k] = (float)w;
+        if (!normed) lw->lify[k] = (float)(w > 0 ? w * log2(w) : 0);
+    }
+    return 0;
+}
+
 int nps_library_weights(const nps_library *clib, const nps_score_options *so, int with_index,
                         const nps_lib_weights **out)
 {
@@ -300,7 +332,9 @@ int nps_library_weights(const nps_library *clib, const nps_score_options *so, in
         lib->wc[lib->nwc++] = lw;          /* freed with the caches, complete or not */
         if (rc) lw->type = NPS_SCORE_AUTO; /* never matched again */
     }
-    if (!rc && with_index && !lw->iw) rc = build_index_weights(lib, lw);
+    if (!rc && (with_index & NPS_WEIGHTS_INDEX) && !lw->iw) rc = build_index_weights(lib, lw);
+    if (!rc && (with_index & NPS_WEIGHTS_LOSS_INDEX) && !lw->liw)
+        rc = build_loss_index_weights(lib, lw);
     pthread_mutex_unlock(&lib->ix_lock);
     if (!rc) *out = lw;
     return rc;

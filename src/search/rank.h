@@ -4,11 +4,21 @@
 
 #include "../core/internal.h"
 
+#include <math.h>
+
 typedef struct {
     double score;
     size_t ref;
     size_t matched;
+    double delta;   /* analogue modes: the shift; NAN otherwise */
+    size_t shifted; /* analogue modes: pairs matched through it */
 } nps_ranked;
+
+static inline nps_ranked nps_ranked_make(double score, size_t ref, size_t matched)
+{
+    nps_ranked r = {score, ref, matched, NAN, 0};
+    return r;
+}
 
 /* a ranks before b: higher score, then smaller library id (byte order). */
 int nps_rank_better(const nps_ranked *a, const nps_ranked *b, const nps_spectra *lib);

@@ -39,6 +39,7 @@
 #include "../scoring/scoring.h"
 #include "fastlog.h"
 #include "rank.h"
+#include "shift.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -59,6 +60,32 @@ struct nps_hits {
     size_t *qoff; /* nq + 1 */
     size_t nq;
 };
+
+static const char *const mode_names[] = {"identity",     "open",  "hybrid",
+                                         "neutral-loss", "shift", "analogue"};
+
+const char *nps_search_mode_name(nps_search_mode m)
+{
+    if (m == NPS_MODE_AUTO) return "auto";
+    if ((int)m < 0 || (int)m > 5) return "?";
+    return mode_names[m];
+}
+
+int nps_search_mode_parse(nps_search_mode *out, const char *name)
+{
+    for (int i = 0; i < 6; i++)
+        if (nps_strcaseeq(name, mode_names[i])) {
+            *out = (nps_search_mode)i;
+            return 0;
+        }
+    if (nps_strcaseeq(name, "auto")) {
+        *out = NPS_MODE_AUTO;
+        return 0;
+    }
+    return nps_err(NPS_EINVAL,
+                   "unknown mode '%s' (identity, open, hybrid, neutral-loss, shift, analogue)",
+                   name);
+}
 
 nps_score_type nps_search_default_score(nps_kind kind)
 {
@@ -121,6 +148,10 @@ struct tls_t {
         double b;
         size_t s;
     } * cand; /* max-heap of bounds */
+    /* hybrid: the query's neutral losses and their weights, ascending */
+    double *lq_mz, *lq_x;
+    size_t lq_cap;
+    nps_shift_ws *sws[4]; /* SHIFT mode, per score type */
 };
 
 static void tls_free(tls_t *t)
@@ -134,6 +165,9 @@ static void tls_free(tls_t *t)
     free(t->heap);
     free(t->touched);
     free(t->cand);
+    free(t->lq_mz);
+    free(t->lq_x);
+    for (int k = 0; k < 4; k++) nps_shift_ws_free(t->sws[k]);
 }
 
 /* Make t ready (workspace, and accumulators when open_index); kept across runs. */
@@ -170,6 +204,10 @@ struct nps_searcher {
     const double *mz0;    /* start of the processed peak arrays */
     unsigned char *kinds; /* kind of each library spectrum */
     int mixed_kinds;      /* the library holds both EI and MS/MS spectra */
+    /* analogue modes, prepared on first use */
+    const nps_fragment_index *lx; /* HYBRID: the loss library's index */
+    nps_shift_plan *shift[4];     /* SHIFT: per score type */
+    nps_searcher *nl;             /* NEUTRAL_LOSS: a searcher over the loss library */
 };
 
 static int cmp_prec(const void *a, const void *b)
@@ -199,8 +237,8 @@ void nps_searcher_free(nps_searcher *s)
     if (!s) return;
     for (int i = 0; i < s->ntls; i++) tls_free(&s->tls[i]);
     free(s->tls);
-    for (int t = 0; t < 4; t++) {
-    }
+    for (int t = 0; t < 4; t++) nps_shift_plan_free(s->shift[t]);
+    nps_searcher_free(s->nl);
     free(s->order);
     free(s->kinds);
     free(s);
@@ -251,11 +289,39 @@ int nps_searcher_create(nps_searcher **out, const nps_library *library, const np
  * library's cache, so that searchers share them. */
 static int prepare(nps_searcher *s, nps_score_type t, int want_index)
 {
-    if (s->prep[t] && (!want_index || (s->prep[t]->iw && s->ix))) return 0;
+    if (s->prep[t] && (!(want_index & NPS_WEIGHTS_INDEX) || (s->prep[t]->iw && s->ix)) &&
+        (!(want_index & NPS_WEIGHTS_LOSS_INDEX) || (s->prep[t]->liw && s->lx)))
+        return 0;
     nps_score_options so;
     score_opts_for(&so, &s->o, t, NPS_KIND_MSMS);
     int rc = nps_library_weights(s->library, &so, want_index, &s->prep[t]);
-    if (!rc && want_index && !s->ix) rc = nps_library_index(s->library, &s->ix);
+    if (!rc && (want_index & NPS_WEIGHTS_INDEX) && !s->ix)
+        rc = nps_library_index(s->library, &s->ix);
+    if (!rc && (want_index & NPS_WEIGHTS_LOSS_INDEX) && !s->lx) {
+        const nps_library *ll;
+        rc = nps_library_losses(s->library, &ll, NULL);
+        if (!rc) rc = nps_library_index(ll, &s->lx);
+    }
+    return rc;
+}
+
+/* SHIFT mode: the FFT plan and library transforms for score t. */
+static int prepare_shift(nps_searcher *s, nps_score_type t)
+{
+    if (s->shift[t]) return 0;
+    int rc = prepare(s, t, 0);
+    if (rc) return rc;
+    const nps_lib_weights *lw = s->prep[t];
+    /* only the spectra a SHIFT query can hit: EI ones unless kinds are mixed freely */
+    unsigned char *use = NULL;
+    size_t nl = nps_spectra_count(s->lib);
+    if (s->o.same_kind_only) {
+        use = malloc(nl ? nl : 1);
+        if (!use) return nps_err(NPS_ENOMEM, "out of memory");
+        for (size_t i = 0; i < nl; i++) use[i] = s->kinds[i] == NPS_KIND_EI;
+    }
+    rc = nps_shift_plan_create(&s->shift[t], s->lib, lw->w, use, s->o.max_shift);
+    free(use);
     return rc;
 }
 
@@ -271,19 +337,49 @@ typedef struct {
     nps_kind kind;
     const nps_score_options *so;
     const nps_prep *Q;
+    nps_search_mode mode; /* IDENTITY, OPEN, HYBRID or SHIFT */
+    double qprec;         /* the query's precursor m/z (HYBRID) */
 } query_ctx;
 
-static int exact(nps_score_result *res, tls_t *tl, const query_ctx *c, size_t ri)
+static void ref_prep(nps_prep *R, const nps_searcher *s, nps_score_type t, size_t ri)
 {
-    const nps_searcher *s = c->s;
-    const nps_lib_weights *lp = s->prep[c->t];
+    const nps_lib_weights *lp = s->prep[t];
     const double *rmz;
     const float *rin;
     size_t rn;
     nps_spectra_peaks(s->lib, ri, &rmz, &rin, &rn);
     size_t off = (size_t)(rmz - s->mz0);
-    nps_prep R = {rmz, rin, lp->w + off, lp->v ? lp->v + off : NULL, rn, lp->norm[ri]};
+    *R = (nps_prep){rmz, rin, lp->w + off, lp->v ? lp->v + off : NULL, rn, lp->norm[ri]};
+}
+
+static int exact(nps_score_result *res, tls_t *tl, const query_ctx *c, size_t ri)
+{
+    nps_prep R;
+    ref_prep(&R, c->s, c->t, ri);
     return nps_score_prepared(res, NULL, NULL, tl->ws, c->Q, &R, c->so);
+}
+
+/* The exact score of one candidate, as a ranked hit: the plain score, or in
+ * HYBRID mode the hybrid score with delta = query - reference precursor. */
+static int exact_ranked(nps_ranked *out, tls_t *tl, const query_ctx *c, size_t ri)
+{
+    if (c->mode == NPS_MODE_HYBRID) {
+        nps_prep R;
+        ref_prep(&R, c->s, c->t, ri);
+        double rp = nps_spectra_precursor_mz(c->s->lib, ri);
+        nps_hybrid_result h;
+        int rc = nps_hybrid_prepared(&h, tl->ws, c->Q, &R, c->qprec - rp, c->qprec, rp, c->so);
+        if (rc) return rc;
+        *out = nps_ranked_make(h.score, ri, h.direct + h.shifted);
+        out->delta = c->qprec - rp;
+        out->shifted = h.shifted;
+        return 0;
+    }
+    nps_score_result res;
+    int rc = exact(&res, tl, c, ri);
+    if (rc) return rc;
+    *out = nps_ranked_make(res.score, ri, res.matched);
+    return 0;
 }
 
 /* Identity mode, or the exhaustive path: score every candidate pairwise. */
@@ -294,23 +390,74 @@ static int search_pairwise(nps_ranked *heap, size_t *nh, tls_t *tl, const query_
     for (size_t k = lo; k < hi; k++) {
         size_t ri = use_order ? s->order[k].idx : k;
         if (s->o.same_kind_only && nps_spectra_kind(s->lib, ri) != c->kind) continue;
-        nps_score_result res;
-        if (exact(&res, tl, c, ri)) return NPS_ENOMEM;
-        if (res.score > 0 && res.score >= s->o.min_score)
-            nps_rank_push(heap, nh, s->o.top_k, (nps_ranked){res.score, ri, res.matched}, s->lib);
+        nps_ranked r;
+        if (exact_ranked(&r, tl, c, ri)) return NPS_ENOMEM;
+        if (r.score > 0 && r.score >= s->o.min_score)
+            nps_rank_push(heap, nh, s->o.top_k, r, s->lib);
     }
     return 0;
 }
 
-/* Open mode through the fragment index: bounds, then exact rescoring. */
+/* Add, for one query value v of weight x, the contribution of every library
+ * entry of index ix within the tolerance window to its spectrum's
+ * accumulator. iw/ify are the entries' weights in ix's order. */
+static int scan_window(tls_t *tl, const query_ctx *c, const nps_fragment_index *ix, const float *iw,
+                       const float *ify, double v, double tol, double x, int entropy, size_t *nt)
+{
+    const unsigned char *kinds = c->s->o.same_kind_only && c->s->mixed_kinds ? c->s->kinds : NULL;
+    /* guard band: wider than float32 rounding of the index and of the bounds */
+    double g = 4e-7 * (v + tol) + 1e-9;
+    double fx = entropy ? xlog2x(x) : 0;
+    float top = (float)(v + tol + g);
+    size_t lo = nps_index_lower(ix, v - tol - g), hi = lo;
+    while (hi < ix->n && ix->mz[hi] <= top) hi++;
+    if (hi == lo) return 0;
+    /* two passes over the window: the contributions (a straight loop the
+     * compiler vectorises), then the scatter into the accumulators */
+    if (hi - lo > tl->ccap) {
+        float *cb = realloc(tl->cbuf, (hi - lo) * sizeof *cb);
+        if (!cb) return NPS_ENOMEM;
+        tl->cbuf = cb;
+        tl->ccap = hi - lo;
+    }
+    float *cb = tl->cbuf;
+    const float xf = (float)x, fxf = (float)fx;
+    const size_t w = hi - lo;
+    if (entropy) {
+        const float *yv = iw + lo, *fy = ify + lo;
+        for (size_t j = 0; j < w; j++) {
+            float xy = xf + yv[j];
+            cb[j] = xy * nps_fast_log2f(xy) - fxf - fy[j];
+        }
+    } else {
+        const float *yv = iw + lo;
+        for (size_t j = 0; j < w; j++) cb[j] = xf * yv[j];
+    }
+    struct acc_t *acc = tl->acc;
+    const uint32_t *spv = ix->spec + lo;
+    for (size_t j = 0; j < w; j++) {
+        uint32_t sp = spv[j];
+        if (kinds && kinds[sp] != (unsigned char)c->kind) continue;
+        if (acc[sp].cnt++ == 0) tl->touched[(*nt)++] = sp;
+        acc[sp].acc += cb[j];
+    }
+    return 0;
+}
+
+/* Open and hybrid modes through the fragment index: bounds, then exact
+ * rescoring. In HYBRID mode the query's neutral losses are also looked up in
+ * the loss library's index, weighted as the fragments they come from: a
+ * shifted match is a shared loss, so every pair the hybrid rule can accept
+ * (direct or shifted) is in one of the two scans, and the sum stays an upper
+ * bound of the hybrid score. */
 static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx *c)
 {
     const nps_searcher *s = c->s;
     const nps_fragment_index *ix = s->ix;
     const float *iw = s->prep[c->t]->iw, *ify = s->prep[c->t]->ify;
-    const unsigned char *kinds = s->o.same_kind_only && s->mixed_kinds ? s->kinds : NULL;
     const nps_prep *Q = c->Q;
     const int entropy = c->t == NPS_SCORE_ENTROPY || c->t == NPS_SCORE_ENTROPY_UNWEIGHTED;
+    const int hybrid = c->mode == NPS_MODE_HYBRID;
     const double qnorm = Q->norm;
     size_t nt = 0;
     if (!entropy && !(qnorm > 0)) return 0;
@@ -333,43 +480,31 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
                 if (ify) __builtin_prefetch(&ify[p], 0, 1);
             }
         }
-        double q = Q->mz[i], tol = nps_tol_at(c->so, q);
-        /* guard band: wider than float32 rounding of the index and of the bounds */
-        double g = 4e-7 * (q + tol) + 1e-9;
-        double x = entropy ? Q->w[i] : Q->w[i] / qnorm, fx = entropy ? xlog2x(x) : 0;
+        double q = Q->mz[i];
+        double x = entropy ? Q->w[i] : Q->w[i] / qnorm;
         if (!(x > 0) && !s->o.reverse) continue;
-        float top = (float)(q + tol + g);
-        size_t lo = nps_index_lower(ix, q - tol - g), hi = lo;
-        while (hi < ix->n && ix->mz[hi] <= top) hi++;
-        if (hi == lo) continue;
-        /* two passes over the window: the contributions (a straight loop the
-         * compiler vectorises), then the scatter into the accumulators */
-        if (hi - lo > tl->ccap) {
-            float *cb = realloc(tl->cbuf, (hi - lo) * sizeof *cb);
-            if (!cb) return NPS_ENOMEM;
-            tl->cbuf = cb;
-            tl->ccap = hi - lo;
+        if (scan_window(tl, c, ix, iw, ify, q, nps_tol_at(c->so, q), x, entropy, &nt))
+            return NPS_ENOMEM;
+    }
+    if (hybrid && isfinite(c->qprec)) {
+        /* the query's losses, ascending: its peaks below the precursor, backwards */
+        if (Q->n > tl->lq_cap) {
+            double *a = realloc(tl->lq_mz, Q->n * sizeof *a);
+            if (a) tl->lq_mz = a;
+            double *b = realloc(tl->lq_x, Q->n * sizeof *b);
+            if (b) tl->lq_x = b;
+            if (!a || !b) return NPS_ENOMEM;
+            tl->lq_cap = Q->n;
         }
-        float *cb = tl->cbuf;
-        const float xf = (float)x, fxf = (float)fx;
-        const size_t w = hi - lo;
-        if (entropy) {
-            const float *yv = iw + lo, *fy = ify + lo;
-            for (size_t j = 0; j < w; j++) {
-                float xy = xf + yv[j];
-                cb[j] = xy * nps_fast_log2f(xy) - fxf - fy[j];
-            }
-        } else {
-            const float *yv = iw + lo;
-            for (size_t j = 0; j < w; j++) cb[j] = xf * yv[j];
-        }
-        struct acc_t *acc = tl->acc;
-        const uint32_t *spv = ix->spec + lo;
-        for (size_t j = 0; j < w; j++) {
-            uint32_t sp = spv[j];
-            if (kinds && kinds[sp] != (unsigned char)c->kind) continue;
-            if (acc[sp].cnt++ == 0) tl->touched[nt++] = sp;
-            acc[sp].acc += cb[j];
+        const float *liw = s->prep[c->t]->liw, *lify = s->prep[c->t]->lify;
+        for (size_t i = Q->n; i-- > 0;) {
+            if (!(Q->mz[i] < c->qprec)) continue;
+            double x = entropy ? Q->w[i] : Q->w[i] / qnorm;
+            if (!(x > 0)) continue;
+            /* the hybrid rule's tolerance is that of the query peak's m/z */
+            if (scan_window(tl, c, s->lx, liw, lify, c->qprec - Q->mz[i],
+                            nps_tol_at(c->so, Q->mz[i]), x, entropy, &nt))
+                return NPS_ENOMEM;
         }
     }
     /* Bounds of the touched spectra, and the K-th largest of them (a min-heap
@@ -379,11 +514,11 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
     for (size_t j = 0; j < nt; j++) {
         uint32_t sp = tl->touched[j];
         double a = tl->acc[sp].acc, b;
-        if (s->o.reverse)
+        if (s->o.reverse && !hybrid)
             b = INFINITY;
         else if (entropy)
             b = 0.5 * a;
-        else if (c->t == NPS_SCORE_COSINE)
+        else if (c->t == NPS_SCORE_COSINE || hybrid)
             b = a;
         else { /* composite: DP <= a^2, ratio term <= 1, N_ur <= min(pairs, N_u) - 1 */
             double dp = a * a > 1 ? 1 : a * a;
@@ -426,10 +561,9 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
     for (size_t j = 0; j < nc; j++) {
         const struct bound_t *cb = &tl->cand[j];
         if (cb->b < bk) continue;
-        nps_score_result res;
-        if (exact(&res, tl, c, cb->s)) return NPS_ENOMEM;
-        if (res.score > 0 && res.score >= s->o.min_score)
-            nps_rank_push(heap, nh, K, (nps_ranked){res.score, cb->s, res.matched}, s->lib);
+        nps_ranked r;
+        if (exact_ranked(&r, tl, c, cb->s)) return NPS_ENOMEM;
+        if (r.score > 0 && r.score >= s->o.min_score) nps_rank_push(heap, nh, K, r, s->lib);
     }
     /* with the heap full and its worst exact score within the margin of the K-th
      * bound, no candidate below that bound can enter: the usual case */
@@ -438,12 +572,125 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
         const struct bound_t *cb = &tl->cand[j];
         if (cb->b >= bk) continue; /* done above */
         if (*nh == K && cb->b + BOUND_MARGIN < nps_rank_worst(heap)->score) continue;
-        nps_score_result res;
-        if (exact(&res, tl, c, cb->s)) return NPS_ENOMEM;
-        if (res.score > 0 && res.score >= s->o.min_score)
-            nps_rank_push(heap, nh, K, (nps_ranked){res.score, cb->s, res.matched}, s->lib);
+        nps_ranked r;
+        if (exact_ranked(&r, tl, c, cb->s)) return NPS_ENOMEM;
+        if (r.score > 0 && r.score >= s->o.min_score) nps_rank_push(heap, nh, K, r, s->lib);
     }
     return 0;
+}
+
+/* SHIFT mode against one library spectrum: the hybrid rule at shift 0 and at
+ * the best correlation shifts; the best of them. */
+static int shift_best(nps_ranked *best, tls_t *tl, const query_ctx *c, size_t ri, int *shifts,
+                      double *vals)
+{
+    const nps_searcher *s = c->s;
+    double c0;
+    size_t ns = nps_shift_correlate(tl->sws[c->t], s->shift[c->t], ri, &c0, shifts, vals,
+                                    s->o.shift_candidates);
+    nps_prep R;
+    ref_prep(&R, s, c->t, ri);
+    *best = nps_ranked_make(0, ri, 0);
+    for (size_t k = 0; k <= ns; k++) {
+        double d = k == 0 ? 0.0 : (double)shifts[k - 1];
+        nps_hybrid_result h;
+        int rc = nps_hybrid_prepared(&h, tl->ws, c->Q, &R, d, NAN, NAN, c->so);
+        if (rc) return rc;
+        if (h.score > best->score) {
+            *best = nps_ranked_make(h.score, ri, h.direct + h.shifted);
+            best->delta = h.shifted ? d : 0.0;
+            best->shifted = h.shifted;
+        }
+    }
+    return 0;
+}
+
+/* Shift correlation margin: the correlation is computed in float32 by FFT. */
+#define SHIFT_MARGIN 1e-4
+
+/* SHIFT mode (EI analogues): every library spectrum of the query's kind is
+ * cross-correlated with the query by FFT; c[0] + c[s] bounds the hybrid
+ * score at shift s when the tolerance cannot reach past the unit-mass bin
+ * (the cosine and composite pair terms are the products the correlation
+ * sums), so candidates are rescored in decreasing bound until no bound can
+ * beat the K-th exact score. For the entropy pair terms there is no such
+ * bound and every spectrum is rescored at its best shifts. */
+static int search_shift(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx *c)
+{
+    const nps_searcher *s = c->s;
+    size_t nl = nps_spectra_count(s->lib), K = s->o.top_k, nc = 0;
+    const int entropy = c->t == NPS_SCORE_ENTROPY || c->t == NPS_SCORE_ENTROPY_UNWEIGHTED;
+    double tol = c->so->tolerance_ppm ? INFINITY : c->so->tolerance;
+    const int bounded =
+        !entropy && tol < 1.0 && nps_library_preprocessing(s->library)->ei.unit_mass;
+    size_t T = s->o.shift_candidates;
+    int shifts[64];
+    double vals[64];
+    if (T > 64) T = 64;
+    nps_shift_query(tl->sws[c->t], s->shift[c->t], c->Q);
+    for (size_t ri = 0; ri < nl; ri++) {
+        if (!nps_shift_has(s->shift[c->t], ri)) continue;
+        if (s->o.same_kind_only && s->kinds[ri] != (unsigned char)c->kind) continue;
+        if (!bounded) {
+            nps_ranked r;
+            int rc = shift_best(&r, tl, c, ri, shifts, vals);
+            if (rc) return rc;
+            if (r.score > 0 && r.score >= s->o.min_score) nps_rank_push(heap, nh, K, r, s->lib);
+            continue;
+        }
+        double c0;
+        size_t ns = nps_shift_correlate(tl->sws[c->t], s->shift[c->t], ri, &c0, shifts, vals, T);
+        double b = c0 + (ns ? vals[0] : 0) + SHIFT_MARGIN;
+        if (b < s->o.min_score || !(b > SHIFT_MARGIN)) continue;
+        tl->cand[nc++] = (struct bound_t){b, ri};
+    }
+    if (!bounded || nc == 0) return 0;
+    /* best bound first */
+    for (size_t i = 1; i < nc; i++) { /* insertion into a max-heap */
+        size_t j = i;
+        while (j > 0 && tl->cand[(j - 1) / 2].b < tl->cand[j].b) {
+            struct bound_t t = tl->cand[j];
+            tl->cand[j] = tl->cand[(j - 1) / 2];
+            tl->cand[(j - 1) / 2] = t;
+            j = (j - 1) / 2;
+        }
+    }
+    while (nc > 0) {
+        struct bound_t top = tl->cand[0];
+        if (*nh == K && top.b < nps_rank_worst(heap)->score) break;
+        tl->cand[0] = tl->cand[--nc];
+        for (size_t i = 0;;) { /* sift down */
+            size_t l = 2 * i + 1, r = l + 1, m = i;
+            if (l < nc && tl->cand[l].b > tl->cand[m].b) m = l;
+            if (r < nc && tl->cand[r].b > tl->cand[m].b) m = r;
+            if (m == i) break;
+            struct bound_t t = tl->cand[i];
+            tl->cand[i] = tl->cand[m];
+            tl->cand[m] = t;
+            i = m;
+        }
+        nps_ranked r;
+        int rc = shift_best(&r, tl, c, top.s, shifts, vals);
+        if (rc) return rc;
+        if (r.score > 0 && r.score >= s->o.min_score) nps_rank_push(heap, nh, K, r, s->lib);
+    }
+    return 0;
+}
+
+/* The plain score of a query (processed peaks) against library spectrum ri,
+ * preparing the query's weights in scratch buffers (outside the hot loop:
+ * once per reported analogue hit). */
+static int plain_score(tls_t *tl, nps_score_result *res, const double *qmz, const float *qin,
+                       size_t qn, const nps_score_options *so, const nps_searcher *s, size_t ri)
+{
+    double *w = malloc((qn ? qn : 1) * 2 * sizeof *w);
+    if (!w) return NPS_ENOMEM;
+    nps_prep Q = {qmz, qin, w, w + qn, qn, 0};
+    Q.norm = nps_score_prepare(w, w + qn, qmz, qin, qn, so);
+    query_ctx c = {s, so->type, NPS_KIND_MSMS, so, &Q, NPS_MODE_OPEN, NAN};
+    int rc = exact(res, tl, &c, ri);
+    free(w);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- run */
@@ -471,21 +718,111 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         goto out;
     }
     /* decide score and mode per query; prepare what the batch needs */
-    int open_index = 0;
+    int open_index = 0, any_shift[4] = {0, 0, 0, 0};
+    size_t n_nl = 0;
     for (size_t q = 0; q < nq; q++) {
         nps_kind k = nps_spectra_kind(qp, q);
         types[q] = o->score == NPS_SCORE_AUTO ? nps_search_default_score(k) : o->score;
         double pq = nps_spectra_precursor_mz(qp, q);
+        int has_prec = isfinite(pq);
         nps_search_mode m = o->mode;
         if (m == NPS_MODE_AUTO)
-            m = (k == NPS_KIND_MSMS && !isnan(pq)) ? NPS_MODE_IDENTITY : NPS_MODE_OPEN;
-        if (m == NPS_MODE_IDENTITY && isnan(pq)) m = NPS_MODE_OPEN;
+            m = (k == NPS_KIND_MSMS && has_prec) ? NPS_MODE_IDENTITY : NPS_MODE_OPEN;
+        if (m == NPS_MODE_ANALOGUE)
+            m = (k == NPS_KIND_MSMS && has_prec) ? NPS_MODE_HYBRID : NPS_MODE_SHIFT;
+        /* the shift correlation bins at unit mass: high-resolution queries use
+         * the hybrid rule on their precursors instead */
+        if (m == NPS_MODE_SHIFT && k == NPS_KIND_MSMS)
+            m = has_prec ? NPS_MODE_HYBRID : NPS_MODE_OPEN;
+        if ((m == NPS_MODE_IDENTITY || m == NPS_MODE_HYBRID) && !has_prec) m = NPS_MODE_OPEN;
         modes[q] = m;
-        int idx = m == NPS_MODE_OPEN && !o->exhaustive;
-        open_index |= idx;
-        if ((rc = prepare(s, types[q], idx))) goto out;
+        int flags = 0;
+        if (m == NPS_MODE_OPEN && !o->exhaustive) flags = NPS_WEIGHTS_INDEX;
+        if (m == NPS_MODE_HYBRID && !o->exhaustive)
+            flags = NPS_WEIGHTS_INDEX | NPS_WEIGHTS_LOSS_INDEX;
+        open_index |= flags != 0 || m == NPS_MODE_SHIFT;
+        if (m == NPS_MODE_NEUTRAL_LOSS) {
+            n_nl++;
+            continue; /* searched below, on the loss library */
+        }
+        if ((rc = prepare(s, types[q], flags))) goto out;
+        if (m == NPS_MODE_SHIFT) {
+            any_shift[types[q]] = 1;
+            if ((rc = prepare_shift(s, types[q]))) goto out;
+        }
         if (k == NPS_KIND_EI && (rc = prepare(s, NPS_SCORE_COMPOSITE, 0))) goto out;
     }
+    /* Neutral-loss queries: their losses, searched (open) against the loss
+     * library with the same options; that library's spectrum i is this one's. */
+    if (n_nl) {
+        if (!s->nl) {
+            const nps_library *ll;
+            nps_search_options lo = *o;
+            lo.mode = NPS_MODE_OPEN;
+            lo.progress = NULL;
+            lo.query_seconds = NULL;
+            if ((rc = nps_library_losses(s->library, &ll, NULL)) ||
+                (rc = nps_searcher_create(&s->nl, ll, &lo)))
+                goto out;
+        }
+        nps_spectra *lq = NULL;
+        size_t *which = malloc(n_nl * sizeof *which);
+        size_t cap = 0;
+        double *lm = NULL;
+        float *li = NULL;
+        if (!which || (rc = nps_spectra_create(&lq))) {
+            free(which);
+            rc = rc ? rc : nps_err(NPS_ENOMEM, "out of memory");
+            goto out;
+        }
+        size_t k = 0;
+        for (size_t q = 0; q < nq && !rc; q++) {
+            if (modes[q] != NPS_MODE_NEUTRAL_LOSS) continue;
+            const double *m;
+            const float *v;
+            size_t n;
+            nps_spectra_peaks(qp, q, &m, &v, &n);
+            if (n > cap) {
+                double *a = realloc(lm, n * sizeof *a);
+                if (a) lm = a;
+                float *b = realloc(li, n * sizeof *b);
+                if (b) li = b;
+                if (!a || !b) {
+                    rc = nps_err(NPS_ENOMEM, "out of memory");
+                    break;
+                }
+                cap = n;
+            }
+            size_t nlos = nps_losses_of(lm, li, NULL, m, v, n, nps_spectra_precursor_mz(qp, q));
+            rc = nps_spectra_add_derived(lq, qp, q, lm, li, nlos);
+            which[k++] = q;
+        }
+        free(lm);
+        free(li);
+        nps_hits *lh = NULL;
+        if (!rc) rc = nps_searcher_run(&lh, s->nl, lq);
+        for (size_t j = 0; !rc && j < k; j++) {
+            size_t first, n;
+            nps_hits_for_query(lh, j, &first, &n);
+            size_t q = which[j];
+            counts[q] = n;
+            if (!n) continue;
+            results[q] = malloc(n * sizeof **results);
+            if (!results[q]) {
+                rc = nps_err(NPS_ENOMEM, "out of memory");
+                break;
+            }
+            for (size_t t = 0; t < n; t++) {
+                const nps_hit *hh = nps_hits_at(lh, first + t);
+                results[q][t] = nps_ranked_make(hh->score, hh->reference, hh->matched);
+            }
+        }
+        nps_hits_free(lh);
+        nps_spectra_free(lq);
+        free(which);
+        if (rc) goto out;
+    }
+    (void)any_shift;
     size_t done = 0;
     int shared_rc = 0;
 #ifdef _OPENMP
@@ -518,9 +855,12 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         tls_t *tlp = &s->tls[0];
 #endif
         int trc = tls_init(tlp, nl, open_index, K);
+        for (int t = 0; t < 4 && !trc; t++)
+            if (s->shift[t] && !tlp->sws[t] && nps_shift_ws_create(&tlp->sws[t], s->shift[t]))
+                trc = NPS_ENOMEM;
 #pragma omp for schedule(dynamic, 4)
         for (size_t q = 0; q < nq; q++) {
-            if (trc || shared_rc) continue;
+            if (trc || shared_rc || modes[q] == NPS_MODE_NEUTRAL_LOSS) continue;
 #ifdef _OPENMP
             double t0 = o->query_seconds ? omp_get_wtime() : 0;
 #endif
@@ -545,7 +885,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             score_opts_for(&so, o, types[q], kind);
             nps_prep Q = {qmz, qin, tlp->qw, tlp->qv, qn, 0};
             Q.norm = nps_score_prepare(tlp->qw, tlp->qv, qmz, qin, qn, &so);
-            query_ctx c = {s, types[q], kind, &so, &Q};
+            query_ctx c = {s, types[q], kind, &so, &Q, modes[q], nps_spectra_precursor_mz(qp, q)};
             nps_ranked *heap = tlp->heap;
             size_t nh = 0;
             if (modes[q] == NPS_MODE_IDENTITY) {
@@ -571,6 +911,8 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
                         r = m;
                 }
                 trc = search_pairwise(heap, &nh, tlp, &c, lo, l, 1);
+            } else if (modes[q] == NPS_MODE_SHIFT) {
+                trc = search_shift(heap, &nh, tlp, &c);
             } else if (o->exhaustive) {
                 trc = search_pairwise(heap, &nh, tlp, &c, 0, nl, 0);
             } else {
@@ -630,8 +972,10 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         const float *qin;
         size_t qn;
         nps_spectra_peaks(qp, q, &qmz, &qin, &qn);
-        int want_mf =
-            kind == NPS_KIND_EI && counts[q] && (types[q] != NPS_SCORE_COMPOSITE || o->reverse);
+        /* the composite MF of the pair as it stands (unshifted) */
+        int want_mf = kind == NPS_KIND_EI && counts[q] &&
+                      (types[q] != NPS_SCORE_COMPOSITE || o->reverse ||
+                       modes[q] == NPS_MODE_SHIFT || modes[q] == NPS_MODE_NEUTRAL_LOSS);
         nps_score_options sc;
         score_opts_for(&sc, o, NPS_SCORE_COMPOSITE, kind);
         sc.reverse = 0;
@@ -653,13 +997,23 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         for (size_t k = 0; k < counts[q]; k++) {
             const nps_ranked *c = &results[q][k];
             nps_hit *hit = &h->hits[h->n++];
-            *hit = (nps_hit){q, k + 1, c->ref, c->score, c->matched, NAN, types[q], modes[q]};
+            *hit = (nps_hit){q,        k + 1,    c->ref,   c->score,   c->matched, NAN,
+                             types[q], modes[q], c->delta, c->shifted, NAN};
+            if (modes[q] == NPS_MODE_HYBRID || modes[q] == NPS_MODE_SHIFT) {
+                /* the plain score of the pair, for the identification call */
+                nps_score_options sp;
+                score_opts_for(&sp, o, types[q], kind);
+                sp.reverse = 0;
+                nps_score_result pr;
+                if (plain_score(&tl, &pr, qmz, qin, qn, &sp, s, c->ref) == 0)
+                    hit->identity_score = pr.score;
+            }
             if (kind != NPS_KIND_EI) continue;
             if (!want_mf) {
                 hit->composite = c->score;
                 continue;
             }
-            query_ctx cc = {s, NPS_SCORE_COMPOSITE, kind, &sc, &QC};
+            query_ctx cc = {s, NPS_SCORE_COMPOSITE, kind, &sc, &QC, NPS_MODE_OPEN, NAN};
             nps_score_result res;
             if (exact(&res, &tl, &cc, c->ref) == 0) hit->composite = res.score;
         }

@@ -1,0 +1,29 @@
+/* Private: FFT shift correlation for EI analogue search (see shift.c). */
+#ifndef NPS_SHIFT_H
+#define NPS_SHIFT_H
+
+#include "../scoring/scoring.h"
+
+typedef struct nps_shift_plan nps_shift_plan;
+typedef struct nps_shift_ws nps_shift_ws;
+
+/* Plan for spectra up to max_mz and shifts up to +-max_shift (Da): the
+ * transform length, FFTW plans (made once, under a lock: FFTW's planner is
+ * not thread-safe) and, for each library spectrum selected by `use` (NULL:
+ * all), the transform of its binned, normalised weights. */
+int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const double *w,
+                          const unsigned char *use, double max_shift);
+void nps_shift_plan_free(nps_shift_plan *p);
+int nps_shift_ws_create(nps_shift_ws **out, const nps_shift_plan *p);
+void nps_shift_ws_free(nps_shift_ws *ws);
+
+/* Bin and transform a prepared query (weights w, norm). */
+void nps_shift_query(nps_shift_ws *ws, const nps_shift_plan *p, const nps_prep *q);
+/* Cross-correlate the query with library spectrum ref: c0 gets the value at
+ * shift 0 and shifts/values the best `max` other shifts (query - reference,
+ * local maxima of the correlation, largest first). Returns their number. */
+size_t nps_shift_correlate(nps_shift_ws *ws, const nps_shift_plan *p, size_t ref, double *c0,
+                           int *shifts, double *values, size_t max);
+int nps_shift_has(const nps_shift_plan *p, size_t ref);
+
+#endif
