@@ -5,6 +5,8 @@
  */
 #include "check.h"
 
+#include "../bench/synth.h"
+
 static nps_score_workspace *ws;
 
 static nps_hybrid_result hyb(const double *qm, const float *qi, size_t qn, double qp,
@@ -122,11 +124,299 @@ static void hybrid_entropy(void)
     CHECK_NEAR(h.score, 0.9826668790176113, 1e-6); /* MSEntropy's own test value */
 }
 
+/* An analogue of library spectrum t: precursor + delta, fragments above the
+ * median m/z moved by delta (they kept the modification), the rest kept;
+ * m/z jittered by N(0, 0.002), intensities by lognormal(0, 0.2). */
+static void analogue_of(nps_spectra *q, const nps_spectra *lib, size_t t, double delta, gsl_rng *r,
+                        const char *id)
+{
+    const double *lm;
+    const float *li;
+    size_t n;
+    nps_spectra_peaks(lib, t, &lm, &li, &n);
+    double mz[64];
+    float in[64];
+    double cut = n ? lm[n / 2] : 0;
+    for (size_t j = 0; j < n; j++) {
+        mz[j] = lm[j] + (lm[j] >= cut ? delta : 0) + gsl_ran_gaussian(r, 0.002);
+        in[j] = (float)(li[j] * gsl_ran_lognormal(r, 0, 0.2));
+    }
+    synth_add(q, mz, in, n, id, nps_spectra_precursor_mz(lib, t) + delta);
+}
+
+static int same_hits(const nps_hits *a, const nps_hits *b, const char *what)
+{
+    int ok = nps_hits_count(a) == nps_hits_count(b);
+    for (size_t i = 0; ok && i < nps_hits_count(a); i++) {
+        const nps_hit *x = nps_hits_at(a, i), *y = nps_hits_at(b, i);
+        ok = x->query == y->query && x->reference == y->reference &&
+             fabs(x->score - y->score) < 1e-9 && x->shifted == y->shifted;
+        if (!ok)
+            fprintf(stderr, "%s: hit %zu differs: q%zu r%zu %.9f / q%zu r%zu %.9f\n", what, i,
+                    x->query, x->reference, x->score, y->query, y->reference, y->score);
+    }
+    CHECK_MSG(ok, "%s: index and exhaustive results differ", what);
+    return ok;
+}
+
+/* Hybrid search through the fragment and loss indexes gives the exhaustive
+ * hybrid top K, and finds analogues that the open search misses. */
+static void hybrid_search(void)
+{
+    nps_spectra *lib, *q;
+    nps_spectra_create(&lib);
+    nps_spectra_create(&q);
+    synth_library(lib, 3000, 11);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 5);
+    size_t nq = 150, truth[150];
+    static const double deltas[] = {14.01565, 15.99491, 17.99058, 33.96103, -14.01565};
+    for (size_t i = 0; i < nq; i++) {
+        truth[i] = gsl_rng_uniform_int(r, 3000);
+        char id[32];
+        snprintf(id, sizeof id, "A%03zu", i);
+        analogue_of(q, lib, truth[i], deltas[i % 5], r, id);
+    }
+    nps_library *L;
+    nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
+    CHECK(nps_library_create(&L, lib, &raw) == 0);
+    static const nps_score_type types[] = {NPS_SCORE_ENTROPY, NPS_SCORE_COSINE};
+    for (int t = 0; t < 2; t++) {
+        nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+        o.score = types[t];
+        o.mode = NPS_MODE_HYBRID;
+        o.top_k = 5;
+        nps_hits *hi = NULL, *he = NULL, *ho = NULL;
+        CHECK(nps_search_run(&hi, L, q, &o) == 0);
+        o.exhaustive = 1;
+        CHECK(nps_search_run(&he, L, q, &o) == 0);
+        if (hi && he) same_hits(hi, he, nps_score_name(types[t]));
+        o.exhaustive = 0;
+        o.mode = NPS_MODE_OPEN;
+        CHECK(nps_search_run(&ho, L, q, &o) == 0);
+        size_t top_h = 0, top_o = 0, delta_ok = 0;
+        double sum_h = 0, sum_o = 0;
+        for (size_t i = 0; i < nq && hi && ho; i++) {
+            size_t f, n;
+            nps_hits_for_query(hi, i, &f, &n);
+            if (n && nps_hits_at(hi, f)->reference == truth[i]) {
+                top_h++;
+                sum_h += nps_hits_at(hi, f)->score;
+                delta_ok += fabs(nps_hits_at(hi, f)->delta_mz - deltas[i % 5]) < 0.01;
+                CHECK(nps_hits_at(hi, f)->mode == NPS_MODE_HYBRID);
+            }
+            nps_hits_for_query(ho, i, &f, &n);
+            if (n && nps_hits_at(ho, f)->reference == truth[i]) {
+                top_o++;
+                sum_o += nps_hits_at(ho, f)->score;
+            }
+        }
+        printf("hybrid (%s): analogue top-1 %zu/%zu (delta right in %zu, mean score %.3f); "
+               "open search %zu/%zu (mean score %.3f)\n",
+               nps_score_name(types[t]), top_h, nq, delta_ok, top_h ? sum_h / top_h : 0, top_o, nq,
+               top_o ? sum_o / top_o : 0);
+        CHECK(top_h >= nq * 9 / 10 && delta_ok == top_h);
+        /* half the fragments moved: the plain score of the true relative drops,
+         * the hybrid score does not */
+        CHECK(top_h && top_o && sum_h / top_h > sum_o / top_o + 0.25);
+        nps_hits_free(hi);
+        nps_hits_free(he);
+        nps_hits_free(ho);
+    }
+    nps_library_free(L);
+    nps_spectra_free(lib);
+    nps_spectra_free(q);
+    gsl_rng_free(r);
+}
+
+/* Neutral-loss search: a query whose fragments all moved with its precursor
+ * keeps every loss: found with score ~1 where the open search sees nothing. */
+static void neutral_loss(void)
+{
+    nps_spectra *lib, *q;
+    nps_spectra_create(&lib);
+    nps_spectra_create(&q);
+    synth_library(lib, 500, 3);
+    const double *lm;
+    const float *li;
+    size_t n;
+    nps_spectra_peaks(lib, 42, &lm, &li, &n);
+    double mz[64];
+    for (size_t j = 0; j < n; j++) mz[j] = lm[j] + 37.5;
+    synth_add(q, mz, li, n, "NL", nps_spectra_precursor_mz(lib, 42) + 37.5);
+    nps_library *L;
+    nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
+    CHECK(nps_library_create(&L, lib, &raw) == 0);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.mode = NPS_MODE_NEUTRAL_LOSS;
+    nps_hits *h = NULL;
+    CHECK(nps_search_run(&h, L, q, &o) == 0);
+    CHECK(h && nps_hits_count(h) > 0);
+    if (h && nps_hits_count(h)) {
+        const nps_hit *x = nps_hits_at(h, 0);
+        CHECK(x->reference == 42 && x->score > 0.999 && x->mode == NPS_MODE_NEUTRAL_LOSS);
+        CHECK(x->matched == n);
+    }
+    nps_hits_free(h);
+    o.mode = NPS_MODE_OPEN;
+    CHECK(nps_search_run(&h, L, q, &o) == 0);
+    size_t f, k;
+    nps_hits_for_query(h, 0, &f, &k);
+    CHECK(k == 0 || nps_hits_at(h, f)->reference != 42 || nps_hits_at(h, f)->score < 0.2);
+    nps_hits_free(h);
+    /* exhaustive and indexed neutral-loss search agree */
+    nps_spectra *qq;
+    nps_spectra_create(&qq);
+    synth_queries(qq, NULL, lib, 100, 9);
+    nps_hits *a = NULL, *b = NULL;
+    o.mode = NPS_MODE_NEUTRAL_LOSS;
+    CHECK(nps_search_run(&a, L, qq, &o) == 0);
+    o.exhaustive = 1;
+    CHECK(nps_search_run(&b, L, qq, &o) == 0);
+    if (a && b) same_hits(a, b, "neutral-loss");
+    nps_hits_free(a);
+    nps_hits_free(b);
+    nps_spectra_free(qq);
+    nps_library_free(L);
+    nps_spectra_free(lib);
+    nps_spectra_free(q);
+}
+
+/* EI-like spectra: unit masses, no precursor. */
+static void ei_add(nps_spectra *s, const double *mz, const float *in, size_t n, const char *id)
+{
+    const char *k[] = {"Name", "DB#", "Ionization"};
+    const char *v[] = {id, id, "EI"};
+    nps_spectra_add(s, mz, in, n, k, v, 3);
+}
+
+static void ei_library(nps_spectra *lib, size_t n_lib, gsl_rng *r)
+{
+    for (size_t i = 0; i < n_lib; i++) {
+        double mz[60];
+        float in[60];
+        size_t n = 25 + gsl_rng_uniform_int(r, 35), k = 0;
+        while (k < n) {
+            double m = (double)(30 + gsl_rng_uniform_int(r, 371));
+            int dup = 0;
+            for (size_t j = 0; j < k && !dup; j++) dup = mz[j] == m;
+            if (dup) continue;
+            mz[k] = m;
+            in[k++] = (float)(1000 * gsl_ran_lognormal(r, 0, 1));
+        }
+        char id[32];
+        snprintf(id, sizeof id, "EI%04zu", i);
+        ei_add(lib, mz, in, n, id);
+    }
+}
+
+/* FFT shift search on synthetic EI analogue pairs: a library spectrum with
+ * its fragments above the median m/z shifted by +14 (CH2) or +18 (F for H),
+ * at three documented noise levels: (intensity jitter lognormal sigma, noise
+ * peaks added at 1-10 % of the base peak) = (0, 0), (0.2, 5), (0.4, 10). */
+static void shift_synthetic(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 17);
+    nps_spectra *lib;
+    nps_spectra_create(&lib);
+    ei_library(lib, 400, r);
+    nps_library *L;
+    CHECK(nps_library_create(&L, lib, NULL) == 0);
+    static const struct {
+        double sigma;
+        size_t noise;
+    } lv[] = {{0, 0}, {0.2, 5}, {0.4, 10}};
+    static const int shifts[] = {14, 18};
+    for (size_t l = 0; l < 3; l++) {
+        nps_spectra *q;
+        nps_spectra_create(&q);
+        size_t nq = 60, truth[60];
+        for (size_t i = 0; i < nq; i++) {
+            truth[i] = gsl_rng_uniform_int(r, 400);
+            const double *lm;
+            const float *li;
+            size_t n;
+            nps_spectra_peaks(lib, truth[i], &lm, &li, &n);
+            double mz[80], base = 0;
+            float in[80];
+            size_t k = 0;
+            for (size_t j = 0; j < n; j++)
+                if (li[j] > base) base = li[j];
+            for (size_t j = 0; j < n; j++) {
+                mz[k] = lm[j] + (j >= n / 2 ? shifts[i % 2] : 0);
+                in[k++] =
+                    (float)(li[j] * (lv[l].sigma > 0 ? gsl_ran_lognormal(r, 0, lv[l].sigma) : 1.0));
+            }
+            for (size_t j = 0; j < lv[l].noise; j++) {
+                mz[k] = (double)(30 + gsl_rng_uniform_int(r, 400));
+                in[k++] = (float)(base * (0.01 + 0.09 * gsl_rng_uniform(r)));
+            }
+            char id[32];
+            snprintf(id, sizeof id, "U%03zu", i);
+            ei_add(q, mz, in, k, id);
+        }
+        nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+        o.mode = NPS_MODE_ANALOGUE;
+        o.top_k = 5;
+        nps_hits *h = NULL, *he = NULL;
+        CHECK(nps_search_run(&h, L, q, &o) == 0);
+        o.exhaustive = 1;
+        CHECK(nps_search_run(&he, L, q, &o) == 0);
+        if (h && he) same_hits(h, he, "shift bound vs all");
+        size_t right = 0, delta_right = 0;
+        for (size_t i = 0; h && i < nq; i++) {
+            size_t f, n;
+            nps_hits_for_query(h, i, &f, &n);
+            if (!n) continue;
+            const nps_hit *x = nps_hits_at(h, f);
+            CHECK(x->mode == NPS_MODE_SHIFT);
+            if (x->reference == truth[i]) {
+                right++;
+                delta_right += x->delta_mz == shifts[i % 2];
+            }
+        }
+        printf("shift search, noise level %zu (sigma %.1f, %zu noise peaks): top-1 %zu/%zu, "
+               "shift found %zu\n",
+               l, lv[l].sigma, lv[l].noise, right, nq, delta_right);
+        CHECK(right >= nq * 95 / 100 && delta_right >= nq * 9 / 10);
+        nps_hits_free(h);
+        nps_hits_free(he);
+        nps_spectra_free(q);
+    }
+    nps_library_free(L);
+    nps_spectra_free(lib);
+    gsl_rng_free(r);
+}
+
+static void interpretation(void)
+{
+    char b[512];
+    CHECK(nps_mass_shift_describe(b, sizeof b, 14.01565, 0.005, 0) == 1 && strstr(b, "+CH2"));
+    CHECK(nps_mass_shift_describe(b, sizeof b, -14.01565, 0.005, 0) == 1 && strstr(b, "-CH2"));
+    CHECK(nps_mass_shift_describe(b, sizeof b, 17.99058, 0.005, 0) == 1 && strstr(b, "F for H"));
+    CHECK(nps_mass_shift_describe(b, sizeof b, 13.97926, 0.005, 0) == 1 && strstr(b, "C=O"));
+    /* nominal 14: CH2 or beta-keto */
+    CHECK(nps_mass_shift_describe(b, sizeof b, 14, 0.5, 1) == 2 && strstr(b, " or "));
+    CHECK(nps_mass_shift_describe(b, sizeof b, 43.98983, 0.005, 0) >= 1 &&
+          strstr(b, "methylenedioxy"));
+    /* a pair: CH2 + O = 30.0106 is also OCH3 for H (a single entry wins) */
+    CHECK(nps_mass_shift_describe(b, sizeof b, 30.01056, 0.005, 0) == 1 && strstr(b, "OCH3"));
+    /* CH2 + F for H = 32.0062: a pair */
+    CHECK(nps_mass_shift_describe(b, sizeof b, 32.00623, 0.005, 0) == 1 && strstr(b, ", "));
+    CHECK(nps_mass_shift_describe(b, sizeof b, 0.001, 0.005, 0) == 0 && b[0] == '\0');
+    CHECK(nps_mass_shift_describe(b, sizeof b, 3.7, 0.005, 0) == 0);
+}
+
 int main(void)
 {
     if (nps_score_workspace_create(&ws)) return 2;
     hybrid_cosine();
     hybrid_entropy();
+    interpretation();
+    hybrid_search();
+    neutral_loss();
+    shift_synthetic();
     nps_score_workspace_free(ws);
     return check_done("test_analogue");
 }

@@ -621,8 +621,9 @@ static int search_shift(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
     size_t nl = nps_spectra_count(s->lib), K = s->o.top_k, nc = 0;
     const int entropy = c->t == NPS_SCORE_ENTROPY || c->t == NPS_SCORE_ENTROPY_UNWEIGHTED;
     double tol = c->so->tolerance_ppm ? INFINITY : c->so->tolerance;
-    const int bounded =
-        !entropy && tol < 1.0 && nps_library_preprocessing(s->library)->ei.unit_mass;
+    /* exhaustive: every spectrum rescored at its best shifts (the reference) */
+    const int bounded = !entropy && tol < 1.0 && !s->o.exhaustive &&
+                        nps_library_preprocessing(s->library)->ei.unit_mass;
     size_t T = s->o.shift_candidates;
     int shifts[64];
     double vals[64];
