@@ -450,13 +450,14 @@ typedef struct {
     double *query_seconds; /* if not NULL: receives each query's search time (benchmarks) */
     double max_shift;      /* SHIFT mode: largest |mass difference| looked for (Da) */
     size_t shift_candidates; /* SHIFT mode: correlation peaks scored per library spectrum */
+    int evalues;             /* fit each query's null score tail: an e-value per hit */
 } nps_search_options;
 
 #define NPS_SEARCH_OPTIONS_VERSION 1
 /* clang-format off */
 #define NPS_SEARCH_OPTIONS_INIT                                                \
     {NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, \
-     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3}
+     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 0}
 /* clang-format on */
 
 /* Default fragment tolerances per kind (Da). */
@@ -477,8 +478,10 @@ typedef struct {
     nps_search_mode mode; /* the mode actually run (never AUTO or ANALOGUE) */
     double delta_mz;      /* HYBRID, SHIFT: query - reference mass difference; NAN otherwise */
     size_t shifted;       /* HYBRID, SHIFT: matched pairs through the shift (of `matched`) */
-    double
-        identity_score; /* HYBRID, SHIFT: the plain (unshifted) score of the pair; NAN otherwise */
+    /* HYBRID, SHIFT: the plain (unshifted) score of the pair; NAN otherwise */
+    double identity_score;
+    double e_value; /* expected chance hits scoring this well (options.evalues); NAN if unfitted */
+    double q_value; /* target-decoy q-value (nps_hits_target_decoy); NAN otherwise */
 } nps_hit;
 
 typedef struct nps_hits nps_hits;
@@ -504,6 +507,26 @@ size_t nps_hits_count(const nps_hits *h);
 const nps_hit *nps_hits_at(const nps_hits *h, size_t i);
 /* The range [first, first + n) of hits for one query. */
 void nps_hits_for_query(const nps_hits *h, size_t query, size_t *first, size_t *n);
+
+/* ------------------------------------------------------------------------- */
+/* Error rates: decoys and target-decoy q-values                             */
+/* ------------------------------------------------------------------------- */
+
+/* Decoy spectra, one per spectrum of lib (normally a library's processed
+ * spectra): same kind, precursor, peak count and intensities, fragment m/z
+ * drawn from the library's fragment pool (below the precursor for MS/MS);
+ * ids "DECOY_<id>". Reproducible for a seed (src/stats/decoy.c). */
+int nps_decoys_generate(nps_spectra **out, const nps_spectra *lib, unsigned long seed);
+
+/* For hits of a batch searched against a library whose spectra [0, n_targets)
+ * are targets and the rest decoys: give every target hit the target-decoy
+ * q-value of its score (from the queries' top hits, FDR = decoys / targets
+ * at or above a score), remove the decoy hits and re-rank. *threshold gets
+ * the lowest top-hit score accepted at `fdr` (INFINITY if none), and
+ * *n_decoy_tops (may be NULL) the number of queries whose best hit was a
+ * decoy. */
+int nps_hits_target_decoy(nps_hits *h, size_t n_targets, double fdr, double *threshold,
+                          size_t *n_decoy_tops);
 
 /* ------------------------------------------------------------------------- */
 /* Calls: identified, possible new analogue, or nothing                      */

@@ -12,11 +12,12 @@ typedef struct {
     size_t matched;
     double delta;   /* analogue modes: the shift; NAN otherwise */
     size_t shifted; /* analogue modes: pairs matched through it */
+    double e;       /* an e-value already known (neutral-loss hits), else NAN */
 } nps_ranked;
 
 static inline nps_ranked nps_ranked_make(double score, size_t ref, size_t matched)
 {
-    nps_ranked r = {score, ref, matched, NAN, 0};
+    nps_ranked r = {score, ref, matched, NAN, 0, NAN};
     return r;
 }
 

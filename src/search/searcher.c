@@ -38,8 +38,10 @@
 #include "../library/library.h"
 #include "../scoring/scoring.h"
 #include "fastlog.h"
+#include "hits.h"
 #include "rank.h"
 #include "shift.h"
+#include "../stats/stats.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -54,12 +56,12 @@
  * dropped only when the bound is this far below the K-th score. */
 #define BOUND_MARGIN 2e-5
 
-struct nps_hits {
-    nps_hit *hits;
-    size_t n;
-    size_t *qoff; /* nq + 1 */
-    size_t nq;
-};
+/* e-values: a query's null sample needs this many scores; the top 10 % of it
+ * (at least 10) is fitted; a fit explaining less than 80 % of the variance of
+ * ln(survival) is not used. */
+#define EVALUE_MIN_CANDIDATES 30
+#define EVALUE_TAIL_FRACTION 0.1
+#define EVALUE_MIN_R2 0.8
 
 static const char *const mode_names[] = {"identity",     "open",  "hybrid",
                                          "neutral-loss", "shift", "analogue"};
@@ -152,6 +154,9 @@ struct tls_t {
     double *lq_mz, *lq_x;
     size_t lq_cap;
     nps_shift_ws *sws[4]; /* SHIFT mode, per score type */
+    size_t nc;            /* e-values: null scores left in cand (or in null) by the last query */
+    int null_in_buf;      /* ... in null rather than in cand */
+    double *null;
 };
 
 static void tls_free(tls_t *t)
@@ -167,6 +172,7 @@ static void tls_free(tls_t *t)
     free(t->cand);
     free(t->lq_mz);
     free(t->lq_x);
+    free(t->null);
     for (int k = 0; k < 4; k++) nps_shift_ws_free(t->sws[k]);
 }
 
@@ -392,6 +398,7 @@ static int search_pairwise(nps_ranked *heap, size_t *nh, tls_t *tl, const query_
         if (s->o.same_kind_only && nps_spectra_kind(s->lib, ri) != c->kind) continue;
         nps_ranked r;
         if (exact_ranked(&r, tl, c, ri)) return NPS_ENOMEM;
+        if (s->o.evalues && r.score > 0) tl->cand[tl->nc++] = (struct bound_t){r.score, ri};
         if (r.score > 0 && r.score >= s->o.min_score)
             nps_rank_push(heap, nh, s->o.top_k, r, s->lib);
     }
@@ -553,6 +560,7 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
             }
         }
     }
+    tl->nc = nc; /* the bounds are the e-values' null sample */
     if (nc == 0) return 0;
     /* Rescore exactly every candidate whose bound reaches the K-th largest
      * bound, then any other whose bound still reaches the K-th exact score
@@ -636,6 +644,7 @@ static int search_shift(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
             nps_ranked r;
             int rc = shift_best(&r, tl, c, ri, shifts, vals);
             if (rc) return rc;
+            if (s->o.evalues && r.score > 0) tl->cand[tl->nc++] = (struct bound_t){r.score, ri};
             if (r.score > 0 && r.score >= s->o.min_score) nps_rank_push(heap, nh, K, r, s->lib);
             continue;
         }
@@ -646,6 +655,14 @@ static int search_shift(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
         tl->cand[nc++] = (struct bound_t){b, ri};
     }
     if (!bounded || nc == 0) return 0;
+    if (s->o.evalues) { /* the bounds are the null sample; the heap below reorders cand */
+        double *nb = realloc(tl->null, nc * sizeof *nb);
+        if (!nb) return NPS_ENOMEM;
+        tl->null = nb;
+        for (size_t i = 0; i < nc; i++) nb[i] = tl->cand[i].b - SHIFT_MARGIN;
+        tl->nc = nc;
+        tl->null_in_buf = 1;
+    }
     /* best bound first */
     for (size_t i = 1; i < nc; i++) { /* insertion into a max-heap */
         size_t j = i;
@@ -694,6 +711,37 @@ static int plain_score(tls_t *tl, nps_score_result *res, const double *qmz, cons
     return rc;
 }
 
+/* e-values: the query's fitted null tail */
+typedef struct {
+    double a, b;
+    int ok;
+} tail_fit;
+
+/* The query's null sample is every candidate score (or bound) but that of
+ * its top hit: fit its tail (stats/evalue.c). */
+static int fit_tail(tls_t *tl, const nps_ranked *heap, size_t nh, tail_fit *out)
+{
+    out->ok = 0;
+    size_t n = tl->nc;
+    if (!tl->null_in_buf) {
+        double *nb = realloc(tl->null, (n ? n : 1) * sizeof *nb);
+        if (!nb) return NPS_ENOMEM;
+        tl->null = nb;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!(nh && tl->cand[i].s == heap[0].ref)) nb[k++] = tl->cand[i].b;
+        n = k;
+    } else if (n && nh) { /* drop the largest (the top hit's bound) */
+        size_t mi = 0;
+        for (size_t i = 1; i < n; i++)
+            if (tl->null[i] > tl->null[mi]) mi = i;
+        tl->null[mi] = tl->null[--n];
+    }
+    out->ok = nps_tail_fit(&out->a, &out->b, tl->null, n, EVALUE_MIN_CANDIDATES,
+                           EVALUE_TAIL_FRACTION, EVALUE_MIN_R2);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- run */
 
 int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries)
@@ -706,6 +754,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
     size_t *counts = NULL;
     nps_search_mode *modes = NULL;
     nps_score_type *types = NULL;
+    tail_fit *fits = NULL;
     nps_hits *h = NULL;
     int rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(s->library));
     if (rc) return rc;
@@ -713,8 +762,9 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
     counts = calloc(nq ? nq : 1, sizeof *counts);
     modes = malloc((nq ? nq : 1) * sizeof *modes);
     types = malloc((nq ? nq : 1) * sizeof *types);
+    fits = calloc(nq ? nq : 1, sizeof *fits);
     h = calloc(1, sizeof *h);
-    if (!results || !counts || !modes || !types || !h) {
+    if (!results || !counts || !modes || !types || !fits || !h) {
         rc = nps_err(NPS_ENOMEM, "out of memory");
         goto out;
     }
@@ -816,6 +866,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             for (size_t t = 0; t < n; t++) {
                 const nps_hit *hh = nps_hits_at(lh, first + t);
                 results[q][t] = nps_ranked_make(hh->score, hh->reference, hh->matched);
+                results[q][t].e = hh->e_value; /* fitted on the loss spectra's tail */
             }
         }
         nps_hits_free(lh);
@@ -855,7 +906,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
 #else
         tls_t *tlp = &s->tls[0];
 #endif
-        int trc = tls_init(tlp, nl, open_index, K);
+        int trc = tls_init(tlp, nl, open_index || o->evalues, K);
         for (int t = 0; t < 4 && !trc; t++)
             if (s->shift[t] && !tlp->sws[t] && nps_shift_ws_create(&tlp->sws[t], s->shift[t]))
                 trc = NPS_ENOMEM;
@@ -889,6 +940,8 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             query_ctx c = {s, types[q], kind, &so, &Q, modes[q], nps_spectra_precursor_mz(qp, q)};
             nps_ranked *heap = tlp->heap;
             size_t nh = 0;
+            tlp->nc = 0;
+            tlp->null_in_buf = 0;
             if (modes[q] == NPS_MODE_IDENTITY) {
                 double pq = nps_spectra_precursor_mz(qp, q);
                 double tol = o->precursor_tolerance_ppm ? o->precursor_tolerance * 1e-6 * pq
@@ -921,6 +974,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             }
             nps_rank_sort(heap, nh, lib);
             counts[q] = nh;
+            if (!trc && o->evalues) trc = fit_tail(tlp, heap, nh, &fits[q]);
             if (!trc && nh) {
                 results[q] = malloc(nh * sizeof **results);
                 if (results[q])
@@ -998,8 +1052,13 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         for (size_t k = 0; k < counts[q]; k++) {
             const nps_ranked *c = &results[q][k];
             nps_hit *hit = &h->hits[h->n++];
-            *hit = (nps_hit){q,        k + 1,    c->ref,   c->score,   c->matched, NAN,
-                             types[q], modes[q], c->delta, c->shifted, NAN};
+            *hit = (nps_hit){q,        k + 1,    c->ref,     c->score, c->matched, NAN, types[q],
+                             modes[q], c->delta, c->shifted, NAN,      NAN,        NAN};
+            if (modes[q] == NPS_MODE_NEUTRAL_LOSS)
+                hit->e_value = c->e;
+            else if (fits[q].ok) {
+                hit->e_value = exp(fits[q].a + fits[q].b * c->score);
+            }
             if (modes[q] == NPS_MODE_HYBRID || modes[q] == NPS_MODE_SHIFT) {
                 /* the plain score of the pair, for the identification call */
                 nps_score_options sp;
@@ -1032,6 +1091,7 @@ out:
     free(counts);
     free(modes);
     free(types);
+    free(fits);
     nps_spectra_free(qp);
     return rc;
 }

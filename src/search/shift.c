@@ -32,7 +32,7 @@
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct nps_shift_plan {
-    size_t N, nc; /* transform length, N / 2 + 1 complex values */
+    size_t N, nc;  /* transform length, N / 2 + 1 complex values */
     size_t stride; /* row length of spec: nc rounded up so every row keeps fftwf_malloc's
                     * SIMD alignment (the new-array execute functions require the
                     * alignment the plan was made with) */

@@ -1,0 +1,140 @@
+/*
+ * Confidence: target-decoy q-values are calibrated on a synthetic set whose
+ * truth is known, and e-values separate true matches from chance.
+ *
+ * Set: 3000 synthetic MS/MS library spectra (bench/synth.h); 400 queries are
+ * noisy copies of library spectra (their true match is in the library), 400
+ * are noisy copies of spectra of a second synthetic library that is not
+ * searched (any hit is false). Decoys: one per library spectrum
+ * (nps_decoys_generate). Open search, entropy, best hit per query.
+ * Stated tolerance: at every FDR level 1 %, 5 %, 10 %, 20 %, the false
+ * discovery proportion among accepted queries is at most the level + 0.03.
+ */
+#include "check.h"
+
+#include "../bench/synth.h"
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void target_decoy(void)
+{
+    nps_spectra *lib, *other, *q;
+    nps_spectra_create(&lib);
+    nps_spectra_create(&other);
+    nps_spectra_create(&q);
+    synth_library(lib, 3000, 101);
+    synth_library(other, 400, 202);
+    size_t truth[800];
+    synth_queries(q, truth, lib, 400, 303);
+    synth_queries(q, truth + 400, other, 400, 404);
+    for (size_t i = 400; i < 800; i++) truth[i] = SIZE_MAX;
+
+    nps_preprocess_config cfg = NPS_PREPROCESS_CONFIG_INIT;
+    nps_library *T;
+    CHECK(nps_library_create(&T, lib, &cfg) == 0);
+    nps_spectra *dec = NULL;
+    CHECK(nps_decoys_generate(&dec, nps_library_processed(T), 7) == 0);
+    CHECK(dec && nps_spectra_count(dec) == 3000);
+    /* decoys keep precursor, peak count and intensities */
+    if (dec) {
+        const double *a, *b;
+        const float *ia, *ib;
+        size_t na, nb;
+        nps_spectra_peaks(nps_library_processed(T), 5, &a, &ia, &na);
+        nps_spectra_peaks(dec, 5, &b, &ib, &nb);
+        CHECK(na == nb);
+        CHECK(nps_spectra_precursor_mz(dec, 5) ==
+              nps_spectra_precursor_mz(nps_library_processed(T), 5));
+        CHECK(strncmp(nps_spectra_id(dec, 5), "DECOY_", 6) == 0);
+        double sa = 0, sb = 0;
+        for (size_t k = 0; k < na; k++) sa += ia[k];
+        for (size_t k = 0; k < nb; k++) sb += ib[k];
+        CHECK_NEAR(sa, sb, 1e-3);
+        for (size_t k = 0; k < nb; k++) CHECK(b[k] < nps_spectra_precursor_mz(dec, 5));
+    }
+    nps_spectra *all;
+    nps_spectra_create(&all);
+    for (size_t i = 0; i < 3000; i++) nps_spectra_add_from(all, nps_library_processed(T), i);
+    for (size_t i = 0; dec && i < nps_spectra_count(dec); i++) nps_spectra_add_from(all, dec, i);
+    nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
+    nps_library *TD;
+    CHECK(nps_library_create(&TD, all, &raw) == 0);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.mode = NPS_MODE_OPEN;
+    o.top_k = 3;
+    o.evalues = 1;
+    nps_spectra *qp = NULL;
+    nps_preprocess_spectra(&qp, q, &cfg);
+    nps_hits *h = NULL;
+    CHECK(nps_search_run(&h, TD, qp, &o) == 0);
+    double thr;
+    size_t nd = 0;
+    CHECK(nps_hits_target_decoy(h, 3000, 0.05, &thr, &nd) == 0);
+    printf("target-decoy: %zu of 800 queries had a decoy best hit; 5 %% FDR threshold %.3f\n", nd,
+           thr);
+    static const double levels[] = {0.01, 0.05, 0.10, 0.20};
+    for (size_t l = 0; l < 4; l++) {
+        size_t acc = 0, wrong = 0;
+        for (size_t i = 0; i < 800; i++) {
+            size_t f, n;
+            nps_hits_for_query(h, i, &f, &n);
+            if (!n) continue;
+            const nps_hit *x = nps_hits_at(h, f);
+            CHECK(x->reference < 3000 && x->rank == 1);
+            if (!(x->q_value <= levels[l])) continue;
+            acc++;
+            wrong += x->reference != truth[i];
+        }
+        double fdp = acc ? (double)wrong / (double)acc : 0;
+        printf("  FDR level %.2f: %zu queries accepted, false discovery proportion %.3f\n",
+               levels[l], acc, fdp);
+        CHECK(fdp <= levels[l] + 0.03);
+        CHECK(acc >= 300); /* the true matches are found */
+    }
+    /* e-values: true matches far below 1, chance best hits around 1 */
+    double et[400], ef[400];
+    size_t nt = 0, nf = 0;
+    for (size_t i = 0; i < 800; i++) {
+        size_t f, n;
+        nps_hits_for_query(h, i, &f, &n);
+        if (!n || isnan(nps_hits_at(h, f)->e_value)) continue;
+        if (truth[i] != SIZE_MAX && nps_hits_at(h, f)->reference == truth[i])
+            et[nt++] = nps_hits_at(h, f)->e_value;
+        else if (truth[i] == SIZE_MAX)
+            ef[nf++] = nps_hits_at(h, f)->e_value;
+    }
+    qsort(et, nt, sizeof *et, cmp_d);
+    qsort(ef, nf, sizeof *ef, cmp_d);
+    printf("e-values: %zu true best hits, median %.3g; %zu chance best hits, median %.3g\n", nt,
+           nt ? et[nt / 2] : NAN, nf, nf ? ef[nf / 2] : NAN);
+    CHECK(nt >= 350 && nf >= 300);
+    CHECK(nt && et[nt / 2] < 1e-3);
+    CHECK(nf && ef[nf / 2] > 0.05 && ef[nf / 2] < 20);
+    nps_hits_free(h);
+    /* identity mode: a precursor window holds too few candidates for a fit */
+    o.mode = NPS_MODE_IDENTITY;
+    CHECK(nps_search_run(&h, T, q, &o) == 0);
+    size_t fitted = 0;
+    for (size_t i = 0; h && i < nps_hits_count(h); i++)
+        fitted += !isnan(nps_hits_at(h, i)->e_value);
+    CHECK(fitted == 0);
+    nps_hits_free(h);
+    nps_spectra_free(qp);
+    nps_library_free(TD);
+    nps_library_free(T);
+    nps_spectra_free(all);
+    nps_spectra_free(dec);
+    nps_spectra_free(q);
+    nps_spectra_free(other);
+    nps_spectra_free(lib);
+}
+
+int main(void)
+{
+    target_decoy();
+    return check_done("test_stats");
+}
