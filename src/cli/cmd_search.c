@@ -32,6 +32,10 @@ static const char *search_help =
     "  --mode hybrid|neutral-loss|shift  one analogue search for every query\n"
     "  --max-shift DA             shift: largest mass difference looked for (200)\n"
     "  --shift-candidates N       shift: correlation peaks scored per spectrum (3)\n"
+    "  --decoys                   target-decoy search: q-values for every hit, and the score\n"
+    "                             threshold at --fdr (naive decoys, one per library spectrum)\n"
+    "  --fdr A                    the false discovery rate for the threshold (0.01)\n"
+    "  --no-evalues               skip the per-query e-values (fitted null score tail)\n"
     "  --identity-threshold S     call: plain score for an identification (0.75)\n"
     "  --analogue-threshold S     call: analogue score for a possible analogue (0.5)\n"
     "  --tolerance DA             fragment tolerance (default 0.02 MS/MS, 0.5 EI)\n"
@@ -68,6 +72,42 @@ static void progress(void *ctx, size_t done, size_t total)
         fprintf(stderr, "\rsearching: %zu/%zu queries", done, total);
         if (done == total) fputc('\n', stderr);
     }
+}
+
+/* Target-decoy search: the library's processed spectra and one decoy each,
+ * searched together (queries preprocessed with the library's cleaning, the
+ * combined library taken as is), then q-values and the decoys dropped. */
+static int run_target_decoy(nps_hits **hits, const nps_library *lib, const nps_spectra *queries,
+                            const nps_search_options *so, double fdr)
+{
+    const nps_spectra *P = nps_library_processed(lib);
+    nps_spectra *dec = NULL, *all = NULL, *qp = NULL;
+    nps_library *td = NULL;
+    nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
+    int rc = nps_decoys_generate(&dec, P, 20261128);
+    if (!rc) rc = nps_spectra_create(&all);
+    for (size_t i = 0; !rc && i < nps_spectra_count(P); i++) rc = nps_spectra_add_from(all, P, i);
+    for (size_t i = 0; !rc && i < nps_spectra_count(dec); i++)
+        rc = nps_spectra_add_from(all, dec, i);
+    if (!rc) rc = nps_library_create(&td, all, &raw);
+    if (!rc) rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(lib));
+    if (!rc) rc = nps_search_run(hits, td, qp, so);
+    double thr = INFINITY;
+    size_t nd = 0;
+    if (!rc) rc = nps_hits_target_decoy(*hits, nps_spectra_count(P), fdr, &thr, &nd);
+    if (rc)
+        fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+    else
+        fprintf(stderr,
+                "npsmatch: target-decoy: %zu of %zu queries had a decoy as best hit; score "
+                "threshold at %.3g FDR: %s%.4f\n",
+                nd, nps_spectra_count(queries), fdr, isfinite(thr) ? "" : "none ",
+                isfinite(thr) ? thr : 0.0);
+    nps_library_free(td);
+    nps_spectra_free(all);
+    nps_spectra_free(dec);
+    nps_spectra_free(qp);
+    return rc;
 }
 
 /* The interpretation of a hit's mass difference (nominal for EI shifts). */
@@ -117,7 +157,7 @@ static void write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const n
     fputs("query_id\tquery_name\trank\tlibrary_id\tlibrary_name\tinchikey\tscore\tmatched_peaks"
           "\tscore_type\tmode\tcomposite_mf\tlibrary_class\tprecursor_delta\tdelta_mz"
           "\tshifted_peaks\tidentity_score\tshift_interpretation\tcall\tcall_class"
-          "\tclass_support\n",
+          "\tclass_support\te_value\tq_value\n",
           fp);
     for (size_t i = 0; i < nps_hits_count(h); i++) {
         const nps_hit *x = nps_hits_at(h, i);
@@ -142,6 +182,10 @@ static void write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const n
             nps_spectra_precursor_mz(L, x->reference) - nps_spectra_precursor_mz(q, x->query);
         if (!isnan(d)) fprintf(fp, "%.4f", d);
         analogue_columns(fp, h, i, x, L, co);
+        fputc('\t', fp);
+        if (!isnan(x->e_value)) fprintf(fp, "%.3g", x->e_value);
+        fputc('\t', fp);
+        if (!isnan(x->q_value)) fprintf(fp, "%.4f", x->q_value);
         fputc('\n', fp);
     }
 }
@@ -185,6 +229,8 @@ static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const 
             }
             if (!isnan(x->composite))
                 fprintf(fp, ", \"composite_mf\": %.0f", floor(999.0 * x->composite + 0.5));
+            if (!isnan(x->e_value)) fprintf(fp, ", \"e_value\": %.3g", x->e_value);
+            if (!isnan(x->q_value)) fprintf(fp, ", \"q_value\": %.4f", x->q_value);
             if (cl) {
                 fputs(", \"library_class\": ", fp);
                 nps_io_write_json_string(fp, cl);
@@ -232,6 +278,9 @@ int cmd_search(int argc, char **argv)
                                        {"shift-candidates", required_argument, 0, 1102},
                                        {"identity-threshold", required_argument, 0, 1103},
                                        {"analogue-threshold", required_argument, 0, 1104},
+                                       {"no-evalues", no_argument, 0, 1105},
+                                       {"decoys", no_argument, 0, 1106},
+                                       {"fdr", required_argument, 0, 1107},
                                        {"any-kind", no_argument, 0, 'A'},
                                        {"exhaustive", no_argument, 0, 'X'},
                                        {"help", no_argument, 0, 'h'},
@@ -239,6 +288,9 @@ int cmd_search(int argc, char **argv)
                                        {0, 0, 0, 0}};
     nps_search_options so = NPS_SEARCH_OPTIONS_INIT;
     nps_call_options co = NPS_CALL_OPTIONS_INIT;
+    int decoys = 0;
+    double fdr = 0.01;
+    so.evalues = 1; /* the library default is off (benchmarks); a lab wants them */
     const char *libpath = NULL, *outp = NULL;
     int json = 0, c, idx;
     cli_reader rd = CLI_READER_INIT;
@@ -277,6 +329,20 @@ int cmd_search(int argc, char **argv)
         case 1104:
             if (cli_parse_double(&co.analogue_threshold, optarg, "--analogue-threshold"))
                 return EXIT_USAGE;
+            break;
+        case 1105:
+            so.evalues = 0;
+            break;
+        case 1106:
+            decoys = 1;
+            break;
+        case 1107:
+            if (cli_parse_double(&fdr, optarg, "--fdr")) return EXIT_USAGE;
+            if (!(fdr > 0 && fdr < 1)) {
+                fprintf(stderr, "npsmatch: --fdr: %g is not between 0 and 1\n", fdr);
+                return EXIT_USAGE;
+            }
+            decoys = 1;
             break;
         case 't':
         case 'T':
@@ -397,7 +463,9 @@ int cmd_search(int argc, char **argv)
     size_t lib_skipped = rd.skipped;
     if (cli_read_files(queries, &rd, argv + optind, argc - optind)) goto out;
     if (isatty(2)) so.progress = progress;
-    if (nps_search_run(&hits, lib, queries, &so)) {
+    if (decoys) {
+        if (run_target_decoy(&hits, lib, queries, &so, fdr)) goto out;
+    } else if (nps_search_run(&hits, lib, queries, &so)) {
         fprintf(stderr, "npsmatch: %s\n", nps_error_last());
         goto out;
     }

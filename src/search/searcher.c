@@ -56,10 +56,11 @@
  * dropped only when the bound is this far below the K-th score. */
 #define BOUND_MARGIN 2e-5
 
-/* e-values: a query's null sample needs this many scores; the top 10 % of it
+/* e-values: a query's null sample needs this many scores (a library of a few
+ * dozen spectra gives no defensible tail); the top 10 % of it
  * (at least 10) is fitted; a fit explaining less than 80 % of the variance of
  * ln(survival) is not used. */
-#define EVALUE_MIN_CANDIDATES 30
+#define EVALUE_MIN_CANDIDATES 100
 #define EVALUE_TAIL_FRACTION 0.1
 #define EVALUE_MIN_R2 0.8
 
