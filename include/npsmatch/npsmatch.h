@@ -451,13 +451,18 @@ typedef struct {
     double max_shift;      /* SHIFT mode: largest |mass difference| looked for (Da) */
     size_t shift_candidates; /* SHIFT mode: correlation peaks scored per library spectrum */
     int evalues;             /* fit each query's null score tail: an e-value per hit */
+    /* If not NULL: library spectra for which exclude(ctx, query, reference) returns
+     * nonzero are never hits of that query (evaluation: leave the query's own
+     * compound or laboratory out). Called from worker threads: must be thread-safe. */
+    int (*exclude)(void *ctx, size_t query, size_t reference);
+    void *exclude_ctx;
 } nps_search_options;
 
 #define NPS_SEARCH_OPTIONS_VERSION 1
 /* clang-format off */
 #define NPS_SEARCH_OPTIONS_INIT                                                \
     {NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, \
-     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 0}
+     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 0, NULL, NULL}
 /* clang-format on */
 
 /* Default fragment tolerances per kind (Da). */

@@ -215,7 +215,17 @@ struct nps_searcher {
     const nps_fragment_index *lx; /* HYBRID: the loss library's index */
     nps_shift_plan *shift[4];     /* SHIFT: per score type */
     nps_searcher *nl;             /* NEUTRAL_LOSS: a searcher over the loss library */
+    struct nl_map {
+        const nps_search_options *o; /* the caller's exclude */
+        const size_t *which;         /* nested query -> batch query */
+    } nl_map;
 };
+
+static int nl_exclude(void *ctx, size_t query, size_t reference)
+{
+    const struct nl_map *m = ctx;
+    return m->o->exclude(m->o->exclude_ctx, m->which[query], reference);
+}
 
 static int cmp_prec(const void *a, const void *b)
 {
@@ -346,7 +356,14 @@ typedef struct {
     const nps_prep *Q;
     nps_search_mode mode; /* IDENTITY, OPEN, HYBRID or SHIFT */
     double qprec;         /* the query's precursor m/z (HYBRID) */
+    size_t query;         /* its index in the batch (for options.exclude) */
 } query_ctx;
+
+static inline int excluded(const query_ctx *c, size_t ri)
+{
+    const nps_search_options *o = &c->s->o;
+    return o->exclude && o->exclude(o->exclude_ctx, c->query, ri);
+}
 
 static void ref_prep(nps_prep *R, const nps_searcher *s, nps_score_type t, size_t ri)
 {
@@ -397,6 +414,7 @@ static int search_pairwise(nps_ranked *heap, size_t *nh, tls_t *tl, const query_
     for (size_t k = lo; k < hi; k++) {
         size_t ri = use_order ? s->order[k].idx : k;
         if (s->o.same_kind_only && nps_spectra_kind(s->lib, ri) != c->kind) continue;
+        if (excluded(c, ri)) continue;
         nps_ranked r;
         if (exact_ranked(&r, tl, c, ri)) return NPS_ENOMEM;
         if (s->o.evalues && r.score > 0) tl->cand[tl->nc++] = (struct bound_t){r.score, ri};
@@ -536,7 +554,7 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
         }
         tl->acc[sp].acc = 0;
         tl->acc[sp].cnt = 0;
-        if (b + BOUND_MARGIN < s->o.min_score || !(b > 0)) continue;
+        if (b + BOUND_MARGIN < s->o.min_score || !(b > 0) || excluded(c, sp)) continue;
         tl->cand[nc++] = (struct bound_t){b, sp};
         if (nb < K) {
             size_t i = nb++;
@@ -641,6 +659,7 @@ static int search_shift(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
     for (size_t ri = 0; ri < nl; ri++) {
         if (!nps_shift_has(s->shift[c->t], ri)) continue;
         if (s->o.same_kind_only && s->kinds[ri] != (unsigned char)c->kind) continue;
+        if (excluded(c, ri)) continue;
         if (!bounded) {
             nps_ranked r;
             int rc = shift_best(&r, tl, c, ri, shifts, vals);
@@ -706,7 +725,7 @@ static int plain_score(tls_t *tl, nps_score_result *res, const double *qmz, cons
     if (!w) return NPS_ENOMEM;
     nps_prep Q = {qmz, qin, w, w + qn, qn, 0};
     Q.norm = nps_score_prepare(w, w + qn, qmz, qin, qn, so);
-    query_ctx c = {s, so->type, NPS_KIND_MSMS, so, &Q, NPS_MODE_OPEN, NAN};
+    query_ctx c = {s, so->type, NPS_KIND_MSMS, so, &Q, NPS_MODE_OPEN, NAN, 0};
     int rc = exact(res, tl, &c, ri);
     free(w);
     return rc;
@@ -811,6 +830,10 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             const nps_library *ll;
             nps_search_options lo = *o;
             lo.mode = NPS_MODE_OPEN;
+            if (o->exclude) { /* the nested batch numbers its queries 0.. : map them back */
+                lo.exclude = nl_exclude;
+                lo.exclude_ctx = &s->nl_map;
+            }
             lo.progress = NULL;
             lo.query_seconds = NULL;
             if ((rc = nps_library_losses(s->library, &ll, NULL)) ||
@@ -852,6 +875,8 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         free(lm);
         free(li);
         nps_hits *lh = NULL;
+        s->nl_map.o = o;
+        s->nl_map.which = which;
         if (!rc) rc = nps_searcher_run(&lh, s->nl, lq);
         for (size_t j = 0; !rc && j < k; j++) {
             size_t first, n;
@@ -938,7 +963,8 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             score_opts_for(&so, o, types[q], kind);
             nps_prep Q = {qmz, qin, tlp->qw, tlp->qv, qn, 0};
             Q.norm = nps_score_prepare(tlp->qw, tlp->qv, qmz, qin, qn, &so);
-            query_ctx c = {s, types[q], kind, &so, &Q, modes[q], nps_spectra_precursor_mz(qp, q)};
+            query_ctx c = {s, types[q], kind, &so, &Q, modes[q], nps_spectra_precursor_mz(qp, q),
+                           q};
             nps_ranked *heap = tlp->heap;
             size_t nh = 0;
             tlp->nc = 0;
@@ -1074,7 +1100,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
                 hit->composite = c->score;
                 continue;
             }
-            query_ctx cc = {s, NPS_SCORE_COMPOSITE, kind, &sc, &QC, NPS_MODE_OPEN, NAN};
+            query_ctx cc = {s, NPS_SCORE_COMPOSITE, kind, &sc, &QC, NPS_MODE_OPEN, NAN, q};
             nps_score_result res;
             if (exact(&res, &tl, &cc, c->ref) == 0) hit->composite = res.score;
         }
