@@ -159,5 +159,33 @@ expect_status 3 $? "library with a bad record"
 "$N" frobnicate > /dev/null 2>&1; expect_status 2 $? "unknown command"
 "$N" search --help > /dev/null; expect_status 0 $? "--help"
 
+# --- analogue search and calls on the bundled demo set
+"$N" search --library "$LIB" --mode analogue --top 3 "$U" > "$T/ana.tsv" 2>/dev/null
+expect_status 0 $? "search --mode analogue"
+head -1 "$T/ana.tsv" | tr '\t' '\n' | grep -qx delta_mz && ok || fail "analogue columns"
+# 4-MEC (not in the library) is called a possible new cathinone analogue
+awk -F'\t' '$1 == "SEIZURE-2026-012" && $3 == 1 {print $18 "|" $19}' "$T/ana.tsv" |
+    grep -q "possible new analogue.*|Synthetic cathinone" && ok || fail "4-MEC analogue call"
+# a known substance is identified, not called an analogue
+awk -F'\t' '$1 == "SEIZURE-2026-005" && $3 == 1 {print $18}' "$T/ana.tsv" |
+    grep -q "^identified: Fentanyl" && ok || fail "fentanyl identified in analogue mode"
+"$N" search --library "$LIB" --mode neutral-loss "$U" > /dev/null 2>&1
+expect_status 0 $? "search --mode neutral-loss"
+"$N" search --library "$LIB" --mode bogus "$U" > /dev/null 2>&1
+expect_status 2 $? "--mode bogus"
+"$N" search --library "$LIB" --decoys --fdr 0.05 --format json "$U" > "$T/td.json" 2>/dev/null
+expect_status 0 $? "search --decoys"
+grep -q '"q_value"' "$T/td.json" && grep -q '"call"' "$T/td.json" && ok || fail "json q_value and call"
+
+# --- evaluate: the bundled unknowns against the bundled library (truth: Name)
+"$N" evaluate --library "$LIB" --truth name --html "$T/ev.html" -o "$T/ev.json" "$U" 2>/dev/null
+expect_status 0 $? "evaluate"
+grep -q '"top1"' "$T/ev.json" && grep -q '<svg' "$T/ev.html" && ok || fail "evaluate outputs"
+"$N" evaluate --library "$LIB" --truth name --leave-compound-out "$U" > "$T/lco.json" 2>/dev/null
+expect_status 0 $? "evaluate --leave-compound-out"
+grep -q '"lco_class_right"' "$T/lco.json" && ok || fail "leave-compound-out output"
+"$N" evaluate --library "$LIB" "$U" > /dev/null 2>&1
+expect_status 2 $? "evaluate without --truth"
+
 echo "cli_end_to_end: $((checks - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -577,6 +577,64 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
 void nps_call_describe(char *buf, size_t n, const nps_call *call, const nps_hits *h,
                        const nps_spectra *library);
 
+/* ------------------------------------------------------------------------- */
+/* Evaluation against a reference set                                        */
+/* ------------------------------------------------------------------------- */
+
+typedef struct {
+    int version;
+    const char *truth_key;        /* the field that says which compound a spectrum is: InChIKey
+                                     (its first block is compared), Name, or any other */
+    const char *exclude_same_key; /* NULL, or a field: library spectra sharing its value
+                                     with the query are left out (e.g. the laboratory) */
+    int leave_compound_out;       /* leave out the library spectra of the query's compound */
+    int decoys;                   /* target-decoy search, for the calibration table */
+    nps_search_options search;    /* top_k is raised to at least 10 */
+    nps_call_options call;        /* for the analogue delta tolerance */
+} nps_evaluate_options;
+
+#define NPS_EVALUATE_OPTIONS_VERSION 1
+#define NPS_EVALUATE_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        NPS_EVALUATE_OPTIONS_VERSION, NPS_KEY_INCHIKEY, NULL, 0, 0, NPS_SEARCH_OPTIONS_INIT,       \
+            NPS_CALL_OPTIONS_INIT                                                                  \
+    }
+#define NPS_EVALUATE_CAL_LEVELS 6
+
+typedef struct {
+    size_t n_queries;   /* in the set */
+    size_t n_evaluated; /* with a truth value (and, unless leave-compound-out, a library
+                           spectrum of that truth left in) */
+    size_t n_hit;       /* evaluated queries with at least one hit */
+    double top1, top3, top5, top10, mrr; /* fractions of n_evaluated */
+    double auc; /* ROC AUC of the top hit's score, correct vs incorrect top hits */
+    double threshold_fdr1, recall_fdr1, threshold_fdr5, recall_fdr5; /* from the truth */
+    /* calibration: predicted error rate (target-decoy q-value level) against the
+     * observed false discovery proportion among the accepted top hits */
+    double cal_level[NPS_EVALUATE_CAL_LEVELS], cal_observed[NPS_EVALUATE_CAL_LEVELS];
+    size_t cal_accepted[NPS_EVALUATE_CAL_LEVELS];
+    int calibrated; /* decoys were used */
+    /* per class (the Class field of the query, else of its compound in the library) */
+    size_t n_classes;
+    char (*class_name)[96];
+    size_t *class_n;
+    double *class_top1;
+    /* leave-compound-out: the nearest relative's class and mass difference */
+    size_t lco_n;           /* queries with a top hit */
+    double lco_class_right; /* its class is the query's */
+    double lco_delta_right; /* its delta_mz is the true mass difference (NAN if unknown) */
+    size_t lco_delta_n;     /* queries where the true difference is known */
+    /* per evaluated query with a hit: the top score and whether it was correct */
+    double *top_score;
+    unsigned char *top_correct;
+    size_t n_top;
+} nps_evaluation;
+
+/* Search every query and score the results against the truth. */
+int nps_evaluate(nps_evaluation **out, const nps_library *library, const nps_spectra *queries,
+                 const nps_evaluate_options *options);
+void nps_evaluation_free(nps_evaluation *e);
+
 #ifdef __cplusplus
 }
 #endif

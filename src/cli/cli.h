@@ -81,5 +81,6 @@ int cmd_library(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static void usage(FILE *fp)
           "  npsmatch search [--library LIB.h5|FILE.msp] [options] QUERY_FILE...\n"
           "  npsmatch compare [score options] --pairs PAIRS.tsv [--explain] FILE...\n"
           "  npsmatch convert [--format F] [--to msp|mgf|json] -o OUT IN...\n"
+          "  npsmatch evaluate --library LIB --truth FIELD [options] QUERY_FILE...\n"
           "\n"
           "Run 'npsmatch COMMAND --help' for the options of a command.\n"
           "Exit status: 0 ok, 1 failure, 2 usage error, 3 done but records skipped.\n",
@@ -36,6 +37,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "search") == 0) return cmd_search(argc - 1, argv + 1);
     if (strcmp(cmd, "compare") == 0) return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "convert") == 0) return cmd_convert(argc - 1, argv + 1);
+    if (strcmp(cmd, "evaluate") == 0) return cmd_evaluate(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return EXIT_OK;

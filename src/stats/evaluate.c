@@ -1,0 +1,336 @@
+/*
+ * Evaluation against a reference set: search every query of a set whose
+ * truth is known and measure what a lab needs to know before trusting the
+ * engine: how often the right compound is ranked first (top-1/3/5/10, mean
+ * reciprocal rank), how well the top score separates right from wrong (ROC
+ * AUC, by the Mann-Whitney statistic), which score threshold keeps the error
+ * rate at 1 % and 5 % and what recall it leaves, whether the target-decoy
+ * q-values predict the error rate actually observed (calibration), accuracy
+ * per class, and, leaving each query's own compound out of the library, how
+ * often the nearest relative has the right class and the right mass
+ * difference (the analogue question).
+ *
+ * Truth: two spectra are the same compound when their truth fields match
+ * (case-insensitive; for InChIKey only the first block, the skeleton, so
+ * that stereo and charge variants count as the compound). Exclusions go
+ * through the search's exclude callback, so the library is never copied.
+ */
+#include "../search/hits.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct {
+    const char **qtruth, **qsame; /* per query */
+    const char **ltruth, **lsame; /* per library spectrum (targets) */
+    size_t n_targets;
+    int skeleton;
+    int lco;
+} ev_ctx;
+
+static int same_truth(const ev_ctx *c, const char *a, const char *b)
+{
+    if (!a || !b || !*a || !*b) return 0;
+    if (c->skeleton) return strncasecmp(a, b, 14) == 0 && strlen(a) >= 14 && strlen(b) >= 14;
+    return strcasecmp(a, b) == 0;
+}
+
+static int ev_exclude(void *ctx, size_t q, size_t r)
+{
+    const ev_ctx *c = ctx;
+    if (r >= c->n_targets) return 0; /* decoys stay */
+    if (c->qsame && c->qsame[q] && c->lsame[r] && *c->qsame[q] &&
+        strcasecmp(c->qsame[q], c->lsame[r]) == 0)
+        return 1;
+    return c->lco && same_truth(c, c->qtruth[q], c->ltruth[r]);
+}
+
+void nps_evaluation_free(nps_evaluation *e)
+{
+    if (!e) return;
+    free(e->class_name);
+    free(e->class_n);
+    free(e->class_top1);
+    free(e->top_score);
+    free(e->top_correct);
+    free(e);
+}
+
+/* The compound mass of a spectrum: ExactMass, else MW, else precursor (NAN). */
+static double mass_of(const nps_spectra *s, size_t i)
+{
+    static const char *keys[] = {NPS_KEY_EXACT_MASS, NPS_KEY_MW};
+    for (int k = 0; k < 2; k++) {
+        const char *v = nps_spectra_get(s, i, keys[k]);
+        double x;
+        if (v && nps_parse_double(&x, v) == 0 && x > 0) return x;
+    }
+    return NAN;
+}
+
+typedef struct {
+    double s;
+    int ok;
+} scored;
+
+static int cmp_scored(const void *a, const void *b)
+{
+    const scored *x = a, *y = b;
+    return x->s > y->s ? -1 : x->s < y->s;
+}
+
+/* Lowest top-score threshold whose accepted set has an error proportion <= a
+ * (q-value style: the least FDP of any threshold at or below), and the recall. */
+static void fdr_threshold(const scored *v, size_t n, size_t n_eval, double a, double *thr,
+                          double *recall)
+{
+    *thr = NAN;
+    *recall = 0;
+    double *fdp = malloc((n ? n : 1) * sizeof *fdp);
+    if (!fdp) return;
+    size_t bad = 0;
+    for (size_t k = 0; k < n; k++) {
+        bad += !v[k].ok;
+        fdp[k] = (double)bad / (double)(k + 1);
+    }
+    for (size_t k = n; k-- > 1;)
+        if (fdp[k] < fdp[k - 1]) fdp[k - 1] = fdp[k];
+    size_t good = 0;
+    for (size_t k = 0; k < n; k++) {
+        good += v[k].ok;
+        if (fdp[k] <= a) {
+            *thr = v[k].s;
+            *recall = n_eval ? (double)good / (double)n_eval : 0;
+        }
+    }
+    free(fdp);
+}
+
+int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra *queries,
+                 const nps_evaluate_options *o)
+{
+    if (o->version != NPS_EVALUATE_OPTIONS_VERSION)
+        return nps_err(NPS_EINVAL, "nps_evaluate_options version %d not supported", o->version);
+    if (!o->truth_key || !*o->truth_key) return nps_err(NPS_EINVAL, "no truth field given");
+    const nps_spectra *L = nps_library_spectra(lib);
+    size_t nq = nps_spectra_count(queries), nl = nps_spectra_count(L);
+    nps_evaluation *e = calloc(1, sizeof *e);
+    ev_ctx c;
+    memset(&c, 0, sizeof c);
+    c.qtruth = calloc(nq ? nq : 1, sizeof *c.qtruth);
+    c.ltruth = calloc(nl ? nl : 1, sizeof *c.ltruth);
+    if (o->exclude_same_key) {
+        c.qsame = calloc(nq ? nq : 1, sizeof *c.qsame);
+        c.lsame = calloc(nl ? nl : 1, sizeof *c.lsame);
+    }
+    e->top_score = malloc((nq ? nq : 1) * sizeof *e->top_score);
+    e->top_correct = malloc(nq ? nq : 1);
+    scored *sv = malloc((nq ? nq : 1) * sizeof *sv);
+    nps_hits *h = NULL;
+    nps_library *td = NULL;
+    nps_spectra *dec = NULL, *all = NULL, *qp = NULL;
+    int rc = 0;
+    if (!e || !c.qtruth || !c.ltruth || (o->exclude_same_key && (!c.qsame || !c.lsame)) ||
+        !e->top_score || !e->top_correct || !sv) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    c.skeleton = nps_strcaseeq(o->truth_key, NPS_KEY_INCHIKEY);
+    c.lco = o->leave_compound_out;
+    c.n_targets = nl;
+    for (size_t i = 0; i < nq; i++) {
+        c.qtruth[i] = nps_spectra_get(queries, i, o->truth_key);
+        if (c.qsame) c.qsame[i] = nps_spectra_get(queries, i, o->exclude_same_key);
+    }
+    for (size_t i = 0; i < nl; i++) {
+        c.ltruth[i] = nps_spectra_get(L, i, o->truth_key);
+        if (c.lsame) c.lsame[i] = nps_spectra_get(L, i, o->exclude_same_key);
+    }
+    nps_search_options so = o->search;
+    if (so.top_k < 10) so.top_k = 10;
+    so.exclude = ev_exclude;
+    so.exclude_ctx = &c;
+    so.progress = NULL;
+    if (o->decoys) {
+        const nps_spectra *P = nps_library_processed(lib);
+        nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
+        rc = nps_decoys_generate(&dec, P, 20261128);
+        if (!rc) rc = nps_spectra_create(&all);
+        for (size_t i = 0; !rc && i < nl; i++) rc = nps_spectra_add_from(all, P, i);
+        for (size_t i = 0; !rc && i < nps_spectra_count(dec); i++)
+            rc = nps_spectra_add_from(all, dec, i);
+        if (!rc) rc = nps_library_create(&td, all, &raw);
+        if (!rc) rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(lib));
+        if (!rc) rc = nps_search_run(&h, td, qp, &so);
+        double thr;
+        if (!rc) rc = nps_hits_target_decoy(h, nl, 0.01, &thr, NULL);
+        e->calibrated = rc == 0;
+    } else {
+        rc = nps_search_run(&h, lib, queries, &so);
+    }
+    if (rc) goto out;
+
+    /* does the (non-excluded) library hold the query's compound at all? */
+    e->n_queries = nq;
+    size_t r1 = 0, r3 = 0, r5 = 0, r10 = 0;
+    double rr = 0;
+    for (size_t q = 0; q < nq; q++) {
+        if (!c.qtruth[q] || !*c.qtruth[q]) continue;
+        size_t first, n;
+        nps_hits_for_query(h, q, &first, &n);
+        if (c.lco) {
+            e->n_evaluated++;
+            if (n) e->n_hit++;
+            continue;
+        }
+        int present = 0;
+        for (size_t r = 0; r < nl && !present; r++)
+            present = same_truth(&c, c.qtruth[q], c.ltruth[r]) && !ev_exclude(&c, q, r);
+        if (!present) continue;
+        e->n_evaluated++;
+        if (!n) continue;
+        e->n_hit++;
+        size_t rank = 0;
+        for (size_t k = 0; k < n && !rank; k++)
+            if (same_truth(&c, c.qtruth[q], c.ltruth[nps_hits_at(h, first + k)->reference]))
+                rank = k + 1;
+        r1 += rank == 1;
+        r3 += rank && rank <= 3;
+        r5 += rank && rank <= 5;
+        r10 += rank && rank <= 10;
+        rr += rank ? 1.0 / (double)rank : 0;
+        const nps_hit *top = nps_hits_at(h, first);
+        e->top_score[e->n_top] = top->score;
+        e->top_correct[e->n_top] = rank == 1;
+        sv[e->n_top] = (scored){top->score, rank == 1};
+        e->n_top++;
+    }
+    double ne = e->n_evaluated ? (double)e->n_evaluated : 1;
+    e->top1 = (double)r1 / ne;
+    e->top3 = (double)r3 / ne;
+    e->top5 = (double)r5 / ne;
+    e->top10 = (double)r10 / ne;
+    e->mrr = rr / ne;
+
+    /* AUC: P(score of a correct top hit > that of an incorrect one), ties 1/2 */
+    qsort(sv, e->n_top, sizeof *sv, cmp_scored);
+    {
+        double pos = 0, neg = 0, wins = 0;
+        for (size_t k = 0; k < e->n_top; k++) {
+            if (sv[k].ok)
+                pos += 1;
+            else
+                neg += 1;
+        }
+        /* walk from the lowest score up, counting negatives below each positive */
+        double below = 0;
+        for (size_t k = e->n_top; k-- > 0;) {
+            size_t j = k;
+            double tp = 0, tn = 0;
+            while (1) {
+                if (sv[j].ok)
+                    tp++;
+                else
+                    tn++;
+                if (j == 0 || sv[j - 1].s != sv[k].s) break;
+                j--;
+            }
+            wins += tp * (below + 0.5 * tn);
+            below += tn;
+            k = j;
+        }
+        e->auc = pos > 0 && neg > 0 ? wins / (pos * neg) : NAN;
+    }
+    fdr_threshold(sv, e->n_top, e->n_evaluated, 0.01, &e->threshold_fdr1, &e->recall_fdr1);
+    fdr_threshold(sv, e->n_top, e->n_evaluated, 0.05, &e->threshold_fdr5, &e->recall_fdr5);
+
+    /* calibration */
+    static const double levels[NPS_EVALUATE_CAL_LEVELS] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.5};
+    for (int l = 0; l < NPS_EVALUATE_CAL_LEVELS; l++) {
+        e->cal_level[l] = levels[l];
+        e->cal_observed[l] = NAN;
+        if (!e->calibrated || c.lco) continue;
+        size_t acc = 0, bad = 0;
+        for (size_t q = 0; q < nq; q++) {
+            if (!c.qtruth[q] || !*c.qtruth[q]) continue;
+            size_t first, n;
+            nps_hits_for_query(h, q, &first, &n);
+            if (!n || !(nps_hits_at(h, first)->q_value <= levels[l])) continue;
+            acc++;
+            bad += !same_truth(&c, c.qtruth[q], c.ltruth[nps_hits_at(h, first)->reference]);
+        }
+        e->cal_accepted[l] = acc;
+        e->cal_observed[l] = acc ? (double)bad / (double)acc : NAN;
+    }
+
+    /* per class: the query's Class, else that of a library spectrum of its compound */
+    e->class_name = calloc(64, sizeof *e->class_name);
+    e->class_n = calloc(64, sizeof *e->class_n);
+    e->class_top1 = calloc(64, sizeof *e->class_top1);
+    if (!e->class_name || !e->class_n || !e->class_top1) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    size_t lco_class = 0, lco_delta = 0;
+    double tol = o->call.shift_tolerance;
+    for (size_t q = 0; q < nq; q++) {
+        if (!c.qtruth[q] || !*c.qtruth[q]) continue;
+        const char *cl = nps_spectra_get(queries, q, NPS_KEY_CLASS);
+        for (size_t r = 0; (!cl || !*cl) && r < nl; r++)
+            if (same_truth(&c, c.qtruth[q], c.ltruth[r])) cl = nps_spectra_get(L, r, NPS_KEY_CLASS);
+        size_t first, n;
+        nps_hits_for_query(h, q, &first, &n);
+        if (c.lco) {
+            if (!n) continue;
+            const nps_hit *top = nps_hits_at(h, first);
+            e->lco_n++;
+            const char *hc = nps_spectra_get(L, top->reference, NPS_KEY_CLASS);
+            lco_class += cl && hc && *cl && nps_strcaseeq(cl, hc);
+            double mq = mass_of(queries, q), ml = mass_of(L, top->reference);
+            if (isfinite(mq) && isfinite(ml) && !isnan(top->delta_mz)) {
+                double t = top->mode == NPS_MODE_SHIFT ? 0.5 : tol;
+                lco_delta += fabs(top->delta_mz - (mq - ml)) <= t;
+                e->lco_delta_n++;
+            }
+            continue;
+        }
+        if (!cl || !*cl) continue;
+        size_t j = 0;
+        while (j < e->n_classes && !nps_strcaseeq(e->class_name[j], cl)) j++;
+        if (j == e->n_classes) {
+            if (e->n_classes == 64) continue;
+            snprintf(e->class_name[j], sizeof e->class_name[j], "%s", cl);
+            e->n_classes++;
+        }
+        int present = 0;
+        for (size_t r = 0; r < nl && !present; r++)
+            present = same_truth(&c, c.qtruth[q], c.ltruth[r]) && !ev_exclude(&c, q, r);
+        if (!present) continue;
+        e->class_n[j]++;
+        if (n && same_truth(&c, c.qtruth[q], c.ltruth[nps_hits_at(h, first)->reference]))
+            e->class_top1[j] += 1;
+    }
+    for (size_t j = 0; j < e->n_classes; j++)
+        e->class_top1[j] = e->class_n[j] ? e->class_top1[j] / (double)e->class_n[j] : NAN;
+    e->lco_class_right = e->lco_n ? (double)lco_class / (double)e->lco_n : NAN;
+    e->lco_delta_right = e->lco_delta_n ? (double)lco_delta / (double)e->lco_delta_n : NAN;
+out:
+    nps_hits_free(h);
+    nps_library_free(td);
+    nps_spectra_free(dec);
+    nps_spectra_free(all);
+    nps_spectra_free(qp);
+    free(c.qtruth);
+    free(c.ltruth);
+    free(c.qsame);
+    free(c.lsame);
+    free(sv);
+    if (rc) {
+        nps_evaluation_free(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
