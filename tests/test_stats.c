@@ -133,8 +133,98 @@ static void target_decoy(void)
     nps_spectra_free(lib);
 }
 
+/* Add spectrum i of src with extra fields (Compound, Lab). */
+static void add_with(nps_spectra *dst, const nps_spectra *src, size_t i, const char *compound,
+                     const char *lab, const char *id)
+{
+    const double *mz;
+    const float *in;
+    size_t n;
+    nps_spectra_peaks(src, i, &mz, &in, &n);
+    char p[40];
+    snprintf(p, sizeof p, "%.6f", nps_spectra_precursor_mz(src, i));
+    const char *k[] = {"DB#", "Compound", "Lab", "PrecursorMZ", "Spectrum_type"};
+    const char *v[] = {id, compound, lab, p, "MS2"};
+    nps_spectra_add(dst, mz, in, n, k, v, 5);
+}
+
+/* nps_evaluate on a set with known answers: 1000 library spectra, two per
+ * compound from two labs; 300 queries that are noisy copies of library
+ * spectra (same compound and lab as their source) and 100 of compounds the
+ * library lacks (not evaluated). */
+static void evaluate_known(void)
+{
+    nps_spectra *raw, *lib, *qraw, *q;
+    nps_spectra_create(&raw);
+    nps_spectra_create(&lib);
+    nps_spectra_create(&qraw);
+    nps_spectra_create(&q);
+    synth_library(raw, 1000, 55);
+    char comp[32], lab[8], id[32];
+    for (size_t i = 0; i < 1000; i++) {
+        snprintf(comp, sizeof comp, "C%zu", i / 2);
+        snprintf(lab, sizeof lab, "L%zu", i % 2);
+        snprintf(id, sizeof id, "R%zu", i);
+        add_with(lib, raw, i, comp, lab, id);
+    }
+    size_t truth[300];
+    synth_queries(qraw, truth, raw, 300, 66);
+    for (size_t i = 0; i < 300; i++) {
+        snprintf(comp, sizeof comp, "C%zu", truth[i] / 2);
+        snprintf(lab, sizeof lab, "L%zu", truth[i] % 2);
+        snprintf(id, sizeof id, "Q%zu", i);
+        add_with(q, qraw, i, comp, lab, id);
+    }
+    nps_spectra *other;
+    nps_spectra_create(&other);
+    synth_library(other, 100, 77);
+    for (size_t i = 0; i < 100; i++) {
+        snprintf(comp, sizeof comp, "X%zu", i);
+        snprintf(id, sizeof id, "X%zu", i);
+        add_with(q, other, i, comp, "L0", id);
+    }
+    nps_library *L;
+    CHECK(nps_library_create(&L, lib, NULL) == 0);
+    nps_evaluate_options eo = NPS_EVALUATE_OPTIONS_INIT;
+    eo.truth_key = "Compound";
+    eo.search.mode = NPS_MODE_OPEN;
+    nps_evaluation *e = NULL;
+    CHECK(nps_evaluate(&e, L, q, &eo) == 0);
+    if (e) {
+        printf("evaluate: %zu evaluated of %zu, top-1 %.3f, MRR %.3f\n", e->n_evaluated,
+               e->n_queries, e->top1, e->mrr);
+        CHECK(e->n_queries == 400 && e->n_evaluated == 300);
+        CHECK(e->top1 >= 0.95 && e->mrr >= e->top1 && e->top5 >= e->top1);
+        nps_evaluation_free(e);
+    }
+    /* the query's own laboratory left out: its source spectrum is gone and the
+     * other lab's spectrum of the "compound" is an unrelated random spectrum */
+    eo.exclude_same_key = "Lab";
+    CHECK(nps_evaluate(&e, L, q, &eo) == 0);
+    if (e) {
+        printf("evaluate, own lab left out: top-1 %.3f\n", e->top1);
+        CHECK(e->n_evaluated == 300 && e->top1 < 0.1);
+        nps_evaluation_free(e);
+    }
+    /* leave-compound-out: every query with a truth is evaluated */
+    eo.exclude_same_key = NULL;
+    eo.leave_compound_out = 1;
+    CHECK(nps_evaluate(&e, L, q, &eo) == 0);
+    if (e) {
+        CHECK(e->n_evaluated == 400 && e->lco_n <= 400);
+        nps_evaluation_free(e);
+    }
+    nps_library_free(L);
+    nps_spectra_free(other);
+    nps_spectra_free(raw);
+    nps_spectra_free(lib);
+    nps_spectra_free(qraw);
+    nps_spectra_free(q);
+}
+
 int main(void)
 {
     target_decoy();
+    evaluate_known();
     return check_done("test_stats");
 }
