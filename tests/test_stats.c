@@ -96,7 +96,7 @@ static void target_decoy(void)
         CHECK(acc >= 300); /* the true matches are found */
     }
     /* e-values: true matches far below 1, chance best hits around 1 */
-    double et[400], ef[400];
+    double et[400] = {0}, ef[400] = {0};
     size_t nt = 0, nf = 0;
     for (size_t i = 0; i < 800; i++) {
         size_t f, n;

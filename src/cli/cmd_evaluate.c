@@ -153,7 +153,8 @@ static void roc_svg(FILE *fp, const nps_evaluation *e)
                 size_t tp = 0, fpn = 0;
                 for (size_t j = 0; j < e->n_top; j++)
                     if (e->top_score[j] >= sc[k]) (e->top_correct[j] ? tp++ : fpn++);
-                fprintf(fp, "%.1f,%.1f ", px((double)fpn / neg), py((double)tp / pos));
+                fprintf(fp, "%.1f,%.1f ", px((double)fpn / (double)neg),
+                        py((double)tp / (double)pos));
             }
             fputs("'/>\n", fp);
         }

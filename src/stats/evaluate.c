@@ -117,6 +117,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     const nps_spectra *L = nps_library_spectra(lib);
     size_t nq = nps_spectra_count(queries), nl = nps_spectra_count(L);
     nps_evaluation *e = calloc(1, sizeof *e);
+    if (!e) return nps_err(NPS_ENOMEM, "out of memory");
     ev_ctx c;
     memset(&c, 0, sizeof c);
     c.qtruth = calloc(nq ? nq : 1, sizeof *c.qtruth);
@@ -132,7 +133,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     nps_library *td = NULL;
     nps_spectra *dec = NULL, *all = NULL, *qp = NULL;
     int rc = 0;
-    if (!e || !c.qtruth || !c.ltruth || (o->exclude_same_key && (!c.qsame || !c.lsame)) ||
+    if (!c.qtruth || !c.ltruth || (o->exclude_same_key && (!c.qsame || !c.lsame)) ||
         !e->top_score || !e->top_correct || !sv) {
         rc = nps_err(NPS_ENOMEM, "out of memory");
         goto out;
