@@ -586,7 +586,8 @@ typedef struct {
     const char *truth_key;        /* the field that says which compound a spectrum is: InChIKey
                                      (its first block is compared), Name, or any other */
     const char *exclude_same_key; /* NULL, or a field: library spectra sharing its value
-                                     with the query are left out (e.g. the laboratory) */
+                                     with the query are left out (e.g. the laboratory);
+                                     "FIELD:sub" reads "sub=value" inside FIELD's text */
     int leave_compound_out;       /* leave out the library spectra of the query's compound */
     int decoys;                   /* target-decoy search, for the calibration table */
     nps_search_options search;    /* top_k is raised to at least 10 */

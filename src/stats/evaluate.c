@@ -22,9 +22,41 @@
 #include <string.h>
 #include <strings.h>
 
+/* The value of a field, or with "FIELD:sub" the value of "sub=" inside the
+ * field's text ("Comments:contributor" reads "...; contributor=Eawag; ..."),
+ * as a new string (NULL when absent). */
+static char *field_value(const nps_spectra *s, size_t i, const char *key)
+{
+    const char *colon = strchr(key, ':');
+    if (!colon) {
+        const char *v = nps_spectra_get(s, i, key);
+        return v ? nps_strdup(v) : NULL;
+    }
+    char field[128];
+    snprintf(field, sizeof field, "%.*s", (int)(colon - key), key);
+    const char *v = nps_spectra_get(s, i, field), *sub = colon + 1;
+    size_t k = strlen(sub);
+    for (const char *p = v; p && *p; p++) {
+        if (strncasecmp(p, sub, k) != 0 || p[k] != '=') continue;
+        if (p != v && p[-1] != ' ' && p[-1] != ';' && p[-1] != ',') continue;
+        const char *b = p + k + 1, *e = b;
+        while (*e && *e != ';' && *e != ',') e++;
+        while (e > b && e[-1] == ' ') e--;
+        char *out = malloc((size_t)(e - b) + 1);
+        if (out) {
+            memcpy(out, b, (size_t)(e - b));
+            out[e - b] = '\0';
+        }
+        return out;
+    }
+    return NULL;
+}
+
 typedef struct {
-    const char **qtruth, **qsame; /* per query */
-    const char **ltruth, **lsame; /* per library spectrum (targets) */
+    const char **qtruth;
+    char **qsame; /* per query */
+    const char **ltruth;
+    char **lsame; /* per library spectrum (targets) */
     size_t n_targets;
     int skeleton;
     int lco;
@@ -143,11 +175,11 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     c.n_targets = nl;
     for (size_t i = 0; i < nq; i++) {
         c.qtruth[i] = nps_spectra_get(queries, i, o->truth_key);
-        if (c.qsame) c.qsame[i] = nps_spectra_get(queries, i, o->exclude_same_key);
+        if (c.qsame) c.qsame[i] = field_value(queries, i, o->exclude_same_key);
     }
     for (size_t i = 0; i < nl; i++) {
         c.ltruth[i] = nps_spectra_get(L, i, o->truth_key);
-        if (c.lsame) c.lsame[i] = nps_spectra_get(L, i, o->exclude_same_key);
+        if (c.lsame) c.lsame[i] = field_value(L, i, o->exclude_same_key);
     }
     nps_search_options so = o->search;
     if (so.top_k < 10) so.top_k = 10;
@@ -325,6 +357,8 @@ out:
     nps_spectra_free(qp);
     free(c.qtruth);
     free(c.ltruth);
+    for (size_t i = 0; c.qsame && i < nq; i++) free(c.qsame[i]);
+    for (size_t i = 0; c.lsame && i < nl; i++) free(c.lsame[i]);
     free(c.qsame);
     free(c.lsame);
     free(sv);
