@@ -56,6 +56,11 @@ static void target_decoy(void)
         CHECK_NEAR(sa, sb, 1e-3);
         for (size_t k = 0; k < nb; k++) CHECK(b[k] < nps_spectra_precursor_mz(dec, 5));
     }
+    /* the naive variant: same shape, independent draws */
+    nps_spectra *naive = NULL;
+    CHECK(nps_decoys_generate_ex(&naive, nps_library_processed(T), 7, 0) == 0);
+    CHECK(naive && nps_spectra_count(naive) == 3000);
+    nps_spectra_free(naive);
     nps_spectra *all;
     nps_spectra_create(&all);
     for (size_t i = 0; i < 3000; i++) nps_spectra_add_from(all, nps_library_processed(T), i);

@@ -519,8 +519,13 @@ void nps_hits_for_query(const nps_hits *h, size_t query, size_t *first, size_t *
 
 /* Decoy spectra, one per spectrum of lib (normally a library's processed
  * spectra): same kind, precursor, peak count and intensities, fragment m/z
- * drawn from the library's fragment pool (below the precursor for MS/MS);
- * ids "DECOY_<id>". Reproducible for a seed (src/stats/decoy.c). */
+ * made up from the library's own fragments (below the precursor for MS/MS):
+ * by conditional peak sampling (fragments that co-occur in library spectra),
+ * or with conditional = 0 drawn independently (naive); ids "DECOY_<id>".
+ * Reproducible for a seed (src/stats/decoy.c). nps_decoys_generate uses
+ * conditional peak sampling. */
+int nps_decoys_generate_ex(nps_spectra **out, const nps_spectra *lib, unsigned long seed,
+                           int conditional);
 int nps_decoys_generate(nps_spectra **out, const nps_spectra *lib, unsigned long seed);
 
 /* For hits of a batch searched against a library whose spectra [0, n_targets)
