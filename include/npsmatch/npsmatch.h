@@ -548,12 +548,15 @@ typedef struct {
     double analogue_threshold; /* the top analogue score >= this: possible new analogue */
     double shift_tolerance;    /* Da, for the interpretation of delta (nominal for EI) */
     size_t class_hits;         /* the top hits that vote on the class */
+    size_t min_shifted;        /* an analogue's mass difference must be borne out by this
+                                  many shifted peak pairs (one pair is too easily a
+                                  coincidence, or a second compound in a mixture) */
 } nps_call_options;
 
 #define NPS_CALL_OPTIONS_VERSION 1
 #define NPS_CALL_OPTIONS_INIT                                                                      \
     {                                                                                              \
-        NPS_CALL_OPTIONS_VERSION, 0.75, 0.5, 0.01, 5                                               \
+        NPS_CALL_OPTIONS_VERSION, 0.75, 0.5, 0.01, 5, 2                                            \
     }
 
 typedef enum {
@@ -564,6 +567,7 @@ typedef enum {
 
 typedef struct {
     nps_call_status status;
+    size_t query;             /* the query called */
     size_t hit;               /* the hit the call rests on (index for nps_hits_at), or SIZE_MAX */
     double delta_mz;          /* ANALOGUE: unknown - nearest relative */
     char interpretation[256]; /* ANALOGUE: the structural change delta most likely is, or "" */

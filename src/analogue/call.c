@@ -8,7 +8,9 @@
  *    reaches the analogue threshold; the call names the nearest relative
  *    (the top hit), the mass difference and its interpretation
  *    (massshift.c); a difference within the tolerance is reported as a
- *    possible isomer;
+ *    possible isomer; otherwise the difference must be borne out by at least
+ *    min_shifted shifted peak pairs (a single one is as likely a coincidence,
+ *    or a second compound in a mixture);
  *  - otherwise nothing.
  * The class is voted by the top class_hits hits that carry a Class field,
  * each weighing its score; the support is the winner's share of the votes.
@@ -29,6 +31,7 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
     if (o->version != NPS_CALL_OPTIONS_VERSION)
         return nps_err(NPS_EINVAL, "nps_call_options version %d not supported", o->version);
     memset(out, 0, sizeof *out);
+    out->query = query;
     out->hit = SIZE_MAX;
     out->delta_mz = NAN;
     size_t first, n;
@@ -75,6 +78,9 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
     }
     const nps_hit *top = nps_hits_at(h, first);
     if (isnan(top->delta_mz) || top->score < o->analogue_threshold) return 0;
+    int nominal0 = top->mode == NPS_MODE_SHIFT;
+    int isomer = fabs(top->delta_mz) <= (nominal0 ? 0.5 : o->shift_tolerance);
+    if (!isomer && top->shifted < o->min_shifted) return 0;
     out->status = NPS_CALL_ANALOGUE;
     out->hit = first;
     out->delta_mz = top->delta_mz;
@@ -93,7 +99,23 @@ void nps_call_describe(char *buf, size_t n, const nps_call *c, const nps_hits *h
                        const nps_spectra *lib)
 {
     if (c->status == NPS_CALL_NONE || c->hit == SIZE_MAX) {
-        snprintf(buf, n, "no identification%s%s", c->class_name[0] ? "; class votes: " : "",
+        /* the best plain score, so the reader sees how far it was */
+        const nps_hit *b = NULL;
+        for (size_t k = 0; k < nps_hits_count(h); k++) {
+            const nps_hit *x = nps_hits_at(h, k);
+            if (x->query != c->query) continue;
+            double id = isnan(x->identity_score) ? x->score : x->identity_score;
+            double bid = b ? (isnan(b->identity_score) ? b->score : b->identity_score) : -1;
+            if (id > bid) b = x;
+        }
+        char best[300] = "";
+        if (b) {
+            const char *nm = nps_spectra_name(lib, b->reference);
+            snprintf(best, sizeof best, " (best: %.200s, %.3f)",
+                     *nm ? nm : nps_spectra_id(lib, b->reference),
+                     isnan(b->identity_score) ? b->score : b->identity_score);
+        }
+        snprintf(buf, n, "no identification%s%s%s", best, c->class_name[0] ? "; class votes: " : "",
                  c->class_name);
         return;
     }
