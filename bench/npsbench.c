@@ -1096,11 +1096,108 @@ static int bench_mzml(size_t mb)
     return 0;
 }
 
+/* ---------------------------------------------- compound families (issue 5) */
+
+/* Class of a name from bench/forensic_classes.tsv (first matching pattern). */
+static const char *family_of(char (*pat)[64], char (*cls)[64], size_t np, const char *name)
+{
+    char low[512];
+    size_t k = 0;
+    for (; name[k] && k + 1 < sizeof low; k++)
+        low[k] = (char)((name[k] >= 'A' && name[k] <= 'Z') ? name[k] + 32 : name[k]);
+    low[k] = '\0';
+    for (size_t i = 0; i < np; i++)
+        if (strstr(low, pat[i])) return cls[i];
+    return NULL;
+}
+
+/* Leave-compound-out on the forensic MS/MS subset with the families of
+ * bench/forensic_classes.tsv: how often the top hit belongs to the query's
+ * family when the query's own compound is not in the library, by search
+ * mode. */
+static int bench_families(const char *table)
+{
+    FILE *fp = fopen(table, "r");
+    if (!fp) {
+        fprintf(stderr, "npsbench: %s: cannot open\n", table);
+        return 1;
+    }
+    static char pat[512][64], cls[512][64];
+    size_t np = 0;
+    char line[256];
+    while (np < 512 && fgets(line, sizeof line, fp)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        char *tab = strchr(line, '\t');
+        if (!tab) continue;
+        *tab = '\0';
+        tab[strcspn(tab + 1, "\r\n") + 1] = '\0';
+        snprintf(pat[np], 64, "%.63s", line);
+        snprintf(cls[np], 64, "%.63s", tab + 1);
+        np++;
+    }
+    fclose(fp);
+    nps_spectra *raw, *s;
+    nps_spectra_create(&raw);
+    nps_spectra_create(&s);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/massbank/massbank_forensic_subset.msp", NPS_DATA_DIR);
+    if (nps_io_read(raw, NULL, path, NULL)) {
+        fprintf(stderr, "npsbench: %s\n", nps_error_last());
+        return 1;
+    }
+    size_t with_class = 0;
+    for (size_t i = 0; i < nps_spectra_count(raw); i++) {
+        size_t m = nps_spectra_meta_count(raw, i);
+        const char **k = malloc((m + 1) * sizeof *k), **v = malloc((m + 1) * sizeof *v);
+        for (size_t j = 0; j < m; j++) nps_spectra_meta_at(raw, i, j, &k[j], &v[j]);
+        const char *fam = family_of(pat, cls, np, nps_spectra_name(raw, i));
+        size_t n = m;
+        if (fam) {
+            k[n] = NPS_KEY_CLASS;
+            v[n++] = fam;
+            with_class++;
+        }
+        const double *mz;
+        const float *in;
+        size_t pk;
+        nps_spectra_peaks(raw, i, &mz, &in, &pk);
+        nps_spectra_add(s, mz, in, pk, k, v, n);
+        free(k);
+        free(v);
+    }
+    nps_library *lib;
+    if (nps_library_create(&lib, s, NULL)) return 1;
+    printf("# machine: nproc %ld; date %s; npsmatch %s\n", sysconf(_SC_NPROCESSORS_ONLN), __DATE__,
+           NPS_VERSION_STRING);
+    printf("forensic subset: %zu spectra, %zu with a family from %s (%zu patterns)\n",
+           nps_spectra_count(s), with_class, table, np);
+    printf("%-14s %10s %12s %14s\n", "mode", "queries", "family right", "dM right");
+    static const nps_search_mode modes[] = {NPS_MODE_IDENTITY, NPS_MODE_OPEN, NPS_MODE_HYBRID,
+                                            NPS_MODE_NEUTRAL_LOSS};
+    for (int m = 0; m < 4; m++) {
+        nps_evaluate_options eo = NPS_EVALUATE_OPTIONS_INIT;
+        eo.leave_compound_out = 1;
+        eo.search.mode = modes[m];
+        nps_evaluation *e = NULL;
+        if (nps_evaluate(&e, lib, s, &eo)) {
+            fprintf(stderr, "npsbench: %s\n", nps_error_last());
+            return 1;
+        }
+        printf("%-14s %10zu %12.3f %14.3f\n", nps_search_mode_name(modes[m]), e->lco_n,
+               e->lco_class_right, e->lco_delta_right);
+        nps_evaluation_free(e);
+    }
+    nps_library_free(lib);
+    nps_spectra_free(s);
+    nps_spectra_free(raw);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: npsbench load [RUNS] | accuracy | ei-accuracy | index [W1 W2 W3 "
-                        "W4] | scaling [SVG] | mzml [MB]\n");
+                        "W4] | scaling [SVG] | mzml [MB] | families [TSV]\n");
         return 2;
     }
     int runs = argc > 2 && strcmp(argv[1], "scaling") != 0 ? atoi(argv[2]) : 5;
@@ -1112,6 +1209,8 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "scaling") == 0)
         return bench_scaling(argc > 2 ? argv[2] : "bench/scaling.svg");
     if (strcmp(argv[1], "mzml") == 0) return bench_mzml(argc > 2 ? (size_t)atoi(argv[2]) : 1024);
+    if (strcmp(argv[1], "families") == 0)
+        return bench_families(argc > 2 ? argv[2] : "bench/forensic_classes.tsv");
     fprintf(stderr, "npsbench: unknown benchmark '%s'\n", argv[1]);
     return 2;
 }
