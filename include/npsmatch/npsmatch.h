@@ -538,6 +538,13 @@ int nps_decoys_generate(nps_spectra **out, const nps_spectra *lib, unsigned long
 int nps_hits_target_decoy(nps_hits *h, size_t n_targets, double fdr, double *threshold,
                           size_t *n_decoy_tops);
 
+/* The whole target-decoy search: decoys for the library's processed spectra
+ * (seeded), the queries searched against targets and decoys together, then
+ * nps_hits_target_decoy. Hits refer to the library's spectra as usual. */
+int nps_search_target_decoy(nps_hits **out, const nps_library *library, const nps_spectra *queries,
+                            const nps_search_options *options, double fdr, double *threshold,
+                            size_t *n_decoy_tops);
+
 /* ------------------------------------------------------------------------- */
 /* Calls: identified, possible new analogue, or nothing                      */
 /* ------------------------------------------------------------------------- */

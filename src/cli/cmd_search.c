@@ -74,42 +74,6 @@ static void progress(void *ctx, size_t done, size_t total)
     }
 }
 
-/* Target-decoy search: the library's processed spectra and one decoy each,
- * searched together (queries preprocessed with the library's cleaning, the
- * combined library taken as is), then q-values and the decoys dropped. */
-static int run_target_decoy(nps_hits **hits, const nps_library *lib, const nps_spectra *queries,
-                            const nps_search_options *so, double fdr)
-{
-    const nps_spectra *P = nps_library_processed(lib);
-    nps_spectra *dec = NULL, *all = NULL, *qp = NULL;
-    nps_library *td = NULL;
-    nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
-    int rc = nps_decoys_generate(&dec, P, 20261128);
-    if (!rc) rc = nps_spectra_create(&all);
-    for (size_t i = 0; !rc && i < nps_spectra_count(P); i++) rc = nps_spectra_add_from(all, P, i);
-    for (size_t i = 0; !rc && i < nps_spectra_count(dec); i++)
-        rc = nps_spectra_add_from(all, dec, i);
-    if (!rc) rc = nps_library_create(&td, all, &raw);
-    if (!rc) rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(lib));
-    if (!rc) rc = nps_search_run(hits, td, qp, so);
-    double thr = INFINITY;
-    size_t nd = 0;
-    if (!rc) rc = nps_hits_target_decoy(*hits, nps_spectra_count(P), fdr, &thr, &nd);
-    if (rc)
-        fprintf(stderr, "npsmatch: %s\n", nps_error_last());
-    else
-        fprintf(stderr,
-                "npsmatch: target-decoy: %zu of %zu queries had a decoy as best hit; score "
-                "threshold at %.3g FDR: %s%.4f\n",
-                nd, nps_spectra_count(queries), fdr, isfinite(thr) ? "" : "none ",
-                isfinite(thr) ? thr : 0.0);
-    nps_library_free(td);
-    nps_spectra_free(all);
-    nps_spectra_free(dec);
-    nps_spectra_free(qp);
-    return rc;
-}
-
 /* The interpretation of a hit's mass difference (nominal for EI shifts). */
 static void shift_text(char *buf, size_t n, const nps_hit *x, const nps_call_options *co)
 {
@@ -463,12 +427,19 @@ int cmd_search(int argc, char **argv)
     size_t lib_skipped = rd.skipped;
     if (cli_read_files(queries, &rd, argv + optind, argc - optind)) goto out;
     if (isatty(2)) so.progress = progress;
-    if (decoys) {
-        if (run_target_decoy(&hits, lib, queries, &so, fdr)) goto out;
-    } else if (nps_search_run(&hits, lib, queries, &so)) {
+    double thr = INFINITY;
+    size_t n_decoy = 0;
+    if (decoys ? nps_search_target_decoy(&hits, lib, queries, &so, fdr, &thr, &n_decoy)
+               : nps_search_run(&hits, lib, queries, &so)) {
         fprintf(stderr, "npsmatch: %s\n", nps_error_last());
         goto out;
     }
+    if (decoys)
+        fprintf(stderr,
+                "npsmatch: target-decoy: %zu of %zu queries had a decoy as best hit; score "
+                "threshold at %.3g FDR: %s%.4f\n",
+                n_decoy, nps_spectra_count(queries), fdr, isfinite(thr) ? "" : "none ",
+                isfinite(thr) ? thr : 0.0);
     FILE *fp = stdout;
     if (outp && !(fp = fopen(outp, "w"))) {
         fprintf(stderr, "npsmatch: %s: cannot create\n", outp);

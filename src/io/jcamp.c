@@ -42,7 +42,6 @@ enum { DATA_NONE = 0, DATA_PAIRS = 1, DATA_XPP = 2 };
 typedef struct {
     nps_record rec; /* metadata and, for pair tables, peaks */
     size_t line;    /* where the block (or page) starts */
-    int inherit;    /* metadata entries copied from the enclosing block */
     char data_type[80];
     double xfactor, yfactor, firstx, lastx;
     size_t npoints;
@@ -117,7 +116,6 @@ static void block_clear(jblock *b)
 {
     nps_record_reset(&b->rec);
     b->line = 0;
-    b->inherit = 0;
     b->data_type[0] = '\0';
     b->xfactor = b->yfactor = 1;
     b->firstx = b->lastx = NAN;
@@ -266,7 +264,7 @@ static int data_line(jstate *st, jblock *b, char *line, size_t lineno)
 /* Turn X++(Y..Y) ordinates into peaks. FIRSTX/LASTX/NPOINTS give the
  * abscissas exactly; without them each line's abscissa and the spacing of the
  * first two lines are used. */
-static int xpp_peaks(jblock *b, size_t lineno)
+static int xpp_peaks(jblock *b)
 {
     size_t n = b->ny;
     if (n == 0) return 0;
@@ -285,7 +283,6 @@ static int xpp_peaks(jblock *b, size_t lineno)
         int rc = nps_record_peak(&b->rec, x, (float)b->ys[i]);
         if (rc) return rc;
     }
-    (void)lineno;
     return 0;
 }
 
@@ -310,7 +307,7 @@ static int emit(jstate *st, jblock *b, size_t end_line)
     st->record_no++;
     if (!b->bad && b->mode == DATA_PAIRS && b->pair_count % (size_t)b->stride != 0)
         block_bad(b, end_line, "peak table ends with an incomplete pair");
-    if (!b->bad && b->mode == DATA_XPP && (rc = xpp_peaks(b, end_line))) return rc;
+    if (!b->bad && b->mode == DATA_XPP && (rc = xpp_peaks(b))) return rc;
     if (!b->bad && b->have_npoints && b->rec.n != b->npoints) {
         char why[128];
         snprintf(why, sizeof why, "NPOINTS says %zu, the data hold %zu", b->npoints, b->rec.n);
@@ -363,7 +360,6 @@ static int open_block(jstate *st, size_t lineno, const char *title)
                 continue;
             if ((rc = set_meta(&b->rec, k, up->rec.vals[i]))) return rc;
         }
-        b->inherit = 1;
     }
     st->depth++;
     return set_meta(&b->rec, NPS_KEY_TITLE, title);

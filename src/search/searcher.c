@@ -789,7 +789,7 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         goto out;
     }
     /* decide score and mode per query; prepare what the batch needs */
-    int open_index = 0, any_shift[4] = {0, 0, 0, 0};
+    int open_index = 0;
     size_t n_nl = 0;
     for (size_t q = 0; q < nq; q++) {
         nps_kind k = nps_spectra_kind(qp, q);
@@ -818,7 +818,6 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         }
         if ((rc = prepare(s, types[q], flags))) goto out;
         if (m == NPS_MODE_SHIFT) {
-            any_shift[types[q]] = 1;
             if ((rc = prepare_shift(s, types[q]))) goto out;
         }
         if (k == NPS_KIND_EI && (rc = prepare(s, NPS_SCORE_COMPOSITE, 0))) goto out;
@@ -900,7 +899,6 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
         free(which);
         if (rc) goto out;
     }
-    (void)any_shift;
     size_t done = 0;
     int shared_rc = 0;
 #ifdef _OPENMP

@@ -69,6 +69,48 @@ static int same_truth(const ev_ctx *c, const char *a, const char *b)
     return strcasecmp(a, b) == 0;
 }
 
+/* Truth keys in the order same_truth compares them: the library sorted by
+ * key, so that the spectra of one compound are one range (found by binary
+ * search) rather than a scan of the library per query. */
+static int key_cmp(const ev_ctx *c, const char *a, const char *b)
+{
+    if (!a || !*a) return b && *b ? -1 : 0;
+    if (!b || !*b) return 1;
+    if (c->skeleton) {
+        size_t la = strlen(a), lb = strlen(b);
+        if ((la >= 14) != (lb >= 14)) return la >= 14 ? 1 : -1;
+        if (la < 14) return strcasecmp(a, b); /* never equal in same_truth's sense */
+        return strncasecmp(a, b, 14);
+    }
+    return strcasecmp(a, b);
+}
+
+static const ev_ctx *sort_ctx; /* qsort has no context argument; single-threaded use */
+
+static int cmp_order(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    int k = key_cmp(sort_ctx, sort_ctx->ltruth[a], sort_ctx->ltruth[b]);
+    return k ? k : (a > b) - (a < b);
+}
+
+/* [lo, hi) of order: the library spectra of the query's compound. */
+static void truth_range(const ev_ctx *c, const size_t *order, size_t n, const char *t, size_t *lo,
+                        size_t *hi)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (key_cmp(c, c->ltruth[order[m]], t) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    while (a < n && same_truth(c, c->ltruth[order[a]], t)) a++;
+    *hi = a;
+}
+
 static int ev_exclude(void *ctx, size_t q, size_t r)
 {
     const ev_ctx *c = ctx;
@@ -162,8 +204,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     e->top_correct = malloc(nq ? nq : 1);
     scored *sv = malloc((nq ? nq : 1) * sizeof *sv);
     nps_hits *h = NULL;
-    nps_library *td = NULL;
-    nps_spectra *dec = NULL, *all = NULL, *qp = NULL;
+    size_t *order = NULL;
     int rc = 0;
     if (!c.qtruth || !c.ltruth || (o->exclude_same_key && (!c.qsame || !c.lsame)) ||
         !e->top_score || !e->top_correct || !sv) {
@@ -181,24 +222,22 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
         c.ltruth[i] = nps_spectra_get(L, i, o->truth_key);
         if (c.lsame) c.lsame[i] = field_value(L, i, o->exclude_same_key);
     }
+    order = malloc((nl ? nl : 1) * sizeof *order);
+    if (!order) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nl; i++) order[i] = i;
+    sort_ctx = &c;
+    qsort(order, nl, sizeof *order, cmp_order);
     nps_search_options so = o->search;
     if (so.top_k < 10) so.top_k = 10;
     so.exclude = ev_exclude;
     so.exclude_ctx = &c;
     so.progress = NULL;
     if (o->decoys) {
-        const nps_spectra *P = nps_library_processed(lib);
-        nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
-        rc = nps_decoys_generate(&dec, P, 20261128);
-        if (!rc) rc = nps_spectra_create(&all);
-        for (size_t i = 0; !rc && i < nl; i++) rc = nps_spectra_add_from(all, P, i);
-        for (size_t i = 0; !rc && i < nps_spectra_count(dec); i++)
-            rc = nps_spectra_add_from(all, dec, i);
-        if (!rc) rc = nps_library_create(&td, all, &raw);
-        if (!rc) rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(lib));
-        if (!rc) rc = nps_search_run(&h, td, qp, &so);
         double thr;
-        if (!rc) rc = nps_hits_target_decoy(h, nl, 0.01, &thr, NULL);
+        rc = nps_search_target_decoy(&h, lib, queries, &so, 0.01, &thr, NULL);
         e->calibrated = rc == 0;
     } else {
         rc = nps_search_run(&h, lib, queries, &so);
@@ -219,8 +258,9 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
             continue;
         }
         int present = 0;
-        for (size_t r = 0; r < nl && !present; r++)
-            present = same_truth(&c, c.qtruth[q], c.ltruth[r]) && !ev_exclude(&c, q, r);
+        size_t lo, hi;
+        truth_range(&c, order, nl, c.qtruth[q], &lo, &hi);
+        for (size_t k = lo; k < hi && !present; k++) present = !ev_exclude(&c, q, order[k]);
         if (!present) continue;
         e->n_evaluated++;
         if (!n) continue;
@@ -311,8 +351,10 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     for (size_t q = 0; q < nq; q++) {
         if (!c.qtruth[q] || !*c.qtruth[q]) continue;
         const char *cl = nps_spectra_get(queries, q, NPS_KEY_CLASS);
-        for (size_t r = 0; (!cl || !*cl) && r < nl; r++)
-            if (same_truth(&c, c.qtruth[q], c.ltruth[r])) cl = nps_spectra_get(L, r, NPS_KEY_CLASS);
+        size_t clo, chi;
+        truth_range(&c, order, nl, c.qtruth[q], &clo, &chi);
+        for (size_t k = clo; (!cl || !*cl) && k < chi; k++)
+            cl = nps_spectra_get(L, order[k], NPS_KEY_CLASS);
         size_t first, n;
         nps_hits_for_query(h, q, &first, &n);
         if (c.lco) {
@@ -338,8 +380,9 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
             e->n_classes++;
         }
         int present = 0;
-        for (size_t r = 0; r < nl && !present; r++)
-            present = same_truth(&c, c.qtruth[q], c.ltruth[r]) && !ev_exclude(&c, q, r);
+        size_t lo, hi;
+        truth_range(&c, order, nl, c.qtruth[q], &lo, &hi);
+        for (size_t k = lo; k < hi && !present; k++) present = !ev_exclude(&c, q, order[k]);
         if (!present) continue;
         e->class_n[j]++;
         if (n && same_truth(&c, c.qtruth[q], c.ltruth[nps_hits_at(h, first)->reference]))
@@ -351,10 +394,6 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     e->lco_delta_right = e->lco_delta_n ? (double)lco_delta / (double)e->lco_delta_n : NAN;
 out:
     nps_hits_free(h);
-    nps_library_free(td);
-    nps_spectra_free(dec);
-    nps_spectra_free(all);
-    nps_spectra_free(qp);
     free(c.qtruth);
     free(c.ltruth);
     for (size_t i = 0; c.qsame && i < nq; i++) free(c.qsame[i]);
@@ -362,6 +401,7 @@ out:
     free(c.qsame);
     free(c.lsame);
     free(sv);
+    free(order);
     if (rc) {
         nps_evaluation_free(e);
         return rc;

@@ -94,3 +94,39 @@ int nps_hits_target_decoy(nps_hits *h, size_t n_targets, double fdr, double *thr
     free(q);
     return 0;
 }
+
+/* Decoys are made from the library's processed spectra, so the combined
+ * library takes them as they are ("raw" cleaning) and the queries are cleaned
+ * beforehand with the library's own parameters. The seed is fixed: the same
+ * batch gives the same q-values. */
+#define TARGET_DECOY_SEED 20261128UL
+
+int nps_search_target_decoy(nps_hits **out, const nps_library *lib, const nps_spectra *queries,
+                            const nps_search_options *so, double fdr, double *threshold,
+                            size_t *n_decoy_tops)
+{
+    const nps_spectra *P = nps_library_processed(lib);
+    nps_spectra *dec = NULL, *all = NULL, *qp = NULL;
+    nps_library *td = NULL;
+    nps_hits *h = NULL;
+    nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
+    int rc = nps_decoys_generate(&dec, P, TARGET_DECOY_SEED);
+    if (!rc) rc = nps_spectra_create(&all);
+    for (size_t i = 0; !rc && i < nps_spectra_count(P); i++) rc = nps_spectra_add_from(all, P, i);
+    for (size_t i = 0; !rc && i < nps_spectra_count(dec); i++)
+        rc = nps_spectra_add_from(all, dec, i);
+    if (!rc) rc = nps_library_create(&td, all, &raw);
+    if (!rc) rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(lib));
+    if (!rc) rc = nps_search_run(&h, td, qp, so);
+    if (!rc) rc = nps_hits_target_decoy(h, nps_spectra_count(P), fdr, threshold, n_decoy_tops);
+    nps_library_free(td);
+    nps_spectra_free(all);
+    nps_spectra_free(dec);
+    nps_spectra_free(qp);
+    if (rc) {
+        nps_hits_free(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
