@@ -120,6 +120,18 @@ static void target_decoy(void)
     CHECK(nt && et[nt / 2] < 1e-3);
     CHECK(nf && ef[nf / 2] > 0.05 && ef[nf / 2] < 20);
     nps_hits_free(h);
+    /* the library's own target-decoy search: decoys built inside, hits refer to
+     * the targets only and all carry a q-value */
+    nps_hits *td = NULL;
+    double thr2;
+    size_t nd2;
+    o.evalues = 0;
+    CHECK(nps_search_target_decoy(&td, T, q, &o, 0.05, &thr2, &nd2) == 0);
+    for (size_t i = 0; td && i < nps_hits_count(td); i++)
+        CHECK(nps_hits_at(td, i)->reference < 3000 && !isnan(nps_hits_at(td, i)->q_value));
+    CHECK(td && nd2 > 100 && isfinite(thr2));
+    nps_hits_free(td);
+    o.evalues = 1;
     /* identity mode: a precursor window holds too few candidates for a fit */
     o.mode = NPS_MODE_IDENTITY;
     CHECK(nps_search_run(&h, T, q, &o) == 0);
