@@ -1098,98 +1098,184 @@ static int bench_mzml(size_t mb)
 
 /* ---------------------------------------------- compound families (issue 5) */
 
-/* Class of a name from bench/forensic_classes.tsv (first matching pattern). */
-static const char *family_of(char (*pat)[64], char (*cls)[64], size_t np, const char *name)
+/* Family table: name pattern -> class, first match wins. */
+typedef struct {
+    char pat[512][64], cls[512][64];
+    size_t n;
+} family_table;
+
+/* Class of a name from a family table (first matching pattern). */
+static const char *family_of(const family_table *t, const char *name)
 {
     char low[512];
     size_t k = 0;
     for (; name[k] && k + 1 < sizeof low; k++)
         low[k] = (char)((name[k] >= 'A' && name[k] <= 'Z') ? name[k] + 32 : name[k]);
     low[k] = '\0';
-    for (size_t i = 0; i < np; i++)
-        if (strstr(low, pat[i])) return cls[i];
+    for (size_t i = 0; i < t->n; i++)
+        if (strstr(low, t->pat[i])) return t->cls[i];
     return NULL;
 }
 
-/* Leave-compound-out on the forensic MS/MS subset with the families of
- * bench/forensic_classes.tsv: how often the top hit belongs to the query's
- * family when the query's own compound is not in the library, by search
- * mode. */
-static int bench_families(const char *table)
+static int family_table_read(family_table *t, const char *path)
 {
-    FILE *fp = fopen(table, "r");
+    FILE *fp = fopen(path, "r");
     if (!fp) {
-        fprintf(stderr, "npsbench: %s: cannot open\n", table);
-        return 1;
+        fprintf(stderr, "npsbench: %s: cannot open\n", path);
+        return -1;
     }
-    static char pat[512][64], cls[512][64];
-    size_t np = 0;
     char line[256];
-    while (np < 512 && fgets(line, sizeof line, fp)) {
+    t->n = 0;
+    while (t->n < 512 && fgets(line, sizeof line, fp)) {
         if (line[0] == '#' || line[0] == '\n') continue;
         char *tab = strchr(line, '\t');
         if (!tab) continue;
         *tab = '\0';
         tab[strcspn(tab + 1, "\r\n") + 1] = '\0';
-        snprintf(pat[np], 64, "%.63s", line);
-        snprintf(cls[np], 64, "%.63s", tab + 1);
-        np++;
+        snprintf(t->pat[t->n], 64, "%.63s", line);
+        snprintf(t->cls[t->n], 64, "%.63s", tab + 1);
+        t->n++;
     }
     fclose(fp);
-    nps_spectra *raw, *s;
+    return 0;
+}
+
+#define FAMILY_TRUTH_KEY "Bench_truth"
+
+/* Read an MSP file into lib, giving each spectrum the class of its name in t
+ * (a Class field already there wins) and a truth key (FAMILY_TRUTH_KEY: the
+ * InChIKey skeleton, else the CAS number, else the name). The spectra with a
+ * class also go to queries (when not NULL). Returns how many got a class. */
+static long family_load(nps_spectra *lib, nps_spectra *queries, const char *path,
+                        const family_table *t)
+{
+    nps_spectra *raw;
     nps_spectra_create(&raw);
-    nps_spectra_create(&s);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/massbank/massbank_forensic_subset.msp", NPS_DATA_DIR);
     if (nps_io_read(raw, NULL, path, NULL)) {
         fprintf(stderr, "npsbench: %s\n", nps_error_last());
-        return 1;
+        nps_spectra_free(raw);
+        return -1;
     }
-    size_t with_class = 0;
+    long with_class = 0;
     for (size_t i = 0; i < nps_spectra_count(raw); i++) {
         size_t m = nps_spectra_meta_count(raw, i);
-        const char **k = malloc((m + 1) * sizeof *k), **v = malloc((m + 1) * sizeof *v);
+        const char **k = malloc((m + 2) * sizeof *k), **v = malloc((m + 2) * sizeof *v);
         for (size_t j = 0; j < m; j++) nps_spectra_meta_at(raw, i, j, &k[j], &v[j]);
-        const char *fam = family_of(pat, cls, np, nps_spectra_name(raw, i));
         size_t n = m;
-        if (fam) {
-            k[n] = NPS_KEY_CLASS;
-            v[n++] = fam;
-            with_class++;
+        const char *fam = nps_spectra_get(raw, i, NPS_KEY_CLASS);
+        if (!fam || !*fam) {
+            fam = family_of(t, nps_spectra_name(raw, i));
+            if (fam) {
+                k[n] = NPS_KEY_CLASS;
+                v[n++] = fam;
+            }
         }
+        char truth[128];
+        const char *ik = nps_spectra_get(raw, i, NPS_KEY_INCHIKEY),
+                   *cas = nps_spectra_get(raw, i, NPS_KEY_CAS);
+        if (ik && strlen(ik) >= 14)
+            snprintf(truth, sizeof truth, "ik:%.14s", ik);
+        else if (cas && *cas)
+            snprintf(truth, sizeof truth, "cas:%s", cas);
+        else
+            snprintf(truth, sizeof truth, "name:%.100s", nps_spectra_name(raw, i));
+        k[n] = FAMILY_TRUTH_KEY;
+        v[n++] = truth;
         const double *mz;
         const float *in;
         size_t pk;
         nps_spectra_peaks(raw, i, &mz, &in, &pk);
-        nps_spectra_add(s, mz, in, pk, k, v, n);
+        nps_spectra_add(lib, mz, in, pk, k, v, n);
+        if (fam) {
+            with_class++;
+            if (queries) nps_spectra_add(queries, mz, in, pk, k, v, n);
+        }
         free(k);
         free(v);
     }
+    nps_spectra_free(raw);
+    return with_class;
+}
+
+/* Leave-compound-out with compound families: how often the top hit belongs
+ * to the query's family when the query's own compound is not in the
+ * library, by search mode.
+ *   forensic: the forensic MS/MS subset, every spectrum with a family from
+ *             the table a query (bench/forensic_classes.tsv);
+ *   ei:       the MassBank EI library plus the bundled EI library (its own
+ *             Class fields), the spectra with a family the queries
+ *             (bench/ei_classes.tsv). */
+static int bench_families(const char *table, int ei)
+{
+    static family_table t;
+    if (family_table_read(&t, table)) return 1;
+    nps_spectra *s, *qs;
+    nps_spectra_create(&s);
+    nps_spectra_create(&qs);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/massbank/%s", NPS_DATA_DIR,
+             ei ? "massbank_ei_all.msp" : "massbank_forensic_subset.msp");
+    long with_class = family_load(s, qs, path, &t);
+    long bundled = 0;
+    if (with_class >= 0 && ei) {
+        snprintf(path, sizeof path, "%s/reference_spectra/library_ei.msp", NPS_SOURCE_DIR);
+        bundled = family_load(s, qs, path, &t);
+    }
+    if (with_class < 0 || bundled < 0) return 1;
     nps_library *lib;
-    if (nps_library_create(&lib, s, NULL)) return 1;
+    if (nps_library_create(&lib, s, NULL)) {
+        fprintf(stderr, "npsbench: %s\n", nps_error_last());
+        return 1;
+    }
     printf("# machine: nproc %ld; date %s; npsmatch %s\n", sysconf(_SC_NPROCESSORS_ONLN), __DATE__,
            NPS_VERSION_STRING);
-    printf("forensic subset: %zu spectra, %zu with a family from %s (%zu patterns)\n",
-           nps_spectra_count(s), with_class, table, np);
-    printf("%-14s %10s %12s %14s\n", "mode", "queries", "family right", "dM right");
-    static const nps_search_mode modes[] = {NPS_MODE_IDENTITY, NPS_MODE_OPEN, NPS_MODE_HYBRID,
-                                            NPS_MODE_NEUTRAL_LOSS};
-    for (int m = 0; m < 4; m++) {
+    printf("%s: %zu library spectra, %zu queries with a family (%ld bundled) from %s (%zu "
+           "patterns)\n",
+           ei ? "MassBank EI + bundled EI" : "forensic subset", nps_spectra_count(s),
+           nps_spectra_count(qs), bundled, table, t.n);
+    static const nps_search_mode ms_modes[] = {NPS_MODE_IDENTITY, NPS_MODE_OPEN, NPS_MODE_HYBRID,
+                                               NPS_MODE_NEUTRAL_LOSS},
+                                 ei_modes[] = {NPS_MODE_OPEN, NPS_MODE_SHIFT};
+    const nps_search_mode *modes = ei ? ei_modes : ms_modes;
+    int nmodes = ei ? 2 : 4;
+    nps_evaluation *ev[4] = {NULL};
+    double secs[4];
+    printf("%-14s %8s %8s %12s %10s %8s\n", "mode", "hits", "classed", "family right", "dM right",
+           "s");
+    for (int m = 0; m < nmodes; m++) {
         nps_evaluate_options eo = NPS_EVALUATE_OPTIONS_INIT;
+        eo.truth_key = FAMILY_TRUTH_KEY;
         eo.leave_compound_out = 1;
         eo.search.mode = modes[m];
-        nps_evaluation *e = NULL;
-        if (nps_evaluate(&e, lib, s, &eo)) {
+        double t0 = now();
+        if (nps_evaluate(&ev[m], lib, qs, &eo)) {
             fprintf(stderr, "npsbench: %s\n", nps_error_last());
             return 1;
         }
-        printf("%-14s %10zu %12.3f %14.3f\n", nps_search_mode_name(modes[m]), e->lco_n,
-               e->lco_class_right, e->lco_delta_right);
-        nps_evaluation_free(e);
+        secs[m] = now() - t0;
+        printf("%-14s %8zu %8zu %12.3f %10.3f %8.1f\n", nps_search_mode_name(modes[m]),
+               ev[m]->lco_n, ev[m]->lco_class_n, ev[m]->lco_class_right, ev[m]->lco_delta_right,
+               secs[m]);
     }
+    /* per family, each mode's class-right fraction side by side */
+    printf("\n%-40s %6s", "family", "n");
+    for (int m = 0; m < nmodes; m++) printf(" %12s", nps_search_mode_name(modes[m]));
+    printf("\n");
+    for (size_t j = 0; j < ev[0]->n_classes; j++) {
+        printf("%-40.40s %6zu", ev[0]->class_name[j], ev[0]->class_n[j]);
+        for (int m = 0; m < nmodes; m++) {
+            double v = NAN;
+            for (size_t i = 0; i < ev[m]->n_classes; i++)
+                if (strcmp(ev[m]->class_name[i], ev[0]->class_name[j]) == 0)
+                    v = ev[m]->class_top1[i];
+            printf(" %12.3f", v);
+        }
+        printf("\n");
+    }
+    for (int m = 0; m < nmodes; m++) nps_evaluation_free(ev[m]);
     nps_library_free(lib);
+    nps_spectra_free(qs);
     nps_spectra_free(s);
-    nps_spectra_free(raw);
     return 0;
 }
 
@@ -1197,7 +1283,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: npsbench load [RUNS] | accuracy | ei-accuracy | index [W1 W2 W3 "
-                        "W4] | scaling [SVG] | mzml [MB] | families [TSV]\n");
+                        "W4] | scaling [SVG] | mzml [MB] | families [TSV] | families-ei [TSV]\n");
         return 2;
     }
     int runs = argc > 2 && strcmp(argv[1], "scaling") != 0 ? atoi(argv[2]) : 5;
@@ -1210,7 +1296,9 @@ int main(int argc, char **argv)
         return bench_scaling(argc > 2 ? argv[2] : "bench/scaling.svg");
     if (strcmp(argv[1], "mzml") == 0) return bench_mzml(argc > 2 ? (size_t)atoi(argv[2]) : 1024);
     if (strcmp(argv[1], "families") == 0)
-        return bench_families(argc > 2 ? argv[2] : "bench/forensic_classes.tsv");
+        return bench_families(argc > 2 ? argv[2] : "bench/forensic_classes.tsv", 0);
+    if (strcmp(argv[1], "families-ei") == 0)
+        return bench_families(argc > 2 ? argv[2] : "bench/ei_classes.tsv", 1);
     fprintf(stderr, "npsbench: unknown benchmark '%s'\n", argv[1]);
     return 2;
 }

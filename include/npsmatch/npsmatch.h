@@ -631,14 +631,17 @@ typedef struct {
     double cal_level[NPS_EVALUATE_CAL_LEVELS], cal_observed[NPS_EVALUATE_CAL_LEVELS];
     size_t cal_accepted[NPS_EVALUATE_CAL_LEVELS];
     int calibrated; /* decoys were used */
-    /* per class (the Class field of the query, else of its compound in the library) */
+    /* per class (the Class field of the query, else of its compound in the library);
+     * with leave-compound-out, class_top1 is the fraction whose nearest relative has
+     * the query's class */
     size_t n_classes;
     char (*class_name)[96];
     size_t *class_n;
     double *class_top1;
     /* leave-compound-out: the nearest relative's class and mass difference */
     size_t lco_n;           /* queries with a top hit */
-    double lco_class_right; /* its class is the query's */
+    size_t lco_class_n;     /* of those, queries with a class */
+    double lco_class_right; /* fraction of lco_class_n whose nearest relative has their class */
     double lco_delta_right; /* its delta_mz is the true mass difference (NAN if unknown) */
     size_t lco_delta_n;     /* queries where the true difference is known */
     /* per evaluated query with a hit: the top score and whether it was correct */

@@ -68,22 +68,28 @@ static void write_json(FILE *fp, const nps_evaluation *e, const char *truth, int
                 fprintf(fp, "%.4f}", e->cal_observed[l]);
         }
         fputs(e->calibrated ? "\n  ],\n" : "],\n", fp);
+    } else {
+        fprintf(fp, "  \"lco_queries_with_hit\": %zu,\n", e->lco_n);
+        fprintf(fp, "  \"lco_queries_with_class\": %zu,\n", e->lco_class_n);
+        jnum(fp, "lco_class_right", e->lco_class_right, 1);
+        fprintf(fp, "  \"lco_delta_known\": %zu,\n", e->lco_delta_n);
+        jnum(fp, "lco_delta_right", e->lco_delta_right, 1);
+    }
+    /* per class: top-1, or with leave-compound-out the nearest relative's class right */
+    fprintf(fp, "  \"per_class_measure\": \"%s\",\n", lco ? "class_right" : "top1");
+    {
         fputs("  \"per_class\": [", fp);
         for (size_t j = 0; j < e->n_classes; j++) {
             fprintf(fp, "%s\n    {\"class\": ", j ? "," : "");
             nps_io_write_json_string(fp, e->class_name[j]);
-            fprintf(fp, ", \"queries\": %zu, \"top1\": ", e->class_n[j]);
+            fprintf(fp, ", \"queries\": %zu, \"%s\": ", e->class_n[j],
+                    lco ? "class_right" : "top1");
             if (isnan(e->class_top1[j]))
                 fputs("null}", fp);
             else
                 fprintf(fp, "%.4f}", e->class_top1[j]);
         }
         fputs(e->n_classes ? "\n  ]\n" : "]\n", fp);
-    } else {
-        fprintf(fp, "  \"lco_queries_with_hit\": %zu,\n", e->lco_n);
-        jnum(fp, "lco_class_right", e->lco_class_right, 1);
-        fprintf(fp, "  \"lco_delta_known\": %zu,\n", e->lco_delta_n);
-        jnum(fp, "lco_delta_right", e->lco_delta_right, 0);
     }
     fputs("}\n", fp);
 }
@@ -277,10 +283,10 @@ static void write_html(FILE *fp, const nps_evaluation *e, const char *truth, int
     else
         fprintf(fp,
                 "<th>nearest relative: right class</th><th>right mass difference</th></tr>\n"
-                "<tr><td>%zu</td><td>%zu</td><td>%zu</td><td>%.3f</td><td>%.3f (of %zu)</td>"
-                "</tr></table>\n",
-                e->n_queries, e->n_evaluated, e->n_hit, e->lco_class_right, e->lco_delta_right,
-                e->lco_delta_n);
+                "<tr><td>%zu</td><td>%zu</td><td>%zu</td><td>%.3f (of %zu)</td>"
+                "<td>%.3f (of %zu)</td></tr></table>\n",
+                e->n_queries, e->n_evaluated, e->n_hit, e->lco_class_right, e->lco_class_n,
+                e->lco_delta_right, e->lco_delta_n);
     if (!lco) {
         fputs("<div>\n", fp);
         roc_svg(fp, e);
@@ -296,22 +302,22 @@ static void write_html(FILE *fp, const nps_evaluation *e, const char *truth, int
                         e->cal_accepted[l], e->cal_observed[l]);
             fputs("</table>\n", fp);
         }
-        if (e->n_classes) {
-            fputs("<h2>Per class</h2><table><tr><th>class</th><th>queries</th><th>top-1</th>"
-                  "</tr>\n",
-                  fp);
-            for (size_t j = 0; j < e->n_classes; j++) {
-                fputs("<tr><td style='text-align:left'>", fp);
-                html_escape(fp, e->class_name[j]);
-                fprintf(fp, "</td><td>%zu</td><td>%.3f</td></tr>\n", e->class_n[j],
-                        e->class_top1[j]);
-            }
-            fputs("</table>\n", fp);
-        }
     } else {
         fputs("<div>\n", fp);
         hist_svg(fp, e);
         fputs("</div>\n", fp);
+    }
+    if (e->n_classes) {
+        fprintf(fp,
+                "<h2>Per class</h2><table><tr><th>class</th><th>queries</th><th>%s</th>"
+                "</tr>\n",
+                lco ? "nearest relative of the class" : "top-1");
+        for (size_t j = 0; j < e->n_classes; j++) {
+            fputs("<tr><td style='text-align:left'>", fp);
+            html_escape(fp, e->class_name[j]);
+            fprintf(fp, "</td><td>%zu</td><td>%.3f</td></tr>\n", e->class_n[j], e->class_top1[j]);
+        }
+        fputs("</table>\n", fp);
     }
     fputs("</body></html>\n", fp);
 }
@@ -427,8 +433,8 @@ int cmd_evaluate(int argc, char **argv)
     if (eo.leave_compound_out)
         fprintf(stderr,
                 "npsmatch: %zu queries evaluated (leave-compound-out): nearest relative of the "
-                "right class %.3f, right mass difference %.3f\n",
-                e->n_evaluated, e->lco_class_right, e->lco_delta_right);
+                "right class %.3f (of %zu with a class), right mass difference %.3f\n",
+                e->n_evaluated, e->lco_class_right, e->lco_class_n, e->lco_delta_right);
     else
         fprintf(stderr, "npsmatch: %zu queries evaluated: top-1 %.3f, top-5 %.3f, AUC %.3f\n",
                 e->n_evaluated, e->top1, e->top5, e->auc);

@@ -347,6 +347,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
         goto out;
     }
     size_t lco_class = 0, lco_delta = 0;
+    e->lco_class_n = 0;
     double tol = o->call.shift_tolerance;
     for (size_t q = 0; q < nq; q++) {
         if (!c.qtruth[q] || !*c.qtruth[q]) continue;
@@ -357,19 +358,22 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
             cl = nps_spectra_get(L, order[k], NPS_KEY_CLASS);
         size_t first, n;
         nps_hits_for_query(h, q, &first, &n);
+        int right = 0; /* LCO: the nearest relative has the query's class */
         if (c.lco) {
             if (!n) continue;
             const nps_hit *top = nps_hits_at(h, first);
             e->lco_n++;
             const char *hc = nps_spectra_get(L, top->reference, NPS_KEY_CLASS);
-            lco_class += cl && hc && *cl && nps_strcaseeq(cl, hc);
             double mq = mass_of(queries, q), ml = mass_of(L, top->reference);
             if (isfinite(mq) && isfinite(ml) && !isnan(top->delta_mz)) {
                 double t = top->mode == NPS_MODE_SHIFT ? 0.5 : tol;
                 lco_delta += fabs(top->delta_mz - (mq - ml)) <= t;
                 e->lco_delta_n++;
             }
-            continue;
+            if (!cl || !*cl) continue; /* no class to be right about */
+            right = hc && nps_strcaseeq(cl, hc);
+            lco_class += (size_t)right;
+            e->lco_class_n++;
         }
         if (!cl || !*cl) continue;
         size_t j = 0;
@@ -378,6 +382,11 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
             if (e->n_classes == 64) continue;
             snprintf(e->class_name[j], sizeof e->class_name[j], "%s", cl);
             e->n_classes++;
+        }
+        if (c.lco) {
+            e->class_n[j]++;
+            e->class_top1[j] += right;
+            continue;
         }
         int present = 0;
         size_t lo, hi;
@@ -390,7 +399,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     }
     for (size_t j = 0; j < e->n_classes; j++)
         e->class_top1[j] = e->class_n[j] ? e->class_top1[j] / (double)e->class_n[j] : NAN;
-    e->lco_class_right = e->lco_n ? (double)lco_class / (double)e->lco_n : NAN;
+    e->lco_class_right = e->lco_class_n ? (double)lco_class / (double)e->lco_class_n : NAN;
     e->lco_delta_right = e->lco_delta_n ? (double)lco_delta / (double)e->lco_delta_n : NAN;
 out:
     nps_hits_free(h);
