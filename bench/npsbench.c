@@ -1247,6 +1247,7 @@ static int bench_families(const char *table, int ei)
         eo.truth_key = FAMILY_TRUTH_KEY;
         eo.leave_compound_out = 1;
         eo.search.mode = modes[m];
+        if (getenv("NPSBENCH_T")) eo.search.shift_candidates = (size_t)atoi(getenv("NPSBENCH_T"));
         double t0 = now();
         if (nps_evaluate(&ev[m], lib, qs, &eo)) {
             fprintf(stderr, "npsbench: %s\n", nps_error_last());

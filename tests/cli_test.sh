@@ -184,6 +184,17 @@ grep -q '"top1"' "$T/ev.json" && grep -q '<svg' "$T/ev.html" && ok || fail "eval
 "$N" evaluate --library "$LIB" --truth name --leave-compound-out "$U" > "$T/lco.json" 2>/dev/null
 expect_status 0 $? "evaluate --leave-compound-out"
 grep -q '"lco_class_right"' "$T/lco.json" && ok || fail "leave-compound-out output"
+# the bundled EI library against itself, each compound (CAS#) left out: the
+# analogue (shift) search names a relative of the right class more often
+# than the identity search, reported side by side with --baseline
+"$N" evaluate --library "$SRC/reference_spectra/library_ei.msp" --truth 'CAS#' \
+    --leave-compound-out --mode analogue --baseline identity --html "$T/lco.html" \
+    "$SRC/reference_spectra/library_ei.msp" > "$T/lco_ei.json" 2>/dev/null
+expect_status 0 $? "evaluate --baseline"
+a=$(sed -n 's/^  "lco_class_right": \([0-9.]*\),$/\1/p' "$T/lco_ei.json")
+b=$(sed -n 's/.*"baseline": {"mode": "identity".*"lco_class_right": \([0-9.]*\),.*/\1/p' "$T/lco_ei.json")
+[ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > b) }' && \
+    grep -q 'Baseline: identity' "$T/lco.html" && ok || fail "analogue vs identity baseline ($a, $b)"
 "$N" evaluate --library "$LIB" "$U" > /dev/null 2>&1
 expect_status 2 $? "evaluate without --truth"
 

@@ -389,6 +389,84 @@ static void shift_synthetic(void)
     gsl_rng_free(r);
 }
 
+/* Leave-compound-out with families (nps_evaluate): 6 synthetic EI families
+ * of 4 compounds, each compound measured twice (intensity jitter); compound
+ * k of a family is the family's core spectrum with its fragments above
+ * m/z 160 moved by 14 k Da (a homologous series), ExactMass 300 + 14 k.
+ * 200 unclassed random spectra fill the library. Queries: every family
+ * spectrum, plus 5 unclassed spectra (they have hits but no class, so they
+ * must not count in the class rate). With its compound left out, the shift
+ * search must name a relative of the query's family for >= 90 % and the right
+ * mass difference for >= 80 %; the per-class counts add up to the total. */
+static void family_lco(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 29);
+    nps_spectra *lib, *q, *bg;
+    nps_spectra_create(&lib);
+    nps_spectra_create(&q);
+    nps_spectra_create(&bg);
+    ei_library(bg, 205, r);
+    for (int f = 0; f < 6; f++) {
+        double core[30] = {0};
+        float cin[30] = {0};
+        size_t n = 0;
+        while (n < 24) {
+            double m = (double)(40 + gsl_rng_uniform_int(r, 240));
+            int dup = 0;
+            for (size_t j = 0; j < n && !dup; j++) dup = core[j] == m;
+            if (dup) continue;
+            core[n] = m;
+            cin[n++] = (float)(1000 * gsl_ran_lognormal(r, 0, 1));
+        }
+        for (int k = 0; k < 4; k++)
+            for (int rep = 0; rep < 2; rep++) {
+                double mz[30];
+                float in[30];
+                for (size_t j = 0; j < n; j++) {
+                    mz[j] = core[j] + (core[j] >= 160 ? 14.0 * k : 0);
+                    in[j] = (float)(cin[j] * gsl_ran_lognormal(r, 0, 0.15));
+                }
+                char name[32], cls[32], mass[32];
+                snprintf(name, sizeof name, "F%d-C%d", f, k);
+                snprintf(cls, sizeof cls, "Family %d", f);
+                snprintf(mass, sizeof mass, "%.4f", 300.0 + 14.0 * k);
+                const char *kk[] = {"Name", "Class", "ExactMass", "Ionization"};
+                const char *vv[] = {name, cls, mass, "EI"};
+                nps_spectra_add(lib, mz, in, n, kk, vv, 4);
+                nps_spectra_add(q, mz, in, n, kk, vv, 4);
+            }
+    }
+    for (size_t i = 0; i < 205; i++) {
+        CHECK(nps_spectra_add_from(lib, bg, i) == 0);
+        if (i < 5) CHECK(nps_spectra_add_from(q, bg, i) == 0);
+    }
+    nps_library *L;
+    CHECK(nps_library_create(&L, lib, NULL) == 0);
+    nps_evaluate_options eo = NPS_EVALUATE_OPTIONS_INIT;
+    eo.truth_key = NPS_KEY_NAME;
+    eo.leave_compound_out = 1;
+    eo.search.mode = NPS_MODE_ANALOGUE;
+    nps_evaluation *e = NULL;
+    CHECK(nps_evaluate(&e, L, q, &eo) == 0);
+    if (e) {
+        size_t sum = 0;
+        for (size_t j = 0; j < e->n_classes; j++) sum += e->class_n[j];
+        printf("family leave-compound-out (shift): %zu with a hit, %zu with a class, class right "
+               "%.3f, dM right %.3f of %zu\n",
+               e->lco_n, e->lco_class_n, e->lco_class_right, e->lco_delta_right, e->lco_delta_n);
+        CHECK(e->n_evaluated == 53 && e->lco_n == 53 && e->lco_class_n == 48);
+        CHECK(e->n_classes == 6 && sum == 48);
+        CHECK(e->lco_class_right >= 0.9 && e->lco_delta_right >= 0.8);
+        nps_evaluation_free(e);
+    }
+    nps_library_free(L);
+    nps_spectra_free(lib);
+    nps_spectra_free(q);
+    nps_spectra_free(bg);
+    gsl_rng_free(r);
+}
+
 static void interpretation(void)
 {
     char b[512];
@@ -417,6 +495,7 @@ int main(void)
     hybrid_search();
     neutral_loss();
     shift_synthetic();
+    family_lco();
     nps_score_workspace_free(ws);
     return check_done("test_analogue");
 }

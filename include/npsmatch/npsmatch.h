@@ -450,6 +450,9 @@ typedef struct {
     double *query_seconds; /* if not NULL: receives each query's search time (benchmarks) */
     double max_shift;      /* SHIFT mode: largest |mass difference| looked for (Da) */
     size_t shift_candidates; /* SHIFT mode: correlation peaks scored per library spectrum */
+    size_t shift_min_pairs;  /* SHIFT mode: a shift counts only when at least this many
+                                peak pairs bear it out (the shift is chosen to fit, so
+                                one pair is a coincidence) */
     int evalues;             /* fit each query's null score tail: an e-value per hit */
     /* If not NULL: library spectra for which exclude(ctx, query, reference) returns
      * nonzero are never hits of that query (evaluation: leave the query's own
@@ -462,7 +465,7 @@ typedef struct {
 /* clang-format off */
 #define NPS_SEARCH_OPTIONS_INIT                                                \
     {NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, \
-     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 0, NULL, NULL}
+     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 2, 0, NULL, NULL}
 /* clang-format on */
 
 /* Default fragment tolerances per kind (Da). */

@@ -25,7 +25,10 @@ static const char *evaluate_help =
     "  --leave-compound-out   leave out the query's own compound: how often the nearest\n"
     "                         relative has the right class and mass difference\n"
     "  --decoys               target-decoy search: calibration of q-values\n"
-    "  --mode M, --score S, --tolerance DA, --tolerance-ppm PPM, --threads N   as in search\n"
+    "  --baseline MODE        evaluate MODE as well and report it side by side (e.g.\n"
+    "                         --mode analogue --baseline identity)\n"
+    "  --mode M, --score S, --tolerance DA, --tolerance-ppm PPM, --threads N,\n"
+    "  --max-shift DA, --shift-candidates N, --shift-min-pairs N   as in search\n"
     "  -o OUT.json            the summary as JSON (default: standard output)\n"
     "  --html OUT.html        an HTML report with SVG plots\n";
 
@@ -39,13 +42,48 @@ static void jnum(FILE *fp, const char *key, double v, int comma)
     fputs(comma ? ",\n" : "\n", fp);
 }
 
-static void write_json(FILE *fp, const nps_evaluation *e, const char *truth, int lco)
+/* The baseline's figures, one line of the JSON summary. */
+static void write_json_baseline(FILE *fp, const nps_evaluation *b, const char *mode, int lco)
+{
+    fprintf(fp, "  \"baseline\": {\"mode\": \"%s\", \"with_hit\": %zu", mode, b->n_hit);
+    const char *k[3] = {"top1", "top5", "roc_auc"};
+    double v[3] = {b->top1, b->top5, b->auc};
+    if (lco) {
+        k[0] = "lco_class_right";
+        v[0] = b->lco_class_right;
+        k[1] = "lco_delta_right";
+        v[1] = b->lco_delta_right;
+    }
+    for (int i = 0; i < (lco ? 2 : 3); i++) {
+        fprintf(fp, ", \"%s\": ", k[i]);
+        if (isnan(v[i]))
+            fputs("null", fp);
+        else
+            fprintf(fp, "%.6g", v[i]);
+    }
+    fputs(", \"per_class\": [", fp);
+    for (size_t j = 0; j < b->n_classes; j++) {
+        fputs(j ? ", {\"class\": " : "{\"class\": ", fp);
+        nps_io_write_json_string(fp, b->class_name[j]);
+        fprintf(fp, ", \"queries\": %zu, \"%s\": ", b->class_n[j], lco ? "class_right" : "top1");
+        if (isnan(b->class_top1[j]))
+            fputs("null}", fp);
+        else
+            fprintf(fp, "%.4f}", b->class_top1[j]);
+    }
+    fputs("]},\n", fp);
+}
+
+static void write_json(FILE *fp, const nps_evaluation *e, const char *truth, int lco,
+                       const char *mode, const nps_evaluation *base, const char *base_mode)
 {
     fprintf(fp, "{\n  \"truth\": ");
     nps_io_write_json_string(fp, truth);
+    fprintf(fp, ",\n  \"mode\": \"%s\"", mode);
     fprintf(fp, ",\n  \"leave_compound_out\": %s,\n", lco ? "true" : "false");
     fprintf(fp, "  \"queries\": %zu,\n  \"evaluated\": %zu,\n  \"with_hit\": %zu,\n", e->n_queries,
             e->n_evaluated, e->n_hit);
+    if (base) write_json_baseline(fp, base, base_mode, lco);
     if (!lco) {
         jnum(fp, "top1", e->top1, 1);
         jnum(fp, "top3", e->top3, 1);
@@ -253,7 +291,8 @@ static void html_escape(FILE *fp, const char *s)
 }
 
 static void write_html(FILE *fp, const nps_evaluation *e, const char *truth, int lco,
-                       const char *libpath, int nfiles, char **files)
+                       const char *libpath, int nfiles, char **files, const char *mode,
+                       const nps_evaluation *base, const char *base_mode)
 {
     fputs("<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>npsmatch evaluation</title>"
           "<style>body{font-family:sans-serif;margin:2em;max-width:70em}"
@@ -269,7 +308,9 @@ static void write_html(FILE *fp, const nps_evaluation *e, const char *truth, int
     }
     fputs("<br>Truth field: ", fp);
     html_escape(fp, truth);
-    fprintf(fp, "%s. npsmatch %s.</p>\n", lco ? " (leave-compound-out)" : "", NPS_VERSION_STRING);
+    fprintf(fp, "%s. Search mode: %s", lco ? " (leave-compound-out)" : "", mode);
+    if (base) fprintf(fp, "; baseline: %s", base_mode);
+    fprintf(fp, ". npsmatch %s.</p>\n", NPS_VERSION_STRING);
     fprintf(fp, "<table><tr><th>queries</th><th>evaluated</th><th>with a hit</th>");
     if (!lco)
         fprintf(fp,
@@ -307,15 +348,32 @@ static void write_html(FILE *fp, const nps_evaluation *e, const char *truth, int
         hist_svg(fp, e);
         fputs("</div>\n", fp);
     }
+    if (base) {
+        fprintf(fp, "<h2>Baseline: %s</h2><table><tr><th>with a hit</th>", base_mode);
+        if (lco)
+            fprintf(fp,
+                    "<th>nearest relative: right class</th><th>right mass difference</th></tr>\n"
+                    "<tr><td>%zu</td><td>%.3f (of %zu)</td><td>%.3f</td></tr></table>\n",
+                    base->n_hit, base->lco_class_right, base->lco_class_n, base->lco_delta_right);
+        else
+            fprintf(fp,
+                    "<th>top-1</th><th>top-5</th><th>ROC AUC</th></tr>\n<tr><td>%zu</td>"
+                    "<td>%.3f</td><td>%.3f</td><td>%.3f</td></tr></table>\n",
+                    base->n_hit, base->top1, base->top5, base->auc);
+    }
     if (e->n_classes) {
-        fprintf(fp,
-                "<h2>Per class</h2><table><tr><th>class</th><th>queries</th><th>%s</th>"
-                "</tr>\n",
-                lco ? "nearest relative of the class" : "top-1");
+        fprintf(fp, "<h2>Per class</h2><table><tr><th>class</th><th>queries</th><th>%s: %s</th>",
+                mode, lco ? "nearest relative of the class" : "top-1");
+        if (base) fprintf(fp, "<th>%s</th>", base_mode);
+        fputs("</tr>\n", fp);
         for (size_t j = 0; j < e->n_classes; j++) {
             fputs("<tr><td style='text-align:left'>", fp);
             html_escape(fp, e->class_name[j]);
-            fprintf(fp, "</td><td>%zu</td><td>%.3f</td></tr>\n", e->class_n[j], e->class_top1[j]);
+            fprintf(fp, "</td><td>%zu</td><td>%.3f</td>", e->class_n[j], e->class_top1[j]);
+            for (size_t i = 0; base && i < base->n_classes; i++)
+                if (strcmp(base->class_name[i], e->class_name[j]) == 0)
+                    fprintf(fp, "<td>%.3f</td>", base->class_top1[i]);
+            fputs("</tr>\n", fp);
         }
         fputs("</table>\n", fp);
     }
@@ -334,12 +392,18 @@ int cmd_evaluate(int argc, char **argv)
                                        {"tolerance", required_argument, 0, 't'},
                                        {"tolerance-ppm", required_argument, 0, 'T'},
                                        {"threads", required_argument, 0, 'j'},
+                                       {"baseline", required_argument, 0, 'B'},
+                                       {"max-shift", required_argument, 0, 1101},
+                                       {"shift-candidates", required_argument, 0, 1102},
+                                       {"shift-min-pairs", required_argument, 0, 1109},
                                        {"output", required_argument, 0, 'o'},
                                        {"html", required_argument, 0, 'H'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     nps_evaluate_options eo = NPS_EVALUATE_OPTIONS_INIT;
     const char *libpath = NULL, *outp = NULL, *htmlp = NULL, *truth = NULL;
+    nps_search_mode base_mode = NPS_MODE_AUTO;
+    int with_base = 0;
     cli_reader rd = CLI_READER_INIT;
     size_t z;
     int c;
@@ -382,6 +446,24 @@ int cmd_evaluate(int argc, char **argv)
             if (cli_parse_size(&z, optarg, "--threads")) return EXIT_USAGE;
             eo.search.threads = (int)z;
             break;
+        case 'B':
+            if (nps_search_mode_parse(&base_mode, optarg)) {
+                fprintf(stderr, "npsmatch: --baseline: %s\n", nps_error_last());
+                return EXIT_USAGE;
+            }
+            with_base = 1;
+            break;
+        case 1101:
+            if (cli_parse_double(&eo.search.max_shift, optarg, "--max-shift")) return EXIT_USAGE;
+            break;
+        case 1102:
+            if (cli_parse_size(&eo.search.shift_candidates, optarg, "--shift-candidates"))
+                return EXIT_USAGE;
+            break;
+        case 1109:
+            if (cli_parse_size(&eo.search.shift_min_pairs, optarg, "--shift-min-pairs"))
+                return EXIT_USAGE;
+            break;
         case 'o':
             outp = optarg;
             break;
@@ -405,7 +487,7 @@ int cmd_evaluate(int argc, char **argv)
                                                       : truth;
     nps_library *lib = NULL;
     nps_spectra *q = NULL;
-    nps_evaluation *e = NULL;
+    nps_evaluation *e = NULL, *base = NULL;
     int status = EXIT_FAIL;
     if (cli_load_library(&lib, libpath, &rd, NULL, NPS_LIBRARY_SEARCH_ONLY)) goto out;
     if (nps_spectra_create(&q) || cli_read_files(q, &rd, argv + optind, argc - optind)) goto out;
@@ -413,12 +495,22 @@ int cmd_evaluate(int argc, char **argv)
         fprintf(stderr, "npsmatch: %s\n", nps_error_last());
         goto out;
     }
+    if (with_base) {
+        nps_evaluate_options bo = eo;
+        bo.search.mode = base_mode;
+        if (nps_evaluate(&base, lib, q, &bo)) {
+            fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+            goto out;
+        }
+    }
+    const char *mname = nps_search_mode_name(eo.search.mode),
+               *bname = nps_search_mode_name(base_mode);
     FILE *fp = outp ? fopen(outp, "w") : stdout;
     if (!fp) {
         fprintf(stderr, "npsmatch: %s: cannot create\n", outp);
         goto out;
     }
-    write_json(fp, e, eo.truth_key, eo.leave_compound_out);
+    write_json(fp, e, eo.truth_key, eo.leave_compound_out, mname, base, bname);
     if (fp != stdout) fclose(fp);
     if (htmlp) {
         FILE *hp = fopen(htmlp, "w");
@@ -427,7 +519,7 @@ int cmd_evaluate(int argc, char **argv)
             goto out;
         }
         write_html(hp, e, eo.truth_key, eo.leave_compound_out, libpath, argc - optind,
-                   argv + optind);
+                   argv + optind, mname, base, bname);
         fclose(hp);
     }
     if (eo.leave_compound_out)
@@ -438,9 +530,16 @@ int cmd_evaluate(int argc, char **argv)
     else
         fprintf(stderr, "npsmatch: %zu queries evaluated: top-1 %.3f, top-5 %.3f, AUC %.3f\n",
                 e->n_evaluated, e->top1, e->top5, e->auc);
+    if (base && eo.leave_compound_out)
+        fprintf(stderr, "npsmatch: baseline %s: nearest relative of the right class %.3f\n", bname,
+                base->lco_class_right);
+    else if (base)
+        fprintf(stderr, "npsmatch: baseline %s: top-1 %.3f, top-5 %.3f, AUC %.3f\n", bname,
+                base->top1, base->top5, base->auc);
     status = rd.skipped ? EXIT_SKIPPED : EXIT_OK;
 out:
     nps_evaluation_free(e);
+    nps_evaluation_free(base);
     nps_spectra_free(q);
     nps_library_free(lib);
     return status;

@@ -32,6 +32,7 @@ static const char *search_help =
     "  --mode hybrid|neutral-loss|shift  one analogue search for every query\n"
     "  --max-shift DA             shift: largest mass difference looked for (200)\n"
     "  --shift-candidates N       shift: correlation peaks scored per spectrum (3)\n"
+    "  --shift-min-pairs N        shift: shifted peak pairs a mass difference needs (2)\n"
     "  --decoys                   target-decoy search: q-values for every hit, and the score\n"
     "                             threshold at --fdr (naive decoys, one per library spectrum)\n"
     "  --fdr A                    the false discovery rate for the threshold (0.01)\n"
@@ -240,6 +241,7 @@ int cmd_search(int argc, char **argv)
                                        {"ms-level", required_argument, 0, 'L'},
                                        {"max-shift", required_argument, 0, 1101},
                                        {"shift-candidates", required_argument, 0, 1102},
+                                       {"shift-min-pairs", required_argument, 0, 1109},
                                        {"identity-threshold", required_argument, 0, 1103},
                                        {"analogue-threshold", required_argument, 0, 1104},
                                        {"no-evalues", no_argument, 0, 1105},
@@ -285,6 +287,9 @@ int cmd_search(int argc, char **argv)
         case 1102:
             if (cli_parse_size(&so.shift_candidates, optarg, "--shift-candidates"))
                 return EXIT_USAGE;
+            break;
+        case 1109:
+            if (cli_parse_size(&so.shift_min_pairs, optarg, "--shift-min-pairs")) return EXIT_USAGE;
             break;
         case 1103:
             if (cli_parse_double(&co.identity_threshold, optarg, "--identity-threshold"))

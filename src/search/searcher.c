@@ -607,7 +607,9 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
 }
 
 /* SHIFT mode against one library spectrum: the hybrid rule at shift 0 and at
- * the best correlation shifts; the best of them. */
+ * the best correlation shifts; the best of them. A shift borne out by fewer
+ * than shift_min_pairs shifted pairs is not taken: the shift was picked to
+ * fit these two spectra, and a single pair fits any two spectra somewhere. */
 static int shift_best(nps_ranked *best, tls_t *tl, const query_ctx *c, size_t ri, int *shifts,
                       double *vals)
 {
@@ -623,6 +625,7 @@ static int shift_best(nps_ranked *best, tls_t *tl, const query_ctx *c, size_t ri
         nps_hybrid_result h;
         int rc = nps_hybrid_prepared(&h, tl->ws, c->Q, &R, d, NAN, NAN, c->so);
         if (rc) return rc;
+        if (k > 0 && h.shifted < s->o.shift_min_pairs) continue; /* scored at shift 0 */
         if (h.score > best->score) {
             *best = nps_ranked_make(h.score, ri, h.direct + h.shifted);
             best->delta = h.shifted ? d : 0.0;
