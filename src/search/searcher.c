@@ -158,6 +158,8 @@ struct tls_t {
     size_t nc;            /* e-values: null scores left in cand (or in null) by the last query */
     int null_in_buf;      /* ... in null rather than in cand */
     double *null;
+    double null_scale;  /* the null sample is 1 / null_scale of the candidates */
+    size_t null_stride; /* ... those whose library index is a multiple of null_stride */
 };
 
 static void tls_free(tls_t *t)
@@ -607,16 +609,13 @@ static int search_index(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
 }
 
 /* SHIFT mode against one library spectrum: the hybrid rule at shift 0 and at
- * the best correlation shifts; the best of them. A shift borne out by fewer
+ * the ns best correlation shifts; the best of them. A shift borne out by fewer
  * than shift_min_pairs shifted pairs is not taken: the shift was picked to
  * fit these two spectra, and a single pair fits any two spectra somewhere. */
-static int shift_best(nps_ranked *best, tls_t *tl, const query_ctx *c, size_t ri, int *shifts,
-                      double *vals)
+static int shift_score(nps_ranked *best, tls_t *tl, const query_ctx *c, size_t ri,
+                       const int *shifts, size_t ns)
 {
     const nps_searcher *s = c->s;
-    double c0;
-    size_t ns = nps_shift_correlate(tl->sws[c->t], s->shift[c->t], ri, &c0, shifts, vals,
-                                    s->o.shift_candidates);
     nps_prep R;
     ref_prep(&R, s, c->t, ri);
     *best = nps_ranked_make(0, ri, 0);
@@ -638,81 +637,112 @@ static int shift_best(nps_ranked *best, tls_t *tl, const query_ctx *c, size_t ri
 /* Shift correlation margin: the correlation is computed in float32 by FFT. */
 #define SHIFT_MARGIN 1e-4
 
-/* SHIFT mode (EI analogues): every library spectrum of the query's kind is
- * cross-correlated with the query by FFT; c[0] + c[s] bounds the hybrid
- * score at shift s when the tolerance cannot reach past the unit-mass bin
- * (the cosine and composite pair terms are the products the correlation
- * sums), so candidates are rescored in decreasing bound until no bound can
- * beat the K-th exact score. For the entropy pair terms there is no such
- * bound and every spectrum is rescored at its best shifts. */
+/* e-values in bounded SHIFT mode: the null sample is the exact score of
+ * every k-th candidate, about this many of them (the bounded search scores
+ * only the candidates that can still enter the top K; scoring all of them for
+ * the null would undo the pruning, and bounds in their place overstate the
+ * null tail: chance hits got e-values of ~36 instead of ~1). */
+#define SHIFT_NULL_SAMPLE 1000
+
+static void heap_sift_down(struct bound_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && h[l].b > h[m].b) m = l;
+        if (r < n && h[r].b > h[m].b) m = r;
+        if (m == i) return;
+        struct bound_t t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/* SHIFT mode (EI analogues). Exhaustively: every library spectrum of the
+ * query's kind is cross-correlated with the query by FFT and scored by the
+ * hybrid rule at its best shifts. Bounded (cosine and composite pair terms,
+ * unit-mass spectra, tolerance below 1 Da): two upper bounds of the hybrid
+ * score, a cheap one valid at every shift (the sorted-weights product,
+ * shift.c) and a sharper one that needs the correlation (c[0] + c[s], the
+ * pair terms being the products the correlation sums). Candidates are taken
+ * in decreasing cheap bound, correlated, and rescored exactly when the sharp
+ * bound can still beat the K-th score; the walk stops when the cheap bound
+ * cannot. The result is the exhaustive one (tested). For the entropy pair
+ * terms neither bound holds and every spectrum is rescored. */
 static int search_shift(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx *c)
 {
     const nps_searcher *s = c->s;
+    const nps_shift_plan *plan = s->shift[c->t];
+    nps_shift_ws *sw = tl->sws[c->t];
     size_t nl = nps_spectra_count(s->lib), K = s->o.top_k, nc = 0;
     const int entropy = c->t == NPS_SCORE_ENTROPY || c->t == NPS_SCORE_ENTROPY_UNWEIGHTED;
     double tol = c->so->tolerance_ppm ? INFINITY : c->so->tolerance;
-    /* exhaustive: every spectrum rescored at its best shifts (the reference) */
-    const int bounded = !entropy && tol < 1.0 && !s->o.exhaustive &&
+    const int bounded = !entropy && tol < 1.0 && !s->o.exhaustive && !s->o.reverse &&
                         nps_library_preprocessing(s->library)->ei.unit_mass;
     size_t T = s->o.shift_candidates;
     int shifts[64];
-    double vals[64];
+    double vals[64], c0;
     if (T > 64) T = 64;
-    nps_shift_query(tl->sws[c->t], s->shift[c->t], c->Q);
-    for (size_t ri = 0; ri < nl; ri++) {
-        if (!nps_shift_has(s->shift[c->t], ri)) continue;
-        if (s->o.same_kind_only && s->kinds[ri] != (unsigned char)c->kind) continue;
-        if (excluded(c, ri)) continue;
-        if (!bounded) {
+    int rc = nps_shift_query(sw, plan, c->Q);
+    if (rc) return rc;
+    if (!bounded) {
+        for (size_t ri = 0; ri < nl; ri++) {
+            if (!nps_shift_has(plan, ri)) continue;
+            if (s->o.same_kind_only && s->kinds[ri] != (unsigned char)c->kind) continue;
+            if (excluded(c, ri)) continue;
+            size_t ns = nps_shift_correlate(sw, plan, ri, &c0, shifts, vals, T);
             nps_ranked r;
-            int rc = shift_best(&r, tl, c, ri, shifts, vals);
-            if (rc) return rc;
+            if ((rc = shift_score(&r, tl, c, ri, shifts, ns))) return rc;
             if (s->o.evalues && r.score > 0) tl->cand[tl->nc++] = (struct bound_t){r.score, ri};
             if (r.score > 0 && r.score >= s->o.min_score) nps_rank_push(heap, nh, K, r, s->lib);
-            continue;
         }
-        double c0;
-        size_t ns = nps_shift_correlate(tl->sws[c->t], s->shift[c->t], ri, &c0, shifts, vals, T);
-        double b = c0 + (ns ? vals[0] : 0) + SHIFT_MARGIN;
+        return 0;
+    }
+    /* the candidates and their cheap bounds; e-values: the null subsample */
+    size_t stride = 1, seen = 0, nnull = 0; /* the null sample: ri % stride == 0 */
+    if (s->o.evalues) {
+        size_t n_el = 0;
+        for (size_t ri = 0; ri < nl; ri++) n_el += (size_t)nps_shift_has(plan, ri);
+        stride = n_el > SHIFT_NULL_SAMPLE ? n_el / SHIFT_NULL_SAMPLE : 1;
+        double *nb = realloc(tl->null, (nl / stride + 1) * sizeof *nb);
+        if (!nb) return NPS_ENOMEM;
+        tl->null = nb;
+    }
+    size_t sampled = 0;
+    for (size_t ri = 0; ri < nl; ri++) {
+        if (!nps_shift_has(plan, ri)) continue;
+        if (s->o.same_kind_only && s->kinds[ri] != (unsigned char)c->kind) continue;
+        if (excluded(c, ri)) continue;
+        seen++;
+        if (s->o.evalues && ri % stride == 0) {
+            size_t ns = nps_shift_correlate(sw, plan, ri, &c0, shifts, vals, T);
+            nps_ranked r;
+            if ((rc = shift_score(&r, tl, c, ri, shifts, ns))) return rc;
+            sampled++;
+            if (r.score > 0) tl->null[nnull++] = r.score;
+        }
+        double b = nps_shift_sorted_bound(sw, plan, ri) + SHIFT_MARGIN;
         if (b < s->o.min_score || !(b > SHIFT_MARGIN)) continue;
         tl->cand[nc++] = (struct bound_t){b, ri};
     }
-    if (!bounded || nc == 0) return 0;
-    if (s->o.evalues) { /* the bounds are the null sample; the heap below reorders cand */
-        double *nb = realloc(tl->null, nc * sizeof *nb);
-        if (!nb) return NPS_ENOMEM;
-        tl->null = nb;
-        for (size_t i = 0; i < nc; i++) nb[i] = tl->cand[i].b - SHIFT_MARGIN;
-        tl->nc = nc;
+    if (s->o.evalues) {
+        tl->nc = nnull;
         tl->null_in_buf = 1;
+        tl->null_scale = sampled ? (double)seen / (double)sampled : 1;
+        tl->null_stride = stride;
     }
-    /* best bound first */
-    for (size_t i = 1; i < nc; i++) { /* insertion into a max-heap */
-        size_t j = i;
-        while (j > 0 && tl->cand[(j - 1) / 2].b < tl->cand[j].b) {
-            struct bound_t t = tl->cand[j];
-            tl->cand[j] = tl->cand[(j - 1) / 2];
-            tl->cand[(j - 1) / 2] = t;
-            j = (j - 1) / 2;
-        }
-    }
+    for (size_t i = nc / 2; i-- > 0;) heap_sift_down(tl->cand, nc, i); /* best bound first */
     while (nc > 0) {
         struct bound_t top = tl->cand[0];
         if (*nh == K && top.b < nps_rank_worst(heap)->score) break;
         tl->cand[0] = tl->cand[--nc];
-        for (size_t i = 0;;) { /* sift down */
-            size_t l = 2 * i + 1, r = l + 1, m = i;
-            if (l < nc && tl->cand[l].b > tl->cand[m].b) m = l;
-            if (r < nc && tl->cand[r].b > tl->cand[m].b) m = r;
-            if (m == i) break;
-            struct bound_t t = tl->cand[i];
-            tl->cand[i] = tl->cand[m];
-            tl->cand[m] = t;
-            i = m;
-        }
+        heap_sift_down(tl->cand, nc, 0);
+        size_t ns = nps_shift_correlate(sw, plan, top.s, &c0, shifts, vals, T);
+        double b = c0 + (ns ? vals[0] : 0) + SHIFT_MARGIN;
+        if (b < s->o.min_score || !(b > SHIFT_MARGIN)) continue;
+        if (*nh == K && b < nps_rank_worst(heap)->score) continue;
         nps_ranked r;
-        int rc = shift_best(&r, tl, c, top.s, shifts, vals);
-        if (rc) return rc;
+        if ((rc = shift_score(&r, tl, c, top.s, shifts, ns))) return rc;
         if (r.score > 0 && r.score >= s->o.min_score) nps_rank_push(heap, nh, K, r, s->lib);
     }
     return 0;
@@ -754,14 +784,22 @@ static int fit_tail(tls_t *tl, const nps_ranked *heap, size_t nh, tail_fit *out)
         for (size_t i = 0; i < n; i++)
             if (!(nh && tl->cand[i].s == heap[0].ref)) nb[k++] = tl->cand[i].b;
         n = k;
-    } else if (n && nh) { /* drop the largest (the top hit's bound) */
+    } else if (n && nh && tl->null_stride == 1) { /* drop the largest (the top hit's) */
         size_t mi = 0;
         for (size_t i = 1; i < n; i++)
             if (tl->null[i] > tl->null[mi]) mi = i;
         tl->null[mi] = tl->null[--n];
+    } else if (n && nh && heap[0].ref % tl->null_stride == 0) { /* the top hit was sampled */
+        for (size_t i = 0; i < n; i++)
+            if (tl->null[i] == heap[0].score) {
+                tl->null[i] = tl->null[--n];
+                break;
+            }
     }
     out->ok = nps_tail_fit(&out->a, &out->b, tl->null, n, EVALUE_MIN_CANDIDATES,
                            EVALUE_TAIL_FRACTION, EVALUE_MIN_R2);
+    /* a subsample's ranks are null_scale times smaller than the library's */
+    if (out->ok) out->a += log(tl->null_scale);
     return 0;
 }
 
@@ -970,6 +1008,8 @@ int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries
             size_t nh = 0;
             tlp->nc = 0;
             tlp->null_in_buf = 0;
+            tlp->null_scale = 1;
+            tlp->null_stride = 1;
             if (modes[q] == NPS_MODE_IDENTITY) {
                 double pq = nps_spectra_precursor_mz(qp, q);
                 double tol = o->precursor_tolerance_ppm ? o->precursor_tolerance * 1e-6 * pq

@@ -20,6 +20,16 @@
  * fftwf_malloc so that they share the plans' alignment. Single precision is
  * enough: the correlation only proposes shifts (and bounds them, with a
  * margin); every reported score is computed exactly by the hybrid rule.
+ *
+ * Most library spectra need no transform at all. The hybrid score pairs each
+ * peak at most once, so for the cosine-type pair terms it is a sum of
+ * products of normalised query and library weights over a one-to-one
+ * matching, and by the rearrangement inequality no matching, whatever the
+ * shift, beats the dot product of the two weight lists each sorted in
+ * decreasing order:  hybrid(s) <= sum_k q_(k) r_(k)  for every s.
+ * The plan keeps each library spectrum's sorted normalised weights, and the
+ * search visits spectra in decreasing order of this bound, correlating only
+ * while it can still beat the K-th score (searcher.c).
  */
 #include "shift.h"
 
@@ -41,6 +51,8 @@ struct nps_shift_plan {
     fftwf_complex *spec; /* nc per selected library spectrum */
     size_t *slot;        /* library spectrum -> its row in spec, or SIZE_MAX */
     size_t nlib;
+    float *sorted; /* per selected spectrum, its weights / norm in decreasing order */
+    size_t *soff;  /* slot -> offset in sorted; soff[nsel] = end */
 };
 
 struct nps_shift_ws {
@@ -48,7 +60,21 @@ struct nps_shift_ws {
     fftwf_complex *qf;  /* nc: the query's transform */
     fftwf_complex *prd; /* nc */
     float *corr;        /* N */
+    double *qs;         /* the query's weights / norm, decreasing */
+    size_t qn, qcap;
 };
+
+static int cmp_desc_f(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+static int cmp_desc_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
 
 /* Unit-mass bins of the weights, scaled to unit Euclidean length (for the
  * cosine and composite weights that is the score's own normalisation, so
@@ -76,6 +102,8 @@ void nps_shift_plan_free(nps_shift_plan *p)
     pthread_mutex_unlock(&planner_lock);
     fftwf_free(p->spec);
     free(p->slot);
+    free(p->sorted);
+    free(p->soff);
     free(p);
 }
 
@@ -84,7 +112,7 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const do
 {
     nps_shift_plan *p = calloc(1, sizeof *p);
     if (!p) return nps_err(NPS_ENOMEM, "out of memory");
-    size_t nl = nps_spectra_count(lib), nsel = 0;
+    size_t nl = nps_spectra_count(lib), nsel = 0, npk = 0;
     double maxmz = 0;
     const double *mz0 = NULL;
     for (size_t i = 0; i < nl; i++) {
@@ -95,6 +123,7 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const do
         if (i == 0) mz0 = mz;
         if (use && !use[i]) continue;
         nsel++;
+        npk += n;
         if (n && mz[n - 1] > maxmz) maxmz = mz[n - 1];
     }
     /* queries heavier than the library add at most max_shift */
@@ -107,10 +136,12 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const do
     p->nlib = nl;
     p->slot = malloc((nl ? nl : 1) * sizeof *p->slot);
     p->spec = fftwf_malloc((nsel ? nsel : 1) * p->stride * sizeof(fftwf_complex));
+    p->sorted = malloc((npk ? npk : 1) * sizeof *p->sorted);
+    p->soff = malloc((nsel + 1) * sizeof *p->soff);
     float *buf = fftwf_malloc(p->N * sizeof *buf);
     fftwf_complex *cbuf = fftwf_malloc(p->nc * sizeof *cbuf);
     int rc = 0;
-    if (!p->slot || !p->spec || !buf || !cbuf) {
+    if (!p->slot || !p->spec || !p->sorted || !p->soff || !buf || !cbuf) {
         rc = nps_err(NPS_ENOMEM, "out of memory planning the shift correlation");
         goto out;
     }
@@ -122,8 +153,24 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const do
         rc = nps_err(NPS_ENOMEM, "FFTW could not plan a transform of length %zu", p->N);
         goto out;
     }
-    size_t row = 0;
-    for (size_t i = 0; i < nl; i++) p->slot[i] = (use && !use[i]) ? SIZE_MAX : row++;
+    size_t row = 0, off = 0;
+    for (size_t i = 0; i < nl; i++) {
+        p->slot[i] = (use && !use[i]) ? SIZE_MAX : row++;
+        if (p->slot[i] == SIZE_MAX) continue;
+        p->soff[p->slot[i]] = off;
+        const double *mz;
+        const float *in;
+        size_t n;
+        nps_spectra_peaks(lib, i, &mz, &in, &n);
+        const double *wi = w + (mz - mz0);
+        double ss = 0;
+        for (size_t k = 0; k < n; k++) ss += wi[k] * wi[k];
+        double norm = sqrt(ss);
+        for (size_t k = 0; k < n; k++) p->sorted[off + k] = norm > 0 ? (float)(wi[k] / norm) : 0;
+        qsort(p->sorted + off, n, sizeof *p->sorted, cmp_desc_f);
+        off += n;
+    }
+    p->soff[row] = off;
     int failed = 0;
 #pragma omp parallel
     {
@@ -168,6 +215,7 @@ void nps_shift_ws_free(nps_shift_ws *ws)
     fftwf_free(ws->qf);
     fftwf_free(ws->prd);
     fftwf_free(ws->corr);
+    free(ws->qs);
     free(ws);
 }
 
@@ -187,10 +235,34 @@ int nps_shift_ws_create(nps_shift_ws **out, const nps_shift_plan *p)
     return 0;
 }
 
-void nps_shift_query(nps_shift_ws *ws, const nps_shift_plan *p, const nps_prep *q)
+int nps_shift_query(nps_shift_ws *ws, const nps_shift_plan *p, const nps_prep *q)
 {
     bin(ws->bins, p->N, q->mz, q->w, q->n);
     fftwf_execute_dft_r2c(p->fwd, ws->bins, ws->qf);
+    if (q->n > ws->qcap) {
+        double *b = realloc(ws->qs, q->n * sizeof *b);
+        if (!b) return nps_err(NPS_ENOMEM, "out of memory");
+        ws->qs = b;
+        ws->qcap = q->n;
+    }
+    double ss = 0;
+    for (size_t k = 0; k < q->n; k++) ss += q->w[k] * q->w[k];
+    double norm = sqrt(ss);
+    for (size_t k = 0; k < q->n; k++) ws->qs[k] = norm > 0 ? q->w[k] / norm : 0;
+    qsort(ws->qs, q->n, sizeof *ws->qs, cmp_desc_d);
+    ws->qn = q->n;
+    return 0;
+}
+
+double nps_shift_sorted_bound(const nps_shift_ws *ws, const nps_shift_plan *p, size_t ref)
+{
+    size_t r = p->slot[ref];
+    const float *w = p->sorted + p->soff[r];
+    size_t n = p->soff[r + 1] - p->soff[r];
+    if (n > ws->qn) n = ws->qn;
+    double b = 0;
+    for (size_t k = 0; k < n; k++) b += ws->qs[k] * (double)w[k];
+    return b;
 }
 
 size_t nps_shift_correlate(nps_shift_ws *ws, const nps_shift_plan *p, size_t ref, double *c0,

@@ -17,8 +17,14 @@ void nps_shift_plan_free(nps_shift_plan *p);
 int nps_shift_ws_create(nps_shift_ws **out, const nps_shift_plan *p);
 void nps_shift_ws_free(nps_shift_ws *ws);
 
-/* Bin and transform a prepared query (weights w, norm). */
-void nps_shift_query(nps_shift_ws *ws, const nps_shift_plan *p, const nps_prep *q);
+/* Bin and transform a prepared query (weights w, norm), and sort its
+ * normalised weights for nps_shift_sorted_bound. */
+int nps_shift_query(nps_shift_ws *ws, const nps_shift_plan *p, const nps_prep *q);
+/* An upper bound, valid at every shift, of the cosine-type hybrid score of
+ * the query against library spectrum ref: the dot product of the two
+ * normalised weight lists sorted in decreasing order (float32 library
+ * weights: use with a margin). */
+double nps_shift_sorted_bound(const nps_shift_ws *ws, const nps_shift_plan *p, size_t ref);
 /* Cross-correlate the query with library spectrum ref: c0 gets the value at
  * shift 0 and shifts/values the best `max` other shifts (query - reference,
  * local maxima of the correlation, largest first). Returns their number. */
