@@ -1205,8 +1205,13 @@ static long family_load(nps_spectra *lib, nps_spectra *queries, const char *path
  *   ei:       the MassBank EI library plus the bundled EI library (its own
  *             Class fields), the spectra with a family the queries
  *             (bench/ei_classes.tsv). */
-static int bench_families(const char *table, int ei)
+static int bench_families(const char *table, int ei, const char *score)
 {
+    nps_score_type st = NPS_SCORE_AUTO;
+    if (score && nps_score_parse(&st, score)) {
+        fprintf(stderr, "npsbench: %s\n", nps_error_last());
+        return 1;
+    }
     static family_table t;
     if (family_table_read(&t, table)) return 1;
     nps_spectra *s, *qs;
@@ -1230,9 +1235,9 @@ static int bench_families(const char *table, int ei)
     printf("# machine: nproc %ld; date %s; npsmatch %s\n", sysconf(_SC_NPROCESSORS_ONLN), __DATE__,
            NPS_VERSION_STRING);
     printf("%s: %zu library spectra, %zu queries with a family (%ld bundled) from %s (%zu "
-           "patterns)\n",
+           "patterns); score %s\n",
            ei ? "MassBank EI + bundled EI" : "forensic subset", nps_spectra_count(s),
-           nps_spectra_count(qs), bundled, table, t.n);
+           nps_spectra_count(qs), bundled, table, t.n, score ? score : "default");
     static const nps_search_mode ms_modes[] = {NPS_MODE_IDENTITY, NPS_MODE_OPEN, NPS_MODE_HYBRID,
                                                NPS_MODE_NEUTRAL_LOSS},
                                  ei_modes[] = {NPS_MODE_OPEN, NPS_MODE_SHIFT};
@@ -1240,23 +1245,25 @@ static int bench_families(const char *table, int ei)
     int nmodes = ei ? 2 : 4;
     nps_evaluation *ev[4] = {NULL};
     double secs[4];
-    printf("%-14s %8s %8s %12s %10s %8s\n", "mode", "hits", "classed", "family right", "dM right",
-           "s");
+    printf("%-14s %8s %8s %12s %10s %7s %17s %17s %8s\n", "mode", "hits", "classed", "family right",
+           "dM right", "AUC", "thr/recall@20%", "thr/recall@30%", "s");
     for (int m = 0; m < nmodes; m++) {
         nps_evaluate_options eo = NPS_EVALUATE_OPTIONS_INIT;
         eo.truth_key = FAMILY_TRUTH_KEY;
         eo.leave_compound_out = 1;
         eo.search.mode = modes[m];
-        if (getenv("NPSBENCH_T")) eo.search.shift_candidates = (size_t)atoi(getenv("NPSBENCH_T"));
+        eo.search.score = st;
         double t0 = now();
         if (nps_evaluate(&ev[m], lib, qs, &eo)) {
             fprintf(stderr, "npsbench: %s\n", nps_error_last());
             return 1;
         }
         secs[m] = now() - t0;
-        printf("%-14s %8zu %8zu %12.3f %10.3f %8.1f\n", nps_search_mode_name(modes[m]),
-               ev[m]->lco_n, ev[m]->lco_class_n, ev[m]->lco_class_right, ev[m]->lco_delta_right,
-               secs[m]);
+        printf("%-14s %8zu %8zu %12.3f %10.3f %7.3f %8.3f/%-8.3f %8.3f/%-8.3f %8.1f\n",
+               nps_search_mode_name(modes[m]), ev[m]->lco_n, ev[m]->lco_class_n,
+               ev[m]->lco_class_right, ev[m]->lco_delta_right, ev[m]->auc,
+               ev[m]->class_threshold[1], ev[m]->class_recall[1], ev[m]->class_threshold[2],
+               ev[m]->class_recall[2], secs[m]);
     }
     /* per family, each mode's class-right fraction side by side */
     printf("\n%-40s %6s", "family", "n");
@@ -1284,7 +1291,8 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: npsbench load [RUNS] | accuracy | ei-accuracy | index [W1 W2 W3 "
-                        "W4] | scaling [SVG] | mzml [MB] | families [TSV] | families-ei [TSV]\n");
+                        "W4] | scaling [SVG] | mzml [MB] | families [TSV [SCORE]] | families-ei "
+                        "[TSV [SCORE]]\n");
         return 2;
     }
     int runs = argc > 2 && strcmp(argv[1], "scaling") != 0 ? atoi(argv[2]) : 5;
@@ -1297,9 +1305,11 @@ int main(int argc, char **argv)
         return bench_scaling(argc > 2 ? argv[2] : "bench/scaling.svg");
     if (strcmp(argv[1], "mzml") == 0) return bench_mzml(argc > 2 ? (size_t)atoi(argv[2]) : 1024);
     if (strcmp(argv[1], "families") == 0)
-        return bench_families(argc > 2 ? argv[2] : "bench/forensic_classes.tsv", 0);
+        return bench_families(argc > 2 ? argv[2] : "bench/forensic_classes.tsv", 0,
+                              argc > 3 ? argv[3] : NULL);
     if (strcmp(argv[1], "families-ei") == 0)
-        return bench_families(argc > 2 ? argv[2] : "bench/ei_classes.tsv", 1);
+        return bench_families(argc > 2 ? argv[2] : "bench/ei_classes.tsv", 1,
+                              argc > 3 ? argv[3] : NULL);
     fprintf(stderr, "npsbench: unknown benchmark '%s'\n", argv[1]);
     return 2;
 }

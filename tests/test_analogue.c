@@ -543,6 +543,83 @@ static void shift_evalues(void)
     gsl_rng_free(r);
 }
 
+/* An MS/MS spectrum with a precursor, a name and a class. */
+static void msms_add(nps_spectra *s, const double *mz, const float *in, size_t n, double prec,
+                     const char *name, const char *cls)
+{
+    char p[32];
+    snprintf(p, sizeof p, "%.5f", prec);
+    const char *k[] = {"Name", "DB#", "PrecursorMZ", "Spectrum_type", "Class"};
+    const char *v[] = {name, name, p, "MS2", cls};
+    nps_spectra_add(s, mz, in, n, k, v, cls ? 5 : 4);
+}
+
+/* Calls on hand-made MS/MS spectra: a copy of a library spectrum is
+ * identified; its +CH2 homologue (precursor and the fragments that keep the
+ * substituent moved by 14.01565) is a possible new analogue of the right class
+ * with dM +14.0157 (+CH2); an unrelated spectrum is no identification. The
+ * default thresholds are the measured ones (nps_call_default_thresholds), and
+ * explicit thresholds override them. */
+static void calls(void)
+{
+    double id, an;
+    nps_call_default_thresholds(NPS_KIND_MSMS, NPS_SCORE_ENTROPY, &id, &an);
+    CHECK(id == 0.76 && an == 0.45);
+    nps_call_default_thresholds(NPS_KIND_EI, NPS_SCORE_AUTO, &id, &an); /* composite */
+    CHECK(id == 0.88 && an == 0.93);
+    nps_spectra *lib, *q;
+    nps_spectra_create(&lib);
+    nps_spectra_create(&q);
+    static const double a[] = {58.0651, 91.0542, 119.0491, 135.0441, 163.0754, 192.1019};
+    static const double b[] = {44.0495, 72.0808, 105.0335, 133.0648, 160.0757, 176.1070};
+    static const double c[] = {65.0386, 82.0651, 150.0913, 182.0812, 210.1125, 238.1438};
+    static const float in[] = {300, 1000, 450, 220, 640, 180};
+    msms_add(lib, a, in, 6, 210.1125, "Alpha", "Class A");
+    msms_add(lib, b, in, 6, 194.1176, "Beta", "Class B");
+    msms_add(lib, c, in, 6, 256.1543, "Gamma", "Class C");
+    msms_add(q, a, in, 6, 210.1125, "copy of Alpha", NULL);
+    double h[6];
+    for (int k = 0; k < 6; k++) h[k] = a[k] + (k >= 3 ? 14.01565 : 0); /* 3 of 6 keep it */
+    msms_add(q, h, in, 6, 210.1125 + 14.01565, "homologue of Alpha", NULL);
+    static const double u[] = {51.0229, 77.0386, 121.0284, 149.0233, 177.0546, 205.0495};
+    msms_add(q, u, in, 6, 223.0601, "unrelated", NULL);
+    nps_library *L;
+    CHECK(nps_library_create(&L, lib, NULL) == 0);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.mode = NPS_MODE_ANALOGUE;
+    nps_hits *hits = NULL;
+    CHECK(nps_search_run(&hits, L, q, &o) == 0);
+    nps_call cl;
+    char text[600];
+    const nps_spectra *ls = nps_library_spectra(L);
+    CHECK(hits && nps_hits_call(&cl, hits, 0, ls, NULL) == 0);
+    nps_call_describe(text, sizeof text, &cl, hits, ls);
+    printf("call 0: %s\n", text);
+    CHECK(cl.status == NPS_CALL_IDENTIFIED && strstr(text, "identified: Alpha"));
+    CHECK(nps_hits_call(&cl, hits, 1, ls, NULL) == 0);
+    nps_call_describe(text, sizeof text, &cl, hits, ls);
+    printf("call 1: %s\n", text);
+    CHECK(cl.status == NPS_CALL_ANALOGUE && strcmp(cl.class_name, "Class A") == 0);
+    CHECK(fabs(cl.delta_mz - 14.01565) < 0.001 && strstr(cl.interpretation, "CH2"));
+    CHECK(strstr(text, "nearest Alpha") != NULL);
+    CHECK(nps_hits_call(&cl, hits, 2, ls, NULL) == 0);
+    CHECK(cl.status == NPS_CALL_NONE);
+    /* an explicit identity threshold above every score: the copy is no longer
+     * identified, and is called an analogue at dM 0 (a possible isomer) */
+    nps_call_options co = NPS_CALL_OPTIONS_INIT;
+    co.identity_threshold = 1.01;
+    CHECK(nps_hits_call(&cl, hits, 0, ls, &co) == 0);
+    CHECK(cl.status == NPS_CALL_ANALOGUE && strstr(cl.interpretation, "isomer"));
+    /* an explicit analogue threshold above every score: no analogue call */
+    co.identity_threshold = -1;
+    co.analogue_threshold = 1.01;
+    CHECK(nps_hits_call(&cl, hits, 1, ls, &co) == 0 && cl.status == NPS_CALL_NONE);
+    nps_hits_free(hits);
+    nps_library_free(L);
+    nps_spectra_free(lib);
+    nps_spectra_free(q);
+}
+
 static void interpretation(void)
 {
     char b[512];
@@ -573,6 +650,7 @@ int main(void)
     shift_synthetic();
     family_lco();
     shift_evalues();
+    calls();
     nps_score_workspace_free(ws);
     return check_done("test_analogue");
 }

@@ -554,8 +554,10 @@ int nps_search_target_decoy(nps_hits **out, const nps_library *library, const np
 
 typedef struct {
     int version;
-    double identity_threshold; /* a hit's identity_score (else score) >= this: identified */
-    double analogue_threshold; /* the top analogue score >= this: possible new analogue */
+    double identity_threshold; /* a hit's identity_score (else score) >= this: identified;
+                                  < 0: the measured default for its kind and score */
+    double analogue_threshold; /* the top analogue score >= this: possible new analogue;
+                                  < 0: the measured default for its kind and score */
     double shift_tolerance;    /* Da, for the interpretation of delta (nominal for EI) */
     size_t class_hits;         /* the top hits that vote on the class */
     size_t min_shifted;        /* an analogue's mass difference must be borne out by this
@@ -566,8 +568,18 @@ typedef struct {
 #define NPS_CALL_OPTIONS_VERSION 1
 #define NPS_CALL_OPTIONS_INIT                                                                      \
     {                                                                                              \
-        NPS_CALL_OPTIONS_VERSION, 0.75, 0.5, 0.01, 5, 2                                            \
+        NPS_CALL_OPTIONS_VERSION, -1.0, -1.0, 0.01, 5, 2                                           \
     }
+
+/* The default thresholds of a score on spectra of a kind, measured with
+ * `npsmatch evaluate --leave-compound-out` on the MassBank reference sets
+ * (docs/scores.md): identity, the lowest score that at most 10 % of
+ * compounds absent from the library reach (so at most 10 % of unknowns
+ * absent from the library are wrongly called identified); analogue, the
+ * lowest score at which at least 70 % of nearest relatives have the
+ * unknown's class. */
+void nps_call_default_thresholds(nps_kind kind, nps_score_type score, double *identity,
+                                 double *analogue);
 
 typedef enum {
     NPS_CALL_NONE = 0,       /* nothing convincing */
@@ -620,6 +632,8 @@ typedef struct {
             NPS_CALL_OPTIONS_INIT                                                                  \
     }
 #define NPS_EVALUATE_CAL_LEVELS 6
+#define NPS_EVALUATE_CLASS_LEVELS 3
+#define NPS_EVALUATE_ABSENT_LEVELS 3
 
 typedef struct {
     size_t n_queries;   /* in the set */
@@ -627,8 +641,19 @@ typedef struct {
                            spectrum of that truth left in) */
     size_t n_hit;       /* evaluated queries with at least one hit */
     double top1, top3, top5, top10, mrr; /* fractions of n_evaluated */
+    /* With leave-compound-out, "correct" below means: the nearest relative has the
+     * query's class, over the queries that have a class (recall: of those). */
     double auc; /* ROC AUC of the top hit's score, correct vs incorrect top hits */
     double threshold_fdr1, recall_fdr1, threshold_fdr5, recall_fdr5; /* from the truth */
+    /* leave-compound-out: the analogue-score threshold whose accepted top hits have
+     * the wrong class in at most class_level of cases (0.10, 0.20, 0.30), and the recall */
+    double class_level[NPS_EVALUATE_CLASS_LEVELS];
+    double class_threshold[NPS_EVALUATE_CLASS_LEVELS], class_recall[NPS_EVALUATE_CLASS_LEVELS];
+    /* leave-compound-out: the lowest identity threshold that at most absent_level of the
+     * queries (0.01, 0.05, 0.10) reach with their best plain score, i.e. the threshold
+     * at which that share of unknowns absent from the library would be wrongly called
+     * identified */
+    double absent_level[NPS_EVALUATE_ABSENT_LEVELS], absent_threshold[NPS_EVALUATE_ABSENT_LEVELS];
     /* calibration: predicted error rate (target-decoy q-value level) against the
      * observed false discovery proportion among the accepted top hits */
     double cal_level[NPS_EVALUATE_CAL_LEVELS], cal_observed[NPS_EVALUATE_CAL_LEVELS];
@@ -647,7 +672,8 @@ typedef struct {
     double lco_class_right; /* fraction of lco_class_n whose nearest relative has their class */
     double lco_delta_right; /* its delta_mz is the true mass difference (NAN if unknown) */
     size_t lco_delta_n;     /* queries where the true difference is known */
-    /* per evaluated query with a hit: the top score and whether it was correct */
+    /* per evaluated query with a hit (leave-compound-out: and a class): the top score
+     * and whether it was correct */
     double *top_score;
     unsigned char *top_correct;
     size_t n_top;

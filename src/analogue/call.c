@@ -15,13 +15,59 @@
  * The class is voted by the top class_hits hits that carry a Class field,
  * each weighing its score; the support is the winner's share of the votes.
  * Thresholds are parameters: `npsmatch evaluate` measures what error rate a
- * threshold gives on a reference set.
+ * threshold gives on a reference set, and the defaults below are such
+ * measurements.
  */
 #include "../core/internal.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Default thresholds per kind (EI, MS/MS) and score (entropy, entropy-
+ * unweighted, cosine, composite), rounded up to 0.01, from leave-compound-out
+ * runs of `npsmatch evaluate` / `npsbench families[-ei]` (bench/RESULTS.md
+ * section 6, 2026-11-28):
+ *  - identity: the lowest score at most 10 % of absent compounds reach
+ *    (forensic MS/MS subset, identity mode: 0.759, 0.849, 0.865, 0.730;
+ *    MassBank EI, open: 0.950, 0.954, 0.961, 0.877). For the entropy score on
+ *    MS/MS this is also the 0.75 that Li et al. (Nat. Methods 2021) give;
+ *    for the EI composite it sits where NIST's "good" (800-900) meets
+ *    "excellent".
+ *  - analogue: the lowest top analogue score at which at most 30 % of the
+ *    nearest relatives have the wrong class (forensic MS/MS, hybrid: 0.442,
+ *    0.597, 0.609, 0.553; MassBank + bundled EI, shift: 0.867, 0.889, 0.940,
+ *    0.925). A stricter 20 % is reached only by the entropy score (MS/MS
+ *    0.683, EI 0.894) and the EI composite (0.962). */
+static const double default_identity[2][4] = {
+    {0.95, 0.96, 0.97, 0.88}, /* EI */
+    {0.76, 0.85, 0.87, 0.73}, /* MS/MS */
+};
+static const double default_analogue[2][4] = {
+    {0.87, 0.89, 0.94, 0.93}, /* EI */
+    {0.45, 0.60, 0.61, 0.56}, /* MS/MS */
+};
+
+void nps_call_default_thresholds(nps_kind kind, nps_score_type score, double *identity,
+                                 double *analogue)
+{
+    assert(kind == NPS_KIND_EI || kind == NPS_KIND_MSMS);
+    if (score == NPS_SCORE_AUTO) score = nps_search_default_score(kind);
+    assert(score >= 0 && score < 4);
+    if (identity) *identity = default_identity[kind][score];
+    if (analogue) *analogue = default_analogue[kind][score];
+}
+
+/* A hit's thresholds: the options', else the defaults for its kind and score. */
+static void thresholds(const nps_hit *x, const nps_spectra *lib, const nps_call_options *o,
+                       double *identity, double *analogue)
+{
+    nps_call_default_thresholds(nps_spectra_kind(lib, x->reference), x->score_type, identity,
+                                analogue);
+    if (o->identity_threshold >= 0) *identity = o->identity_threshold;
+    if (o->analogue_threshold >= 0) *analogue = o->analogue_threshold;
+}
 
 int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spectra *lib,
                   const nps_call_options *o)
@@ -66,8 +112,9 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
     double bid = -1;
     for (size_t k = 0; k < n; k++) {
         const nps_hit *x = nps_hits_at(h, first + k);
-        double id = isnan(x->identity_score) ? x->score : x->identity_score;
-        if (id >= o->identity_threshold && id > bid) {
+        double id = isnan(x->identity_score) ? x->score : x->identity_score, it, at;
+        thresholds(x, lib, o, &it, &at);
+        if (id >= it && id > bid) {
             bid = id;
             out->hit = first + k;
         }
@@ -77,7 +124,9 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
         return 0;
     }
     const nps_hit *top = nps_hits_at(h, first);
-    if (isnan(top->delta_mz) || top->score < o->analogue_threshold) return 0;
+    double it, at;
+    thresholds(top, lib, o, &it, &at);
+    if (isnan(top->delta_mz) || top->score < at) return 0;
     int nominal0 = top->mode == NPS_MODE_SHIFT;
     int isomer = fabs(top->delta_mz) <= (nominal0 ? 0.5 : o->shift_tolerance);
     if (!isomer && top->shifted < o->min_shifted) return 0;

@@ -112,6 +112,33 @@ static void write_json(FILE *fp, const nps_evaluation *e, const char *truth, int
         jnum(fp, "lco_class_right", e->lco_class_right, 1);
         fprintf(fp, "  \"lco_delta_known\": %zu,\n", e->lco_delta_n);
         jnum(fp, "lco_delta_right", e->lco_delta_right, 1);
+        /* how well the analogue score separates right-class from wrong-class relatives,
+         * and the threshold for a given class error rate */
+        jnum(fp, "class_roc_auc", e->auc, 1);
+        fputs("  \"analogue_thresholds\": [", fp);
+        for (int l = 0; l < NPS_EVALUATE_CLASS_LEVELS; l++) {
+            fprintf(fp, "%s\n    {\"class_error\": %g, \"threshold\": ", l ? "," : "",
+                    e->class_level[l]);
+            if (isnan(e->class_threshold[l]))
+                fputs("null", fp);
+            else
+                fprintf(fp, "%.4f", e->class_threshold[l]);
+            fprintf(fp, ", \"recall\": %.4f}",
+                    isnan(e->class_recall[l]) ? 0.0 : e->class_recall[l]);
+        }
+        fputs("\n  ],\n", fp);
+        /* the identity threshold at which that share of absent compounds would be
+         * wrongly called identified */
+        fputs("  \"identity_thresholds_absent\": [", fp);
+        for (int l = 0; l < NPS_EVALUATE_ABSENT_LEVELS; l++) {
+            fprintf(fp, "%s\n    {\"falsely_identified\": %g, \"threshold\": ", l ? "," : "",
+                    e->absent_level[l]);
+            if (isnan(e->absent_threshold[l]))
+                fputs("null}", fp);
+            else
+                fprintf(fp, "%.4f}", e->absent_threshold[l]);
+        }
+        fputs("\n  ],\n", fp);
     }
     /* per class: top-1, or with leave-compound-out the nearest relative's class right */
     fprintf(fp, "  \"per_class_measure\": \"%s\",\n", lco ? "class_right" : "top1");
@@ -168,9 +195,11 @@ static void axes(FILE *fp, const char *title, const char *xl, const char *yl)
             H / 2, H / 2, yl);
 }
 
-static int cmp_desc(const void *a, const void *b)
+/* By decreasing magnitude (the sign carries correct/wrong: scores lie in [0, 1],
+ * shifted by 2 so that none is zero). */
+static int cmp_abs_desc(const void *a, const void *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
+    double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
     return x > y ? -1 : x < y;
 }
 
@@ -185,25 +214,24 @@ static void roc_svg(FILE *fp, const nps_evaluation *e)
             "stroke-dasharray='4'/>\n",
             px(0), py(0), px(1), py(1));
     if (pos && neg) {
-        /* thresholds at every distinct score, highest first */
-        size_t *idx = malloc(e->n_top * sizeof *idx);
+        /* thresholds at every distinct score, highest first: one sweep of the
+         * top hits sorted by score (sign-encoded so that one sort keeps both) */
         double *sc = malloc(e->n_top * sizeof *sc);
-        if (idx && sc) {
-            for (size_t k = 0; k < e->n_top; k++) sc[k] = e->top_score[k];
-            qsort(sc, e->n_top, sizeof *sc, cmp_desc);
+        if (sc) {
+            for (size_t k = 0; k < e->n_top; k++)
+                sc[k] = e->top_correct[k] ? e->top_score[k] + 2.0 : -(e->top_score[k] + 2.0);
+            qsort(sc, e->n_top, sizeof *sc, cmp_abs_desc);
             fputs("<polyline fill='none' stroke='#1f5fa8' stroke-width='2' points='", fp);
             fprintf(fp, "%.1f,%.1f ", px(0), py(0));
+            size_t tp = 0, fpn = 0;
             for (size_t k = 0; k < e->n_top; k++) {
-                if (k + 1 < e->n_top && sc[k + 1] == sc[k]) continue;
-                size_t tp = 0, fpn = 0;
-                for (size_t j = 0; j < e->n_top; j++)
-                    if (e->top_score[j] >= sc[k]) (e->top_correct[j] ? tp++ : fpn++);
+                (sc[k] > 0 ? tp++ : fpn++);
+                if (k + 1 < e->n_top && fabs(sc[k + 1]) == fabs(sc[k])) continue;
                 fprintf(fp, "%.1f,%.1f ", px((double)fpn / (double)neg),
                         py((double)tp / (double)pos));
             }
             fputs("'/>\n", fp);
         }
-        free(idx);
         free(sc);
     }
     fprintf(fp, "<text x='%.1f' y='%.1f'>AUC %.3f</text>\n</svg>\n", px(0.55), py(0.1), e->auc);
@@ -344,9 +372,26 @@ static void write_html(FILE *fp, const nps_evaluation *e, const char *truth, int
             fputs("</table>\n", fp);
         }
     } else {
-        fputs("<div>\n", fp);
+        fputs("<p>Correct here means: the nearest relative (top hit, the query's own compound "
+              "left out) has the query's class.</p>\n<div>\n",
+              fp);
+        roc_svg(fp, e);
         hist_svg(fp, e);
-        fputs("</div>\n", fp);
+        fputs("</div>\n<h2>Analogue score thresholds</h2><table><tr><th>class error rate</th>"
+              "<th>threshold</th><th>recall</th></tr>\n",
+              fp);
+        for (int l = 0; l < NPS_EVALUATE_CLASS_LEVELS; l++)
+            fprintf(fp, "<tr><td>%.2f</td><td>%.3f</td><td>%.3f</td></tr>\n", e->class_level[l],
+                    e->class_threshold[l], e->class_recall[l]);
+        fputs("</table>\n<h2>Identity thresholds for absent compounds</h2><p>With its compound "
+              "left out, a query whose best plain score reaches the identity threshold would be "
+              "called identified, wrongly.</p><table><tr><th>share of absent compounds "
+              "falsely identified</th><th>lowest identity threshold</th></tr>\n",
+              fp);
+        for (int l = 0; l < NPS_EVALUATE_ABSENT_LEVELS; l++)
+            fprintf(fp, "<tr><td>%.2f</td><td>%.3f</td></tr>\n", e->absent_level[l],
+                    e->absent_threshold[l]);
+        fputs("</table>\n", fp);
     }
     if (base) {
         fprintf(fp, "<h2>Baseline: %s</h2><table><tr><th>with a hit</th>", base_mode);

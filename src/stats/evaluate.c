@@ -149,6 +149,23 @@ typedef struct {
     int ok;
 } scored;
 
+/* The query's class: its own Class field, else that of a library spectrum of
+ * its compound (range [lo, hi) of order). */
+static const char *query_class(const nps_spectra *queries, size_t q, const nps_spectra *L,
+                               const size_t *order, size_t lo, size_t hi)
+{
+    const char *cl = nps_spectra_get(queries, q, NPS_KEY_CLASS);
+    for (size_t k = lo; (!cl || !*cl) && k < hi; k++)
+        cl = nps_spectra_get(L, order[k], NPS_KEY_CLASS);
+    return cl && *cl ? cl : NULL;
+}
+
+static int cmp_double_desc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x > y ? -1 : x < y;
+}
+
 static int cmp_scored(const void *a, const void *b)
 {
     const scored *x = a, *y = b;
@@ -205,6 +222,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     scored *sv = malloc((nq ? nq : 1) * sizeof *sv);
     nps_hits *h = NULL;
     size_t *order = NULL;
+    double *absent = NULL;
     int rc = 0;
     if (!c.qtruth || !c.ltruth || (o->exclude_same_key && (!c.qsame || !c.lsame)) ||
         !e->top_score || !e->top_correct || !sv) {
@@ -246,15 +264,43 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
 
     /* does the (non-excluded) library hold the query's compound at all? */
     e->n_queries = nq;
-    size_t r1 = 0, r3 = 0, r5 = 0, r10 = 0;
+    size_t r1 = 0, r3 = 0, r5 = 0, r10 = 0, n_classed = 0, n_absent = 0;
     double rr = 0;
+    /* leave-compound-out: each query's best plain score, what a call would take
+     * for an identification although the compound is absent */
+    if (c.lco) absent = malloc((nq ? nq : 1) * sizeof *absent);
+    if (c.lco && !absent) {
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto out;
+    }
     for (size_t q = 0; q < nq; q++) {
         if (!c.qtruth[q] || !*c.qtruth[q]) continue;
         size_t first, n;
         nps_hits_for_query(h, q, &first, &n);
         if (c.lco) {
+            /* "correct" is now: the nearest relative has the query's class */
             e->n_evaluated++;
             if (n) e->n_hit++;
+            double best = 0;
+            for (size_t k = 0; k < n; k++) {
+                const nps_hit *x = nps_hits_at(h, first + k);
+                double id = isnan(x->identity_score) ? x->score : x->identity_score;
+                if (id > best) best = id;
+            }
+            absent[n_absent++] = best;
+            size_t lo, hi;
+            truth_range(&c, order, nl, c.qtruth[q], &lo, &hi);
+            const char *cl = query_class(queries, q, L, order, lo, hi);
+            if (!cl) continue;
+            n_classed++;
+            if (!n) continue;
+            const nps_hit *top = nps_hits_at(h, first);
+            const char *hc = nps_spectra_get(L, top->reference, NPS_KEY_CLASS);
+            int ok = hc && nps_strcaseeq(cl, hc);
+            e->top_score[e->n_top] = top->score;
+            e->top_correct[e->n_top] = (unsigned char)ok;
+            sv[e->n_top] = (scored){top->score, ok};
+            e->n_top++;
             continue;
         }
         int present = 0;
@@ -316,8 +362,30 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
         }
         e->auc = pos > 0 && neg > 0 ? wins / (pos * neg) : NAN;
     }
-    fdr_threshold(sv, e->n_top, e->n_evaluated, 0.01, &e->threshold_fdr1, &e->recall_fdr1);
-    fdr_threshold(sv, e->n_top, e->n_evaluated, 0.05, &e->threshold_fdr5, &e->recall_fdr5);
+    size_t n_rec = c.lco ? n_classed : e->n_evaluated;
+    fdr_threshold(sv, e->n_top, n_rec, 0.01, &e->threshold_fdr1, &e->recall_fdr1);
+    fdr_threshold(sv, e->n_top, n_rec, 0.05, &e->threshold_fdr5, &e->recall_fdr5);
+    /* the lowest identity threshold that at most a fraction `level` of the
+     * absent-compound queries reach: just above the (floor(level n) + 1)-th
+     * largest best plain score */
+    static const double absent_levels[NPS_EVALUATE_ABSENT_LEVELS] = {0.01, 0.05, 0.1};
+    if (absent) qsort(absent, n_absent, sizeof *absent, cmp_double_desc);
+    for (int l = 0; l < NPS_EVALUATE_ABSENT_LEVELS; l++) {
+        e->absent_level[l] = absent_levels[l];
+        e->absent_threshold[l] = NAN;
+        if (!n_absent) continue;
+        size_t k = (size_t)floor(absent_levels[l] * (double)n_absent);
+        e->absent_threshold[l] = k < n_absent ? nextafter(absent[k], INFINITY) : 0;
+    }
+    static const double class_levels[NPS_EVALUATE_CLASS_LEVELS] = {0.1, 0.2, 0.3};
+    for (int l = 0; l < NPS_EVALUATE_CLASS_LEVELS; l++) {
+        e->class_level[l] = class_levels[l];
+        e->class_threshold[l] = NAN;
+        e->class_recall[l] = NAN;
+        if (c.lco)
+            fdr_threshold(sv, e->n_top, n_rec, class_levels[l], &e->class_threshold[l],
+                          &e->class_recall[l]);
+    }
 
     /* calibration */
     static const double levels[NPS_EVALUATE_CAL_LEVELS] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.5};
@@ -351,11 +419,9 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     double tol = o->call.shift_tolerance;
     for (size_t q = 0; q < nq; q++) {
         if (!c.qtruth[q] || !*c.qtruth[q]) continue;
-        const char *cl = nps_spectra_get(queries, q, NPS_KEY_CLASS);
         size_t clo, chi;
         truth_range(&c, order, nl, c.qtruth[q], &clo, &chi);
-        for (size_t k = clo; (!cl || !*cl) && k < chi; k++)
-            cl = nps_spectra_get(L, order[k], NPS_KEY_CLASS);
+        const char *cl = query_class(queries, q, L, order, clo, chi);
         size_t first, n;
         nps_hits_for_query(h, q, &first, &n);
         int right = 0; /* LCO: the nearest relative has the query's class */
@@ -411,6 +477,7 @@ out:
     free(c.lsame);
     free(sv);
     free(order);
+    free(absent);
     if (rc) {
         nps_evaluation_free(e);
         return rc;
