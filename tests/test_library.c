@@ -4,6 +4,7 @@
  * and damaged or foreign files are refused with a clear error.
  */
 #include "check.h"
+#include "scratch.h"
 
 #include "../src/library/library.h"
 
@@ -13,17 +14,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
-
-static char tmpdir[] = "/tmp/nps_test_library_XXXXXX";
-
-static const char *tmp(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    char *b = buf[k++ % 4];
-    snprintf(b, 512, "%s/%s", tmpdir, name);
-    return b;
-}
 
 /* Same spectra: ids, every metadata entry in order, every peak bit for bit. */
 static void same_spectra(const nps_spectra *a, const nps_spectra *b, const char *what)
@@ -68,8 +58,8 @@ static void roundtrip(const char *src, nps_format fmt)
     nps_spectra *s = read_file(src, NULL);
     nps_library *lib, *back;
     CHECK(nps_library_create(&lib, s, NULL) == 0);
-    CHECK(nps_library_save(lib, tmp("rt.h5")) == 0);
-    CHECK(nps_library_open(&back, tmp("rt.h5")) == 0);
+    CHECK(nps_library_save(lib, scratch_path("rt.h5")) == 0);
+    CHECK(nps_library_open(&back, scratch_path("rt.h5")) == 0);
     same_spectra(nps_library_spectra(lib), nps_library_spectra(back), "raw after open");
     same_spectra(nps_library_processed(lib), nps_library_processed(back), "processed after open");
     for (size_t i = 0; i < nps_spectra_count(s); i++) {
@@ -78,7 +68,7 @@ static void roundtrip(const char *src, nps_format fmt)
                p2 = nps_spectra_precursor_mz(nps_library_spectra(back), i);
         CHECK((isnan(p1) && isnan(p2)) || p1 == p2);
     }
-    const char *out = tmp(fmt == NPS_FORMAT_MGF ? "rt.mgf" : "rt.msp");
+    const char *out = scratch_path(fmt == NPS_FORMAT_MGF ? "rt.mgf" : "rt.msp");
     CHECK(nps_io_write_path(out, nps_library_spectra(back), fmt) == 0);
     nps_spectra *again = read_file(out, NULL);
     if (fmt == NPS_FORMAT_MSP)
@@ -140,8 +130,8 @@ static void params_roundtrip(void)
     cfg.ei.unit_mass = 0;
     nps_library *lib, *back;
     CHECK(nps_library_create(&lib, s, &cfg) == 0);
-    CHECK(nps_library_save(lib, tmp("p.h5")) == 0);
-    CHECK(nps_library_open(&back, tmp("p.h5")) == 0);
+    CHECK(nps_library_save(lib, scratch_path("p.h5")) == 0);
+    CHECK(nps_library_open(&back, scratch_path("p.h5")) == 0);
     const nps_preprocess_config *got = nps_library_preprocessing(back);
     const nps_preprocess_options *pa[2] = {&got->ei, &got->msms}, *pb[2] = {&cfg.ei, &cfg.msms};
     for (int k = 0; k < 2; k++)
@@ -189,23 +179,23 @@ static void damaged(void)
     nps_spectra *s = read_file(data_path("massbank/massbank_forensic_subset.msp"), NULL);
     nps_library *lib, *x = NULL;
     CHECK(nps_library_create(&lib, s, NULL) == 0);
-    CHECK(nps_library_save(lib, tmp("good.h5")) == 0);
+    CHECK(nps_library_save(lib, scratch_path("good.h5")) == 0);
     nps_spectra_free(s);
-    FILE *fp = fopen(tmp("good.h5"), "rb");
+    FILE *fp = fopen(scratch_path("good.h5"), "rb");
     fseek(fp, 0, SEEK_END);
     long size = ftell(fp);
     fclose(fp);
 
-    CHECK(nps_library_open(&x, tmp("missing.h5")) == NPS_EIO);
-    fp = fopen(tmp("text.h5"), "w");
+    CHECK(nps_library_open(&x, scratch_path("missing.h5")) == NPS_EIO);
+    fp = fopen(scratch_path("text.h5"), "w");
     fputs("Name: not a library\n", fp);
     fclose(fp);
-    CHECK(nps_library_open(&x, tmp("text.h5")) == NPS_ELIBRARY);
+    CHECK(nps_library_open(&x, scratch_path("text.h5")) == NPS_ELIBRARY);
     CHECK(strstr(nps_error_last(), "text.h5") != NULL);
     /* truncated at many points: never a crash, always an error */
     for (long cut = 0; cut < size; cut += size / 23 + 1) {
-        copy_file(tmp("good.h5"), tmp("cut.h5"), cut, -1);
-        int rc = nps_library_open(&x, tmp("cut.h5"));
+        copy_file(scratch_path("good.h5"), scratch_path("cut.h5"), cut, -1);
+        int rc = nps_library_open(&x, scratch_path("cut.h5"));
         CHECK_MSG(rc == NPS_ELIBRARY || rc == NPS_EIO, "cut at %ld: %d", cut, rc);
         if (rc == 0) nps_library_free(x);
     }
@@ -214,8 +204,8 @@ static void damaged(void)
      * space): then the library must read back identical */
     size_t caught = 0, tries = 0;
     for (long at = 0; at < size; at += size / 97 + 1) {
-        copy_file(tmp("good.h5"), tmp("flip.h5"), -1, at);
-        int rc = nps_library_open(&x, tmp("flip.h5"));
+        copy_file(scratch_path("good.h5"), scratch_path("flip.h5"), -1, at);
+        int rc = nps_library_open(&x, scratch_path("flip.h5"));
         tries++;
         if (rc == 0) {
             same_spectra(nps_library_spectra(lib), nps_library_spectra(x), "after a harmless flip");
@@ -232,12 +222,12 @@ static void damaged(void)
     printf("bit flips detected: %zu of %zu (the rest hit no data)\n", caught, tries);
     nps_library_free(lib);
     /* an HDF5 file that is not an npsmatch library */
-    hid_t f = H5Fcreate(tmp("foreign.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = H5Fcreate(scratch_path("foreign.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hsize_t d[1] = {3};
     double v[3] = {1, 2, 3};
     H5LTmake_dataset_double(f, "x", 1, d, v);
     H5Fclose(f);
-    CHECK(nps_library_open(&x, tmp("foreign.h5")) == NPS_ELIBRARY);
+    CHECK(nps_library_open(&x, scratch_path("foreign.h5")) == NPS_ELIBRARY);
     CHECK(strstr(nps_error_last(), "not an npsmatch library") != NULL);
 }
 
@@ -246,15 +236,15 @@ static void search_only(void)
     nps_spectra *s = read_file(data_path("massbank/massbank_forensic_subset.msp"), NULL);
     nps_library *lib, *full, *so;
     CHECK(nps_library_create(&lib, s, NULL) == 0);
-    CHECK(nps_library_save(lib, tmp("so.h5")) == 0);
-    CHECK(nps_library_open(&full, tmp("so.h5")) == 0);
-    CHECK(nps_library_open_ex(&so, tmp("so.h5"), NPS_LIBRARY_SEARCH_ONLY) == 0);
+    CHECK(nps_library_save(lib, scratch_path("so.h5")) == 0);
+    CHECK(nps_library_open(&full, scratch_path("so.h5")) == 0);
+    CHECK(nps_library_open_ex(&so, scratch_path("so.h5"), NPS_LIBRARY_SEARCH_ONLY) == 0);
     same_spectra(nps_library_processed(full), nps_library_processed(so), "search-only processed");
     /* the metadata is there, the imported peaks are not */
     CHECK(nps_library_spectra(so) == nps_library_processed(so));
     CHECK(strcmp(nps_spectra_name(nps_library_spectra(so), 5),
                  nps_spectra_name(nps_library_spectra(full), 5)) == 0);
-    CHECK(nps_library_save(so, tmp("so2.h5")) == NPS_EINVAL);
+    CHECK(nps_library_save(so, scratch_path("so2.h5")) == NPS_EINVAL);
     nps_preprocess_config cfg = NPS_PREPROCESS_CONFIG_INIT;
     CHECK(nps_library_reprocess(so, &cfg) == NPS_EINVAL);
     /* and it searches exactly like the full library */
@@ -293,9 +283,9 @@ static void atomic_save(void)
         read_file(data_path("format_vectors/matchms/MoNA-export-GC-MS-first10.msp"), NULL);
     nps_library *lib, *back;
     CHECK(nps_library_create(&lib, s, NULL) == 0);
-    CHECK(nps_library_save(lib, tmp("a.h5")) == 0);
-    CHECK(nps_library_save(lib, tmp("a.h5")) == 0);
-    CHECK(nps_library_open(&back, tmp("a.h5")) == 0);
+    CHECK(nps_library_save(lib, scratch_path("a.h5")) == 0);
+    CHECK(nps_library_save(lib, scratch_path("a.h5")) == 0);
+    CHECK(nps_library_open(&back, scratch_path("a.h5")) == 0);
     CHECK(nps_spectra_count(nps_library_spectra(back)) == 10);
     nps_library_free(back);
     CHECK(nps_library_save(lib, "/nonexistent-dir/x.h5") == NPS_EIO);
@@ -311,10 +301,10 @@ static void verify_invariants(void)
     nps_library *lib, *x;
     CHECK(nps_library_create(&lib, s, NULL) == 0);
     CHECK(nps_library_verify(lib) == 0);
-    CHECK(nps_library_save(lib, tmp("v.h5")) == 0);
+    CHECK(nps_library_save(lib, scratch_path("v.h5")) == 0);
     nps_spectra_free(s);
     /* swap two index entries' peak numbers, then re-seal the envelope */
-    hid_t f = H5Fopen(tmp("v.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t f = H5Fopen(scratch_path("v.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t d = H5Dopen2(f, "index/peak", H5P_DEFAULT);
     hid_t sp = H5Dget_space(d);
     hssize_t n = H5Sget_simple_extent_npoints(sp);
@@ -328,19 +318,19 @@ static void verify_invariants(void)
     H5Sclose(sp);
     H5Dclose(d);
     H5Fclose(f);
-    CHECK(nps_envelope_seal(tmp("v.h5")) == 0);
-    CHECK(nps_library_open(&x, tmp("v.h5")) == 0); /* opens: the checksums are right */
+    CHECK(nps_envelope_seal(scratch_path("v.h5")) == 0);
+    CHECK(nps_library_open(&x, scratch_path("v.h5")) == 0); /* opens: the checksums are right */
     CHECK(nps_library_verify(x) == NPS_ELIBRARY);
     CHECK(strstr(nps_error_last(), "index entry") != NULL);
     nps_library_free(x);
     /* an edited byte without re-sealing is caught on open, naming the file */
-    FILE *fp = fopen(tmp("v.h5"), "r+b");
+    FILE *fp = fopen(scratch_path("v.h5"), "r+b");
     fseek(fp, 4096, SEEK_SET);
     int c = fgetc(fp);
     fseek(fp, 4096, SEEK_SET);
     fputc(c ^ 1, fp);
     fclose(fp);
-    CHECK(nps_library_open(&x, tmp("v.h5")) == NPS_ELIBRARY);
+    CHECK(nps_library_open(&x, scratch_path("v.h5")) == NPS_ELIBRARY);
     CHECK(strstr(nps_error_last(), "checksum mismatch") && strstr(nps_error_last(), "v.h5"));
     nps_library_free(lib);
 }
@@ -395,10 +385,10 @@ static void killed_writer(void)
 {
     const char *small = data_path("format_vectors/matchms/MoNA-export-GC-MS-first10.msp");
     const char *big = data_path("massbank/massbank_forensic_subset.msp");
-    const char *path = tmp("kill.h5");
+    const char *path = scratch_path("kill.h5");
     nps_library *x;
     double span;
-    build_child(tmp("timing.h5"), big, -1, &span);
+    build_child(scratch_path("timing.h5"), big, -1, &span);
     int trials = 30, saw_old = 0, saw_new = 0, partial = 0;
     for (int k = 0; k < trials; k++) {
         build_child(path, small, -1, NULL);
@@ -428,7 +418,7 @@ static void killed_writer(void)
 
 int main(void)
 {
-    if (!mkdtemp(tmpdir)) return 2;
+    if (scratch_open("test_library")) return 2;
     roundtrip(data_path("massbank/massbank_forensic_subset.msp"), NPS_FORMAT_MSP);
     roundtrip(data_path("format_vectors/matchms/multiline_semicolon.msp"), NPS_FORMAT_MSP);
     roundtrip(data_path("format_vectors/openms/MSPGenericFile_input.msp"), NPS_FORMAT_MSP);
@@ -445,8 +435,6 @@ int main(void)
     damaged();
     search_only();
     atomic_save();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    scratch_close();
     return check_done("test_library");
 }

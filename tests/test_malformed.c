@@ -4,8 +4,8 @@
  * first error, and nothing crashes, hangs or grows without bound.
  */
 #include "check.h"
+#include "scratch.h"
 
-static char dir[] = "/tmp/nps_test_malformed_XXXXXX";
 static char msgs[64][512];
 static size_t nmsg;
 
@@ -15,24 +15,12 @@ static void on_error(void *ctx, const char *file, size_t line, const char *reaso
     if (nmsg < 64) snprintf(msgs[nmsg++], 512, "%s:%zu: %s", file, line, reason);
 }
 
-static const char *write_tmp(const char *name, const char *content, size_t len)
-{
-    static char path[8][600];
-    static int k;
-    char *p = path[k++ % 8];
-    snprintf(p, 600, "%s/%s", dir, name);
-    FILE *fp = fopen(p, "wb");
-    fwrite(content, 1, len, fp);
-    fclose(fp);
-    return p;
-}
-
 /* Read `content` as file `name`; expect `good` records and `bad` reports, the
  * first naming line `line` and containing `reason`. */
 static void expect(const char *name, const char *content, size_t len, size_t good, size_t bad,
                    size_t line, const char *reason)
 {
-    const char *p = write_tmp(name, content, len ? len : strlen(content));
+    const char *p = scratch_write(name, content, len ? len : strlen(content));
     nps_spectra *s;
     nps_spectra_create(&s);
     nps_read_options o = NPS_READ_OPTIONS_INIT;
@@ -159,7 +147,7 @@ static void csv_cases(void)
              {"quoted.csv", "\"mz\",\"int\"\n\"100.5\",\"200\"\n\"150.25\",\"50.5\"\n"},
              {"scientific.csv", "1.005e2,2e2\n1.5025E2,5.05e1\n"}};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
-        const char *p = write_tmp(t[i].name, t[i].text, strlen(t[i].text));
+        const char *p = scratch_write(t[i].name, t[i].text, strlen(t[i].text));
         nps_spectra *s;
         nps_spectra_create(&s);
         nps_read_report r = {0};
@@ -225,15 +213,15 @@ static void encodings(void)
     }
     nps_spectra *s;
     nps_spectra_create(&s);
-    const char *p = write_tmp("utf16.msp", u16, n);
+    const char *p = scratch_write("utf16.msp", u16, n);
     CHECK(nps_io_read(s, NULL, p, NULL) == NPS_EUNSUPPORTED);
     CHECK(strstr(nps_error_last(), "UTF-16") && strstr(nps_error_last(), "utf16.msp"));
-    p = write_tmp("utf16nobom.msp", u16 + 2, n - 2);
+    p = scratch_write("utf16nobom.msp", u16 + 2, n - 2);
     CHECK(nps_io_read(s, NULL, p, NULL) == NPS_EUNSUPPORTED);
     CHECK(strstr(nps_error_last(), "UTF-16") != NULL);
     /* Latin-1 bytes in a name are kept, and JSON output stays valid UTF-8 */
     static const char latin1[] = "Name: m\xe9thyl\xe8ne\nNum Peaks: 1\n50 1\n";
-    p = write_tmp("latin1.msp", latin1, sizeof latin1 - 1);
+    p = scratch_write("latin1.msp", latin1, sizeof latin1 - 1);
     CHECK_MSG(nps_io_read(s, NULL, p, NULL) == 0 && nps_spectra_count(s) == 1, "%s",
               nps_error_last());
     CHECK(strcmp(nps_spectra_name(s, 0), "m\xe9thyl\xe8ne") == 0);
@@ -248,7 +236,7 @@ static void encodings(void)
     nps_spectra_free(s);
     nps_spectra_create(&s);
     static const char utf8[] = "Name: m\xc3\xa9thyl\nNum Peaks: 1\n50 1\n";
-    p = write_tmp("utf8.msp", utf8, sizeof utf8 - 1);
+    p = scratch_write("utf8.msp", utf8, sizeof utf8 - 1);
     CHECK(nps_io_read(s, NULL, p, NULL) == 0);
     mem = open_memstream(&buf, &len);
     CHECK(nps_io_write(mem, s, NPS_FORMAT_JSON) == 0);
@@ -262,14 +250,14 @@ static void whole_file_errors(void)
 {
     nps_spectra *s;
     nps_spectra_create(&s);
-    const char *p = write_tmp("empty.msp", "", 0);
+    const char *p = scratch_write("empty.msp", "", 0);
     CHECK(nps_io_read(s, NULL, p, NULL) == NPS_EFORMAT);
     CHECK(strstr(nps_error_last(), "empty file") && strstr(nps_error_last(), "empty.msp:1:"));
-    p = write_tmp("blank.msp", "\n\n  \n", 5);
+    p = scratch_write("blank.msp", "\n\n  \n", 5);
     CHECK(nps_io_read(s, NULL, p, NULL) == NPS_EFORMAT);
     char bin[4096];
     for (size_t i = 0; i < sizeof bin; i++) bin[i] = (char)((i * 2654435761u) >> 13);
-    p = write_tmp("garbage.bin", bin, sizeof bin);
+    p = scratch_write("garbage.bin", bin, sizeof bin);
     int rc = nps_io_read(s, NULL, p, NULL);
     CHECK(rc == NPS_EFORMAT || rc == NPS_EUNSUPPORTED);
     CHECK(strstr(nps_error_last(), "garbage.bin") != NULL);
@@ -289,7 +277,7 @@ static void limits(void)
     n += big;
     strcpy(b + n, "\nNum Peaks: 1\n50 1\n\n" GOOD);
     n += strlen(b + n);
-    const char *p = write_tmp("longline.msp", b, n);
+    const char *p = scratch_write("longline.msp", b, n);
     nps_spectra *s;
     nps_spectra_create(&s);
     nps_read_options o = NPS_READ_OPTIONS_INIT;
@@ -306,12 +294,12 @@ static void limits(void)
 
     /* a valid spectrum of 10^6 peaks */
     size_t np = 1000000;
-    FILE *fp = fopen(write_tmp("million.msp", "", 0), "w");
+    FILE *fp = fopen(scratch_write("million.msp", "", 0), "w");
     fprintf(fp, "Name: million\nNum Peaks: %zu\n", np);
     for (size_t i = 0; i < np; i++) fprintf(fp, "%.4f %zu\n", 50 + i * 0.001, i % 1000 + 1);
     fclose(fp);
     char path[600];
-    snprintf(path, sizeof path, "%s/million.msp", dir);
+    snprintf(path, sizeof path, "%s", scratch_path("million.msp"));
     nps_spectra_create(&s);
     CHECK(nps_io_read(s, &r, path, NULL) == 0);
     CHECK(nps_spectra_count(s) == 1 && nps_spectra_total_peaks(s) == np);
@@ -320,7 +308,7 @@ static void limits(void)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) return 2;
+    if (scratch_open("test_malformed")) return 2;
     msp_cases();
     mgf_cases();
     massbank_cases();
@@ -329,8 +317,6 @@ int main(void)
     encodings();
     whole_file_errors();
     limits();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    scratch_close();
     return check_done("test_malformed");
 }

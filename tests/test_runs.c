@@ -5,6 +5,7 @@
  * absurd declared lengths, deep nesting, entity bombs, broken XML.
  */
 #include "check.h"
+#include "scratch.h"
 
 #include <zlib.h>
 
@@ -137,21 +138,6 @@ static void b64(char *out, const unsigned char *in, size_t n)
     out[k] = '\0';
 }
 
-static char tmpdir[] = "/tmp/nps_runs_XXXXXX";
-
-static const char *write_tmp(const char *name, const char *text)
-{
-    static char path[8][512];
-    static int k = 0;
-    char *p = path[k++ % 8];
-    snprintf(p, 512, "%s/%s", tmpdir, name);
-    FILE *fp = fopen(p, "wb");
-    if (!fp) exit(2);
-    fputs(text, fp);
-    fclose(fp);
-    return p;
-}
-
 /* An mzML document with one MS2 spectrum per given (declared length, m/z binary,
  * intensity binary, compression accession) tuple. */
 typedef struct {
@@ -183,22 +169,12 @@ static char *mzml_doc(const fake_spectrum *sp, size_t n)
     return d;
 }
 
-static int diag_count;
-static char diag_last[512];
-static void on_diag(void *ctx, const char *file, size_t line, const char *reason)
-{
-    (void)ctx;
-    diag_count++;
-    snprintf(diag_last, sizeof diag_last, "%s:%zu: %s", file, line, reason);
-}
-
 static int read_diag(nps_spectra **out, nps_read_report *r, const char *path)
 {
     nps_spectra_create(out);
     nps_read_options o = NPS_READ_OPTIONS_INIT;
     o.on_error = on_diag;
-    diag_count = 0;
-    diag_last[0] = '\0';
+    diag_reset();
     memset(r, 0, sizeof *r);
     return nps_io_read(*out, r, path, &o);
 }
@@ -236,7 +212,7 @@ static void hostile_mzml(void)
         {"3", zmz64, zin64, zlib},           /* 12 good again */
     };
     char *doc = mzml_doc(sp, sizeof sp / sizeof *sp);
-    const char *path = write_tmp("hostile.mzML", doc);
+    const char *path = scratch_write("hostile.mzML", doc, 0);
     free(doc);
     nps_spectra *s;
     nps_read_report r;
@@ -261,7 +237,7 @@ static void hostile_mzml(void)
     b64(bomb64, bomb, bn);
     fake_spectrum bs[] = {{"3", bomb64, zin64, zlib}};
     doc = mzml_doc(bs, 1);
-    path = write_tmp("bomb.mzML", doc);
+    path = scratch_write("bomb.mzML", doc, 0);
     free(doc);
     CHECK(read_diag(&s, &r, path) == 0);
     CHECK(nps_spectra_count(s) == 0 && r.records_skipped == 1);
@@ -277,7 +253,7 @@ static void hostile_mzml(void)
     doc = mzml_doc(one, 1);
     char *cut = strstr(doc, "</spectrumList>");
     strcpy(cut, "<spectrum id=\"x\" defaultArrayLength=\"3\"><binaryDataArrayList><binary>AA</bin");
-    path = write_tmp("broken.mzML", doc);
+    path = scratch_write("broken.mzML", doc, 0);
     free(doc);
     CHECK(read_diag(&s, &r, path) == 0);
     CHECK(nps_spectra_count(s) == 1 && r.records_skipped == 1);
@@ -286,7 +262,7 @@ static void hostile_mzml(void)
 
     /* strict mode stops at the first bad spectrum with file:line */
     doc = mzml_doc(sp, 3);
-    path = write_tmp("strict.mzML", doc);
+    path = scratch_write("strict.mzML", doc, 0);
     free(doc);
     nps_spectra_create(&s);
     nps_read_options so = NPS_READ_OPTIONS_INIT;
@@ -301,17 +277,18 @@ static void hostile_mzml(void)
     size_t k = (size_t)sprintf(deep, "<mzML>");
     for (size_t i = 0; i < depth; i++) k += (size_t)sprintf(deep + k, "<a>");
     sprintf(deep + k, "</mzML>");
-    path = write_tmp("deep.mzML", deep);
+    path = scratch_write("deep.mzML", deep, 0);
     free(deep);
     CHECK(read_diag(&s, &r, path) == 0);
     CHECK(nps_spectra_count(s) == 0 && strstr(diag_last, "nested deeper") != NULL);
     nps_spectra_free(s);
 
     /* entity expansion ("billion laughs") is refused before any expansion */
-    path = write_tmp("laughs.mzML",
-                     "<?xml version=\"1.0\"?>\n<!DOCTYPE mzML [\n<!ENTITY a \"aaaaaaaaaa\">\n"
-                     "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
-                     "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n]>\n<mzML>&c;</mzML>\n");
+    path = scratch_write("laughs.mzML",
+                         "<?xml version=\"1.0\"?>\n<!DOCTYPE mzML [\n<!ENTITY a \"aaaaaaaaaa\">\n"
+                         "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+                         "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n]>\n<mzML>&c;</mzML>\n",
+                         0);
     CHECK(read_diag(&s, &r, path) == 0);
     CHECK(nps_spectra_count(s) == 0 && strstr(diag_last, "entity") != NULL);
     nps_spectra_free(s);
@@ -338,7 +315,7 @@ static void hostile_mzml(void)
              "</scan><scan num=\"4\" msLevel=\"2\" peaksCount=\"999999999999\"><peaks>%s"
              "</peaks></scan></msRun></mzXML>",
              pairs64, pairs64, pairs64);
-    path = write_tmp("hostile.mzXML", xdoc);
+    path = scratch_write("hostile.mzXML", xdoc, 0);
     CHECK(read_diag(&s, &r, path) == 0);
     CHECK_MSG(nps_spectra_count(s) == 1 && r.records_skipped == 3, "%zu %zu", nps_spectra_count(s),
               r.records_skipped);
@@ -369,7 +346,7 @@ static void million(void)
     b64(b1, z1, zn1);
     b64(b2, z2, zn2);
     char path[512];
-    snprintf(path, sizeof path, "%s/million.mzML", tmpdir);
+    snprintf(path, sizeof path, "%s", scratch_path("million.mzML"));
     FILE *fp = fopen(path, "w");
     fprintf(fp,
             "<mzML><run><spectrumList><spectrum id=\"big\" defaultArrayLength=\"%zu\">"
@@ -407,14 +384,12 @@ static void million(void)
 
 int main(void)
 {
-    if (!mkdtemp(tmpdir)) return 2;
+    if (scratch_open("runs")) return 2;
     matchms_mzml();
     pyteomics_mzml();
     mzxml();
     hostile_mzml();
     million();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    scratch_close();
     return check_done("test_runs");
 }

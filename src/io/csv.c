@@ -94,9 +94,8 @@ int nps_csv_read(nps_spectra *dst, nps_read_ctx *c)
     while ((got = nps_lines_next(&r)) > 0) {
         if (nps_line_blank(r.buf)) continue;
         nonblank++;
-        if (r.binary || r.too_long) {
-            snprintf(reason, sizeof reason, "%s",
-                     r.binary ? "binary data in a text file" : "line too long");
+        if (nps_lines_defect(&r)) {
+            snprintf(reason, sizeof reason, "%s", nps_lines_defect(&r));
             bad = 1;
             bad_line = r.lineno;
             break;

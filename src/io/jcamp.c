@@ -549,13 +549,12 @@ int nps_jcamp_read(nps_spectra *dst, nps_read_ctx *c)
     if (rc) goto out;
     while (!st->fatal && (got = nps_lines_next(&r)) > 0) {
         jblock *b = st->depth ? &st->blk[st->depth - 1] : NULL;
-        if (r.binary || r.too_long) {
+        const char *why = nps_lines_defect(&r);
+        if (why) {
             if (b) {
-                block_bad(b, r.lineno, r.binary ? "binary data in a text file" : "line too long");
+                block_bad(b, r.lineno, why);
                 b->had_data = 1;
-            } else if ((rc = nps_read_bad(c, r.lineno,
-                                          r.binary ? "binary data in a text file"
-                                                   : "line too long")))
+            } else if ((rc = nps_read_bad(c, r.lineno, why)))
                 goto out;
             continue;
         }

@@ -45,6 +45,14 @@ void nps_lines_close(nps_lines *r)
     r->buf = NULL;
 }
 
+const char *nps_lines_defect(nps_lines *r)
+{
+    if (r->binary) return "binary data in a text file";
+    if (!r->too_long) return NULL;
+    snprintf(r->why, sizeof r->why, "line longer than %zu bytes", r->max_len);
+    return r->why;
+}
+
 int nps_lines_next(nps_lines *r)
 {
     size_t len = 0;

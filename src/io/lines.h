@@ -17,6 +17,7 @@ typedef struct {
     int binary;   /* the current line holds a NUL or other control byte */
     int too_long; /* the current line exceeded max_len (rest discarded) */
     int partial;  /* the current line ended at end of file without a newline */
+    char why[64]; /* nps_lines_defect's message */
 } nps_lines;
 
 int nps_lines_open(nps_lines *r, const char *path, size_t max_len);
@@ -25,6 +26,9 @@ void nps_lines_close(nps_lines *r);
  * removed from line 1). Returns 1 for a line, 0 at end of file, or a negative
  * error code for a read error. */
 int nps_lines_next(nps_lines *r);
+/* What makes the current line unreadable for a text format ("binary data in
+ * a text file", "line longer than N bytes"), or NULL when nothing does. */
+const char *nps_lines_defect(nps_lines *r);
 /* True when the line holds only blanks. */
 int nps_line_blank(const char *s);
 

@@ -112,12 +112,10 @@ int nps_massbank_read(nps_spectra *dst, nps_read_ctx *c)
         char *line = r.buf;
         if (nps_line_blank(line)) continue;
         nonblank++;
-        if (r.binary || r.too_long) {
+        if (nps_lines_defect(&r)) {
             if (state != SKIP) {
                 if (state == OUT) record_no++;
-                if ((rc = nps_read_bad(c, r.lineno,
-                                       r.binary ? "binary data in a text file" : "line too long")))
-                    goto done;
+                if ((rc = nps_read_bad(c, r.lineno, nps_lines_defect(&r)))) goto done;
             }
             state = SKIP;
             continue;

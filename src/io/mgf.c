@@ -32,11 +32,10 @@ int nps_mgf_read(nps_spectra *dst, nps_read_ctx *c)
         while (*line == ' ' || *line == '\t') line++;
         if (!*line) continue;
         nonblank++;
-        if (r.binary || r.too_long) {
+        if (nps_lines_defect(&r)) {
             if (!skip) {
                 if (!in) record_no++;
-                snprintf(reason, sizeof reason, "%s",
-                         r.binary ? "binary data in a text file" : "line too long");
+                snprintf(reason, sizeof reason, "%s", nps_lines_defect(&r));
                 if ((rc = nps_read_bad(c, r.lineno, reason))) goto done;
             }
             skip = 1;

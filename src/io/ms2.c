@@ -116,8 +116,8 @@ int nps_ms2_read(nps_spectra *dst, nps_read_ctx *c)
     while ((got = nps_lines_next(&r)) > 0) {
         if (nps_line_blank(r.buf)) continue;
         nonblank++;
-        if (r.binary || r.too_long) {
-            const char *why = r.binary ? "binary data in a text file" : "line too long";
+        const char *why = nps_lines_defect(&r);
+        if (why) {
             if (st.open)
                 bad(&st, r.lineno, why);
             else if ((rc = nps_read_bad(c, r.lineno, why)))
@@ -162,13 +162,13 @@ int nps_ms2_read(nps_spectra *dst, nps_read_ctx *c)
             /* m/z, intensity, then columns that are not annotations */
             int n = fields(line, f, 3);
             double mz, in;
-            char why[160];
+            char msg[160];
             if (n < 2 || nps_parse_double(&mz, f[0]) || nps_parse_double(&in, f[1])) {
-                snprintf(why, sizeof why, "expected a peak 'm/z intensity', found '%.40s'", f[0]);
-                bad(&st, r.lineno, why);
+                snprintf(msg, sizeof msg, "expected a peak 'm/z intensity', found '%.40s'", f[0]);
+                bad(&st, r.lineno, msg);
             } else if (mz < 0 || in < 0) {
-                snprintf(why, sizeof why, "negative value in peak at m/z %g", mz);
-                bad(&st, r.lineno, why);
+                snprintf(msg, sizeof msg, "negative value in peak at m/z %g", mz);
+                bad(&st, r.lineno, msg);
             } else if (st.rec.n >= c->opt->max_peaks) {
                 bad(&st, r.lineno, "more peaks than the limit");
             } else if ((rc = nps_record_peak(&st.rec, mz, (float)in))) {

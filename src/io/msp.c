@@ -136,16 +136,13 @@ int nps_msp_read(nps_spectra *dst, nps_read_ctx *c)
     while ((got = nps_lines_next(&r)) > 0) {
         char *line = r.buf;
         if (!nps_line_blank(line)) nonblank++;
-        if (r.binary || r.too_long) {
+        if (nps_lines_defect(&r)) {
             if (state != SKIP) {
                 if (state == IDLE) {
                     record_no++;
                     nps_record_reset(&rec);
                 }
-                if (r.binary)
-                    BAD(r.lineno, "binary data in a text file");
-                else
-                    BAD(r.lineno, "line longer than %zu bytes", r.max_len);
+                BAD(r.lineno, "%s", nps_lines_defect(&r));
             }
             continue;
         }

@@ -485,12 +485,12 @@ int nps_mzml_read(nps_spectra *dst, nps_read_ctx *c)
     if (!st) return nps_err(NPS_ENOMEM, "out of memory");
     st->dst = dst;
     st->ms_level = c->opt->ms_level;
-    st->x.c = c;
-    st->x.user = st;
-    st->x.start = on_start;
-    st->x.end = on_end;
-    st->x.text = on_text;
-    st->x.max_depth = MZML_MAX_DEPTH;
+    st->x = (nps_xml){.c = c,
+                      .user = st,
+                      .start = on_start,
+                      .end = on_end,
+                      .text = on_text,
+                      .max_depth = MZML_MAX_DEPTH};
     int rc = nps_xml_run(&st->x);
     for (size_t g = 0; g < st->n_groups; g++) free(st->group_ids[g]);
     for (size_t k = 0; k < st->n_gp; k++) free(st->gp[k].value);

@@ -194,8 +194,8 @@ int nps_mzspeclib_read(nps_spectra *dst, nps_read_ctx *c)
         while (k && (line[k - 1] == ' ' || line[k - 1] == '\r')) line[--k] = '\0';
         if (!*line) continue;
         nonblank++;
-        if (r.binary || r.too_long) {
-            const char *why = r.binary ? "binary data in a text file" : "line too long";
+        const char *why = nps_lines_defect(&r);
+        if (why) {
             if (st.open)
                 bad(&st, r.lineno, why);
             else if ((rc = nps_read_bad(c, r.lineno, why)))

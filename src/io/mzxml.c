@@ -307,12 +307,12 @@ int nps_mzxml_read(nps_spectra *dst, nps_read_ctx *c)
     if (!st) return nps_err(NPS_ENOMEM, "out of memory");
     st->dst = dst;
     st->ms_level = c->opt->ms_level;
-    st->x.c = c;
-    st->x.user = st;
-    st->x.start = on_start;
-    st->x.end = on_end;
-    st->x.text = on_text;
-    st->x.max_depth = MZXML_MAX_DEPTH;
+    st->x = (nps_xml){.c = c,
+                      .user = st,
+                      .start = on_start,
+                      .end = on_end,
+                      .text = on_text,
+                      .max_depth = MZXML_MAX_DEPTH};
     int rc = nps_xml_run(&st->x);
     nps_b64_free(&st->b64);
     free(st->scratch);
