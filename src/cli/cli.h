@@ -74,6 +74,21 @@ extern const char *cli_prep_help;
     {"raw", no_argument, 0, 1007},                              \
     {"merge-tolerance-ppm", required_argument, 0, 1008}
 /* clang-format on */
+/* clang-format off */
+/* Search options shared by search and evaluate. */
+#define SEARCH_LONG_OPTIONS                                     \
+    {"score", required_argument, 0, 's'},                       \
+    {"mode", required_argument, 0, 'm'},                        \
+    {"tolerance", required_argument, 0, 't'},                   \
+    {"tolerance-ppm", required_argument, 0, 'T'},               \
+    {"threads", required_argument, 0, 'j'},                     \
+    {"max-shift", required_argument, 0, 1101},                  \
+    {"shift-candidates", required_argument, 0, 1102},           \
+    {"shift-min-pairs", required_argument, 0, 1109}
+/* clang-format on */
+/* Apply a SEARCH_LONG_OPTIONS option to so: 1 done, 0 not one of them, -1 a
+ * bad value (the message is printed). */
+int cli_search_option(nps_search_options *so, int opt, const char *arg);
 #define PREP_OPTION_FIRST 1001
 #define PREP_OPTION_LAST 1008
 

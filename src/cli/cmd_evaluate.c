@@ -432,15 +432,8 @@ int cmd_evaluate(int argc, char **argv)
                                        {"exclude-same", required_argument, 0, 'x'},
                                        {"leave-compound-out", no_argument, 0, 'L'},
                                        {"decoys", no_argument, 0, 'D'},
-                                       {"mode", required_argument, 0, 'm'},
-                                       {"score", required_argument, 0, 's'},
-                                       {"tolerance", required_argument, 0, 't'},
-                                       {"tolerance-ppm", required_argument, 0, 'T'},
-                                       {"threads", required_argument, 0, 'j'},
                                        {"baseline", required_argument, 0, 'B'},
-                                       {"max-shift", required_argument, 0, 1101},
-                                       {"shift-candidates", required_argument, 0, 1102},
-                                       {"shift-min-pairs", required_argument, 0, 1109},
+                                       SEARCH_LONG_OPTIONS,
                                        {"output", required_argument, 0, 'o'},
                                        {"html", required_argument, 0, 'H'},
                                        {"help", no_argument, 0, 'h'},
@@ -450,10 +443,12 @@ int cmd_evaluate(int argc, char **argv)
     nps_search_mode base_mode = NPS_MODE_AUTO;
     int with_base = 0;
     cli_reader rd = CLI_READER_INIT;
-    size_t z;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+        int sr = cli_search_option(&eo.search, c, optarg);
+        if (sr < 0) return EXIT_USAGE;
+        if (sr > 0) continue;
         switch (c) {
         case 'l':
             libpath = optarg;
@@ -470,44 +465,12 @@ int cmd_evaluate(int argc, char **argv)
         case 'D':
             eo.decoys = 1;
             break;
-        case 'm':
-            if (nps_search_mode_parse(&eo.search.mode, optarg)) {
-                fprintf(stderr, "npsmatch: --mode: %s\n", nps_error_last());
-                return EXIT_USAGE;
-            }
-            break;
-        case 's':
-            if (nps_score_parse(&eo.search.score, optarg)) {
-                fprintf(stderr, "npsmatch: --score: %s\n", nps_error_last());
-                return EXIT_USAGE;
-            }
-            break;
-        case 't':
-        case 'T':
-            if (cli_parse_double(&eo.search.tolerance, optarg, "--tolerance")) return EXIT_USAGE;
-            eo.search.tolerance_ppm = c == 'T';
-            break;
-        case 'j':
-            if (cli_parse_size(&z, optarg, "--threads")) return EXIT_USAGE;
-            eo.search.threads = (int)z;
-            break;
         case 'B':
             if (nps_search_mode_parse(&base_mode, optarg)) {
                 fprintf(stderr, "npsmatch: --baseline: %s\n", nps_error_last());
                 return EXIT_USAGE;
             }
             with_base = 1;
-            break;
-        case 1101:
-            if (cli_parse_double(&eo.search.max_shift, optarg, "--max-shift")) return EXIT_USAGE;
-            break;
-        case 1102:
-            if (cli_parse_size(&eo.search.shift_candidates, optarg, "--shift-candidates"))
-                return EXIT_USAGE;
-            break;
-        case 1109:
-            if (cli_parse_size(&eo.search.shift_min_pairs, optarg, "--shift-min-pairs"))
-                return EXIT_USAGE;
             break;
         case 'o':
             outp = optarg;

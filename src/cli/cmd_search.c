@@ -225,10 +225,6 @@ static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const 
 int cmd_search(int argc, char **argv)
 {
     static const struct option lo[] = {{"library", required_argument, 0, 'l'},
-                                       {"score", required_argument, 0, 's'},
-                                       {"mode", required_argument, 0, 'm'},
-                                       {"tolerance", required_argument, 0, 't'},
-                                       {"tolerance-ppm", required_argument, 0, 'T'},
                                        {"precursor-tolerance", required_argument, 0, 'p'},
                                        {"precursor-tolerance-ppm", required_argument, 0, 'P'},
                                        {"reverse", no_argument, 0, 'r'},
@@ -236,15 +232,11 @@ int cmd_search(int argc, char **argv)
                                        {"intensity-power", required_argument, 0, 'b'},
                                        {"top", required_argument, 0, 'k'},
                                        {"min-score", required_argument, 0, 'M'},
-                                       {"threads", required_argument, 0, 'j'},
                                        {"format", required_argument, 0, 'f'},
                                        {"output", required_argument, 0, 'o'},
                                        {"strict", no_argument, 0, 'S'},
                                        {"input-format", required_argument, 0, 'I'},
                                        {"ms-level", required_argument, 0, 'L'},
-                                       {"max-shift", required_argument, 0, 1101},
-                                       {"shift-candidates", required_argument, 0, 1102},
-                                       {"shift-min-pairs", required_argument, 0, 1109},
                                        {"identity-threshold", required_argument, 0, 1103},
                                        {"analogue-threshold", required_argument, 0, 1104},
                                        {"no-evalues", no_argument, 0, 1105},
@@ -253,6 +245,7 @@ int cmd_search(int argc, char **argv)
                                        {"any-kind", no_argument, 0, 'A'},
                                        {"exhaustive", no_argument, 0, 'X'},
                                        {"help", no_argument, 0, 'h'},
+                                       SEARCH_LONG_OPTIONS,
                                        PREP_LONG_OPTIONS,
                                        {0, 0, 0, 0}};
     nps_search_options so = NPS_SEARCH_OPTIONS_INIT;
@@ -265,34 +258,14 @@ int cmd_search(int argc, char **argv)
     cli_reader rd = CLI_READER_INIT;
     cli_prep pp;
     cli_prep_init(&pp);
-    size_t z;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", lo, &idx)) != -1) {
+        int sr = cli_search_option(&so, c, optarg);
+        if (sr < 0) return EXIT_USAGE;
+        if (sr > 0) continue;
         switch (c) {
         case 'l':
             libpath = optarg;
-            break;
-        case 's':
-            if (nps_score_parse(&so.score, optarg)) {
-                fprintf(stderr, "npsmatch: --score: %s\n", nps_error_last());
-                return EXIT_USAGE;
-            }
-            break;
-        case 'm':
-            if (nps_search_mode_parse(&so.mode, optarg)) {
-                fprintf(stderr, "npsmatch: --mode: %s\n", nps_error_last());
-                return EXIT_USAGE;
-            }
-            break;
-        case 1101:
-            if (cli_parse_double(&so.max_shift, optarg, "--max-shift")) return EXIT_USAGE;
-            break;
-        case 1102:
-            if (cli_parse_size(&so.shift_candidates, optarg, "--shift-candidates"))
-                return EXIT_USAGE;
-            break;
-        case 1109:
-            if (cli_parse_size(&so.shift_min_pairs, optarg, "--shift-min-pairs")) return EXIT_USAGE;
             break;
         case 1103:
             if (cli_parse_double(&co.identity_threshold, optarg, "--identity-threshold"))
@@ -315,11 +288,6 @@ int cmd_search(int argc, char **argv)
                 return EXIT_USAGE;
             }
             decoys = 1;
-            break;
-        case 't':
-        case 'T':
-            if (cli_parse_double(&so.tolerance, optarg, lo[idx].name)) return EXIT_USAGE;
-            so.tolerance_ppm = c == 'T';
             break;
         case 'p':
         case 'P':
@@ -344,13 +312,6 @@ int cmd_search(int argc, char **argv)
             break;
         case 'M':
             if (cli_parse_double(&so.min_score, optarg, "--min-score")) return EXIT_USAGE;
-            break;
-        case 'j':
-            if (cli_parse_size(&z, optarg, "--threads") || z == 0 || z > 4096) {
-                fprintf(stderr, "npsmatch: --threads must be between 1 and 4096\n");
-                return EXIT_USAGE;
-            }
-            so.threads = (int)z;
             break;
         case 'f':
             if (strcmp(optarg, "json") == 0)

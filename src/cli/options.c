@@ -123,6 +123,42 @@ int cli_prep_option(cli_prep *p, const char *name, const char *value)
 const char *cli_input_formats =
     "msp, mgf, massbank, csv, mzml, mzxml, jcamp, ms1, ms2 or mzspeclib";
 
+int cli_search_option(nps_search_options *so, int opt, const char *arg)
+{
+    size_t z;
+    switch (opt) {
+    case 's':
+        if (nps_score_parse(&so->score, arg)) break;
+        return 1;
+    case 'm':
+        if (nps_search_mode_parse(&so->mode, arg)) break;
+        return 1;
+    case 't':
+    case 'T':
+        if (cli_parse_double(&so->tolerance, arg, opt == 'T' ? "--tolerance-ppm" : "--tolerance"))
+            return -1;
+        so->tolerance_ppm = opt == 'T';
+        return 1;
+    case 'j':
+        if (cli_parse_size(&z, arg, "--threads") || z == 0 || z > 4096) {
+            fprintf(stderr, "npsmatch: --threads must be between 1 and 4096\n");
+            return -1;
+        }
+        so->threads = (int)z;
+        return 1;
+    case 1101:
+        return cli_parse_double(&so->max_shift, arg, "--max-shift") ? -1 : 1;
+    case 1102:
+        return cli_parse_size(&so->shift_candidates, arg, "--shift-candidates") ? -1 : 1;
+    case 1109:
+        return cli_parse_size(&so->shift_min_pairs, arg, "--shift-min-pairs") ? -1 : 1;
+    default:
+        return 0;
+    }
+    fprintf(stderr, "npsmatch: --%s: %s\n", opt == 's' ? "score" : "mode", nps_error_last());
+    return -1;
+}
+
 int cli_parse_input_format(nps_format *out, const char *s)
 {
     static const struct {
