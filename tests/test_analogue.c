@@ -535,6 +535,19 @@ static void shift_evalues(void)
     CHECK(nt >= 36 && nf >= 36);
     CHECK(nt && et[nt / 2] < 1e-3);
     CHECK(nf && ef[nf / 2] > 0.7 && ef[nf / 2] < 7);
+    /* the null sample is scored on the side: the hits are those of a search
+     * without e-values, and of the exhaustive search */
+    nps_hits *h0 = NULL, *hx = NULL;
+    o.evalues = 0;
+    CHECK(nps_search_run(&h0, L, q, &o) == 0);
+    o.exhaustive = 1;
+    CHECK(nps_search_run(&hx, L, q, &o) == 0);
+    if (h && h0 && hx) {
+        same_hits(h, h0, "shift with e-values vs without");
+        same_hits(h, hx, "shift with e-values vs exhaustive");
+    }
+    nps_hits_free(h0);
+    nps_hits_free(hx);
     nps_hits_free(h);
     nps_library_free(L);
     nps_spectra_free(lib);

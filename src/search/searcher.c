@@ -714,12 +714,14 @@ static int search_shift(nps_ranked *heap, size_t *nh, tls_t *tl, const query_ctx
         if (s->o.same_kind_only && s->kinds[ri] != (unsigned char)c->kind) continue;
         if (excluded(c, ri)) continue;
         seen++;
-        if (s->o.evalues && ri % stride == 0) {
+        if (s->o.evalues && ri % stride == 0) { /* scored exactly now: no need to visit later */
             size_t ns = nps_shift_correlate(sw, plan, ri, &c0, shifts, vals, T);
             nps_ranked r;
             if ((rc = shift_score(&r, tl, c, ri, shifts, ns))) return rc;
             sampled++;
             if (r.score > 0) tl->null[nnull++] = r.score;
+            if (r.score > 0 && r.score >= s->o.min_score) nps_rank_push(heap, nh, K, r, s->lib);
+            continue;
         }
         double b = nps_shift_sorted_bound(sw, plan, ri) + SHIFT_MARGIN;
         if (b < s->o.min_score || !(b > SHIFT_MARGIN)) continue;
