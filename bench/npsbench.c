@@ -1245,8 +1245,9 @@ static int bench_families(const char *table, int ei, const char *score)
     int nmodes = ei ? 2 : 4;
     nps_evaluation *ev[4] = {NULL};
     double secs[4];
-    printf("%-14s %8s %8s %12s %10s %7s %17s %17s %8s\n", "mode", "hits", "classed", "family right",
-           "dM right", "AUC", "thr/recall@20%", "thr/recall@30%", "s");
+    printf("%-14s %8s %8s %12s %10s %7s %17s %17s %7s %12s %8s\n", "mode", "hits", "classed",
+           "family right", "dM right", "AUC", "thr/recall@20%", "thr/recall@30%", "voted",
+           "calls/right", "s");
     for (int m = 0; m < nmodes; m++) {
         nps_evaluate_options eo = NPS_EVALUATE_OPTIONS_INIT;
         eo.truth_key = FAMILY_TRUTH_KEY;
@@ -1259,11 +1260,13 @@ static int bench_families(const char *table, int ei, const char *score)
             return 1;
         }
         secs[m] = now() - t0;
-        printf("%-14s %8zu %8zu %12.3f %10.3f %7.3f %8.3f/%-8.3f %8.3f/%-8.3f %8.1f\n",
+        printf("%-14s %8zu %8zu %12.3f %10.3f %7.3f %8.3f/%-8.3f %8.3f/%-8.3f %7.3f %5zu/%-6.3f "
+               "%8.1f\n",
                nps_search_mode_name(modes[m]), ev[m]->lco_n, ev[m]->lco_class_n,
                ev[m]->lco_class_right, ev[m]->lco_delta_right, ev[m]->auc,
                ev[m]->class_threshold[1], ev[m]->class_recall[1], ev[m]->class_threshold[2],
-               ev[m]->class_recall[2], secs[m]);
+               ev[m]->class_recall[2], ev[m]->lco_voted_class_right, ev[m]->lco_analogue_calls,
+               ev[m]->lco_analogue_class_right, secs[m]);
     }
     /* per family, each mode's class-right fraction side by side */
     printf("\n%-40s %6s", "family", "n");

@@ -464,6 +464,11 @@ static void family_lco(void)
         CHECK(e->n_evaluated == 53 && e->lco_n == 53 && e->lco_class_n == 48);
         CHECK(e->n_classes == 6 && sum == 48);
         CHECK(e->lco_class_right >= 0.9 && e->lco_delta_right >= 0.8);
+        /* what the call says: the voted class, and the analogue calls made */
+        printf("  voted class right %.3f; %zu analogue calls, class right %.3f\n",
+               e->lco_voted_class_right, e->lco_analogue_calls, e->lco_analogue_class_right);
+        CHECK(e->lco_voted_class_right >= 0.9);
+        CHECK(e->lco_analogue_calls >= 24 && e->lco_analogue_class_right >= 0.9);
         nps_evaluation_free(e);
     }
     nps_library_free(L);

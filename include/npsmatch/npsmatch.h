@@ -671,7 +671,10 @@ typedef struct {
     size_t lco_class_n;     /* of those, queries with a class */
     double lco_class_right; /* fraction of lco_class_n whose nearest relative has their class */
     double lco_delta_right; /* its delta_mz is the true mass difference (NAN if unknown) */
-    size_t lco_delta_n;     /* queries where the true difference is known */
+    double lco_voted_class_right;    /* of lco_class_n: the call's voted class is right */
+    size_t lco_analogue_calls;       /* of lco_class_n: called "possible new analogue" */
+    double lco_analogue_class_right; /* of those calls: with the right class */
+    size_t lco_delta_n;              /* queries where the true difference is known */
     /* per evaluated query with a hit (leave-compound-out: and a class): the top score
      * and whether it was correct */
     double *top_score;

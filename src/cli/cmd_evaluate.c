@@ -112,6 +112,9 @@ static void write_json(FILE *fp, const nps_evaluation *e, const char *truth, int
         jnum(fp, "lco_class_right", e->lco_class_right, 1);
         fprintf(fp, "  \"lco_delta_known\": %zu,\n", e->lco_delta_n);
         jnum(fp, "lco_delta_right", e->lco_delta_right, 1);
+        jnum(fp, "lco_voted_class_right", e->lco_voted_class_right, 1);
+        fprintf(fp, "  \"lco_analogue_calls\": %zu,\n", e->lco_analogue_calls);
+        jnum(fp, "lco_analogue_call_class_right", e->lco_analogue_class_right, 1);
         /* how well the analogue score separates right-class from wrong-class relatives,
          * and the threshold for a given class error rate */
         jnum(fp, "class_roc_auc", e->auc, 1);
@@ -351,11 +354,13 @@ static void write_html(FILE *fp, const nps_evaluation *e, const char *truth, int
                 e->auc, e->threshold_fdr1, e->recall_fdr1, e->threshold_fdr5, e->recall_fdr5);
     else
         fprintf(fp,
-                "<th>nearest relative: right class</th><th>right mass difference</th></tr>\n"
+                "<th>nearest relative: right class</th><th>right mass difference</th>"
+                "<th>voted class right</th><th>analogue calls: right class</th></tr>\n"
                 "<tr><td>%zu</td><td>%zu</td><td>%zu</td><td>%.3f (of %zu)</td>"
-                "<td>%.3f (of %zu)</td></tr></table>\n",
+                "<td>%.3f (of %zu)</td><td>%.3f</td><td>%.3f (of %zu)</td></tr></table>\n",
                 e->n_queries, e->n_evaluated, e->n_hit, e->lco_class_right, e->lco_class_n,
-                e->lco_delta_right, e->lco_delta_n);
+                e->lco_delta_right, e->lco_delta_n, e->lco_voted_class_right,
+                e->lco_analogue_class_right, e->lco_analogue_calls);
     if (!lco) {
         fputs("<div>\n", fp);
         roc_svg(fp, e);

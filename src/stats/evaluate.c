@@ -414,7 +414,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
         rc = nps_err(NPS_ENOMEM, "out of memory");
         goto out;
     }
-    size_t lco_class = 0, lco_delta = 0;
+    size_t lco_class = 0, lco_delta = 0, lco_voted = 0, lco_called = 0, lco_called_right = 0;
     e->lco_class_n = 0;
     double tol = o->call.shift_tolerance;
     for (size_t q = 0; q < nq; q++) {
@@ -440,6 +440,16 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
             right = hc && nps_strcaseeq(cl, hc);
             lco_class += (size_t)right;
             e->lco_class_n++;
+            /* what the lab reads: the call's class, voted by the top hits, and
+             * whether the call says "possible new analogue" at all */
+            nps_call call;
+            if ((rc = nps_hits_call(&call, h, q, L, &o->call))) goto out;
+            int vright = nps_strcaseeq(call.class_name, cl);
+            lco_voted += (size_t)vright;
+            if (call.status == NPS_CALL_ANALOGUE) {
+                lco_called++;
+                lco_called_right += (size_t)vright;
+            }
         }
         if (!cl || !*cl) continue;
         size_t j = 0;
@@ -467,6 +477,9 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
         e->class_top1[j] = e->class_n[j] ? e->class_top1[j] / (double)e->class_n[j] : NAN;
     e->lco_class_right = e->lco_class_n ? (double)lco_class / (double)e->lco_class_n : NAN;
     e->lco_delta_right = e->lco_delta_n ? (double)lco_delta / (double)e->lco_delta_n : NAN;
+    e->lco_voted_class_right = e->lco_class_n ? (double)lco_voted / (double)e->lco_class_n : NAN;
+    e->lco_analogue_calls = lco_called;
+    e->lco_analogue_class_right = lco_called ? (double)lco_called_right / (double)lco_called : NAN;
 out:
     nps_hits_free(h);
     free(c.qtruth);
