@@ -223,9 +223,10 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     nps_hits *h = NULL;
     size_t *order = NULL;
     double *absent = NULL;
+    unsigned char *present = calloc(nq ? nq : 1, 1); /* per query (not leave-compound-out) */
     int rc = 0;
     if (!c.qtruth || !c.ltruth || (o->exclude_same_key && (!c.qsame || !c.lsame)) ||
-        !e->top_score || !e->top_correct || !sv) {
+        !e->top_score || !e->top_correct || !sv || !present) {
         rc = nps_err(NPS_ENOMEM, "out of memory");
         goto out;
     }
@@ -303,11 +304,10 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
             e->n_top++;
             continue;
         }
-        int present = 0;
         size_t lo, hi;
         truth_range(&c, order, nl, c.qtruth[q], &lo, &hi);
-        for (size_t k = lo; k < hi && !present; k++) present = !ev_exclude(&c, q, order[k]);
-        if (!present) continue;
+        for (size_t k = lo; k < hi && !present[q]; k++) present[q] = !ev_exclude(&c, q, order[k]);
+        if (!present[q]) continue;
         e->n_evaluated++;
         if (!n) continue;
         e->n_hit++;
@@ -464,11 +464,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
             e->class_top1[j] += right;
             continue;
         }
-        int present = 0;
-        size_t lo, hi;
-        truth_range(&c, order, nl, c.qtruth[q], &lo, &hi);
-        for (size_t k = lo; k < hi && !present; k++) present = !ev_exclude(&c, q, order[k]);
-        if (!present) continue;
+        if (!present[q]) continue; /* decided in the first pass */
         e->class_n[j]++;
         if (n && same_truth(&c, c.qtruth[q], c.ltruth[nps_hits_at(h, first)->reference]))
             e->class_top1[j] += 1;
@@ -491,6 +487,7 @@ out:
     free(sv);
     free(order);
     free(absent);
+    free(present);
     if (rc) {
         nps_evaluation_free(e);
         return rc;
