@@ -503,14 +503,14 @@ typedef struct {
     double median, p99, throughput; /* ms per query; queries per second */
 } qstats;
 
-static qstats time_batch(nps_searcher *sr, const nps_spectra *q, double *secs, int runs)
+static qstats time_batch(nps_plan *sr, const nps_spectra *q, double *secs, int runs)
 {
     size_t nq = nps_spectra_count(q);
     double *all = malloc((size_t)runs * nq * sizeof *all), best_wall = 1e300;
     for (int r = 0; r < runs; r++) {
         nps_hits *h;
         double t0 = now();
-        if (nps_searcher_run(&h, sr, q)) {
+        if (nps_search_batch(&h, sr, q)) {
             fprintf(stderr, "%s\n", nps_error_last());
             exit(1);
         }
@@ -656,14 +656,14 @@ static void workload(const char *name, make_fn make, const nps_score_type *score
                 o.precursor_tolerance = 0.01;
                 o.top_k = 10;
                 o.query_seconds = secs;
-                nps_searcher *sr;
+                nps_plan *sr;
                 double s0 = now();
-                nps_searcher_create(&sr, lib, &o);
+                nps_plan_create(&sr, lib, &o);
                 nps_hits *h;
-                nps_searcher_run(&h, sr, first); /* setup: index, weights, thread state */
+                nps_search_batch(&h, sr, first); /* setup: index, weights, thread state */
                 double setup = now() - s0;
                 nps_hits_free(h);
-                nps_searcher_run(&h, sr, q);
+                nps_search_batch(&h, sr, q);
                 size_t right = 0;
                 for (size_t i = 0; have_truth && i < nq; i++) {
                     size_t f, n;
@@ -683,7 +683,7 @@ static void workload(const char *name, make_fn make, const nps_score_type *score
                        stq.throughput, tt);
                 if (th == 2) printf("  (x%.2f throughput)", stq.throughput / base_tp);
                 printf("\n");
-                nps_searcher_free(sr);
+                nps_plan_free(sr);
             }
             if (m == 0) continue; /* identity has one path: the precursor window */
             /* the exhaustive reference on the first 100 queries, one thread */
@@ -695,21 +695,21 @@ static void workload(const char *name, make_fn make, const nps_score_type *score
             o.mode = NPS_MODE_OPEN;
             o.threads = 1;
             o.query_seconds = secs;
-            nps_searcher *sr, *sx;
-            nps_searcher_create(&sr, lib, &o);
+            nps_plan *sr, *sx;
+            nps_plan_create(&sr, lib, &o);
             o.exhaustive = 1;
-            nps_searcher_create(&sx, lib, &o);
+            nps_plan_create(&sx, lib, &o);
             nps_hits *h;
-            nps_searcher_run(&h, sr, sub);
+            nps_search_batch(&h, sr, sub);
             nps_hits_free(h);
-            nps_searcher_run(&h, sx, sub);
+            nps_search_batch(&h, sx, sub);
             nps_hits_free(h);
             qstats a = time_batch(sr, sub, secs, 1), b = time_batch(sx, sub, secs, 1);
             printf("%-20s open     exhaustive %.3f ms/q, index %.4f ms/q: speed-up x%.0f\n",
                    nps_score_name(scores[si]), b.median, a.median, b.median / a.median);
             if (si == 0) sum_exh = b.median / a.median;
-            nps_searcher_free(sr);
-            nps_searcher_free(sx);
+            nps_plan_free(sr);
+            nps_plan_free(sx);
             nps_spectra_free(sub);
         }
     printf("search process peak RSS %.0f MB\n", peak_rss_mb());
@@ -835,13 +835,13 @@ static void scaling_point(size_t nlib, int fd)
         o.mode = m ? NPS_MODE_OPEN : NPS_MODE_IDENTITY;
         o.threads = 1;
         o.query_seconds = secs;
-        nps_searcher *sr;
-        nps_searcher_create(&sr, lib, &o);
+        nps_plan *sr;
+        nps_plan_create(&sr, lib, &o);
         nps_hits *h;
-        nps_searcher_run(&h, sr, q);
+        nps_search_batch(&h, sr, q);
         nps_hits_free(h);
         r[m] = time_batch(sr, q, secs, 3).median;
-        nps_searcher_free(sr);
+        nps_plan_free(sr);
     }
     char buf[128];
     int k = snprintf(buf, sizeof buf, "%zu %.6f %.6f\n", nlib, r[0], r[1]);

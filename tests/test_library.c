@@ -152,8 +152,13 @@ static void params_roundtrip(void)
     CHECK(nps_library_format_version(back) == NPS_LIBRARY_FORMAT_VERSION);
     /* reprocessing re-derives the search copy from the imported peaks */
     nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
-    CHECK(nps_library_reprocess(back, &raw) == 0);
-    CHECK(nps_spectra_total_peaks(nps_library_processed(back)) == nps_spectra_total_peaks(s));
+    nps_library *re = NULL;
+    CHECK(nps_library_reprocess(&re, back, &raw) == 0);
+    CHECK(nps_spectra_total_peaks(nps_library_processed(re)) == nps_spectra_total_peaks(s));
+    /* the library it came from is untouched (plans may be using it) */
+    CHECK(nps_spectra_total_peaks(nps_library_processed(back)) < nps_spectra_total_peaks(s));
+    CHECK(nps_library_verify(re) == 0);
+    nps_library_free(re);
     nps_library_free(back);
     nps_library_free(lib);
     nps_spectra_free(s);
@@ -246,7 +251,9 @@ static void search_only(void)
                  nps_spectra_name(nps_library_spectra(full), 5)) == 0);
     CHECK(nps_library_save(so, scratch_path("so2.h5")) == NPS_EINVAL);
     nps_preprocess_config cfg = NPS_PREPROCESS_CONFIG_INIT;
-    CHECK(nps_library_reprocess(so, &cfg) == NPS_EINVAL);
+    nps_library *re = NULL;
+    CHECK(nps_library_reprocess(&re, so, &cfg) == NPS_EINVAL);
+    CHECK(re == NULL);
     /* and it searches exactly like the full library */
     nps_spectra *q;
     nps_spectra_create(&q);

@@ -291,7 +291,8 @@ typedef enum {
     NPS_SCORE_ENTROPY = 0,
     NPS_SCORE_ENTROPY_UNWEIGHTED = 1,
     NPS_SCORE_COSINE = 2,
-    NPS_SCORE_COMPOSITE = 3
+    NPS_SCORE_COMPOSITE = 3,
+    NPS_SCORE_COUNT /* number of scores: every per-score table is sized by it */
 } nps_score_type;
 
 typedef struct {
@@ -398,8 +399,10 @@ const nps_spectra *nps_library_spectra(const nps_library *lib);
 /* The search-ready spectra (preprocessed with nps_library_preprocessing()). */
 const nps_spectra *nps_library_processed(const nps_library *lib);
 const nps_preprocess_config *nps_library_preprocessing(const nps_library *lib);
-/* Re-derive the processed spectra with another configuration. */
-int nps_library_reprocess(nps_library *lib, const nps_preprocess_config *config);
+/* A new library with the same imported spectra preprocessed with another
+ * configuration (the library itself, shared by plans, never changes). */
+int nps_library_reprocess(nps_library **out, const nps_library *lib,
+                          const nps_preprocess_config *config);
 /* Format version of the file the library was opened from (or the current one). */
 int nps_library_format_version(const nps_library *lib);
 /* Deep consistency check of a library in memory, beyond what opening checks
@@ -423,7 +426,8 @@ typedef enum {
     NPS_MODE_HYBRID = 2,       /* whole library, direct and precursor-shifted matches (MS/MS) */
     NPS_MODE_NEUTRAL_LOSS = 3, /* whole library, spectra as neutral losses (MS/MS) */
     NPS_MODE_SHIFT = 4,        /* whole library, FFT shift correlation + hybrid rule (EI) */
-    NPS_MODE_ANALOGUE = 5      /* per query: HYBRID for MS/MS with a precursor, else SHIFT */
+    NPS_MODE_ANALOGUE = 5,     /* per query: HYBRID for MS/MS with a precursor, else SHIFT */
+    NPS_MODE_COUNT             /* number of modes: every per-mode table is sized by it */
 } nps_search_mode;
 
 const char *nps_search_mode_name(nps_search_mode m);
@@ -459,13 +463,17 @@ typedef struct {
      * compound or laboratory out). Called from worker threads: must be thread-safe. */
     int (*exclude)(void *ctx, size_t query, size_t reference);
     void *exclude_ctx;
+    /* The kinds of query a plan is prepared for: bit (1u << kind) for each;
+     * 0: every kind. nps_search_run sets it from the batch, so that a plan
+     * does not prepare (FFT transforms, weights) for queries that never come. */
+    unsigned query_kinds;
 } nps_search_options;
 
 #define NPS_SEARCH_OPTIONS_VERSION 1
 /* clang-format off */
 #define NPS_SEARCH_OPTIONS_INIT                                                \
     {NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, \
-     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 2, 0, NULL, NULL}
+     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 2, 0, NULL, NULL, 0u}
 /* clang-format on */
 
 /* Default fragment tolerances per kind (Da). */
@@ -494,21 +502,69 @@ typedef struct {
 
 typedef struct nps_hits nps_hits;
 
-/* Search every query (raw, as read) against the library. Queries are
- * preprocessed with the library's configuration. The result does not depend
- * on the number of threads, nor on whether the fragment index is used. */
+/*
+ * The search core, after FFTW and Sage: a plan is made once and never changes;
+ * the unit of work is one query.
+ *
+ * nps_plan_create() resolves the options and prepares, eagerly, everything the
+ * modes and scores those options can call for needs from the library (per-peak
+ * weights, the neutral-loss spectra and their index, FFT plans and library
+ * transforms). A plan is immutable afterwards: any number of threads may
+ * search with one plan (and its library) at once, each with its own
+ * workspace. The library must outlive the plan.
+ *
+ * nps_search_query() searches one query (raw, as read: it is preprocessed with
+ * the library's configuration) and writes its complete hits: ranks, scores,
+ * the composite MF of EI hits, the plain score of analogue hits, e-values.
+ * Results do not depend on which thread, workspace or batch ran the query.
+ *
+ * A workspace is the per-thread scratch memory: 12 bytes per library
+ * spectrum (score accumulators and the touched list of the fragment index)
+ * plus buffers that grow to the largest query and candidate list seen, after
+ * which nothing is allocated (nps_workspace_bytes() reports the total).
+ */
+typedef struct nps_plan nps_plan;
+typedef struct nps_workspace nps_workspace;
+
+int nps_plan_create(nps_plan **out, const nps_library *lib, const nps_search_options *options);
+void nps_plan_free(nps_plan *plan);
+/* The options as resolved by the plan (top_k capped at the library size). */
+const nps_search_options *nps_plan_options(const nps_plan *plan);
+const nps_library *nps_plan_library(const nps_plan *plan);
+
+int nps_workspace_create(nps_workspace **out, const nps_plan *plan);
+void nps_workspace_free(nps_workspace *ws);
+/* The bytes a workspace holds now. */
+size_t nps_workspace_bytes(const nps_workspace *ws);
+
+/* What a query was searched as. */
+typedef struct {
+    nps_kind kind;
+    nps_score_type score; /* the score that ranked its hits */
+    nps_search_mode mode; /* the mode actually run (never AUTO or ANALOGUE) */
+    size_t n_hits;        /* hits written */
+    int no_library_kind;  /* same_kind_only and the library holds no spectrum of its kind */
+} nps_query_info;
+
+/* Search spectrum `query` of `queries` with a plan. hits must hold
+ * nps_plan_options(plan)->top_k entries; they are written best first with
+ * hit.query = query. info may be NULL. A workspace is used by one thread at a
+ * time; the plan by any number. */
+int nps_search_query(nps_hit *hits, nps_query_info *info, nps_workspace *ws, const nps_plan *plan,
+                     const nps_spectra *queries, size_t query);
+
+/* The batch convenience over nps_search_query: every query, in parallel
+ * (options.threads), one workspace per thread. A failure in any worker stops
+ * the batch and its code and message reach the caller. */
+int nps_search_batch(nps_hits **out, const nps_plan *plan, const nps_spectra *queries);
+/* nps_plan_create + nps_search_batch + nps_plan_free. */
 int nps_search_run(nps_hits **out, const nps_library *lib, const nps_spectra *queries,
                    const nps_search_options *options);
 
-/* A search plan, after FFTW: everything that depends only on the library and
- * the options (library weights per score, precursor order, the fragment
- * index) is prepared once, then any number of query batches run against it.
- * A searcher is used by one caller at a time; each run is parallel inside. */
-typedef struct nps_searcher nps_searcher;
-int nps_searcher_create(nps_searcher **out, const nps_library *lib,
-                        const nps_search_options *options);
-int nps_searcher_run(nps_hits **out, nps_searcher *s, const nps_spectra *queries);
-void nps_searcher_free(nps_searcher *s);
+/* Batch summary: queries without a hit, and queries whose kind the library
+ * does not hold (counted by nps_search_batch). */
+size_t nps_hits_queries_without_hit(const nps_hits *h);
+size_t nps_hits_queries_kind_absent(const nps_hits *h);
 void nps_hits_free(nps_hits *h);
 size_t nps_hits_count(const nps_hits *h);
 /* Hits in query order, then rank order. */

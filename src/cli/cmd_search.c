@@ -387,10 +387,13 @@ int cmd_search(int argc, char **argv)
     rd.ms_level = qlevel;
     if (lrc) goto out;
     if (pp.changed && !cli_prep_same(&pp.cfg, nps_library_preprocessing(lib))) {
-        if (nps_library_reprocess(lib, &pp.cfg)) {
+        nps_library *re = NULL;
+        if (nps_library_reprocess(&re, lib, &pp.cfg)) {
             fprintf(stderr, "npsmatch: %s\n", nps_error_last());
             goto out;
         }
+        nps_library_free(lib);
+        lib = re;
     }
     if (nps_spectra_create(&queries)) goto out;
     size_t lib_skipped = rd.skipped;

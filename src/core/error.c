@@ -46,25 +46,35 @@ void nps_error_clear(void)
     last_error[0] = '\0';
 }
 
+/*
+ * The message is formatted into a local buffer and then copied: a caller may
+ * pass the current message itself as an argument (to add context:
+ * nps_err(code, "%s: %s", path, nps_error_last())), and formatting straight
+ * into the buffer being read would overwrite the argument as it is read.
+ */
 int nps_err(int code, const char *fmt, ...)
 {
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
     /* clang-analyzer loses track of va_start across the thread-local buffer */
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return code;
 }
 
 int nps_err_at(int code, const char *file, size_t line, const char *fmt, ...)
 {
-    int k = snprintf(last_error, sizeof last_error, "%s:%zu: ", file ? file : "-", line);
-    if (k < 0 || (size_t)k >= sizeof last_error) return code;
+    char msg[sizeof last_error];
+    int k = snprintf(msg, sizeof msg, "%s:%zu: ", file ? file : "-", line);
+    if (k < 0 || (size_t)k >= sizeof msg) k = 0;
     va_list ap;
     va_start(ap, fmt);
     // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
-    vsnprintf(last_error + k, sizeof last_error - (size_t)k, fmt, ap);
+    vsnprintf(msg + k, sizeof msg - (size_t)k, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return code;
 }

@@ -288,8 +288,7 @@ static int save_to(const nps_library *lib, const char *path)
     if (!rc) rc = attr_int(g, "params_checksum", (long long)params_checksum(&lib->cfg));
     H5Gclose(g);
     /* the fragment index, so that a search does not have to build it */
-    const nps_fragment_index *ix = NULL;
-    if (!rc) rc = nps_library_index(lib, &ix);
+    const nps_fragment_index *ix = nps_library_index(lib);
     g = H5Gcreate2(f, "index", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (!rc) rc = write_ds(g, "mz", H5T_NATIVE_FLOAT, ix->mz, ix->n);
     if (!rc) rc = write_ds(g, "spectrum", H5T_NATIVE_UINT32, ix->spec, ix->n);
@@ -421,10 +420,10 @@ static int check_offsets(const uint64_t *off, size_t noff, size_t n, size_t tota
 }
 
 /* Read the stored fragment index, when the file has one (older files do not:
- * the index is then built on first use). */
+ * the index is then built from the processed peaks, once, at open). */
 static int read_index(nps_library *lib, hid_t f, const char *path)
 {
-    if (H5Lexists(f, "index", H5P_DEFAULT) <= 0) return 0;
+    if (H5Lexists(f, "index", H5P_DEFAULT) <= 0) return nps_index_build(&lib->ix, lib->proc);
     hid_t g = H5Gopen2(f, "index", H5P_DEFAULT);
     if (g < 0) return nps_err(NPS_ELIBRARY, "%s: unreadable group /index", path);
     nps_fragment_index *ix = &lib->ix;
@@ -450,7 +449,6 @@ static int read_index(nps_library *lib, hid_t f, const char *path)
             rc = nps_err(NPS_ELIBRARY, "%s: %s", path, nps_error_last());
         return rc;
     }
-    lib->ix_ready = 1;
     return 0;
 }
 

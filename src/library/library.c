@@ -7,8 +7,6 @@
  */
 #include "library.h"
 
-#include "../scoring/scoring.h"
-
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +17,6 @@ int nps_library_alloc(nps_library **out)
     if (!lib) return nps_err(NPS_ENOMEM, "out of memory");
     nps_preprocess_config def = NPS_PREPROCESS_CONFIG_INIT;
     lib->cfg = def;
-    pthread_mutex_init(&lib->ix_lock, NULL);
     lib->format_version = NPS_LIBRARY_FORMAT_VERSION;
     *out = lib;
     return 0;
@@ -69,9 +66,7 @@ int nps_library_verify(const nps_library *lib)
                        nps_spectra_count(lib->raw), nps_spectra_count(lib->proc));
     if (lib->raw && (rc = check_peaks(lib->raw, "imported"))) return rc;
     if ((rc = check_peaks(lib->proc, "processed"))) return rc;
-    const nps_fragment_index *ix;
-    if ((rc = nps_library_index(lib, &ix))) return rc;
-    return nps_index_verify(ix, lib->proc);
+    return nps_index_verify(&lib->ix, lib->proc);
 }
 
 /*
@@ -151,6 +146,7 @@ int nps_library_create(nps_library **out, const nps_spectra *spectra,
     if ((rc = copy_unique(lib->raw, spectra))) goto fail;
     if (config) lib->cfg = *config;
     if ((rc = nps_preprocess_shared(&lib->proc, lib->raw, &lib->cfg))) goto fail;
+    if ((rc = nps_index_build(&lib->ix, lib->proc))) goto fail;
     *out = lib;
     return 0;
 fail:
@@ -161,10 +157,9 @@ fail:
 void nps_library_free(nps_library *lib)
 {
     if (!lib) return;
-    nps_library_drop_caches(lib);
+    nps_index_free(&lib->ix);
     nps_spectra_free(lib->raw);
     nps_spectra_free(lib->proc);
-    pthread_mutex_destroy(&lib->ix_lock);
     free(lib);
 }
 
@@ -188,171 +183,16 @@ int nps_library_format_version(const nps_library *lib)
     return lib->format_version;
 }
 
-int nps_library_reprocess(nps_library *lib, const nps_preprocess_config *config)
+int nps_library_reprocess(nps_library **out, const nps_library *lib,
+                          const nps_preprocess_config *config)
 {
     if (lib->search_only)
         return nps_err(NPS_EINVAL, "a library opened for search only cannot be reprocessed");
-    nps_spectra *p;
-    int rc = nps_preprocess_shared(&p, lib->raw, config);
-    if (rc) return rc;
-    nps_spectra_free(lib->proc);
-    lib->proc = p;
-    lib->cfg = *config;
-    nps_library_drop_caches(lib);
-    return 0;
+    /* the ids are unique already: nps_library_create keeps them as they are */
+    return nps_library_create(out, lib->raw, config);
 }
 
-void nps_library_drop_caches(nps_library *lib)
+const nps_fragment_index *nps_library_index(const nps_library *lib)
 {
-    pthread_mutex_lock(&lib->ix_lock);
-    nps_index_free(&lib->ix);
-    lib->ix_ready = 0;
-    for (size_t i = 0; i < lib->nwc; i++) {
-        free(lib->wc[i]->w);
-        free(lib->wc[i]->v);
-        free(lib->wc[i]->norm);
-        free(lib->wc[i]->iw);
-        free(lib->wc[i]->ify);
-        free(lib->wc[i]->liw);
-        free(lib->wc[i]->lify);
-        free(lib->wc[i]);
-    }
-    free(lib->wc);
-    lib->wc = NULL;
-    lib->nwc = 0;
-    nps_library_free(lib->loss);
-    lib->loss = NULL;
-    free(lib->lossmap);
-    lib->lossmap = NULL;
-    pthread_mutex_unlock(&lib->ix_lock);
-}
-
-static int build_weights(nps_library *lib, nps_lib_weights *lw, const nps_score_options *so)
-{
-    const nps_spectra *p = lib->proc;
-    size_t P = nps_spectra_total_peaks(p), n = nps_spectra_count(p);
-    int comp = so->type == NPS_SCORE_COMPOSITE; /* only the composite needs sqrt(I) */
-    lw->w = malloc((P ? P : 1) * sizeof(double));
-    lw->v = comp ? malloc((P ? P : 1) * sizeof(double)) : NULL;
-    lw->norm = malloc((n ? n : 1) * sizeof(double));
-    if (!lw->w || (comp && !lw->v) || !lw->norm) return nps_err(NPS_ENOMEM, "out of memory");
-    const double *mz0 = NULL;
-    const float *i0;
-    size_t k0;
-    if (n) nps_spectra_peaks(p, 0, &mz0, &i0, &k0);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; i++) {
-        const double *mz;
-        const float *in;
-        size_t k;
-        nps_spectra_peaks(p, i, &mz, &in, &k);
-        size_t off = (size_t)(mz - mz0);
-        lw->norm[i] = nps_score_prepare(lw->w + off, comp ? lw->v + off : NULL, mz, in, k, so);
-    }
-    return 0;
-}
-
-static int build_index_weights(nps_library *lib, nps_lib_weights *lw)
-{
-    if (!lib->ix_ready) {
-        int rc = nps_index_build(&lib->ix, lib->proc);
-        if (rc) return rc;
-        lib->ix_ready = 1;
-    }
-    const nps_fragment_index *ix = &lib->ix;
-    int normed = lw->type == NPS_SCORE_COSINE || lw->type == NPS_SCORE_COMPOSITE;
-    lw->iw = malloc((ix->n ? ix->n : 1) * sizeof(float));
-    if (!normed) lw->ify = malloc((ix->n ? ix->n : 1) * sizeof(float));
-    if (!lw->iw || (!normed && !lw->ify)) return nps_err(NPS_ENOMEM, "out of memory");
-#pragma omp parallel for schedule(static)
-    for (size_t k = 0; k < ix->n; k++) {
-        double w = lw->w[ix->peak[k]];
-        if (normed) {
-            double nr = lw->norm[ix->spec[k]];
-            w = nr > 0 ? w / nr : 0;
-        }
-        lw->iw[k] = (float)w;
-        if (!normed) lw->ify[k] = (float)(w > 0 ? w * log2(w) : 0);
-    }
-    return 0;
-}
-
-/* Weights in the loss library's index order: entry k is the loss of
- * processed peak lossmap[peak[k]], weighted as that fragment. */
-static int build_loss_index_weights(nps_library *lib, nps_lib_weights *lw)
-{
-    int rc = nps_library_losses_locked(lib);
-    const nps_fragment_index *lx = NULL;
-    if (!rc) rc = nps_library_index(lib->loss, &lx);
-    if (rc) return rc;
-    int normed = lw->type == NPS_SCORE_COSINE || lw->type == NPS_SCORE_COMPOSITE;
-    lw->liw = malloc((lx->n ? lx->n : 1) * sizeof(float));
-    if (!normed) lw->lify = malloc((lx->n ? lx->n : 1) * sizeof(float));
-    if (!lw->liw || (!normed && !lw->lify)) return nps_err(NPS_ENOMEM, "out of memory");
-    const uint32_t *map = lib->lossmap;
-#pragma omp parallel for schedule(static)
-    for (size_t k = 0; k < lx->n; k++) {
-        double w = lw->w[map[lx->peak[k]]];
-        if (normed) {
-            double nr = lw->norm[lx->spec[k]];
-            w = nr > 0 ? w / nr : 0;
-        }
-        lw->liw[k] = (float)w;
-        if (!normed) lw->lify[k] = (float)(w > 0 ? w * log2(w) : 0);
-    }
-    return 0;
-}
-
-int nps_library_weights(const nps_library *clib, const nps_score_options *so, int with_index,
-                        const nps_lib_weights **out)
-{
-    nps_library *lib = (nps_library *)clib; /* caches only; see nps_library_index */
-    int cos = so->type == NPS_SCORE_COSINE, rc = 0;
-    double a = cos ? so->mz_power : 0, b = cos ? so->intensity_power : 0;
-    pthread_mutex_lock(&lib->ix_lock);
-    nps_lib_weights *lw = NULL;
-    for (size_t i = 0; i < lib->nwc && !lw; i++)
-        if (lib->wc[i]->type == so->type && lib->wc[i]->mz_power == a &&
-            lib->wc[i]->intensity_power == b)
-            lw = lib->wc[i];
-    if (!lw) {
-        nps_lib_weights **grown = realloc(lib->wc, (lib->nwc + 1) * sizeof(nps_lib_weights *));
-        lw = calloc(1, sizeof *lw);
-        if (!grown || !lw) {
-            if (grown) lib->wc = grown;
-            free(lw);
-            pthread_mutex_unlock(&lib->ix_lock);
-            return nps_err(NPS_ENOMEM, "out of memory");
-        }
-        lib->wc = grown;
-        lw->type = so->type;
-        lw->mz_power = a;
-        lw->intensity_power = b;
-        rc = build_weights(lib, lw, so);
-        lib->wc[lib->nwc++] = lw;          /* freed with the caches, complete or not */
-        if (rc) lw->type = NPS_SCORE_AUTO; /* never matched again */
-    }
-    if (!rc && (with_index & NPS_WEIGHTS_INDEX) && !lw->iw) rc = build_index_weights(lib, lw);
-    if (!rc && (with_index & NPS_WEIGHTS_LOSS_INDEX) && !lw->liw)
-        rc = build_loss_index_weights(lib, lw);
-    pthread_mutex_unlock(&lib->ix_lock);
-    if (!rc) *out = lw;
-    return rc;
-}
-
-int nps_library_index(const nps_library *clib, const nps_fragment_index **out)
-{
-    /* The index is a cache of the read-only processed peaks: building it does
-     * not change what the library is, so it is done behind a lock on first
-     * use rather than making every open pay for it. */
-    nps_library *lib = (nps_library *)clib;
-    int rc = 0;
-    pthread_mutex_lock(&lib->ix_lock);
-    if (!lib->ix_ready) {
-        rc = nps_index_build(&lib->ix, lib->proc);
-        lib->ix_ready = rc == 0;
-    }
-    pthread_mutex_unlock(&lib->ix_lock);
-    if (!rc) *out = &lib->ix;
-    return rc;
+    return &lib->ix;
 }

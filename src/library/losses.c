@@ -9,9 +9,10 @@
  *
  * Only peaks strictly below the precursor have a loss (a positive one).
  * Losses are computed from the processed (cleaned) peaks, so no further
- * cleaning applies: the loss library is a search-only library with "raw"
- * preprocessing, sharing the metadata (ids, names, classes) of the library
- * it derives from, spectrum for spectrum.
+ * cleaning applies. The loss spectra share the metadata (ids, names,
+ * classes) of the spectra they derive from, spectrum for spectrum; they are
+ * derived search data, built by a search plan that needs them and owned by
+ * it.
  */
 #include "library.h"
 
@@ -36,16 +37,14 @@ size_t nps_losses_of(double *out_mz, float *out_in, uint32_t *out_src, const dou
     return k;
 }
 
-static int build_losses(nps_library *lib)
+int nps_losses_build(nps_spectra **out, uint32_t **out_map, const nps_spectra *p)
 {
-    const nps_spectra *p = lib->proc;
     size_t n = nps_spectra_count(p), P = nps_spectra_total_peaks(p);
     size_t *off = malloc((n + 1) * sizeof *off);
     double *mz = malloc((P ? P : 1) * sizeof *mz);
     float *in = malloc((P ? P : 1) * sizeof *in);
     uint32_t *map = malloc((P ? P : 1) * sizeof *map);
     nps_spectra *ls = NULL;
-    nps_library *ll = NULL;
     int rc = 0;
     if (!off || !mz || !in || !map) {
         rc = nps_err(NPS_ENOMEM, "out of memory building the loss spectra");
@@ -71,39 +70,13 @@ static int build_losses(nps_library *lib)
     mz = NULL;
     in = NULL;
     if (rc) goto fail;
-    if ((rc = nps_library_alloc(&ll))) goto fail;
-    nps_preprocess_config raw = {NPS_PREPROCESS_RAW_INIT, NPS_PREPROCESS_RAW_INIT};
-    ll->cfg = raw;
-    ll->proc = ls;
-    ll->search_only = 1;
-    ls = NULL;
-    lib->loss = ll;
-    lib->lossmap = map;
+    *out = ls;
+    *out_map = map;
     return 0;
 fail:
     free(off);
     free(mz);
     free(in);
     free(map);
-    nps_spectra_free(ls);
-    nps_library_free(ll);
     return rc;
-}
-
-/* Callers hold lib->ix_lock. */
-int nps_library_losses_locked(nps_library *lib)
-{
-    return lib->loss ? 0 : build_losses(lib);
-}
-
-int nps_library_losses(const nps_library *clib, const nps_library **out, const uint32_t **lossmap)
-{
-    nps_library *lib = (nps_library *)clib; /* a cache, as the index */
-    pthread_mutex_lock(&lib->ix_lock);
-    int rc = nps_library_losses_locked(lib);
-    pthread_mutex_unlock(&lib->ix_lock);
-    if (rc) return rc;
-    *out = lib->loss;
-    if (lossmap) *lossmap = lib->lossmap;
-    return 0;
 }

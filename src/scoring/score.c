@@ -66,6 +66,13 @@ void nps_score_workspace_free(nps_score_workspace *ws)
     free(ws);
 }
 
+size_t nps_score_workspace_bytes(const nps_score_workspace *ws)
+{
+    return sizeof *ws + ws->cand_cap * sizeof *ws->cand + ws->used_q_cap + ws->used_r_cap +
+           ws->pairs_cap * sizeof *ws->pairs + ws->pair_shifted_cap +
+           ws->rq_cap * (3 * sizeof(double) + sizeof(float) + sizeof(size_t));
+}
+
 double nps_score_prepare(double *w, double *v, const double *mz, const float *in, size_t n,
                          const nps_score_options *o)
 {

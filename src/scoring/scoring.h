@@ -43,6 +43,9 @@ int nps_hybrid_prepared(nps_hybrid_result *res, nps_score_workspace *ws, const n
                         const nps_prep *r, double delta, double qprec, double rprec,
                         const nps_score_options *o);
 
+/* The bytes a scoring workspace holds. */
+size_t nps_score_workspace_bytes(const nps_score_workspace *ws);
+
 /* Matching tolerance for a query peak. */
 static inline double nps_tol_at(const nps_score_options *o, double mz)
 {

@@ -1,4 +1,4 @@
-/* Private: the hit list (searcher.c builds it, stats/fdr.c edits it). */
+/* Private: the hit list (batch.c builds it, stats/fdr.c edits it). */
 #ifndef NPS_HITS_H
 #define NPS_HITS_H
 
@@ -9,6 +9,7 @@ struct nps_hits {
     size_t n;
     size_t *qoff; /* nq + 1 */
     size_t nq;
+    size_t n_kind_absent; /* queries whose kind the library does not hold */
 };
 
 #endif

@@ -50,6 +50,7 @@ struct nps_shift_plan {
     fftwf_plan fwd, inv;
     fftwf_complex *spec; /* nc per selected library spectrum */
     size_t *slot;        /* library spectrum -> its row in spec, or SIZE_MAX */
+    size_t nsel;         /* spectra selected (rows) */
     size_t nlib;
     float *sorted; /* per selected spectrum, its weights / norm in decreasing order */
     size_t *soff;  /* slot -> offset in sorted; soff[nsel] = end */
@@ -62,6 +63,7 @@ struct nps_shift_ws {
     float *corr;        /* N */
     double *qs;         /* the query's weights / norm, decreasing */
     size_t qn, qcap;
+    size_t N, nc; /* the plan's sizes (for the byte count) */
 };
 
 static int cmp_desc_f(const void *a, const void *b)
@@ -108,7 +110,7 @@ void nps_shift_plan_free(nps_shift_plan *p)
 }
 
 int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const double *w,
-                          const unsigned char *use, double max_shift)
+                          const unsigned char *use, double max_shift, int nthreads)
 {
     nps_shift_plan *p = calloc(1, sizeof *p);
     if (!p) return nps_err(NPS_ENOMEM, "out of memory");
@@ -171,8 +173,9 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const do
         off += n;
     }
     p->soff[row] = off;
+    p->nsel = row;
     int failed = 0;
-#pragma omp parallel
+#pragma omp parallel num_threads(nthreads > 0 ? nthreads : 1)
     {
         float *b = fftwf_malloc(p->N * sizeof *b);
         if (!b) {
@@ -203,6 +206,11 @@ out:
     return 0;
 }
 
+size_t nps_shift_selected(const nps_shift_plan *p)
+{
+    return p->nsel;
+}
+
 int nps_shift_has(const nps_shift_plan *p, size_t ref)
 {
     return ref < p->nlib && p->slot[ref] != SIZE_MAX;
@@ -219,10 +227,18 @@ void nps_shift_ws_free(nps_shift_ws *ws)
     free(ws);
 }
 
+size_t nps_shift_ws_bytes(const nps_shift_ws *ws)
+{
+    return sizeof *ws + 2 * ws->N * sizeof(float) + 2 * ws->nc * sizeof(fftwf_complex) +
+           ws->qcap * sizeof(double);
+}
+
 int nps_shift_ws_create(nps_shift_ws **out, const nps_shift_plan *p)
 {
     nps_shift_ws *ws = calloc(1, sizeof *ws);
     if (!ws) return nps_err(NPS_ENOMEM, "out of memory");
+    ws->N = p->N;
+    ws->nc = p->nc;
     ws->bins = fftwf_malloc(p->N * sizeof *ws->bins);
     ws->corr = fftwf_malloc(p->N * sizeof *ws->corr);
     ws->qf = fftwf_malloc(p->nc * sizeof *ws->qf);

@@ -12,10 +12,11 @@ typedef struct nps_shift_ws nps_shift_ws;
  * not thread-safe) and, for each library spectrum selected by `use` (NULL:
  * all), the transform of its binned, normalised weights. */
 int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const double *w,
-                          const unsigned char *use, double max_shift);
+                          const unsigned char *use, double max_shift, int nthreads);
 void nps_shift_plan_free(nps_shift_plan *p);
 int nps_shift_ws_create(nps_shift_ws **out, const nps_shift_plan *p);
 void nps_shift_ws_free(nps_shift_ws *ws);
+size_t nps_shift_ws_bytes(const nps_shift_ws *ws);
 
 /* Bin and transform a prepared query (weights w, norm), and sort its
  * normalised weights for nps_shift_sorted_bound. */
@@ -31,5 +32,7 @@ double nps_shift_sorted_bound(const nps_shift_ws *ws, const nps_shift_plan *p, s
 size_t nps_shift_correlate(nps_shift_ws *ws, const nps_shift_plan *p, size_t ref, double *c0,
                            int *shifts, double *values, size_t max);
 int nps_shift_has(const nps_shift_plan *p, size_t ref);
+/* The number of library spectra the plan transformed. */
+size_t nps_shift_selected(const nps_shift_plan *p);
 
 #endif

@@ -1,0 +1,275 @@
+/*
+ * The two ways a mode finds its candidates: pairwise, and through the
+ * inverted fragment index.
+ *
+ * Pairwise (identity mode, and the exhaustive reference path) scores every
+ * candidate exactly; identity mode hands it the library spectra whose
+ * precursor lies in the query's window.
+ *
+ * The indexed path (after the Flash entropy search, library/index.c): each
+ * query peak scans the library peaks inside its tolerance window and adds
+ * its contribution to the accumulator of their spectrum, so only spectra
+ * sharing a fragment with the query are touched, and only those are cleared
+ * afterwards. Every score here is a sum of non-negative contributions over
+ * matched peak pairs (entropy, cosine; the composite's dot-product term), and
+ * the scan adds the contribution of every pair inside the (slightly widened)
+ * window, a superset of the pairs the exact one-to-one matching keeps. The
+ * accumulated value is therefore an upper bound of the exact score (for the
+ * composite, with its ratio term bounded by 1). The candidates are then
+ * scored exactly, in decreasing bound, until the next bound falls below the
+ * K-th exact score: the result is, by construction, the exhaustive top K,
+ * with the exhaustive path's own numbers. When peaks are at least twice the
+ * tolerance apart (the default cleaning merges within 0.05 Da for a 0.02 Da
+ * tolerance) the bound is the score itself and only about K spectra are
+ * rescored. Reverse search renormalises per pair, so it has no bound: every
+ * touched spectrum is rescored (still far fewer than the library).
+ *
+ * In HYBRID mode the query's neutral losses are also looked up in the loss
+ * index, weighted as the fragments they come from: a shifted match is a
+ * shared loss, so every pair the hybrid rule can accept (direct or shifted)
+ * is in one of the two scans, and the sum stays an upper bound of the hybrid
+ * score.
+ */
+#include "fastlog.h"
+#include "plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void nps_target_prep(nps_prep *R, const nps_target *tg, nps_score_type t, size_t ri)
+{
+    const nps_weights *lp = tg->wt[t];
+    const double *rmz;
+    const float *rin;
+    size_t rn;
+    nps_spectra_peaks(tg->spectra, ri, &rmz, &rin, &rn);
+    size_t off = (size_t)(rmz - tg->mz0);
+    *R = (nps_prep){rmz, rin, lp->w + off, lp->v ? lp->v + off : NULL, rn, lp->norm[ri]};
+}
+
+int nps_exact_ranked(nps_ranked *out, nps_workspace *ws, const nps_query_ctx *c, size_t ri)
+{
+    nps_prep R;
+    nps_target_prep(&R, c->tg, c->t, ri);
+    if (c->mode == NPS_MODE_HYBRID) {
+        double rp = nps_spectra_precursor_mz(c->tg->spectra, ri);
+        nps_hybrid_result h;
+        int rc = nps_hybrid_prepared(&h, ws->sws, c->Q, &R, c->qprec - rp, c->qprec, rp, c->so);
+        if (rc) return rc;
+        *out = nps_ranked_make(h.score, ri, h.direct + h.shifted);
+        out->delta = c->qprec - rp;
+        out->shifted = h.shifted;
+        return 0;
+    }
+    nps_score_result res;
+    int rc = nps_score_prepared(&res, NULL, NULL, ws->sws, c->Q, &R, c->so);
+    if (rc) return rc;
+    *out = nps_ranked_make(res.score, ri, res.matched);
+    return 0;
+}
+
+int nps_search_pairwise(nps_workspace *ws, const nps_query_ctx *c, size_t lo, size_t hi,
+                        int use_order)
+{
+    const nps_plan *p = c->p;
+    int rc = 0;
+    if (p->o.evalues && (rc = nps_ws_cand_reserve(ws, hi - lo))) return rc;
+    for (size_t k = lo; k < hi; k++) {
+        size_t ri = use_order ? p->order[k].idx : k;
+        if (p->o.same_kind_only && p->kinds_of[ri] != (unsigned char)c->kind) continue;
+        if (nps_excluded(c, ri)) continue;
+        nps_ranked r;
+        if ((rc = nps_exact_ranked(&r, ws, c, ri))) return rc;
+        if (p->o.evalues && r.score > 0) ws->cand[ws->nc++] = (nps_bound){r.score, ri};
+        nps_keep(ws, c, r);
+    }
+    return 0;
+}
+
+/* f(v) = v log2 v, the entropy contribution helper */
+static inline double xlog2x(double v)
+{
+    return v > 0 ? v * log2(v) : 0;
+}
+
+/* Add, for one query value v of weight x, the contribution of every entry of
+ * index ix within the tolerance window to its spectrum's accumulator. iw/ify
+ * are the entries' weights in ix's order. */
+static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_fragment_index *ix,
+                       const float *iw, const float *ify, double v, double tol, double x,
+                       int entropy, size_t *nt)
+{
+    const nps_plan *p = c->p;
+    const unsigned char *kinds = p->o.same_kind_only && p->mixed_kinds ? p->kinds_of : NULL;
+    /* guard band: wider than float32 rounding of the index and of the bounds */
+    double g = 4e-7 * (v + tol) + 1e-9;
+    double fx = entropy ? xlog2x(x) : 0;
+    float top = (float)(v + tol + g);
+    size_t lo = nps_index_lower(ix, v - tol - g), hi = lo;
+    while (hi < ix->n && ix->mz[hi] <= top) hi++;
+    if (hi == lo) return 0;
+    /* two passes over the window: the contributions (a straight loop the
+     * compiler vectorises), then the scatter into the accumulators */
+    if (hi - lo > ws->ccap) {
+        int rc = nps_grow((void **)&ws->cbuf, &ws->ccap, hi - lo, sizeof *ws->cbuf);
+        if (rc) return rc;
+    }
+    float *cb = ws->cbuf;
+    const float xf = (float)x, fxf = (float)fx;
+    const size_t w = hi - lo;
+    if (entropy) {
+        const float *yv = iw + lo, *fy = ify + lo;
+        for (size_t j = 0; j < w; j++) {
+            float xy = xf + yv[j];
+            cb[j] = xy * nps_fast_log2f(xy) - fxf - fy[j];
+        }
+    } else {
+        const float *yv = iw + lo;
+        for (size_t j = 0; j < w; j++) cb[j] = xf * yv[j];
+    }
+    struct nps_acc *acc = ws->acc;
+    const uint32_t *spv = ix->spec + lo;
+    for (size_t j = 0; j < w; j++) {
+        uint32_t sp = spv[j];
+        if (kinds && kinds[sp] != (unsigned char)c->kind) continue;
+        if (acc[sp].cnt++ == 0) ws->touched[(*nt)++] = sp;
+        acc[sp].acc += cb[j];
+    }
+    return 0;
+}
+
+/* The upper bound of a spectrum's exact score from its accumulated
+ * contributions a over `pairs` window pairs (query of nu peaks). */
+static inline double bound_of(const nps_query_ctx *c, double a, double pairs, double nu)
+{
+    const int hybrid = c->mode == NPS_MODE_HYBRID;
+    if (c->p->o.reverse && !hybrid) return INFINITY;
+    if (nps_score_is_entropy(c->t)) return 0.5 * a;
+    if (c->t == NPS_SCORE_COSINE || hybrid) return a;
+    /* composite: DP <= a^2, ratio term <= 1, N_ur <= min(pairs, N_u) - 1 */
+    double dp = a * a > 1 ? 1 : a * a;
+    if (pairs > nu) pairs = nu;
+    double nur = pairs > 1 ? pairs - 1 : 0;
+    return nur > 0 ? (nu * dp + nur) / (nu + nur) : dp;
+}
+
+/* Push b into the min-heap kb of the K largest bounds (nb of them). */
+static inline void kbest_push(double *kb, size_t *nb, size_t K, double b)
+{
+    if (*nb < K) {
+        size_t i = (*nb)++;
+        kb[i] = b;
+        while (i > 0 && kb[(i - 1) / 2] > kb[i]) { /* sift up */
+            double t = kb[i];
+            kb[i] = kb[(i - 1) / 2];
+            kb[(i - 1) / 2] = t;
+            i = (i - 1) / 2;
+        }
+    } else if (b > kb[0]) {
+        kb[0] = b;
+        for (size_t i = 0;;) { /* sift down */
+            size_t l = 2 * i + 1, r = l + 1, m = i;
+            if (l < *nb && kb[l] < kb[m]) m = l;
+            if (r < *nb && kb[r] < kb[m]) m = r;
+            if (m == i) break;
+            double t = kb[i];
+            kb[i] = kb[m];
+            kb[m] = t;
+            i = m;
+        }
+    }
+}
+
+int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
+{
+    const nps_plan *p = c->p;
+    const nps_target *tg = c->tg;
+    const nps_fragment_index *ix = tg->ix;
+    const float *iw = tg->wt[c->t]->iw, *ify = tg->wt[c->t]->ify;
+    const nps_prep *Q = c->Q;
+    const int entropy = nps_score_is_entropy(c->t);
+    const int hybrid = c->mode == NPS_MODE_HYBRID;
+    const double qnorm = Q->norm;
+    size_t nt = 0;
+    if (!entropy && !(qnorm > 0)) return 0;
+    for (size_t i = 0; i < Q->n; i++) {
+        /* The first touch of each window is a cache miss: fetch the bin of the
+         * window after next, and the start of the next window, ahead. */
+        if (i + 2 < Q->n) {
+            double q2 = Q->mz[i + 2], lo2 = q2 - nps_tol_at(c->so, q2);
+            size_t b2 = lo2 > 0 ? (size_t)(lo2 / ix->bin_width) : 0;
+            if (b2 < ix->nbins) __builtin_prefetch(&ix->bin[b2], 0, 1);
+        }
+        if (i + 1 < Q->n) {
+            double q1 = Q->mz[i + 1], lo1 = q1 - nps_tol_at(c->so, q1);
+            size_t b1 = lo1 > 0 ? (size_t)(lo1 / ix->bin_width) : 0;
+            if (b1 < ix->nbins) {
+                size_t pp = ix->bin[b1];
+                __builtin_prefetch(&ix->mz[pp], 0, 1);
+                __builtin_prefetch(&ix->spec[pp], 0, 1);
+                __builtin_prefetch(&iw[pp], 0, 1);
+                if (ify) __builtin_prefetch(&ify[pp], 0, 1);
+            }
+        }
+        double q = Q->mz[i];
+        double x = entropy ? Q->w[i] : Q->w[i] / qnorm;
+        if (!(x > 0) && !p->o.reverse) continue;
+        int rc = scan_window(ws, c, ix, iw, ify, q, nps_tol_at(c->so, q), x, entropy, &nt);
+        if (rc) return rc;
+    }
+    if (hybrid && isfinite(c->qprec)) {
+        /* the query's losses, ascending: its peaks below the precursor, backwards */
+        const float *liw = tg->wt[c->t]->liw, *lify = tg->wt[c->t]->lify;
+        for (size_t i = Q->n; i-- > 0;) {
+            if (!(Q->mz[i] < c->qprec)) continue;
+            double x = entropy ? Q->w[i] : Q->w[i] / qnorm;
+            if (!(x > 0)) continue;
+            /* the hybrid rule's tolerance is that of the query peak's m/z */
+            int rc = scan_window(ws, c, &p->loss_ix, liw, lify, c->qprec - Q->mz[i],
+                                 nps_tol_at(c->so, Q->mz[i]), x, entropy, &nt);
+            if (rc) return rc;
+        }
+    }
+    /* Bounds of the touched spectra, and the K-th largest of them (a min-heap
+     * of K values: most candidates are rejected by one comparison). */
+    int rc = nps_ws_cand_reserve(ws, nt);
+    if (rc) return rc;
+    size_t nc = 0, K = p->o.top_k, nb = 0;
+    double nu = (double)Q->n, *kb = ws->kbest;
+    for (size_t j = 0; j < nt; j++) {
+        uint32_t sp = ws->touched[j];
+        double b = bound_of(c, ws->acc[sp].acc, (double)ws->acc[sp].cnt, nu);
+        ws->acc[sp].acc = 0;
+        ws->acc[sp].cnt = 0;
+        if (b + NPS_BOUND_MARGIN < p->o.min_score || !(b > 0) || nps_excluded(c, sp)) continue;
+        ws->cand[nc++] = (nps_bound){b, sp};
+        kbest_push(kb, &nb, K, b);
+    }
+    ws->nc = nc; /* the bounds are the e-values' null sample */
+    if (nc == 0) return 0;
+    /* Rescore exactly every candidate whose bound reaches the K-th largest
+     * bound, then any other whose bound still reaches the K-th exact score
+     * (none when the bounds are the scores). */
+    double bk = nb < K ? -INFINITY : kb[0];
+    for (size_t j = 0; j < nc; j++) {
+        const nps_bound *cb = &ws->cand[j];
+        if (cb->b < bk) continue;
+        nps_ranked r;
+        if ((rc = nps_exact_ranked(&r, ws, c, cb->s))) return rc;
+        nps_keep(ws, c, r);
+    }
+    /* with the heap full and its worst exact score within the margin of the K-th
+     * bound, no candidate below that bound can enter: the usual case */
+    int more = bk > -INFINITY &&
+               !(ws->nh == K && nps_rank_worst(ws->heap)->score >= bk - NPS_BOUND_MARGIN);
+    for (size_t j = 0; more && j < nc; j++) {
+        const nps_bound *cb = &ws->cand[j];
+        if (cb->b >= bk) continue; /* done above */
+        if (ws->nh == K && cb->b + NPS_BOUND_MARGIN < nps_rank_worst(ws->heap)->score) continue;
+        nps_ranked r;
+        if ((rc = nps_exact_ranked(&r, ws, c, cb->s))) return rc;
+        nps_keep(ws, c, r);
+    }
+    return 0;
+}

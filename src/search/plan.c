@@ -1,0 +1,297 @@
+/*
+ * The search plan and the per-thread workspace.
+ *
+ * A plan is made once and then only read (after FFTW's plans): creating it
+ * validates the options, decides for every kind of query the plan will see
+ * which mode and score it runs, and asks each of those modes, through the
+ * mode table, to prepare what it needs: per-score library weights, the
+ * neutral-loss spectra and their index, FFT plans with the library's
+ * transforms. Nothing is prepared on first use, so nothing in a plan changes
+ * while queries run, and any number of threads can search with one plan
+ * without a lock.
+ *
+ * A workspace is one thread's scratch memory (Sage's per-query scorer: the
+ * caller owns the loop and the threads). Its fixed part is 12 bytes per
+ * library spectrum, the score accumulators and the list of touched spectra
+ * of the fragment-index scan; everything else (query buffers, candidate
+ * lists, FFT buffers) grows to the largest query seen, after which nothing
+ * is allocated.
+ */
+#include "plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ------------------------------------------------------------ rules */
+
+void nps_plan_score_options(nps_score_options *so, const nps_search_options *o, nps_score_type t,
+                            nps_kind kind)
+{
+    nps_score_options d = NPS_SCORE_OPTIONS_INIT;
+    *so = d;
+    so->type = t;
+    /* a negative tolerance means: the default of the query's kind */
+    so->tolerance = o->tolerance >= 0     ? o->tolerance
+                    : kind == NPS_KIND_EI ? NPS_DEFAULT_TOLERANCE_EI
+                                          : NPS_DEFAULT_TOLERANCE_MSMS;
+    so->tolerance_ppm = o->tolerance >= 0 ? o->tolerance_ppm : 0;
+    so->mz_power = o->mz_power;
+    so->intensity_power = o->intensity_power;
+    so->reverse = o->reverse;
+}
+
+nps_score_type nps_search_default_score(nps_kind kind)
+{
+    return kind == NPS_KIND_EI ? NPS_SCORE_COMPOSITE : NPS_SCORE_ENTROPY;
+}
+
+/* AUTO: identity for MS/MS with a precursor (the precursor selects the
+ * candidates), open search otherwise. */
+static nps_search_mode resolve_auto(nps_kind kind, int has_precursor)
+{
+    return kind == NPS_KIND_MSMS && has_precursor ? NPS_MODE_IDENTITY : NPS_MODE_OPEN;
+}
+
+nps_search_mode nps_mode_resolve(nps_search_mode mode, nps_kind kind, int has_precursor)
+{
+    /* a mode may resolve to another (analogue to hybrid or shift, shift on
+     * MS/MS to hybrid); follow until a mode runs itself */
+    nps_search_mode m = mode == NPS_MODE_AUTO ? resolve_auto(kind, has_precursor) : mode;
+    for (int guard = 0; guard < NPS_MODE_COUNT; guard++) {
+        const nps_mode_ops *ops = nps_mode_table[m];
+        nps_search_mode next = ops->resolve ? ops->resolve(kind, has_precursor) : m;
+        if (next == m) return m;
+        m = next;
+    }
+    return NPS_MODE_OPEN;
+}
+
+/* ------------------------------------------------------- preparation */
+
+int nps_plan_weights(nps_plan *p, nps_target *tg, nps_score_type t, int index_order)
+{
+    int rc = 0;
+    if (!tg->wt[t]) {
+        nps_score_options so;
+        nps_plan_score_options(&so, &p->o, t, NPS_KIND_MSMS);
+        if ((rc = nps_weights_build(&tg->wt[t], tg, &so, p->nthreads))) return rc;
+    }
+    if (index_order && !tg->wt[t]->iw) rc = nps_weights_index_order(tg->wt[t], tg, t, p->nthreads);
+    return rc;
+}
+
+int nps_plan_losses(nps_plan *p)
+{
+    if (p->has_loss_ix) return 0;
+    int rc = nps_losses_build(&p->loss_spectra, &p->lossmap, p->main.spectra);
+    if (!rc) rc = nps_index_build(&p->loss_ix, p->loss_spectra);
+    if (rc) return rc;
+    p->has_loss_ix = 1;
+    p->loss.spectra = p->loss_spectra;
+    p->loss.ix = &p->loss_ix;
+    p->loss.mz0 = NULL;
+    if (nps_spectra_count(p->loss_spectra)) {
+        const float *i0;
+        size_t k0;
+        nps_spectra_peaks(p->loss_spectra, 0, &p->loss.mz0, &i0, &k0);
+    }
+    return 0;
+}
+
+int nps_plan_loss_weights(nps_plan *p, nps_score_type t)
+{
+    int rc = nps_plan_losses(p);
+    if (!rc) rc = nps_plan_weights(p, &p->main, t, 0);
+    if (!rc && !p->main.wt[t]->liw) rc = nps_weights_loss_order(p->main.wt[t], p, t);
+    return rc;
+}
+
+static int cmp_prec(const void *a, const void *b)
+{
+    const nps_prec_entry *x = a, *y = b;
+    if (x->prec != y->prec) return x->prec < y->prec ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int check_options(const nps_search_options *o)
+{
+    if (!o || o->version != NPS_SEARCH_OPTIONS_VERSION)
+        return nps_err(NPS_EINVAL, "nps_search_options version %d not supported",
+                       o ? o->version : 0);
+    if (o->top_k == 0) return nps_err(NPS_EINVAL, "top_k must be at least 1");
+    if (!(o->precursor_tolerance >= 0)) return nps_err(NPS_EINVAL, "negative precursor tolerance");
+    if (o->tolerance >= 0 && o->tolerance_ppm == 0 && o->tolerance > 1e3)
+        return nps_err(NPS_EINVAL, "fragment tolerance %g Da is not sensible", o->tolerance);
+    if (isnan(o->tolerance)) return nps_err(NPS_EINVAL, "fragment tolerance is not a number");
+    if ((int)o->score < NPS_SCORE_AUTO || (int)o->score >= NPS_SCORE_COUNT)
+        return nps_err(NPS_EINVAL, "unknown score %d", (int)o->score);
+    if ((int)o->mode < NPS_MODE_AUTO || (int)o->mode >= NPS_MODE_COUNT)
+        return nps_err(NPS_EINVAL, "unknown mode %d", (int)o->mode);
+    if (o->threads < 0) return nps_err(NPS_EINVAL, "negative thread count");
+    return 0;
+}
+
+void nps_plan_free(nps_plan *p)
+{
+    if (!p) return;
+    for (int t = 0; t < NPS_SCORE_COUNT; t++) {
+        nps_weights_free(p->main.wt[t]);
+        nps_weights_free(p->loss.wt[t]);
+        nps_shift_plan_free(p->shift[t]);
+    }
+    if (p->has_loss_ix) nps_index_free(&p->loss_ix);
+    nps_spectra_free(p->loss_spectra);
+    free(p->lossmap);
+    free(p->order);
+    free(p->kinds_of);
+    free(p);
+}
+
+int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search_options *o)
+{
+    int rc = check_options(o);
+    if (rc) return rc;
+    nps_plan *p = calloc(1, sizeof *p);
+    if (!p) return nps_err(NPS_ENOMEM, "out of memory");
+    p->library = library;
+    p->o = *o;
+    p->main.spectra = nps_library_processed(library);
+    p->main.ix = nps_library_index(library);
+    const nps_spectra *lib = p->main.spectra;
+    size_t nl = nps_spectra_count(lib);
+    /* no query has more hits than the library has spectra */
+    if (p->o.top_k > nl) p->o.top_k = nl ? nl : 1;
+#ifdef _OPENMP
+    p->nthreads = o->threads > 0 ? o->threads : omp_get_max_threads();
+#else
+    p->nthreads = 1;
+#endif
+    p->order = malloc((nl ? nl : 1) * sizeof *p->order);
+    p->kinds_of = malloc(nl ? nl : 1);
+    if (!p->order || !p->kinds_of) {
+        nps_plan_free(p);
+        return nps_err(NPS_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < nl; i++) {
+        double pm = nps_spectra_precursor_mz(lib, i);
+        if (!isnan(pm)) p->order[p->norder++] = (nps_prec_entry){pm, i};
+        p->kinds_of[i] = (unsigned char)nps_spectra_kind(lib, i);
+        p->n_of_kind[p->kinds_of[i]]++;
+        if (i && p->kinds_of[i] != p->kinds_of[0]) p->mixed_kinds = 1;
+    }
+    qsort(p->order, p->norder, sizeof *p->order, cmp_prec);
+    if (nl) {
+        const float *i0;
+        size_t k0;
+        nps_spectra_peaks(lib, 0, &p->main.mz0, &i0, &k0);
+    }
+    /* Prepare, for every kind of query the plan will see, what its mode and
+     * score need (with and without a precursor: either may come). EI queries
+     * also get the composite weights, for the composite MF of every hit. */
+    p->kinds = o->query_kinds ? o->query_kinds : (1u << NPS_KIND_EI) | (1u << NPS_KIND_MSMS);
+    for (int k = 0; k < 2 && !rc; k++) {
+        if (!(p->kinds & (1u << k))) continue;
+        if (o->same_kind_only && p->n_of_kind[k] == 0) continue; /* no hit is possible */
+        nps_score_type t =
+            o->score == NPS_SCORE_AUTO ? nps_search_default_score((nps_kind)k) : o->score;
+        for (int has_prec = 0; has_prec < 2 && !rc; has_prec++) {
+            nps_search_mode m = nps_mode_resolve(o->mode, (nps_kind)k, has_prec);
+            if (nps_mode_table[m]->prepare) rc = nps_mode_table[m]->prepare(p, t);
+        }
+        if (!rc && k == NPS_KIND_EI) rc = nps_plan_weights(p, &p->main, NPS_SCORE_COMPOSITE, 0);
+    }
+    if (rc) {
+        nps_plan_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+const nps_search_options *nps_plan_options(const nps_plan *plan)
+{
+    return &plan->o;
+}
+
+const nps_library *nps_plan_library(const nps_plan *plan)
+{
+    return plan->library;
+}
+
+/* ----------------------------------------------------------- workspace */
+
+void nps_workspace_free(nps_workspace *ws)
+{
+    if (!ws) return;
+    nps_score_workspace_free(ws->sws);
+    free(ws->qmz);
+    free(ws->qin);
+    free(ws->qw);
+    free(ws->qv);
+    free(ws->cw);
+    free(ws->cv);
+    free(ws->lmz);
+    free(ws->lin);
+    free(ws->lw);
+    free(ws->lv);
+    free(ws->acc);
+    free(ws->touched);
+    free(ws->cbuf);
+    free(ws->kbest);
+    free(ws->heap);
+    free(ws->cand);
+    free(ws->null);
+    for (int t = 0; t < NPS_SCORE_COUNT; t++) nps_shift_ws_free(ws->shw[t]);
+    free(ws);
+}
+
+int nps_workspace_create(nps_workspace **out, const nps_plan *p)
+{
+    nps_workspace *ws = calloc(1, sizeof *ws);
+    if (!ws) return nps_err(NPS_ENOMEM, "out of memory");
+    ws->plan = p;
+    size_t nl = nps_spectra_count(p->main.spectra), K = p->o.top_k;
+    ws->nlib = nl;
+    int rc = nps_score_workspace_create(&ws->sws);
+    ws->heap = malloc(K * sizeof *ws->heap);
+    ws->kbest = malloc(K * sizeof *ws->kbest);
+    ws->acc = calloc(nl ? nl : 1, sizeof *ws->acc);
+    ws->touched = malloc((nl ? nl : 1) * sizeof *ws->touched);
+    if (rc || !ws->heap || !ws->kbest || !ws->acc || !ws->touched) {
+        nps_workspace_free(ws);
+        return nps_err(NPS_ENOMEM, "out of memory");
+    }
+    for (int t = 0; t < NPS_SCORE_COUNT; t++)
+        if (p->shift[t] && (rc = nps_shift_ws_create(&ws->shw[t], p->shift[t]))) {
+            nps_workspace_free(ws);
+            return rc;
+        }
+    *out = ws;
+    return 0;
+}
+
+size_t nps_workspace_bytes(const nps_workspace *ws)
+{
+    size_t b = sizeof *ws;
+    b += ws->qcap * (4 * sizeof(double) + sizeof(float) + sizeof(double));
+    b += ws->lcap * (4 * sizeof(double) + sizeof(float));
+    b += ws->nlib * (sizeof *ws->acc + sizeof *ws->touched);
+    b += ws->ccap * sizeof *ws->cbuf;
+    b += ws->plan->o.top_k * (sizeof *ws->kbest + sizeof *ws->heap);
+    b += ws->cand_cap * sizeof *ws->cand;
+    b += ws->null_cap * sizeof *ws->null;
+    for (int t = 0; t < NPS_SCORE_COUNT; t++)
+        if (ws->shw[t]) b += nps_shift_ws_bytes(ws->shw[t]);
+    b += nps_score_workspace_bytes(ws->sws);
+    return b;
+}
+
+int nps_ws_cand_reserve(nps_workspace *ws, size_t n)
+{
+    if (n <= ws->cand_cap) return 0;
+    return nps_grow((void **)&ws->cand, &ws->cand_cap, n, sizeof *ws->cand);
+}

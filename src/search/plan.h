@@ -1,0 +1,192 @@
+/*
+ * Private: the search plan, the per-thread workspace and the table of search
+ * modes (see plan.c, query.c and the mode_*.c files).
+ *
+ * Data flows one way. The library holds what is stored (imported and
+ * processed spectra, the fragment index). The plan derives from it, once,
+ * everything a search needs (per-score weights, the neutral-loss spectra and
+ * their index, FFT plans) and is immutable afterwards. A workspace holds one
+ * thread's scratch memory. A mode is a function of (plan, workspace, query)
+ * that pushes candidates into the workspace's top-K heap.
+ */
+#ifndef NPS_PLAN_H
+#define NPS_PLAN_H
+
+#include "../library/library.h"
+#include "../scoring/scoring.h"
+#include "rank.h"
+#include "shift.h"
+
+/* Pruning margin: bounds are accumulated from float32 weights, so a bound may
+ * undershoot the exact double score by rounding (a few 1e-6 at most for
+ * spectra of hundreds of peaks); candidates are dropped only when the bound
+ * is this far below the K-th score. */
+#define NPS_BOUND_MARGIN 2e-5
+
+/* Per-score weights of a target's peaks (weights.c): per processed peak (w,
+ * and v = sqrt(I) for the composite), per spectrum (norm), and in the
+ * target's fragment-index order for the bounds (iw; ify = iw log2 iw for the
+ * entropy scores). liw/lify: the main target's weights in the loss index's
+ * order (the shifted half of the hybrid bounds). */
+typedef struct {
+    double *w, *v, *norm;
+    float *iw, *ify;
+    float *liw, *lify;
+} nps_weights;
+
+/* A searchable set of spectra: the library's processed spectra, or their
+ * neutral losses (same order, same ids). */
+typedef struct {
+    const nps_spectra *spectra;
+    const nps_fragment_index *ix; /* NULL until an index is needed */
+    const double *mz0;            /* start of the peak arrays (weights are per peak) */
+    nps_weights *wt[NPS_SCORE_COUNT];
+} nps_target;
+
+typedef struct {
+    double prec;
+    size_t idx;
+} nps_prec_entry;
+
+struct nps_plan {
+    const nps_library *library;
+    nps_search_options o;
+    unsigned kinds; /* bit 1 << kind: the query kinds prepared for */
+    int nthreads;   /* for the plan's own parallel regions */
+    nps_target main;
+    nps_target loss;
+    /* the neutral-loss spectra (losses.c), built when a mode needs them */
+    nps_spectra *loss_spectra;
+    uint32_t *lossmap; /* loss peak -> the processed peak it came from */
+    nps_fragment_index loss_ix;
+    int has_loss_ix;
+    nps_prec_entry *order; /* spectra with a precursor, by precursor m/z */
+    size_t norder;
+    unsigned char *kinds_of; /* kind of each library spectrum */
+    int mixed_kinds;
+    size_t n_of_kind[2];
+    nps_shift_plan *shift[NPS_SCORE_COUNT];
+};
+
+/* Candidate bound of a spectrum. */
+typedef struct {
+    double b;
+    size_t s;
+} nps_bound;
+
+struct nps_workspace {
+    const nps_plan *plan;
+    nps_score_workspace *sws;
+    /* the query: preprocessed peaks, weights for the ranking score (w, v) and
+     * for the composite MF (cw, cv) */
+    double *qmz, *qw, *qv, *cw, *cv;
+    float *qin;
+    size_t qcap;
+    /* neutral-loss and hybrid: the query's losses and their weights */
+    double *lmz, *lw, *lv;
+    float *lin;
+    size_t lcap;
+    /* the fragment-index scan: per library spectrum the accumulated bound and
+     * the number of pairs side by side (one cache line serves both: the
+     * scatter into this array is the memory-bound part of open search) */
+    struct nps_acc {
+        float acc;
+        uint32_t cnt;
+    } * acc;
+    uint32_t *touched; /* spectra with cnt > 0 */
+    size_t nlib;
+    float *cbuf; /* contributions of one window */
+    size_t ccap;
+    double *kbest;    /* min-heap of the K largest bounds */
+    nps_ranked *heap; /* the K best hits of the current query */
+    size_t nh;
+    nps_bound *cand; /* candidates (max-heap in shift mode) */
+    size_t cand_cap;
+    /* e-values: the null sample left by the last query */
+    size_t nc;       /* null scores in cand (or in null) */
+    int null_in_buf; /* ... in null rather than in cand */
+    double *null;
+    size_t null_cap;
+    double null_scale;  /* the null sample is 1 / null_scale of the candidates */
+    size_t null_stride; /* ... those whose library index is a multiple of it */
+    nps_shift_ws *shw[NPS_SCORE_COUNT];
+};
+
+/* One query as a mode sees it. */
+typedef struct {
+    const nps_plan *p;
+    const nps_target *tg; /* the spectra searched (the library, or its losses) */
+    nps_score_type t;
+    nps_kind kind;
+    const nps_score_options *so;
+    const nps_prep *Q; /* the query prepared for t */
+    nps_search_mode mode;
+    double qprec; /* the query's precursor m/z, or NAN */
+    size_t query; /* its index in the caller's collection (options.exclude) */
+} nps_query_ctx;
+
+/* A search mode. resolve: the mode a query of this kind actually runs
+ * (itself, or another: the analogue mode is a composition); prepare: make
+ * the plan ready for queries scored with t (idempotent; NULL when the mode
+ * only dispatches); search: push the query's candidates into ws->heap. */
+typedef struct {
+    const char *name;
+    nps_search_mode (*resolve)(nps_kind kind, int has_precursor);
+    int (*prepare)(nps_plan *p, nps_score_type t);
+    int (*search)(nps_workspace *ws, const nps_query_ctx *c);
+} nps_mode_ops;
+
+/* The table, indexed by nps_search_mode (modes.c). */
+extern const nps_mode_ops *const nps_mode_table[NPS_MODE_COUNT];
+extern const nps_mode_ops nps_mode_identity, nps_mode_open, nps_mode_hybrid, nps_mode_neutral_loss,
+    nps_mode_shift, nps_mode_analogue;
+
+/* The mode a query runs under `mode` (AUTO and ANALOGUE resolved). */
+nps_search_mode nps_mode_resolve(nps_search_mode mode, nps_kind kind, int has_precursor);
+
+/* Score options for a query of a kind under the search options: the rule for
+ * the per-kind default tolerance, written once. */
+void nps_plan_score_options(nps_score_options *so, const nps_search_options *o, nps_score_type t,
+                            nps_kind kind);
+
+/* Plan preparation helpers for the modes (plan.c, weights.c). */
+int nps_plan_weights(nps_plan *p, nps_target *tg, nps_score_type t, int index_order);
+int nps_plan_losses(nps_plan *p);
+int nps_plan_loss_weights(nps_plan *p, nps_score_type t);
+int nps_weights_build(nps_weights **out, const nps_target *tg, const nps_score_options *so,
+                      int nthreads);
+int nps_weights_index_order(nps_weights *w, const nps_target *tg, nps_score_type t, int nthreads);
+int nps_weights_loss_order(nps_weights *w, const nps_plan *p, nps_score_type t);
+void nps_weights_free(nps_weights *w);
+
+/* Search helpers shared by the modes (search_common.c). */
+static inline int nps_excluded(const nps_query_ctx *c, size_t ri)
+{
+    const nps_search_options *o = &c->p->o;
+    return o->exclude && o->exclude(o->exclude_ctx, c->query, ri);
+}
+/* Offer a scored candidate to the top K: kept when its score is above zero
+ * and at least min_score. */
+static inline void nps_keep(nps_workspace *ws, const nps_query_ctx *c, nps_ranked r)
+{
+    if (r.score > 0 && r.score >= c->p->o.min_score)
+        nps_rank_push(ws->heap, &ws->nh, c->p->o.top_k, r, c->tg->spectra);
+}
+/* Library spectrum ri of the context's target, prepared for its score. */
+void nps_target_prep(nps_prep *R, const nps_target *tg, nps_score_type t, size_t ri);
+/* The exact ranked score of candidate ri (the hybrid score in HYBRID mode). */
+int nps_exact_ranked(nps_ranked *out, nps_workspace *ws, const nps_query_ctx *c, size_t ri);
+/* Score the candidates [lo, hi) pairwise (in precursor order when use_order). */
+int nps_search_pairwise(nps_workspace *ws, const nps_query_ctx *c, size_t lo, size_t hi,
+                        int use_order);
+/* The fragment-index search (bounds, then exact rescoring) of c->tg. */
+int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c);
+/* Grow the candidate array to hold n. */
+int nps_ws_cand_reserve(nps_workspace *ws, size_t n);
+
+static inline int nps_score_is_entropy(nps_score_type t)
+{
+    return t == NPS_SCORE_ENTROPY || t == NPS_SCORE_ENTROPY_UNWEIGHTED;
+}
+
+#endif

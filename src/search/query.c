@@ -1,0 +1,190 @@
+/*
+ * One query, start to finish: the unit of work of every front end (the CLI's
+ * batch, a server's request, an MPI rank).
+ *
+ * The query is preprocessed with the library's configuration for its kind,
+ * into the workspace; its mode and score are decided by the rules of the
+ * plan (nps_mode_resolve, nps_search_default_score); the mode's search
+ * function, from the mode table, pushes candidates into the workspace's
+ * top-K heap; the kept hits are sorted (a total order: the result does not
+ * depend on the order in which candidates came), fitted for e-values, and
+ * completed with what a report needs: the composite MF of every EI hit
+ * (whatever score ranked it) and, for analogue hits, the plain score of the
+ * pair (the identification call rests on it, never on a shifted score).
+ *
+ * e-values: a query's null sample is every candidate score, or bound, but its
+ * top hit's; the upper tail of that sample is fitted (stats/evalue.c).
+ */
+#include "../stats/stats.h"
+#include "plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* e-values: a query's null sample needs this many scores (a library of a few
+ * dozen spectra gives no defensible tail); the top 10 % of it (at least 10)
+ * is fitted; a fit explaining less than 80 % of the variance of
+ * ln(survival) is not used. */
+#define EVALUE_MIN_CANDIDATES 100
+#define EVALUE_TAIL_FRACTION 0.1
+#define EVALUE_MIN_R2 0.8
+
+typedef struct {
+    double a, b;
+    int ok;
+} tail_fit;
+
+/* Fit the query's null sample, less its top hit. */
+static int fit_tail(nps_workspace *ws, tail_fit *out)
+{
+    out->ok = 0;
+    size_t n = ws->nc, nh = ws->nh;
+    const nps_ranked *top = nh ? &ws->heap[0] : NULL; /* sorted: the best first */
+    if (!ws->null_in_buf) {
+        int rc = nps_grow((void **)&ws->null, &ws->null_cap, n ? n : 1, sizeof *ws->null);
+        if (rc) return rc;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!(top && ws->cand[i].s == top->ref)) ws->null[k++] = ws->cand[i].b;
+        n = k;
+    } else if (n && top && ws->null_stride == 1) { /* drop the largest (the top hit's) */
+        size_t mi = 0;
+        for (size_t i = 1; i < n; i++)
+            if (ws->null[i] > ws->null[mi]) mi = i;
+        ws->null[mi] = ws->null[--n];
+    } else if (n && top && top->ref % ws->null_stride == 0) { /* the top hit was sampled */
+        for (size_t i = 0; i < n; i++)
+            if (ws->null[i] == top->score) {
+                ws->null[i] = ws->null[--n];
+                break;
+            }
+    }
+    out->ok = nps_tail_fit(&out->a, &out->b, ws->null, n, EVALUE_MIN_CANDIDATES,
+                           EVALUE_TAIL_FRACTION, EVALUE_MIN_R2);
+    /* a subsample's ranks are null_scale times smaller than the library's */
+    if (out->ok) out->a += log(ws->null_scale);
+    return 0;
+}
+
+/* Grow the query buffers of the workspace to n peaks. */
+static int reserve_query(nps_workspace *ws, size_t n)
+{
+    if (n <= ws->qcap) return 0;
+    size_t cap = ws->qcap ? ws->qcap : 64;
+    while (cap < n) cap *= 2;
+    double **d[] = {&ws->qmz, &ws->qw, &ws->qv, &ws->cw, &ws->cv, &ws->lmz, &ws->lw, &ws->lv};
+    for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
+        double *p = realloc(*d[i], cap * sizeof *p);
+        if (!p) return nps_err(NPS_ENOMEM, "out of memory");
+        *d[i] = p;
+    }
+    float **f[] = {&ws->qin, &ws->lin};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+        float *p = realloc(*f[i], cap * sizeof *p);
+        if (!p) return nps_err(NPS_ENOMEM, "out of memory");
+        *f[i] = p;
+    }
+    ws->qcap = ws->lcap = cap;
+    return 0;
+}
+
+/* The composite MF is computed apart from the ranking score when the hit's
+ * score is something else: another score, reverse, or an analogue score. */
+static int wants_separate_mf(nps_score_type t, nps_search_mode m, int reverse)
+{
+    return t != NPS_SCORE_COMPOSITE || reverse || m == NPS_MODE_SHIFT || m == NPS_MODE_HYBRID ||
+           m == NPS_MODE_NEUTRAL_LOSS;
+}
+
+/* Complete the hits: e-value, plain score of analogue hits, composite MF. */
+static int complete(nps_hit *hits, nps_workspace *ws, const nps_query_ctx *c, const tail_fit *fit,
+                    size_t query)
+{
+    const nps_plan *p = c->p;
+    nps_score_options plain = *c->so;
+    plain.reverse = 0;
+    nps_score_options sc;
+    nps_plan_score_options(&sc, &p->o, NPS_SCORE_COMPOSITE, c->kind);
+    sc.reverse = 0;
+    int want_mf =
+        c->kind == NPS_KIND_EI && ws->nh && wants_separate_mf(c->t, c->mode, p->o.reverse);
+    nps_prep QC = {c->Q->mz, c->Q->in, ws->cw, ws->cv, c->Q->n, 0};
+    if (want_mf) QC.norm = nps_score_prepare(ws->cw, ws->cv, QC.mz, QC.in, QC.n, &sc);
+    for (size_t k = 0; k < ws->nh; k++) {
+        const nps_ranked *r = &ws->heap[k];
+        nps_hit *h = &hits[k];
+        *h = (nps_hit){query,   k + 1,    r->ref,     r->score, r->matched, NAN, c->t,
+                       c->mode, r->delta, r->shifted, NAN,      NAN,        NAN};
+        if (fit->ok) h->e_value = exp(fit->a + fit->b * r->score);
+        nps_prep R;
+        if (c->mode == NPS_MODE_HYBRID || c->mode == NPS_MODE_SHIFT) {
+            nps_target_prep(&R, &p->main, c->t, r->ref);
+            nps_score_result pr;
+            int rc = nps_score_prepared(&pr, NULL, NULL, ws->sws, c->Q, &R, &plain);
+            if (rc) return rc;
+            h->identity_score = pr.score;
+        }
+        if (c->kind != NPS_KIND_EI) continue;
+        if (!want_mf) {
+            h->composite = r->score;
+            continue;
+        }
+        nps_target_prep(&R, &p->main, NPS_SCORE_COMPOSITE, r->ref);
+        nps_score_result res;
+        int rc = nps_score_prepared(&res, NULL, NULL, ws->sws, &QC, &R, &sc);
+        if (rc) return rc;
+        h->composite = res.score;
+    }
+    return 0;
+}
+
+int nps_search_query(nps_hit *hits, nps_query_info *info, nps_workspace *ws, const nps_plan *p,
+                     const nps_spectra *queries, size_t query)
+{
+    if (!hits || !ws || !p || !queries) return nps_err(NPS_EINVAL, "NULL argument");
+    if (ws->plan != p) return nps_err(NPS_EINVAL, "the workspace was made for another plan");
+    if (query >= nps_spectra_count(queries))
+        return nps_err(NPS_EINVAL, "query %zu of %zu", query, nps_spectra_count(queries));
+    const nps_search_options *o = &p->o;
+    nps_kind kind = nps_spectra_kind(queries, query);
+    double qprec = nps_spectra_precursor_mz(queries, query);
+    nps_score_type t = o->score == NPS_SCORE_AUTO ? nps_search_default_score(kind) : o->score;
+    nps_search_mode m = nps_mode_resolve(o->mode, kind, isfinite(qprec));
+    nps_query_info qi = {kind, t, m, 0, 0};
+    if (info) *info = qi;
+    if (!(p->kinds & (1u << kind)))
+        return nps_err(NPS_EINVAL, "the plan was made for no %s query",
+                       kind == NPS_KIND_EI ? "EI" : "MS/MS");
+    if (o->same_kind_only && p->n_of_kind[kind] == 0) { /* nothing to search */
+        if (info) info->no_library_kind = 1;
+        return 0;
+    }
+    /* the query, preprocessed as the library was */
+    const double *rmz;
+    const float *rin;
+    size_t rn;
+    nps_spectra_peaks(queries, query, &rmz, &rin, &rn);
+    int rc = reserve_query(ws, rn);
+    if (rc) return rc;
+    const nps_preprocess_config *cfg = nps_library_preprocessing(p->library);
+    size_t qn = nps_preprocess_peaks(ws->qmz, ws->qin, rmz, rin, rn, qprec,
+                                     kind == NPS_KIND_EI ? &cfg->ei : &cfg->msms);
+    nps_score_options so;
+    nps_plan_score_options(&so, o, t, kind);
+    nps_prep Q = {ws->qmz, ws->qin, ws->qw, ws->qv, qn, 0};
+    Q.norm = nps_score_prepare(ws->qw, ws->qv, ws->qmz, ws->qin, qn, &so);
+    nps_query_ctx c = {p, &p->main, t, kind, &so, &Q, m, qprec, query};
+    ws->nh = 0;
+    ws->nc = 0;
+    ws->null_in_buf = 0;
+    ws->null_scale = 1;
+    ws->null_stride = 1;
+    if ((rc = nps_mode_table[m]->search(ws, &c))) return rc;
+    nps_rank_sort(ws->heap, ws->nh, p->main.spectra);
+    tail_fit fit = {0, 0, 0};
+    if (o->evalues && (rc = fit_tail(ws, &fit))) return rc;
+    if ((rc = complete(hits, ws, &c, &fit, query))) return rc;
+    if (info) info->n_hits = ws->nh;
+    return 0;
+}
