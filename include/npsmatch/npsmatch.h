@@ -97,8 +97,9 @@ typedef struct nps_spectra nps_spectra;
 /* What kind of measurement a spectrum is; decides the default preprocessing,
  * search mode and score. */
 typedef enum {
-    NPS_KIND_EI = 0,  /* GC-EI-MS, unit resolution, no precursor */
-    NPS_KIND_MSMS = 1 /* LC-MS/MS or other high-resolution spectra */
+    NPS_KIND_EI = 0,   /* GC-EI-MS, unit resolution, no precursor */
+    NPS_KIND_MSMS = 1, /* LC-MS/MS or other high-resolution spectra */
+    NPS_KIND_COUNT
 } nps_kind;
 
 int nps_spectra_create(nps_spectra **out);

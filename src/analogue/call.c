@@ -40,13 +40,25 @@
  *    0.597, 0.609, 0.553; MassBank + bundled EI, shift: 0.867, 0.889, 0.940,
  *    0.925). A stricter 20 % is reached only by the entropy score (MS/MS
  *    0.683, EI 0.894) and the EI composite (0.962). */
-static const double default_identity[2][4] = {
-    {0.95, 0.96, 0.97, 0.88}, /* EI */
-    {0.76, 0.85, 0.87, 0.73}, /* MS/MS */
+static const double default_identity[NPS_KIND_COUNT][NPS_SCORE_COUNT] = {
+    [NPS_KIND_EI] = {[NPS_SCORE_ENTROPY] = 0.95,
+                     [NPS_SCORE_ENTROPY_UNWEIGHTED] = 0.96,
+                     [NPS_SCORE_COSINE] = 0.97,
+                     [NPS_SCORE_COMPOSITE] = 0.88},
+    [NPS_KIND_MSMS] = {[NPS_SCORE_ENTROPY] = 0.76,
+                       [NPS_SCORE_ENTROPY_UNWEIGHTED] = 0.85,
+                       [NPS_SCORE_COSINE] = 0.87,
+                       [NPS_SCORE_COMPOSITE] = 0.73},
 };
-static const double default_analogue[2][4] = {
-    {0.87, 0.89, 0.94, 0.93}, /* EI */
-    {0.45, 0.60, 0.61, 0.56}, /* MS/MS */
+static const double default_analogue[NPS_KIND_COUNT][NPS_SCORE_COUNT] = {
+    [NPS_KIND_EI] = {[NPS_SCORE_ENTROPY] = 0.87,
+                     [NPS_SCORE_ENTROPY_UNWEIGHTED] = 0.89,
+                     [NPS_SCORE_COSINE] = 0.94,
+                     [NPS_SCORE_COMPOSITE] = 0.93},
+    [NPS_KIND_MSMS] = {[NPS_SCORE_ENTROPY] = 0.45,
+                       [NPS_SCORE_ENTROPY_UNWEIGHTED] = 0.60,
+                       [NPS_SCORE_COSINE] = 0.61,
+                       [NPS_SCORE_COMPOSITE] = 0.56},
 };
 
 void nps_call_default_thresholds(nps_kind kind, nps_score_type score, double *identity,
@@ -54,7 +66,7 @@ void nps_call_default_thresholds(nps_kind kind, nps_score_type score, double *id
 {
     assert(kind == NPS_KIND_EI || kind == NPS_KIND_MSMS);
     if (score == NPS_SCORE_AUTO) score = nps_search_default_score(kind);
-    assert(score >= 0 && score < 4);
+    assert(score >= 0 && score < NPS_SCORE_COUNT);
     if (identity) *identity = default_identity[kind][score];
     if (analogue) *analogue = default_analogue[kind][score];
 }

@@ -16,6 +16,8 @@
  */
 #include "scoring.h"
 
+#include <math.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -106,3 +108,44 @@ double nps_score_composite_prepared(nps_score_workspace *ws, const nps_prep *q, 
                    &nur);
     return finish(q, r, dot, num, den, nur);
 }
+
+/* w = sqrt(mz I) (the NIST dot-product weights), v = sqrt(I) (the ratio
+ * term's); the norm is ||w||. */
+static double prepare(double *w, double *v, const double *mz, const float *in, size_t n,
+                      const nps_score_options *o)
+{
+    (void)o;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        w[i] = sqrt(mz[i] * (double)in[i]);
+        if (v) v[i] = sqrt((double)in[i]);
+        ss += w[i] * w[i];
+    }
+    return sqrt(ss);
+}
+
+static int pair(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_m,
+                nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
+                const nps_score_options *o)
+{
+    size_t k = 0;
+    ws->want_pairs = cap > 0;
+    res->score = nps_score_composite_prepared(ws, q, r, o, &res->matched);
+    ws->want_pairs = 0;
+    res->composite = res->score;
+    for (; k < cap && k < ws->npairs && res->matched; k++) m[k] = ws->pairs[k];
+    *n_m = k;
+    return 0;
+}
+
+/* The index sums the normalised dot-product terms: DP <= a^2; the ratio term
+ * is at most 1 and weighs N_ur <= min(pairs, N_u) - 1 pairs of pairs. */
+static double bound(double a, double pairs, double nu)
+{
+    double dp = a * a > 1 ? 1 : a * a;
+    if (pairs > nu) pairs = nu;
+    double nur = pairs > 1 ? pairs - 1 : 0;
+    return nur > 0 ? (nu * dp + nur) / (nu + nur) : dp;
+}
+
+const nps_score_ops nps_score_composite = {"composite", 0, prepare, pair, bound};

@@ -84,3 +84,48 @@ int nps_greedy_match(nps_score_workspace *ws, const nps_prep *q, const nps_prep 
     }
     return 0;
 }
+
+/* w = mz^a I^b; the norm is ||w||. */
+static double prepare(double *w, double *v, const double *mz, const float *in, size_t n,
+                      const nps_score_options *o)
+{
+    (void)v;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        double a = o->mz_power == 0 ? 1.0 : pow(mz[i], o->mz_power);
+        double b = o->intensity_power == 1     ? (double)in[i]
+                   : o->intensity_power == 0.5 ? sqrt((double)in[i])
+                                               : pow((double)in[i], o->intensity_power);
+        w[i] = a * b;
+        ss += w[i] * w[i];
+    }
+    return sqrt(ss);
+}
+
+static int pair(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_m,
+                nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
+                const nps_score_options *o)
+{
+    size_t k = 0;
+    if (q->norm > 0 && r->norm > 0) {
+        int rc = nps_greedy_match(ws, q, r, o);
+        if (rc) return rc;
+        double s = 0;
+        for (size_t p = 0; p < ws->npairs; p++)
+            s += q->w[ws->pairs[p].query] * r->w[ws->pairs[p].reference];
+        res->score = s / (q->norm * r->norm);
+        res->matched = ws->npairs;
+        for (; k < cap && k < ws->npairs; k++) m[k] = ws->pairs[k];
+    }
+    *n_m = k;
+    return 0;
+}
+
+/* The index sums the normalised products of every pair within tolerance. */
+static double bound(double a, double pairs, double nu)
+{
+    (void)pairs, (void)nu;
+    return a;
+}
+
+const nps_score_ops nps_score_cosine = {"cosine", 0, prepare, pair, bound};

@@ -76,3 +76,41 @@ double nps_entropy_pair(const nps_prep *q, const nps_prep *r, const nps_score_op
     s *= 0.5;
     return s < 0 ? 0 : s > 1 ? 1 : s;
 }
+
+static double prepare_weighted(double *w, double *v, const double *mz, const float *in, size_t n,
+                               const nps_score_options *o)
+{
+    (void)v, (void)mz, (void)o;
+    nps_entropy_weights(w, in, n, 1);
+    return 0;
+}
+
+static double prepare_unweighted(double *w, double *v, const double *mz, const float *in, size_t n,
+                                 const nps_score_options *o)
+{
+    (void)v, (void)mz, (void)o;
+    nps_entropy_weights(w, in, n, 0);
+    return 0;
+}
+
+static int pair(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_m,
+                nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
+                const nps_score_options *o)
+{
+    (void)ws;
+    res->score = nps_entropy_pair(q, r, o, &res->matched, m, cap);
+    *n_m = res->matched < cap ? res->matched : cap;
+    return 0;
+}
+
+/* The index sums f(x+y) - f(x) - f(y) over every pair within tolerance, a
+ * superset of the matched ones, and the score is half the matched sum. */
+static double bound(double a, double pairs, double nu)
+{
+    (void)pairs, (void)nu;
+    return 0.5 * a;
+}
+
+const nps_score_ops nps_score_entropy = {"entropy", 1, prepare_weighted, pair, bound};
+const nps_score_ops nps_score_entropy_unweighted = {"entropy-unweighted", 1, prepare_unweighted,
+                                                    pair, bound};

@@ -94,7 +94,7 @@ int nps_hybrid_prepared(nps_hybrid_result *res, nps_score_workspace *ws, const n
 {
     memset(res, 0, sizeof *res);
     res->delta = delta;
-    const int entropy = o->type == NPS_SCORE_ENTROPY || o->type == NPS_SCORE_ENTROPY_UNWEIGHTED;
+    const int entropy = nps_score_is_entropy(o->type);
     double inv = 0;
     if (!entropy) {
         if (!(q->norm > 0) || !(r->norm > 0)) return 0;

@@ -18,19 +18,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[] = {"entropy", "entropy-unweighted", "cosine", "composite"};
+const nps_score_ops *const nps_score_table[NPS_SCORE_COUNT] = {
+    [NPS_SCORE_ENTROPY] = &nps_score_entropy,
+    [NPS_SCORE_ENTROPY_UNWEIGHTED] = &nps_score_entropy_unweighted,
+    [NPS_SCORE_COSINE] = &nps_score_cosine,
+    [NPS_SCORE_COMPOSITE] = &nps_score_composite,
+};
 
 const char *nps_score_name(nps_score_type t)
 {
     if (t == NPS_SCORE_AUTO) return "auto";
-    if ((int)t < 0 || (int)t > 3) return "?";
-    return names[t];
+    if ((int)t < 0 || (int)t >= NPS_SCORE_COUNT || !nps_score_table[t]) return "?";
+    return nps_score_table[t]->name;
 }
 
 int nps_score_parse(nps_score_type *out, const char *name)
 {
-    for (int i = 0; i < 4; i++)
-        if (nps_strcaseeq(name, names[i])) {
+    for (int i = 0; i < NPS_SCORE_COUNT; i++)
+        if (nps_score_table[i] && nps_strcaseeq(name, nps_score_table[i]->name)) {
             *out = (nps_score_type)i;
             return 0;
         }
@@ -38,8 +43,12 @@ int nps_score_parse(nps_score_type *out, const char *name)
         *out = NPS_SCORE_AUTO;
         return 0;
     }
-    return nps_err(NPS_EINVAL,
-                   "unknown score '%s' (entropy, entropy-unweighted, cosine, composite)", name);
+    char list[256] = "";
+    for (int i = 0; i < NPS_SCORE_COUNT; i++) {
+        if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, nps_score_name((nps_score_type)i), sizeof list - strlen(list) - 1);
+    }
+    return nps_err(NPS_EINVAL, "unknown score '%s' (%s)", name, list);
 }
 
 int nps_score_workspace_create(nps_score_workspace **out)
@@ -76,31 +85,7 @@ size_t nps_score_workspace_bytes(const nps_score_workspace *ws)
 double nps_score_prepare(double *w, double *v, const double *mz, const float *in, size_t n,
                          const nps_score_options *o)
 {
-    double ss = 0;
-    switch (o->type) {
-    case NPS_SCORE_ENTROPY:
-    case NPS_SCORE_ENTROPY_UNWEIGHTED:
-        nps_entropy_weights(w, in, n, o->type == NPS_SCORE_ENTROPY);
-        return 0;
-    case NPS_SCORE_COSINE:
-        for (size_t i = 0; i < n; i++) {
-            double a = o->mz_power == 0 ? 1.0 : pow(mz[i], o->mz_power);
-            double b = o->intensity_power == 1     ? (double)in[i]
-                       : o->intensity_power == 0.5 ? sqrt((double)in[i])
-                                                   : pow((double)in[i], o->intensity_power);
-            w[i] = a * b;
-            ss += w[i] * w[i];
-        }
-        return sqrt(ss);
-    case NPS_SCORE_COMPOSITE:
-    default:
-        for (size_t i = 0; i < n; i++) {
-            w[i] = sqrt(mz[i] * (double)in[i]);
-            if (v) v[i] = sqrt((double)in[i]);
-            ss += w[i] * w[i];
-        }
-        return sqrt(ss);
-    }
+    return nps_score_table[o->type]->prepare(w, v, mz, in, n, o);
 }
 
 /* Keep only the query peaks with a reference peak within the tolerance. */
@@ -157,35 +142,10 @@ int nps_score_prepared(nps_score_result *res, nps_peak_match *matches, size_t *n
         q = &rq;
     }
     size_t cap = n_matches ? *n_matches : 0, k = 0;
-    switch (o->type) {
-    case NPS_SCORE_ENTROPY:
-    case NPS_SCORE_ENTROPY_UNWEIGHTED:
-        res->score = nps_entropy_pair(q, r, o, &res->matched, matches, cap);
-        k = res->matched < cap ? res->matched : cap;
-        break;
-    case NPS_SCORE_COSINE: {
-        if (q->norm > 0 && r->norm > 0) {
-            int rc = nps_greedy_match(ws, q, r, o);
-            if (rc) return rc;
-            double s = 0;
-            for (size_t p = 0; p < ws->npairs; p++)
-                s += q->w[ws->pairs[p].query] * r->w[ws->pairs[p].reference];
-            res->score = s / (q->norm * r->norm);
-            res->matched = ws->npairs;
-            for (; k < cap && k < ws->npairs; k++) matches[k] = ws->pairs[k];
-        }
-        break;
-    }
-    case NPS_SCORE_COMPOSITE:
-        ws->want_pairs = cap > 0;
-        res->score = nps_score_composite_prepared(ws, q, r, o, &res->matched);
-        ws->want_pairs = 0;
-        res->composite = res->score;
-        for (; k < cap && k < ws->npairs && res->matched; k++) matches[k] = ws->pairs[k];
-        break;
-    default:
+    if ((int)o->type < 0 || (int)o->type >= NPS_SCORE_COUNT)
         return nps_err(NPS_EINVAL, "unknown score type %d", (int)o->type);
-    }
+    int rc = nps_score_table[o->type]->pair(res, matches, cap, &k, ws, q, r, o);
+    if (rc) return rc;
     if (o->reverse)
         for (size_t p = 0; p < k; p++) matches[p].query = ws->rq_idx[matches[p].query];
     if (n_matches) *n_matches = k;

@@ -15,6 +15,41 @@ typedef struct {
     double norm; /* sqrt(sum w^2) (cosine, composite) */
 } nps_prep;
 
+/*
+ * A score, behind one ops table (score.c holds the table, indexed by
+ * nps_score_type and sized by NPS_SCORE_COUNT; each score's entry lives in
+ * its own file). Adding a score is its file and one line of the table
+ * (docs/architecture.md).
+ *   prepare: per-peak weights w (and v) of a spectrum; returns its norm.
+ *   pair:    the exact score of a prepared pair; up to cap matched pairs
+ *            into m (their number into *n_m).
+ *   bound:   an upper bound of the exact score from the fragment-index scan:
+ *            a = the sum of the pair terms of every pair within tolerance
+ *            (several per peak possible), pairs = their number, nu = query peaks.
+ *   entropy: the pair term is the entropy one, 0.5 (f(x+y) - f(x) - f(y)) with
+ *            f(v) = v log2 v, on unnormalised weights; otherwise it is the
+ *            product of the weights divided by both norms (cosine type).
+ */
+typedef struct {
+    const char *name;
+    int entropy;
+    double (*prepare)(double *w, double *v, const double *mz, const float *in, size_t n,
+                      const nps_score_options *o);
+    int (*pair)(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_m,
+                nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
+                const nps_score_options *o);
+    double (*bound)(double a, double pairs, double nu);
+} nps_score_ops;
+
+extern const nps_score_ops *const nps_score_table[NPS_SCORE_COUNT];
+extern const nps_score_ops nps_score_entropy, nps_score_entropy_unweighted, nps_score_cosine,
+    nps_score_composite;
+
+static inline int nps_score_is_entropy(nps_score_type t)
+{
+    return nps_score_table[t]->entropy;
+}
+
 /* Fill w (n values) and, for the composite score, v; return the norm. */
 double nps_score_prepare(double *w, double *v, const double *mz, const float *in, size_t n,
                          const nps_score_options *o);

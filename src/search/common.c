@@ -140,18 +140,14 @@ static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_frag
 }
 
 /* The upper bound of a spectrum's exact score from its accumulated
- * contributions a over `pairs` window pairs (query of nu peaks). */
+ * contributions a over `pairs` window pairs (query of nu peaks): the score's
+ * own bound; in HYBRID mode every score's pair term is summed as such (for
+ * the composite, its dot-product term), so the sum is the bound. */
 static inline double bound_of(const nps_query_ctx *c, double a, double pairs, double nu)
 {
-    const int hybrid = c->mode == NPS_MODE_HYBRID;
-    if (c->p->o.reverse && !hybrid) return INFINITY;
-    if (nps_score_is_entropy(c->t)) return 0.5 * a;
-    if (c->t == NPS_SCORE_COSINE || hybrid) return a;
-    /* composite: DP <= a^2, ratio term <= 1, N_ur <= min(pairs, N_u) - 1 */
-    double dp = a * a > 1 ? 1 : a * a;
-    if (pairs > nu) pairs = nu;
-    double nur = pairs > 1 ? pairs - 1 : 0;
-    return nur > 0 ? (nu * dp + nur) / (nu + nur) : dp;
+    if (c->mode == NPS_MODE_HYBRID) return nps_score_is_entropy(c->t) ? 0.5 * a : a;
+    if (c->p->o.reverse) return INFINITY;
+    return nps_score_table[c->t]->bound(a, pairs, nu);
 }
 
 /* Push b into the min-heap kb of the K largest bounds (nb of them). */

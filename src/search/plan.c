@@ -193,7 +193,7 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
      * score need (with and without a precursor: either may come). EI queries
      * also get the composite weights, for the composite MF of every hit. */
     p->kinds = o->query_kinds ? o->query_kinds : (1u << NPS_KIND_EI) | (1u << NPS_KIND_MSMS);
-    for (int k = 0; k < 2 && !rc; k++) {
+    for (int k = 0; k < NPS_KIND_COUNT && !rc; k++) {
         if (!(p->kinds & (1u << k))) continue;
         if (o->same_kind_only && p->n_of_kind[k] == 0) continue; /* no hit is possible */
         nps_score_type t =

@@ -64,7 +64,7 @@ struct nps_plan {
     size_t norder;
     unsigned char *kinds_of; /* kind of each library spectrum */
     int mixed_kinds;
-    size_t n_of_kind[2];
+    size_t n_of_kind[NPS_KIND_COUNT];
     nps_shift_plan *shift[NPS_SCORE_COUNT];
 };
 
@@ -183,10 +183,5 @@ int nps_search_pairwise(nps_workspace *ws, const nps_query_ctx *c, size_t lo, si
 int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c);
 /* Grow the candidate array to hold n. */
 int nps_ws_cand_reserve(nps_workspace *ws, size_t n);
-
-static inline int nps_score_is_entropy(nps_score_type t)
-{
-    return t == NPS_SCORE_ENTROPY || t == NPS_SCORE_ENTROPY_UNWEIGHTED;
-}
 
 #endif
