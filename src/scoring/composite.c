@@ -148,4 +148,4 @@ static double bound(double a, double pairs, double nu)
     return nur > 0 ? (nu * dp + nur) / (nu + nur) : dp;
 }
 
-const nps_score_ops nps_score_composite = {"composite", 0, prepare, pair, bound};
+const nps_score_ops nps_score_composite = {"composite", 0, prepare, pair, bound, 0.0};

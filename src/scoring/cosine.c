@@ -121,11 +121,6 @@ static int pair(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_
     return 0;
 }
 
-/* The index sums the normalised products of every pair within tolerance. */
-static double bound(double a, double pairs, double nu)
-{
-    (void)pairs, (void)nu;
-    return a;
-}
-
-const nps_score_ops nps_score_cosine = {"cosine", 0, prepare, pair, bound};
+/* The index sums the normalised products of every pair within tolerance, a
+ * superset of the matched ones: the bound is a. */
+const nps_score_ops nps_score_cosine = {"cosine", 0, prepare, pair, NULL, 1.0};

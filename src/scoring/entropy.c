@@ -104,13 +104,8 @@ static int pair(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_
 }
 
 /* The index sums f(x+y) - f(x) - f(y) over every pair within tolerance, a
- * superset of the matched ones, and the score is half the matched sum. */
-static double bound(double a, double pairs, double nu)
-{
-    (void)pairs, (void)nu;
-    return 0.5 * a;
-}
-
-const nps_score_ops nps_score_entropy = {"entropy", 1, prepare_weighted, pair, bound};
-const nps_score_ops nps_score_entropy_unweighted = {"entropy-unweighted", 1, prepare_unweighted,
-                                                    pair, bound};
+ * superset of the matched ones, and the score is half the matched sum: the
+ * bound is 0.5 a. */
+const nps_score_ops nps_score_entropy = {"entropy", 1, prepare_weighted, pair, NULL, 0.5};
+const nps_score_ops nps_score_entropy_unweighted = {
+    "entropy-unweighted", 1, prepare_unweighted, pair, NULL, 0.5};

@@ -25,7 +25,9 @@ typedef struct {
  *            into m (their number into *n_m).
  *   bound:   an upper bound of the exact score from the fragment-index scan:
  *            a = the sum of the pair terms of every pair within tolerance
- *            (several per peak possible), pairs = their number, nu = query peaks.
+ *            (several per peak possible), pairs = their number, nu = query peaks;
+ *            NULL when the bound is bound_scale * a (the scan then applies it
+ *            inline: it runs once per touched library spectrum).
  *   entropy: the pair term is the entropy one, 0.5 (f(x+y) - f(x) - f(y)) with
  *            f(v) = v log2 v, on unnormalised weights; otherwise it is the
  *            product of the weights divided by both norms (cosine type).
@@ -39,6 +41,7 @@ typedef struct {
                 nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
                 const nps_score_options *o);
     double (*bound)(double a, double pairs, double nu);
+    double bound_scale;
 } nps_score_ops;
 
 extern const nps_score_ops *const nps_score_table[NPS_SCORE_COUNT];

@@ -139,17 +139,6 @@ static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_frag
     return 0;
 }
 
-/* The upper bound of a spectrum's exact score from its accumulated
- * contributions a over `pairs` window pairs (query of nu peaks): the score's
- * own bound; in HYBRID mode every score's pair term is summed as such (for
- * the composite, its dot-product term), so the sum is the bound. */
-static inline double bound_of(const nps_query_ctx *c, double a, double pairs, double nu)
-{
-    if (c->mode == NPS_MODE_HYBRID) return nps_score_is_entropy(c->t) ? 0.5 * a : a;
-    if (c->p->o.reverse) return INFINITY;
-    return nps_score_table[c->t]->bound(a, pairs, nu);
-}
-
 /* Push b into the min-heap kb of the K largest bounds (nb of them). */
 static inline void kbest_push(double *kb, size_t *nb, size_t K, double b)
 {
@@ -231,11 +220,20 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
      * of K values: most candidates are rejected by one comparison). */
     int rc = nps_ws_cand_reserve(ws, nt);
     if (rc) return rc;
+    /* The bound of a touched spectrum: in HYBRID mode every score's pair term
+     * is summed as such (the composite's, its dot-product term), so the sum,
+     * halved for entropy, is the bound; otherwise the score's own bound
+     * (reverse search renormalises per pair and has none). */
+    const nps_score_ops *ops = nps_score_table[c->t];
+    double (*bound)(double, double, double) = hybrid ? NULL : ops->bound;
+    double scale = hybrid ? (entropy ? 0.5 : 1.0) : ops->bound_scale;
+    const int unbounded = p->o.reverse && !hybrid;
     size_t nc = 0, K = p->o.top_k, nb = 0;
     double nu = (double)Q->n, *kb = ws->kbest;
     for (size_t j = 0; j < nt; j++) {
         uint32_t sp = ws->touched[j];
-        double b = bound_of(c, ws->acc[sp].acc, (double)ws->acc[sp].cnt, nu);
+        double a = ws->acc[sp].acc;
+        double b = unbounded ? INFINITY : bound ? bound(a, (double)ws->acc[sp].cnt, nu) : scale * a;
         ws->acc[sp].acc = 0;
         ws->acc[sp].cnt = 0;
         if (b + NPS_BOUND_MARGIN < p->o.min_score || !(b > 0) || nps_excluded(c, sp)) continue;

@@ -1,0 +1,363 @@
+/*
+ * The search core: one plan, many threads, one query at a time.
+ *
+ *  - Eight threads share one library and one plan, each with its own
+ *    workspace, and search the queries in an order that differs from the
+ *    serial one (strided and reversed): every mode (identity, open, hybrid,
+ *    neutral loss, shift, analogue), with e-values, gives the hits of the
+ *    serial run, field for field. The batch call agrees for 1 and 3 threads,
+ *    and so does the target-decoy search (q-values).
+ *  - The mode and score tables are complete: every entry has a name that
+ *    parses back to it, every mode resolves (for every kind, with and without
+ *    a precursor) to a mode that searches, every score prepares, scores and
+ *    bounds, and every kind and score has call thresholds.
+ *  - An error raised inside a worker thread reaches the caller with its own
+ *    code and message.
+ *  - A workspace is bounded: its bytes are reported and do not grow when the
+ *    same queries are searched again.
+ */
+#include "../bench/synth.h"
+#include "../src/scoring/scoring.h"
+#include "../src/search/plan.h"
+#include "check.h"
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define NTHREADS 8
+
+static void ei_add(nps_spectra *s, const double *mz, const float *in, size_t n, const char *id,
+                   const char *cls)
+{
+    const char *k[] = {"Name", "DB#", "Ionization", "Class"};
+    const char *v[] = {id, id, "EI", cls};
+    CHECK(nps_spectra_add(s, mz, in, n, k, v, 4) == 0);
+}
+
+/* n EI spectra (unit masses 30-400), and for every 5th of them a +14
+ * analogue in `analogues` (fragments above 150 moved up by 14). */
+static void ei_set(nps_spectra *lib, nps_spectra *analogues, size_t n, unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    for (size_t i = 0; i < n; i++) {
+        double mz[48];
+        float in[48];
+        size_t np = 20 + gsl_rng_uniform_int(r, 28), k = 0;
+        while (k < np) {
+            double m = (double)(30 + gsl_rng_uniform_int(r, 371));
+            int dup = 0;
+            for (size_t j = 0; j < k && !dup; j++) dup = mz[j] == m;
+            if (dup) continue;
+            mz[k] = m;
+            in[k++] = (float)(1000 * gsl_ran_lognormal(r, 0, 1));
+        }
+        char id[32];
+        snprintf(id, sizeof id, "EI%04zu", i);
+        ei_add(lib, mz, in, np, id, i % 2 ? "odd" : "even");
+        if (analogues && i % 5 == 0) {
+            for (size_t j = 0; j < np; j++)
+                if (mz[j] > 150) mz[j] += 14;
+            snprintf(id, sizeof id, "AN%04zu", i);
+            ei_add(analogues, mz, in, np, id, "");
+        }
+    }
+    gsl_rng_free(r);
+}
+
+/* A mixed library (synthetic MS/MS with precursors, EI) and queries of both
+ * kinds: library spectra jittered, MS/MS analogues (+14 on the precursor and
+ * on half the fragments), EI analogues. */
+static void mixed(nps_library **lib, nps_spectra **queries)
+{
+    nps_spectra *s, *q;
+    CHECK(nps_spectra_create(&s) == 0);
+    CHECK(nps_spectra_create(&q) == 0);
+    CHECK(synth_library(s, 1500, 21) == 0);
+    CHECK(synth_queries(q, NULL, s, 60, 22) == 0);
+    size_t nms = nps_spectra_count(q);
+    for (size_t i = 0; i < nms; i += 3) { /* analogues of the first queries */
+        const double *m;
+        const float *v;
+        size_t n;
+        nps_spectra_peaks(q, i, &m, &v, &n);
+        double mz[80];
+        float in[80];
+        for (size_t j = 0; j < n && j < 80; j++) {
+            mz[j] = m[j] + (j % 2 ? 14.01565 : 0);
+            in[j] = v[j];
+        }
+        char id[32];
+        snprintf(id, sizeof id, "MSAN%03zu", i);
+        synth_add(q, mz, in, n < 80 ? n : 80, id, nps_spectra_precursor_mz(q, i) + 14.01565);
+    }
+    ei_set(s, q, 300, 23);
+    CHECK(nps_library_create(lib, s, NULL) == 0);
+    nps_spectra_free(s);
+    *queries = q;
+}
+
+/* The hits of every query, searched by NTHREADS threads over one plan in a
+ * scrambled order, each thread with its own workspace. */
+static nps_hit *threaded(size_t *counts, const nps_plan *plan, const nps_spectra *q)
+{
+    size_t nq = nps_spectra_count(q), K = nps_plan_options(plan)->top_k;
+    nps_hit *all = calloc(nq * K, sizeof *all);
+    int failed = 0;
+#pragma omp parallel num_threads(NTHREADS)
+    {
+        nps_workspace *ws = NULL;
+        if (nps_workspace_create(&ws, plan)) {
+#pragma omp atomic write
+            failed = 1;
+        }
+        int t = 0, nt = 1;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+        nt = omp_get_num_threads();
+#endif
+        /* thread t takes queries t, t + nt, ... from the end backwards */
+        for (size_t j = (size_t)t; ws && j < nq; j += (size_t)nt) {
+            size_t i = nq - 1 - j;
+            nps_query_info info;
+            if (nps_search_query(all + i * K, &info, ws, plan, q, i)) {
+#pragma omp atomic write
+                failed = 1;
+            }
+            counts[i] = info.n_hits;
+        }
+        nps_workspace_free(ws);
+    }
+    CHECK(!failed);
+    return all;
+}
+
+static void eight_threads(void)
+{
+    nps_library *lib;
+    nps_spectra *q;
+    mixed(&lib, &q);
+    size_t nq = nps_spectra_count(q);
+    static const nps_search_mode modes[] = {
+        NPS_MODE_AUTO,  NPS_MODE_IDENTITY,     NPS_MODE_OPEN,    NPS_MODE_HYBRID,
+        NPS_MODE_SHIFT, NPS_MODE_NEUTRAL_LOSS, NPS_MODE_ANALOGUE};
+    for (size_t m = 0; m < sizeof modes / sizeof *modes; m++)
+        for (int s = 0; s < 2; s++) {
+            nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+            o.mode = modes[m];
+            o.score = s ? NPS_SCORE_COSINE : NPS_SCORE_AUTO;
+            o.evalues = 1;
+            o.threads = 1;
+            nps_plan *plan;
+            CHECK(nps_plan_create(&plan, lib, &o) == 0);
+            nps_hits *serial;
+            CHECK(nps_search_batch(&serial, plan, q) == 0);
+            size_t *counts = calloc(nq, sizeof *counts);
+            nps_hit *par = threaded(counts, plan, q);
+            size_t K = nps_plan_options(plan)->top_k, differ = 0, with_e = 0;
+            for (size_t i = 0; i < nq; i++) {
+                size_t f, n;
+                nps_hits_for_query(serial, i, &f, &n);
+                if (n != counts[i]) differ++;
+                for (size_t k = 0; k < n && k < counts[i]; k++) {
+                    const nps_hit *a = nps_hits_at(serial, f + k), *b = &par[i * K + k];
+                    with_e += !isnan(a->e_value);
+                    if (memcmp(a, b, sizeof *a) != 0 &&
+                        !(a->reference == b->reference && a->score == b->score &&
+                          same_double(a->e_value, b->e_value) &&
+                          same_double(a->composite, b->composite) &&
+                          same_double(a->identity_score, b->identity_score) &&
+                          same_double(a->delta_mz, b->delta_mz) && a->rank == b->rank))
+                        differ++;
+                }
+            }
+            CHECK_MSG(differ == 0, "mode %s score %d: %zu queries differ with %d threads",
+                      nps_search_mode_name(modes[m]), (int)o.score, differ, NTHREADS);
+            CHECK_MSG(nps_hits_count(serial) > nq / 2, "mode %s: %zu hits",
+                      nps_search_mode_name(modes[m]), nps_hits_count(serial));
+            CHECK_MSG(with_e > 0, "mode %s: no e-values", nps_search_mode_name(modes[m]));
+            /* the batch call with 3 threads gives the serial hits */
+            nps_search_options o3 = o;
+            o3.threads = 3;
+            nps_hits *h3;
+            CHECK(nps_search_run(&h3, lib, q, &o3) == 0);
+            CHECK_MSG(hits_identical(serial, h3, "3 threads"), "mode %s",
+                      nps_search_mode_name(modes[m]));
+            nps_hits_free(h3);
+            free(par);
+            free(counts);
+            nps_hits_free(serial);
+            nps_plan_free(plan);
+        }
+    /* target-decoy q-values do not depend on the thread count either */
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.threads = 1;
+    nps_hits *d1, *d3;
+    double t1, t3;
+    CHECK(nps_search_target_decoy(&d1, lib, q, &o, 0.05, &t1, NULL) == 0);
+    o.threads = 3;
+    CHECK(nps_search_target_decoy(&d3, lib, q, &o, 0.05, &t3, NULL) == 0);
+    CHECK(hits_identical(d1, d3, "target-decoy, 1 and 3 threads"));
+    CHECK(same_double(t1, t3));
+    size_t with_q = 0;
+    for (size_t i = 0; i < nps_hits_count(d1); i++) with_q += !isnan(nps_hits_at(d1, i)->q_value);
+    CHECK(with_q > 0);
+    nps_hits_free(d1);
+    nps_hits_free(d3);
+    nps_spectra_free(q);
+    nps_library_free(lib);
+}
+
+/* Every table entry is complete; names parse back. */
+static void tables(void)
+{
+    for (int m = 0; m < NPS_MODE_COUNT; m++) {
+        const nps_mode_ops *ops = nps_mode_table[m];
+        CHECK_MSG(ops && ops->name && ops->name[0], "mode %d has no entry", m);
+        if (!ops) continue;
+        nps_search_mode back;
+        CHECK(nps_search_mode_parse(&back, ops->name) == 0 && back == (nps_search_mode)m);
+        CHECK(strcmp(nps_search_mode_name((nps_search_mode)m), ops->name) == 0);
+        CHECK_MSG(ops->search || ops->resolve, "mode %s neither searches nor resolves", ops->name);
+        for (int k = 0; k < NPS_KIND_COUNT; k++)
+            for (int pr = 0; pr < 2; pr++) {
+                nps_search_mode r = nps_mode_resolve((nps_search_mode)m, (nps_kind)k, pr);
+                CHECK_MSG(r >= 0 && r < NPS_MODE_COUNT && nps_mode_table[r]->search &&
+                              nps_mode_table[r]->prepare,
+                          "mode %s, kind %d, precursor %d resolves to %d", ops->name, k, pr,
+                          (int)r);
+                /* a resolved mode resolves to itself */
+                CHECK(nps_mode_resolve(r, (nps_kind)k, pr) == r);
+            }
+    }
+    for (int k = 0; k < NPS_KIND_COUNT; k++)
+        for (int pr = 0; pr < 2; pr++) {
+            nps_search_mode r = nps_mode_resolve(NPS_MODE_AUTO, (nps_kind)k, pr);
+            CHECK(r >= 0 && r < NPS_MODE_COUNT && nps_mode_table[r]->search);
+        }
+    nps_search_mode bad;
+    CHECK(nps_search_mode_parse(&bad, "sideways") == NPS_EINVAL);
+    CHECK(strstr(nps_error_last(), "neutral-loss") != NULL); /* the list of modes */
+    CHECK(strcmp(nps_search_mode_name(NPS_MODE_COUNT), "?") == 0);
+    for (int t = 0; t < NPS_SCORE_COUNT; t++) {
+        const nps_score_ops *ops = nps_score_table[t];
+        CHECK_MSG(ops && ops->name && ops->prepare && ops->pair, "score %d has no entry", t);
+        if (!ops) continue;
+        CHECK_MSG(ops->bound || ops->bound_scale > 0, "score %s has no index bound", ops->name);
+        nps_score_type back;
+        CHECK(nps_score_parse(&back, ops->name) == 0 && back == (nps_score_type)t);
+        for (int k = 0; k < NPS_KIND_COUNT; k++) {
+            double id = -1, an = -1;
+            nps_call_default_thresholds((nps_kind)k, (nps_score_type)t, &id, &an);
+            CHECK_MSG(id > 0 && id <= 1 && an > 0 && an <= 1, "score %s kind %d: thresholds %g %g",
+                      ops->name, k, id, an);
+        }
+        /* a pair scores itself at (about) 1 and an unrelated spectrum at 0 */
+        const double mz[] = {50.0, 77.0, 91.0, 105.0};
+        const float in[] = {10, 40, 100, 30};
+        const double mz2[] = {60.0, 80.0};
+        const float in2[] = {10, 10};
+        nps_score_options so = NPS_SCORE_OPTIONS_INIT;
+        so.type = (nps_score_type)t;
+        nps_score_workspace *sw;
+        CHECK(nps_score_workspace_create(&sw) == 0);
+        nps_score_result r;
+        CHECK(nps_score_pair(&r, NULL, NULL, sw, mz, in, 4, mz, in, 4, &so) == 0);
+        CHECK_MSG(fabs(r.score - 1) < 1e-9 && r.matched == 4, "score %s self %g", ops->name,
+                  r.score);
+        CHECK(nps_score_pair(&r, NULL, NULL, sw, mz, in, 4, mz2, in2, 2, &so) == 0);
+        CHECK(r.score == 0 && r.matched == 0);
+        nps_score_workspace_free(sw);
+    }
+    CHECK(strcmp(nps_score_name(NPS_SCORE_COUNT), "?") == 0);
+}
+
+/* A worker's error reaches the caller, code and message: a plan made for
+ * MS/MS queries only, asked to search an EI query in a parallel batch. */
+static void worker_errors(void)
+{
+    nps_library *lib;
+    nps_spectra *q;
+    mixed(&lib, &q);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.query_kinds = 1u << NPS_KIND_MSMS;
+    o.threads = 4;
+    nps_plan *plan;
+    CHECK(nps_plan_create(&plan, lib, &o) == 0);
+    nps_error_clear();
+    nps_hits *h = NULL;
+    CHECK(nps_search_batch(&h, plan, q) == NPS_EINVAL);
+    CHECK(h == NULL);
+    CHECK_MSG(strstr(nps_error_last(), "no EI query") != NULL, "message: '%s'", nps_error_last());
+    /* and the per-query call says the same on this thread */
+    nps_workspace *ws;
+    CHECK(nps_workspace_create(&ws, plan) == 0);
+    nps_hit hits[10];
+    CHECK(nps_search_query(hits, NULL, ws, plan, q, nps_spectra_count(q) - 1) == NPS_EINVAL);
+    CHECK(nps_search_query(hits, NULL, ws, plan, q, nps_spectra_count(q)) == NPS_EINVAL);
+    nps_plan *other;
+    CHECK(nps_plan_create(&other, lib, &o) == 0);
+    CHECK(nps_search_query(hits, NULL, ws, other, q, 0) == NPS_EINVAL); /* another plan's */
+    CHECK(strstr(nps_error_last(), "another plan") != NULL);
+    nps_plan_free(other);
+    nps_workspace_free(ws);
+    nps_plan_free(plan);
+    /* invalid options are refused at plan creation */
+    nps_search_options bad = NPS_SEARCH_OPTIONS_INIT;
+    bad.top_k = 0;
+    CHECK(nps_plan_create(&plan, lib, &bad) == NPS_EINVAL);
+    bad = (nps_search_options)NPS_SEARCH_OPTIONS_INIT;
+    bad.mode = NPS_MODE_COUNT;
+    CHECK(nps_plan_create(&plan, lib, &bad) == NPS_EINVAL);
+    bad = (nps_search_options)NPS_SEARCH_OPTIONS_INIT;
+    bad.score = NPS_SCORE_COUNT;
+    CHECK(nps_plan_create(&plan, lib, &bad) == NPS_EINVAL);
+    nps_spectra_free(q);
+    nps_library_free(lib);
+}
+
+/* Per-thread memory: the fixed part is 12 bytes per library spectrum; the
+ * rest grows to the largest query and then stays. */
+static void workspace_bytes(void)
+{
+    nps_library *lib;
+    nps_spectra *q;
+    mixed(&lib, &q);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.mode = NPS_MODE_ANALOGUE;
+    o.evalues = 1;
+    nps_plan *plan;
+    CHECK(nps_plan_create(&plan, lib, &o) == 0);
+    nps_workspace *ws;
+    CHECK(nps_workspace_create(&ws, plan) == 0);
+    size_t nl = nps_spectra_count(nps_library_processed(lib)), b0 = nps_workspace_bytes(ws);
+    CHECK(b0 >= 12 * nl);
+    nps_hit hits[10];
+    for (size_t i = 0; i < nps_spectra_count(q); i++)
+        CHECK(nps_search_query(hits, NULL, ws, plan, q, i) == 0);
+    size_t b1 = nps_workspace_bytes(ws);
+    for (size_t i = 0; i < nps_spectra_count(q); i++)
+        CHECK(nps_search_query(hits, NULL, ws, plan, q, i) == 0);
+    size_t b2 = nps_workspace_bytes(ws);
+    printf("workspace: %zu library spectra; %zu bytes new, %zu after one pass, %zu after two "
+           "(fixed part %zu bytes per spectrum)\n",
+           nl, b0, b1, b2, sizeof(struct nps_acc) + sizeof(uint32_t));
+    CHECK(b2 == b1);
+    CHECK(sizeof(struct nps_acc) + sizeof(uint32_t) == 12);
+    nps_workspace_free(ws);
+    nps_plan_free(plan);
+    nps_spectra_free(q);
+    nps_library_free(lib);
+}
+
+int main(void)
+{
+    tables();
+    eight_threads();
+    worker_errors();
+    workspace_bytes();
+    return check_done("test_plan");
+}
