@@ -128,14 +128,18 @@ static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_frag
         const float *yv = iw + lo;
         for (size_t j = 0; j < w; j++) cb[j] = xf * yv[j];
     }
+    /* locals, so that the count and the arrays stay in registers */
     struct nps_acc *acc = ws->acc;
+    uint32_t *touched = ws->touched;
+    size_t n = *nt;
     const uint32_t *spv = ix->spec + lo;
     for (size_t j = 0; j < w; j++) {
         uint32_t sp = spv[j];
         if (kinds && kinds[sp] != (unsigned char)c->kind) continue;
-        if (acc[sp].cnt++ == 0) ws->touched[(*nt)++] = sp;
+        if (acc[sp].cnt++ == 0) touched[n++] = sp;
         acc[sp].acc += cb[j];
     }
+    *nt = n;
     return 0;
 }
 
@@ -164,6 +168,40 @@ static inline void kbest_push(double *kb, size_t *nb, size_t K, double b)
             i = m;
         }
     }
+}
+
+enum { BOUND_NONE, BOUND_SCALE, BOUND_FUNCTION };
+
+/* The candidates of the scan: every touched spectrum whose bound can reach
+ * min_score, with the K largest bounds in ws->kbest (*nb of them); the
+ * accumulators are cleared on the way. `how` is a constant at each call, so
+ * the compiler makes one loop per kind of bound. */
+static inline __attribute__((always_inline)) size_t
+collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int how,
+        double (*bound)(double, double, double), double scale)
+{
+    const nps_plan *p = c->p;
+    struct nps_acc *acc = ws->acc;
+    const uint32_t *touched = ws->touched;
+    nps_bound *cand = ws->cand;
+    double *kb = ws->kbest, nu = (double)c->Q->n, min = p->o.min_score;
+    size_t nc = 0, K = p->o.top_k;
+    for (size_t j = 0; j < nt; j++) {
+        uint32_t sp = touched[j];
+        double a = acc[sp].acc, b;
+        if (how == BOUND_NONE)
+            b = INFINITY;
+        else if (how == BOUND_SCALE)
+            b = scale * a;
+        else
+            b = bound(a, (double)acc[sp].cnt, nu);
+        acc[sp].acc = 0;
+        acc[sp].cnt = 0;
+        if (b + NPS_BOUND_MARGIN < min || !(b > 0) || nps_excluded(c, sp)) continue;
+        cand[nc++] = (nps_bound){b, sp};
+        kbest_push(kb, nb, K, b);
+    }
+    return nc;
 }
 
 int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
@@ -217,29 +255,26 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
         }
     }
     /* Bounds of the touched spectra, and the K-th largest of them (a min-heap
-     * of K values: most candidates are rejected by one comparison). */
-    int rc = nps_ws_cand_reserve(ws, nt);
-    if (rc) return rc;
-    /* The bound of a touched spectrum: in HYBRID mode every score's pair term
+     * of K values: most candidates are rejected by one comparison).
+     * The bound of a touched spectrum: in HYBRID mode every score's pair term
      * is summed as such (the composite's, its dot-product term), so the sum,
      * halved for entropy, is the bound; otherwise the score's own bound
-     * (reverse search renormalises per pair and has none). */
+     * (reverse search renormalises per pair and has none). This loop runs
+     * once per touched spectrum: it is specialised per kind of bound. */
     const nps_score_ops *ops = nps_score_table[c->t];
-    double (*bound)(double, double, double) = hybrid ? NULL : ops->bound;
-    double scale = hybrid ? (entropy ? 0.5 : 1.0) : ops->bound_scale;
-    const int unbounded = p->o.reverse && !hybrid;
-    size_t nc = 0, K = p->o.top_k, nb = 0;
-    double nu = (double)Q->n, *kb = ws->kbest;
-    for (size_t j = 0; j < nt; j++) {
-        uint32_t sp = ws->touched[j];
-        double a = ws->acc[sp].acc;
-        double b = unbounded ? INFINITY : bound ? bound(a, (double)ws->acc[sp].cnt, nu) : scale * a;
-        ws->acc[sp].acc = 0;
-        ws->acc[sp].cnt = 0;
-        if (b + NPS_BOUND_MARGIN < p->o.min_score || !(b > 0) || nps_excluded(c, sp)) continue;
-        ws->cand[nc++] = (nps_bound){b, sp};
-        kbest_push(kb, &nb, K, b);
-    }
+    int rc = nps_ws_cand_reserve(ws, nt);
+    if (rc) return rc;
+    size_t nc, nb = 0;
+    if (p->o.reverse && !hybrid)
+        nc = collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0);
+    else if (hybrid)
+        nc = collect(ws, c, nt, &nb, BOUND_SCALE, NULL, entropy ? 0.5 : 1.0);
+    else if (ops->bound)
+        nc = collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0);
+    else
+        nc = collect(ws, c, nt, &nb, BOUND_SCALE, NULL, ops->bound_scale);
+    size_t K = p->o.top_k;
+    const double *kb = ws->kbest;
     ws->nc = nc; /* the bounds are the e-values' null sample */
     if (nc == 0) return 0;
     /* Rescore exactly every candidate whose bound reaches the K-th largest
