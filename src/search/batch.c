@@ -77,7 +77,7 @@ int nps_search_batch(nps_hits **out, const nps_plan *plan, const nps_spectra *qu
     const nps_search_options *o = nps_plan_options(plan);
     size_t nq = nps_spectra_count(queries), K = o->top_k;
     nps_hits *h = calloc(1, sizeof *h);
-    nps_hit **results = calloc(nq ? nq : 1, sizeof *results); /* per query, its hits */
+    nps_hit **results = calloc(nq ? nq : 1, sizeof(nps_hit *)); /* per query, its hits */
     size_t *counts = calloc(nq ? nq : 1, sizeof *counts);
     unsigned char *absent = calloc(nq ? nq : 1, 1);
     if (!h || !results || !counts || !absent) {
@@ -96,7 +96,8 @@ int nps_search_batch(nps_hits **out, const nps_plan *plan, const nps_spectra *qu
      * (each owns per-library accumulators) */
     if (nthreads > 4 * omp_get_num_procs()) nthreads = 4 * omp_get_num_procs();
 #endif
-    if ((size_t)nthreads > nq) nthreads = nq ? (int)nq : 1;
+    /* read by the pragma below, which the analyzer does not see */
+    if ((size_t)nthreads > nq) nthreads = nq ? (int)nq : 1; // NOLINT
 #pragma omp parallel num_threads(nthreads)
     {
         nps_workspace *ws = NULL;
