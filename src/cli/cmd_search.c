@@ -436,11 +436,19 @@ int cmd_search(int argc, char **argv)
         nps_hits_for_query(hits, q, &f, &n);
         nohit += n == 0;
     }
+    size_t absent = nps_hits_queries_kind_absent(hits);
+    if (absent)
+        fprintf(stderr,
+                "npsmatch: warning: %zu queries are of a kind (EI or MS/MS) that the library "
+                "holds no spectrum of; they were not searched (--any-kind searches them "
+                "against the other kind)\n",
+                absent);
     fprintf(stderr,
-            "npsmatch: %zu queries searched against %zu library spectra; %zu without a hit; "
-            "%zu malformed records skipped\n",
-            nps_spectra_count(queries), nps_spectra_count(nps_library_spectra(lib)), nohit,
-            rd.skipped);
+            "npsmatch: %zu queries searched against %zu library spectra (%s); %zu without a "
+            "hit, of which %zu of a kind the library does not hold; %zu malformed records "
+            "skipped\n",
+            nps_spectra_count(queries), nps_spectra_count(nps_library_spectra(lib)), libpath,
+            nohit, absent, rd.skipped);
     status = rd.skipped || lib_skipped ? EXIT_SKIPPED : EXIT_OK;
 out:
     nps_hits_free(hits);
