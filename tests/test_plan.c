@@ -12,11 +12,12 @@
  *    a precursor) to a mode that searches, every score prepares, scores and
  *    bounds, and every kind and score has call thresholds.
  *  - An error raised inside a worker thread reaches the caller with its own
- *    code and message.
+ *    code and message; a message may quote the previous one.
  *  - A workspace is bounded: its bytes are reported and do not grow when the
  *    same queries are searched again.
  */
 #include "../bench/synth.h"
+#include "../src/core/internal.h"
 #include "../src/scoring/scoring.h"
 #include "../src/search/plan.h"
 #include "check.h"
@@ -305,6 +306,13 @@ static void worker_errors(void)
     nps_plan_free(other);
     nps_workspace_free(ws);
     nps_plan_free(plan);
+    /* a message may quote the previous one (it is formatted, then copied) */
+    nps_err(NPS_EINVAL, "inner message");
+    CHECK(nps_err(NPS_ELIBRARY, "lib.h5: %s", nps_error_last()) == NPS_ELIBRARY);
+    CHECK_MSG(strcmp(nps_error_last(), "lib.h5: inner message") == 0, "'%s'", nps_error_last());
+    nps_err_at(NPS_EFORMAT, "a.msp", 7, "bad peak");
+    nps_err(NPS_EFORMAT, "%s (and more)", nps_error_last());
+    CHECK(strcmp(nps_error_last(), "a.msp:7: bad peak (and more)") == 0);
     /* invalid options are refused at plan creation */
     nps_search_options bad = NPS_SEARCH_OPTIONS_INIT;
     bad.top_k = 0;
