@@ -85,12 +85,13 @@ static int key_cmp(const ev_ctx *c, const char *a, const char *b)
     return strcasecmp(a, b);
 }
 
-static const ev_ctx *sort_ctx; /* qsort has no context argument; single-threaded use */
-
-static int cmp_order(const void *x, const void *y)
+/* Library order by truth (qsort_r, glibc: the context travels with the call,
+ * so evaluations may run on several threads at once). */
+static int cmp_order(const void *x, const void *y, void *ctx)
 {
+    const ev_ctx *c = ctx;
     size_t a = *(const size_t *)x, b = *(const size_t *)y;
-    int k = key_cmp(sort_ctx, sort_ctx->ltruth[a], sort_ctx->ltruth[b]);
+    int k = key_cmp(c, c->ltruth[a], c->ltruth[b]);
     return k ? k : (a > b) - (a < b);
 }
 
@@ -247,8 +248,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
         goto out;
     }
     for (size_t i = 0; i < nl; i++) order[i] = i;
-    sort_ctx = &c;
-    qsort(order, nl, sizeof *order, cmp_order);
+    qsort_r(order, nl, sizeof *order, cmp_order, &c);
     nps_search_options so = o->search;
     if (so.top_k < 10) so.top_k = 10;
     so.exclude = ev_exclude;
