@@ -447,8 +447,8 @@ int cmd_search(int argc, char **argv)
             "npsmatch: %zu queries searched against %zu library spectra (%s); %zu without a "
             "hit, of which %zu of a kind the library does not hold; %zu malformed records "
             "skipped\n",
-            nps_spectra_count(queries), nps_spectra_count(nps_library_spectra(lib)), libpath,
-            nohit, absent, rd.skipped);
+            nps_spectra_count(queries), nps_spectra_count(nps_library_spectra(lib)), libpath, nohit,
+            absent, rd.skipped);
     status = rd.skipped || lib_skipped ? EXIT_SKIPPED : EXIT_OK;
 out:
     nps_hits_free(hits);
