@@ -63,11 +63,13 @@ typedef struct {
 
 static void worker_fail(worker_error *e, int code)
 {
+    /* the message first, then the code (read atomically by the other
+     * workers, which stop when they see it) */
 #pragma omp critical(nps_batch_error)
     {
-        if (!e->code) {
-            e->code = code;
+        if (!__atomic_load_n(&e->code, __ATOMIC_SEQ_CST)) {
             snprintf(e->message, sizeof e->message, "%s", nps_error_last());
+            __atomic_store_n(&e->code, code, __ATOMIC_SEQ_CST);
         }
     }
 }
