@@ -105,4 +105,19 @@ static int synth_queries(nps_spectra *q, size_t *truth, const nps_spectra *lib, 
     return rc;
 }
 
+/* An EI-like spectrum: n distinct unit masses drawn uniformly in [30, 400],
+ * intensities log-normal (mu 0, sigma 1) times 1000, in draw order. */
+static inline void synth_ei_peaks(gsl_rng *r, double *mz, float *in, size_t n)
+{
+    size_t k = 0;
+    while (k < n) {
+        double m = (double)(30 + gsl_rng_uniform_int(r, 371));
+        int dup = 0;
+        for (size_t j = 0; j < k && !dup; j++) dup = mz[j] == m;
+        if (dup) continue;
+        mz[k] = m;
+        in[k++] = (float)(1000 * gsl_ran_lognormal(r, 0, 1));
+    }
+}
+
 #endif

@@ -102,8 +102,19 @@ static inline int same_double(double a, double b)
     return (isnan(a) && isnan(b)) || a == b;
 }
 
-/* Two hit lists are identical: every field of every hit, bit for bit. On a
- * difference, the first differing hit is printed under `what`. */
+/* Two hits are identical: every field, bit for bit (NaN equal to NaN). */
+static inline int hit_identical(const nps_hit *x, const nps_hit *y)
+{
+    return x->query == y->query && x->rank == y->rank && x->reference == y->reference &&
+           x->score == y->score && x->matched == y->matched && x->score_type == y->score_type &&
+           x->mode == y->mode && x->shifted == y->shifted &&
+           same_double(x->composite, y->composite) && same_double(x->delta_mz, y->delta_mz) &&
+           same_double(x->identity_score, y->identity_score) &&
+           same_double(x->e_value, y->e_value) && same_double(x->q_value, y->q_value);
+}
+
+/* Two hit lists are identical, hit for hit. On a difference, the first
+ * differing hit is printed under `what`. */
 static inline int hits_identical(const nps_hits *a, const nps_hits *b, const char *what)
 {
     if (nps_hits_count(a) != nps_hits_count(b)) {
@@ -112,12 +123,7 @@ static inline int hits_identical(const nps_hits *a, const nps_hits *b, const cha
     }
     for (size_t i = 0; i < nps_hits_count(a); i++) {
         const nps_hit *x = nps_hits_at(a, i), *y = nps_hits_at(b, i);
-        if (x->query != y->query || x->rank != y->rank || x->reference != y->reference ||
-            x->score != y->score || x->matched != y->matched || x->score_type != y->score_type ||
-            x->mode != y->mode || x->shifted != y->shifted ||
-            !same_double(x->composite, y->composite) || !same_double(x->delta_mz, y->delta_mz) ||
-            !same_double(x->identity_score, y->identity_score) ||
-            !same_double(x->e_value, y->e_value) || !same_double(x->q_value, y->q_value)) {
+        if (!hit_identical(x, y)) {
             fprintf(stderr, "%s: hit %zu differs: q%zu r%zu %.9g e%.4g / q%zu r%zu %.9g e%.4g\n",
                     what, i, x->query, x->reference, x->score, x->e_value, y->query, y->reference,
                     y->score, y->e_value);

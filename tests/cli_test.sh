@@ -42,6 +42,20 @@ done < "$SRC/reference_spectra/sample_unknowns_expected.tsv"
 awk -F'\t' 'NR > 1 && $10 == "open" && $11 == "" {bad=1} END {exit bad}' "$T/hits.tsv" && ok || fail "EI hit without composite_mf"
 grep -q $'\tentropy\tidentity\t' "$T/hits.tsv" && ok || fail "no MS/MS identity hits"
 
+# --- queries of a kind the library does not hold: counted, warned about, and
+# searched against the other kind only with --any-kind
+MSMSLIB=$SRC/reference_spectra/library_msms.msp
+"$N" search --library "$MSMSLIB" --top 3 -o "$T/k.tsv" "$U" 2>"$T/kerr"
+expect_status 0 $? "EI unknowns against the MS/MS library"
+grep -q "warning: 12 queries are of a kind (EI or MS/MS) that the library holds no spectrum of" "$T/kerr" \
+    && ok || fail "kind-mismatch warning: $(cat "$T/kerr")"
+grep -q "14 queries searched against 8 library spectra ($MSMSLIB); 12 without a hit, of which 12 of a kind the library does not hold" "$T/kerr" \
+    && ok || fail "kind-mismatch summary: $(cat "$T/kerr")"
+awk -F'\t' 'NR > 1 && $10 == "open" {bad=1} END {exit bad}' "$T/k.tsv" && ok || fail "EI query hit an MS/MS spectrum"
+"$N" search --library "$MSMSLIB" --any-kind --top 3 -o "$T/k2.tsv" "$U" 2>"$T/kerr2"
+grep -q "warning" "$T/kerr2" && fail "--any-kind still warns: $(cat "$T/kerr2")" || ok
+awk -F'\t' 'NR > 1 && $10 == "open" {f=1} END {exit !f}' "$T/k2.tsv" && ok || fail "--any-kind: no EI query searched"
+
 # --- identical output at 1 and 2 threads, explicit library path, JSON
 "$N" search --library "$LIB" --threads 1 --top 10 "$U" > "$T/t1.tsv" 2>/dev/null
 "$N" search --library "$LIB" --threads 2 --top 10 "$U" > "$T/t2.tsv" 2>/dev/null

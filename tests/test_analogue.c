@@ -301,15 +301,8 @@ static void ei_library(nps_spectra *lib, size_t n_lib, gsl_rng *r)
     for (size_t i = 0; i < n_lib; i++) {
         double mz[60];
         float in[60];
-        size_t n = 25 + gsl_rng_uniform_int(r, 35), k = 0;
-        while (k < n) {
-            double m = (double)(30 + gsl_rng_uniform_int(r, 371));
-            int dup = 0;
-            for (size_t j = 0; j < k && !dup; j++) dup = mz[j] == m;
-            if (dup) continue;
-            mz[k] = m;
-            in[k++] = (float)(1000 * gsl_ran_lognormal(r, 0, 1));
-        }
+        size_t n = 25 + gsl_rng_uniform_int(r, 35);
+        synth_ei_peaks(r, mz, in, n);
         char id[32];
         snprintf(id, sizeof id, "EI%04zu", i);
         ei_add(lib, mz, in, n, id);

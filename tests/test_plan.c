@@ -47,15 +47,8 @@ static void ei_set(nps_spectra *lib, nps_spectra *analogues, size_t n, unsigned 
     for (size_t i = 0; i < n; i++) {
         double mz[48];
         float in[48];
-        size_t np = 20 + gsl_rng_uniform_int(r, 28), k = 0;
-        while (k < np) {
-            double m = (double)(30 + gsl_rng_uniform_int(r, 371));
-            int dup = 0;
-            for (size_t j = 0; j < k && !dup; j++) dup = mz[j] == m;
-            if (dup) continue;
-            mz[k] = m;
-            in[k++] = (float)(1000 * gsl_ran_lognormal(r, 0, 1));
-        }
+        size_t np = 20 + gsl_rng_uniform_int(r, 28);
+        synth_ei_peaks(r, mz, in, np);
         char id[32];
         snprintf(id, sizeof id, "EI%04zu", i);
         ei_add(lib, mz, in, np, id, i % 2 ? "odd" : "even");
@@ -166,13 +159,7 @@ static void eight_threads(void)
                 for (size_t k = 0; k < n && k < counts[i]; k++) {
                     const nps_hit *a = nps_hits_at(serial, f + k), *b = &par[i * K + k];
                     with_e += !isnan(a->e_value);
-                    if (memcmp(a, b, sizeof *a) != 0 &&
-                        !(a->reference == b->reference && a->score == b->score &&
-                          same_double(a->e_value, b->e_value) &&
-                          same_double(a->composite, b->composite) &&
-                          same_double(a->identity_score, b->identity_score) &&
-                          same_double(a->delta_mz, b->delta_mz) && a->rank == b->rank))
-                        differ++;
+                    differ += !hit_identical(a, b);
                 }
             }
             CHECK_MSG(differ == 0, "mode %s score %d: %zu queries differ with %d threads",
@@ -284,7 +271,7 @@ static void worker_errors(void)
     nps_spectra *q;
     mixed(&lib, &q);
     nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
-    o.query_kinds = 1u << NPS_KIND_MSMS;
+    o.query_forms = NPS_QUERY_FORM(NPS_KIND_MSMS, 1) | NPS_QUERY_FORM(NPS_KIND_MSMS, 0);
     o.threads = 4;
     nps_plan *plan;
     CHECK(nps_plan_create(&plan, lib, &o) == 0);
@@ -292,7 +279,19 @@ static void worker_errors(void)
     nps_hits *h = NULL;
     CHECK(nps_search_batch(&h, plan, q) == NPS_EINVAL);
     CHECK(h == NULL);
-    CHECK_MSG(strstr(nps_error_last(), "no EI query") != NULL, "message: '%s'", nps_error_last());
+    CHECK_MSG(strstr(nps_error_last(), "not prepared for EI queries") != NULL, "message: '%s'",
+              nps_error_last());
+    /* a plan prepares only the forms asked for: MS/MS queries with a
+     * precursor run identity search, so no open-search weights are built */
+    CHECK(plan->main.wt[NPS_SCORE_ENTROPY] != NULL);
+    CHECK(plan->main.wt[NPS_SCORE_ENTROPY] && plan->main.wt[NPS_SCORE_ENTROPY]->iw != NULL);
+    nps_plan *ident;
+    nps_search_options oi = o;
+    oi.query_forms = NPS_QUERY_FORM(NPS_KIND_MSMS, 1);
+    CHECK(nps_plan_create(&ident, lib, &oi) == 0);
+    CHECK(ident->main.wt[NPS_SCORE_ENTROPY] && ident->main.wt[NPS_SCORE_ENTROPY]->iw == NULL);
+    CHECK(ident->main.wt[NPS_SCORE_COMPOSITE] == NULL && ident->shift[NPS_SCORE_COMPOSITE] == NULL);
+    nps_plan_free(ident);
     /* and the per-query call says the same on this thread */
     nps_workspace *ws;
     CHECK(nps_workspace_create(&ws, plan) == 0);
@@ -361,11 +360,65 @@ static void workspace_bytes(void)
     nps_library_free(lib);
 }
 
+/* The composite MF of an EI hit is the plain composite of the pair whatever
+ * ranked it: for a hybrid hit (an EI query that carries a precursor) it
+ * equals the MF that open composite search gives the same reference. */
+static void composite_of_hybrid_hits(void)
+{
+    nps_library *lib;
+    nps_spectra *q, *ei;
+    mixed(&lib, &q);
+    CHECK(nps_spectra_create(&ei) == 0);
+    for (size_t i = 0; i < nps_spectra_count(q); i++) {
+        if (nps_spectra_kind(q, i) != NPS_KIND_EI) continue;
+        const double *m;
+        const float *v;
+        size_t n;
+        nps_spectra_peaks(q, i, &m, &v, &n);
+        const char *k[] = {"Name", "Ionization", "PrecursorMZ"};
+        const char *val[] = {nps_spectra_id(q, i), "EI", "400"};
+        CHECK(nps_spectra_add(ei, m, v, n, k, val, 3) == 0);
+    }
+    CHECK(nps_spectra_count(ei) > 10 && nps_spectra_kind(ei, 0) == NPS_KIND_EI);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.score = NPS_SCORE_COMPOSITE;
+    o.top_k = 3;
+    o.mode = NPS_MODE_HYBRID;
+    nps_hits *hy, *op;
+    CHECK(nps_search_run(&hy, lib, ei, &o) == 0);
+    o.mode = NPS_MODE_OPEN;
+    o.top_k = 300;
+    CHECK(nps_search_run(&op, lib, ei, &o) == 0);
+    size_t compared = 0, differ = 0, unlike_score = 0;
+    for (size_t i = 0; i < nps_hits_count(hy); i++) {
+        const nps_hit *h = nps_hits_at(hy, i);
+        CHECK(h->mode == NPS_MODE_HYBRID);
+        unlike_score += fabs(h->composite - h->score) > 1e-6;
+        size_t f, n;
+        nps_hits_for_query(op, h->query, &f, &n);
+        for (size_t k = 0; k < n; k++)
+            if (nps_hits_at(op, f + k)->reference == h->reference) {
+                compared++;
+                differ += fabs(nps_hits_at(op, f + k)->composite - h->composite) > 1e-12;
+            }
+    }
+    printf("hybrid EI hits: %zu compared with open composite, %zu differ; %zu with MF != "
+           "hybrid score\n",
+           compared, differ, unlike_score);
+    CHECK(compared > 10 && differ == 0 && unlike_score > 0);
+    nps_hits_free(hy);
+    nps_hits_free(op);
+    nps_spectra_free(ei);
+    nps_spectra_free(q);
+    nps_library_free(lib);
+}
+
 int main(void)
 {
     tables();
     eight_threads();
     worker_errors();
     workspace_bytes();
+    composite_of_hybrid_hits();
     return check_done("test_plan");
 }

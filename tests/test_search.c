@@ -107,19 +107,6 @@ static void windows(void)
     nps_library_free(lib);
 }
 
-static int same_hits(const nps_hits *a, const nps_hits *b)
-{
-    if (nps_hits_count(a) != nps_hits_count(b)) return 0;
-    for (size_t i = 0; i < nps_hits_count(a); i++) {
-        const nps_hit *x = nps_hits_at(a, i), *y = nps_hits_at(b, i);
-        if (x->query != y->query || x->rank != y->rank || x->reference != y->reference ||
-            x->score != y->score || x->matched != y->matched)
-            return 0;
-        if (!(isnan(x->composite) && isnan(y->composite)) && x->composite != y->composite) return 0;
-    }
-    return 1;
-}
-
 static void threads(void)
 {
     nps_spectra *fs = read_file(data_path("massbank/massbank_forensic_subset.msp"), NULL);
@@ -145,7 +132,8 @@ static void threads(void)
             CHECK(nps_search_run(&h1, lib, q, &o) == 0);
             o.threads = 2;
             CHECK(nps_search_run(&h2, lib, q, &o) == 0);
-            CHECK_MSG(same_hits(h1, h2), "score %d mode %d", (int)scores[s], mode);
+            CHECK_MSG(hits_identical(h1, h2, "1 and 2 threads"), "score %d mode %d", (int)scores[s],
+                      mode);
             CHECK(nps_hits_count(h1) > 0);
             /* a query that is in the library finds itself first (or tied first) */
             if (mode != 0 && s == 0) {

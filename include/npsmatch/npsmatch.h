@@ -464,11 +464,16 @@ typedef struct {
      * compound or laboratory out). Called from worker threads: must be thread-safe. */
     int (*exclude)(void *ctx, size_t query, size_t reference);
     void *exclude_ctx;
-    /* The kinds of query a plan is prepared for: bit (1u << kind) for each;
-     * 0: every kind. nps_search_run sets it from the batch, so that a plan
-     * does not prepare (FFT transforms, weights) for queries that never come. */
-    unsigned query_kinds;
+    /* The forms of query a plan is prepared for: NPS_QUERY_FORM(kind,
+     * has_precursor) bits; 0: every form. nps_search_run sets it from the
+     * batch, so that a plan does not prepare (FFT transforms, index-order
+     * weights, loss spectra) for queries that never come. */
+    unsigned query_forms;
 } nps_search_options;
+
+/* The query_forms bit of queries of a kind, with or without a precursor. */
+#define NPS_QUERY_FORM(kind, has_precursor)                                                        \
+    (1u << (2u * (unsigned)(kind) + ((has_precursor) ? 1u : 0u)))
 
 #define NPS_SEARCH_OPTIONS_VERSION 1
 /* clang-format off */

@@ -430,12 +430,7 @@ int cmd_search(int argc, char **argv)
         fprintf(stderr, "npsmatch: error writing the results\n");
         goto out;
     }
-    size_t nohit = 0;
-    for (size_t q = 0; q < nps_spectra_count(queries); q++) {
-        size_t f, n;
-        nps_hits_for_query(hits, q, &f, &n);
-        nohit += n == 0;
-    }
+    size_t nohit = nps_hits_queries_without_hit(hits);
     size_t absent = nps_hits_queries_kind_absent(hits);
     if (absent)
         fprintf(stderr,

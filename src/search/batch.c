@@ -12,6 +12,7 @@
 #include "hits.h"
 #include "plan.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,10 +184,11 @@ int nps_search_run(nps_hits **out, const nps_library *lib, const nps_spectra *qu
 {
     if (!options) return nps_err(NPS_EINVAL, "NULL options");
     nps_search_options o = *options;
-    if (!o.query_kinds) /* prepare only for the kinds this batch holds */
+    if (!o.query_forms) /* prepare only for the forms of query this batch holds */
         for (size_t q = 0; q < nps_spectra_count(queries); q++)
-            o.query_kinds |= 1u << nps_spectra_kind(queries, q);
-    if (!o.query_kinds) o.query_kinds = 1u << NPS_KIND_MSMS; /* an empty batch */
+            o.query_forms |= NPS_QUERY_FORM(nps_spectra_kind(queries, q),
+                                            isfinite(nps_spectra_precursor_mz(queries, q)));
+    if (!o.query_forms) o.query_forms = NPS_QUERY_FORM(NPS_KIND_MSMS, 1); /* an empty batch */
     nps_plan *plan = NULL;
     int rc = nps_plan_create(&plan, lib, &o);
     if (rc) return rc;

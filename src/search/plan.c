@@ -189,20 +189,23 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
         size_t k0;
         nps_spectra_peaks(lib, 0, &p->main.mz0, &i0, &k0);
     }
-    /* Prepare, for every kind of query the plan will see, what its mode and
-     * score need (with and without a precursor: either may come). EI queries
-     * also get the composite weights, for the composite MF of every hit. */
-    p->kinds = o->query_kinds ? o->query_kinds : (1u << NPS_KIND_EI) | (1u << NPS_KIND_MSMS);
+    /* Prepare, for every form of query the plan will see (kind, with or
+     * without a precursor), what its mode and score need. EI queries also
+     * get the composite weights, for the composite MF of every hit. */
+    p->forms = o->query_forms ? o->query_forms : ~0u;
     for (int k = 0; k < NPS_KIND_COUNT && !rc; k++) {
-        if (!(p->kinds & (1u << k))) continue;
         if (o->same_kind_only && p->n_of_kind[k] == 0) continue; /* no hit is possible */
         nps_score_type t =
             o->score == NPS_SCORE_AUTO ? nps_search_default_score((nps_kind)k) : o->score;
+        int any = 0;
         for (int has_prec = 0; has_prec < 2 && !rc; has_prec++) {
+            if (!(p->forms & NPS_QUERY_FORM(k, has_prec))) continue;
+            any = 1;
             nps_search_mode m = nps_mode_resolve(o->mode, (nps_kind)k, has_prec);
             if (nps_mode_table[m]->prepare) rc = nps_mode_table[m]->prepare(p, t);
         }
-        if (!rc && k == NPS_KIND_EI) rc = nps_plan_weights(p, &p->main, NPS_SCORE_COMPOSITE, 0);
+        if (!rc && any && k == NPS_KIND_EI)
+            rc = nps_plan_weights(p, &p->main, NPS_SCORE_COMPOSITE, 0);
     }
     if (rc) {
         nps_plan_free(p);
@@ -277,8 +280,8 @@ int nps_workspace_create(nps_workspace **out, const nps_plan *p)
 size_t nps_workspace_bytes(const nps_workspace *ws)
 {
     size_t b = sizeof *ws;
-    b += ws->qcap * (4 * sizeof(double) + sizeof(float) + sizeof(double));
-    b += ws->lcap * (4 * sizeof(double) + sizeof(float));
+    /* the query (5 double arrays, 1 float) and its losses (3 and 1) */
+    b += ws->qcap * (8 * sizeof(double) + 2 * sizeof(float));
     b += ws->nlib * (sizeof *ws->acc + sizeof *ws->touched);
     b += ws->ccap * sizeof *ws->cbuf;
     b += ws->plan->o.top_k * (sizeof *ws->kbest + sizeof *ws->heap);

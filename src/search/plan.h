@@ -51,7 +51,7 @@ typedef struct {
 struct nps_plan {
     const nps_library *library;
     nps_search_options o;
-    unsigned kinds; /* bit 1 << kind: the query kinds prepared for */
+    unsigned forms; /* NPS_QUERY_FORM bits: the query forms prepared for */
     int nthreads;   /* for the plan's own parallel regions */
     nps_target main;
     nps_target loss;
@@ -84,8 +84,7 @@ struct nps_workspace {
     size_t qcap;
     /* neutral-loss and hybrid: the query's losses and their weights */
     double *lmz, *lw, *lv;
-    float *lin;
-    size_t lcap;
+    float *lin; /* both sets hold qcap peaks */
     /* the fragment-index scan: per library spectrum the accumulated bound and
      * the number of pairs side by side (one cache line serves both: the
      * scatter into this array is the memory-bound part of open search) */

@@ -85,7 +85,7 @@ static int reserve_query(nps_workspace *ws, size_t n)
         if (!p) return nps_err(NPS_ENOMEM, "out of memory");
         *f[i] = p;
     }
-    ws->qcap = ws->lcap = cap;
+    ws->qcap = cap;
     return 0;
 }
 
@@ -153,9 +153,9 @@ int nps_search_query(nps_hit *hits, nps_query_info *info, nps_workspace *ws, con
     nps_search_mode m = nps_mode_resolve(o->mode, kind, isfinite(qprec));
     nps_query_info qi = {kind, t, m, 0, 0};
     if (info) *info = qi;
-    if (!(p->kinds & (1u << kind)))
-        return nps_err(NPS_EINVAL, "the plan was made for no %s query",
-                       kind == NPS_KIND_EI ? "EI" : "MS/MS");
+    if (!(p->forms & NPS_QUERY_FORM(kind, isfinite(qprec))))
+        return nps_err(NPS_EINVAL, "the plan was not prepared for %s queries %s a precursor",
+                       kind == NPS_KIND_EI ? "EI" : "MS/MS", isfinite(qprec) ? "with" : "without");
     if (o->same_kind_only && p->n_of_kind[kind] == 0) { /* nothing to search */
         if (info) info->no_library_kind = 1;
         return 0;
