@@ -312,6 +312,12 @@ static void worker_errors(void)
     nps_err_at(NPS_EFORMAT, "a.msp", 7, "bad peak");
     nps_err(NPS_EFORMAT, "%s (and more)", nps_error_last());
     CHECK(strcmp(nps_error_last(), "a.msp:7: bad peak (and more)") == 0);
+    /* NULL arguments are refused, not dereferenced */
+    CHECK(nps_plan_create(&plan, NULL, &o) == NPS_EINVAL);
+    CHECK(nps_plan_create(&plan, lib, NULL) == NPS_EINVAL);
+    CHECK(nps_workspace_create(&ws, NULL) == NPS_EINVAL);
+    CHECK(nps_search_batch(&h, NULL, q) == NPS_EINVAL);
+    CHECK(nps_search_run(&h, lib, NULL, &o) == NPS_EINVAL);
     /* invalid options are refused at plan creation */
     nps_search_options bad = NPS_SEARCH_OPTIONS_INIT;
     bad.top_k = 0;

@@ -77,6 +77,7 @@ static void worker_fail(worker_error *e, int code)
 
 int nps_search_batch(nps_hits **out, const nps_plan *plan, const nps_spectra *queries)
 {
+    if (!out || !plan || !queries) return nps_err(NPS_EINVAL, "NULL argument");
     const nps_search_options *o = nps_plan_options(plan);
     size_t nq = nps_spectra_count(queries), K = o->top_k;
     nps_hits *h = calloc(1, sizeof *h);
@@ -182,7 +183,7 @@ out:
 int nps_search_run(nps_hits **out, const nps_library *lib, const nps_spectra *queries,
                    const nps_search_options *options)
 {
-    if (!options) return nps_err(NPS_EINVAL, "NULL options");
+    if (!out || !lib || !queries || !options) return nps_err(NPS_EINVAL, "NULL argument");
     nps_search_options o = *options;
     if (!o.query_forms) /* prepare only for the forms of query this batch holds */
         for (size_t q = 0; q < nps_spectra_count(queries); q++)

@@ -153,6 +153,7 @@ void nps_plan_free(nps_plan *p)
 
 int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search_options *o)
 {
+    if (!out || !library) return nps_err(NPS_EINVAL, "NULL argument");
     int rc = check_options(o);
     if (rc) return rc;
     nps_plan *p = calloc(1, sizeof *p);
@@ -254,6 +255,7 @@ void nps_workspace_free(nps_workspace *ws)
 
 int nps_workspace_create(nps_workspace **out, const nps_plan *p)
 {
+    if (!out || !p) return nps_err(NPS_EINVAL, "NULL argument");
     nps_workspace *ws = calloc(1, sizeof *ws);
     if (!ws) return nps_err(NPS_ENOMEM, "out of memory");
     ws->plan = p;
