@@ -191,16 +191,32 @@ typedef struct {
     size_t records_read;     /* appended to the collection */
     size_t records_skipped;  /* malformed, reported through on_error */
     size_t records_filtered; /* well-formed but not selected (another MS level) */
+    size_t files_read;       /* files (streams) read */
+    size_t files_skipped;    /* files in a directory that are not spectra files */
 } nps_read_report;
 
 /* Append every well-formed record of `path` to dst. Malformed records are
  * skipped, counted and reported; the function then still returns 0 unless
  * options->strict is set. A file that cannot be read at all (missing, empty,
- * binary, unknown format) returns an error. report may be NULL. */
+ * binary, unknown format) returns an error. report may be NULL; its counts
+ * are added to, so one report can sum several calls.
+ *
+ * `path` may be anything that can be opened and read forward once: a file,
+ * "-" for standard input, a pipe, a FIFO, a process substitution
+ * (/dev/fd/N). gzip-compressed data is recognised by its content and
+ * inflated. A directory is read as every file under it, in name order,
+ * recursively; files that are not spectra files are reported through
+ * on_error (line 0) and counted in files_skipped. */
 int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
                 const nps_read_options *options);
+/* The same for bytes in memory (a server's upload): `data` may be gzip;
+ * `name` is what messages and fallback ids call it. */
+int nps_io_read_memory(nps_spectra *dst, nps_read_report *report, const void *data, size_t len,
+                       const char *name, const nps_read_options *options);
 /* Detect the format of a file from its first bytes and its name. */
 int nps_io_detect(nps_format *out, const char *path);
+/* The lower-case name of a format ("msp", "mzml", ...). */
+const char *nps_format_name(nps_format format);
 
 /* Write spectra [0, count) in the given format to a stream. */
 int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format);
@@ -391,6 +407,10 @@ int nps_library_open(nps_library **out, const char *path);
  * with its original peaks, or reprocessed. */
 #define NPS_LIBRARY_SEARCH_ONLY 1u
 int nps_library_open_ex(nps_library **out, const char *path, unsigned flags);
+/* *is_library = 1 when the file at path begins like an npsmatch library
+ * (its integrity envelope, or the HDF5 signature), whatever its name; 0 for
+ * anything else, including what cannot be opened or is not a regular file. */
+int nps_library_sniff(int *is_library, const char *path);
 void nps_library_free(nps_library *lib);
 /* Write a library to an HDF5 file atomically (temporary file, fsync, rename). */
 int nps_library_save(const nps_library *lib, const char *path);

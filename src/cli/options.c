@@ -197,7 +197,10 @@ int cli_parse_ms_level(int *out, const char *s)
 static void on_bad(void *ctx, const char *file, size_t line, const char *reason)
 {
     (void)ctx;
-    fprintf(stderr, "%s:%zu: %s\n", file, line, reason);
+    if (line)
+        fprintf(stderr, "%s:%zu: %s\n", file, line, reason);
+    else /* a whole file, skipped while reading a directory */
+        fprintf(stderr, "%s: skipped: %s\n", file, reason);
 }
 
 int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
@@ -244,12 +247,9 @@ static int ends_with(const char *s, const char *suf)
 int cli_load_library(nps_library **out, const char *path, cli_reader *r,
                      const nps_preprocess_config *cfg, unsigned open_flags)
 {
-    FILE *fp = fopen(path, "rb");
-    unsigned char sig[8] = {0};
-    size_t got = fp ? fread(sig, 1, 8, fp) : 0;
-    if (fp) fclose(fp);
-    int is_h5 = got == 8 && memcmp(sig, "\x89HDF\r\n\x1a\n", 8) == 0;
-    if (is_h5 || ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
+    int is_library = 0;
+    nps_library_sniff(&is_library, path);
+    if (is_library || ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
         int rc = nps_library_open_ex(out, path, open_flags);
         if (rc) fprintf(stderr, "npsmatch: %s\n", nps_error_last());
         return rc;

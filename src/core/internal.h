@@ -33,6 +33,11 @@ char *nps_strdup(const char *s);
 int nps_parse_double(double *out, const char *s);
 /* FNV-1a hash of a string. */
 uint64_t nps_hash_str(const char *s);
+/* True when the first n bytes of a file are those of an npsmatch library: the
+ * integrity envelope's header, or (an older file, or one without its user
+ * block) the HDF5 signature. The one rule for "is this a library file". */
+int nps_library_signature(const void *head, size_t n);
+#define NPS_LIBRARY_SNIFF_BYTES 17
 
 /* nps_spectra_add with a fallback id ("file#record") used when the record
  * carries none of the id keys. */

@@ -83,3 +83,11 @@ uint64_t nps_hash_str(const char *s)
     }
     return h;
 }
+
+int nps_library_signature(const void *head, size_t n)
+{
+    static const char envelope[] = "npsmatch library\n";
+    static const char hdf5[] = "\x89HDF\r\n\x1a\n";
+    return (n >= sizeof envelope - 1 && memcmp(head, envelope, sizeof envelope - 1) == 0) ||
+           (n >= sizeof hdf5 - 1 && memcmp(head, hdf5, sizeof hdf5 - 1) == 0);
+}

@@ -83,7 +83,7 @@ static int two_numbers(double v[2], char *line, csv_style st)
 int nps_csv_read(nps_spectra *dst, nps_read_ctx *c)
 {
     nps_lines r;
-    int rc = nps_lines_open(&r, c->path, c->opt->max_line_bytes);
+    int rc = nps_lines_open(&r, c->in, c->opt->max_line_bytes);
     if (rc) return rc;
     nps_record rec = {0};
     csv_style st = {' ', 0};

@@ -6,6 +6,10 @@
  * refused by name rather than misparsed.
  */
 #include "lines.h"
+#include "stream.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -90,15 +94,18 @@ static int looks_like_ms2(const char *p)
     return 0;
 }
 
-int nps_io_detect(nps_format *out, const char *path)
+/* Decide the format of a stream from its first bytes (copied into buf, of
+ * which n are valid) and, as a tie-breaker, the extension of its name `ext`
+ * (without ".gz"); `path` is the name messages use. */
+static int detect_bytes(nps_format *out, const char *path, const char *ext, char *buf, size_t n)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
     buf[n] = '\0';
     if (n == 0) return nps_err_at(NPS_EFORMAT, path, 1, "empty file");
+    if (nps_library_signature(buf, n))
+        return nps_err(NPS_EUNSUPPORTED,
+                       "%s: an npsmatch library (HDF5), not a spectra file: give it to "
+                       "--library, or write it out with `npsmatch library export`",
+                       path);
     /* A few stray control bytes make a damaged record, which the reader skips;
      * a file that is mostly binary is not a spectra file at all. */
     /* UTF-16/32 text (a BOM, or NULs in every other byte): readable, but not
@@ -180,35 +187,35 @@ int nps_io_detect(nps_format *out, const char *path)
         *out = NPS_FORMAT_CSV;
         return 0;
     }
-    if (ext_is(path, ".mzml")) {
+    if (ext_is(ext, ".mzml")) {
         *out = NPS_FORMAT_MZML;
         return 0;
     }
-    if (ext_is(path, ".mzxml")) {
+    if (ext_is(ext, ".mzxml")) {
         *out = NPS_FORMAT_MZXML;
         return 0;
     }
-    if (ext_is(path, ".jdx") || ext_is(path, ".dx") || ext_is(path, ".jcamp")) {
+    if (ext_is(ext, ".jdx") || ext_is(ext, ".dx") || ext_is(ext, ".jcamp")) {
         *out = NPS_FORMAT_JCAMP;
         return 0;
     }
-    if (ext_is(path, ".ms1") || ext_is(path, ".ms2") || ext_is(path, ".cms2")) {
+    if (ext_is(ext, ".ms1") || ext_is(ext, ".ms2") || ext_is(ext, ".cms2")) {
         *out = NPS_FORMAT_MS2;
         return 0;
     }
-    if (ext_is(path, ".mzspeclib.txt") || ext_is(path, ".mzspeclib")) {
+    if (ext_is(ext, ".mzspeclib.txt") || ext_is(ext, ".mzspeclib")) {
         *out = NPS_FORMAT_MZSPECLIB;
         return 0;
     }
-    if (ext_is(path, ".mgf")) {
+    if (ext_is(ext, ".mgf")) {
         *out = NPS_FORMAT_MGF;
         return 0;
     }
-    if (ext_is(path, ".msp")) {
+    if (ext_is(ext, ".msp")) {
         *out = NPS_FORMAT_MSP;
         return 0;
     }
-    if (ext_is(path, ".csv") || ext_is(path, ".tsv")) {
+    if (ext_is(ext, ".csv") || ext_is(ext, ".tsv")) {
         *out = NPS_FORMAT_CSV;
         return 0;
     }
@@ -218,42 +225,217 @@ int nps_io_detect(nps_format *out, const char *path)
                    path);
 }
 
+/* The name the extension tie-breaker looks at: without a trailing ".gz". */
+static void name_for_extension(char *dst, size_t cap, const char *name)
+{
+    snprintf(dst, cap, "%s", name);
+    size_t n = strlen(dst);
+    if (n > 3 && strcasecmp(dst + n - 3, ".gz") == 0) dst[n - 3] = '\0';
+}
+
+#define SNIFF_BYTES 8192
+
+static int detect_stream(nps_format *out, nps_stream *in)
+{
+    const unsigned char *d;
+    size_t n;
+    int rc = nps_stream_peek(&d, &n, in, SNIFF_BYTES - 1);
+    if (rc) return rc;
+    char buf[SNIFF_BYTES], name[1024];
+    memcpy(buf, d, n);
+    name_for_extension(name, sizeof name, nps_stream_name(in));
+    return detect_bytes(out, nps_stream_name(in), name, buf, n);
+}
+
+int nps_io_detect(nps_format *out, const char *path)
+{
+    nps_stream *in;
+    int rc = nps_stream_open_path(&in, path);
+    if (rc) return rc;
+    rc = detect_stream(out, in);
+    nps_stream_close(in);
+    return rc;
+}
+
+const char *nps_format_name(nps_format format)
+{
+    static const char *const names[] = {
+        [NPS_FORMAT_AUTO] = "auto",
+        [NPS_FORMAT_MSP] = "msp",
+        [NPS_FORMAT_MGF] = "mgf",
+        [NPS_FORMAT_MASSBANK] = "massbank",
+        [NPS_FORMAT_CSV] = "csv",
+        [NPS_FORMAT_JSON] = "json",
+        [NPS_FORMAT_MZML] = "mzml",
+        [NPS_FORMAT_MZXML] = "mzxml",
+        [NPS_FORMAT_JCAMP] = "jcamp",
+        [NPS_FORMAT_MS2] = "ms2",
+        [NPS_FORMAT_MZSPECLIB] = "mzspeclib",
+    };
+    if ((unsigned)format < sizeof names / sizeof *names && names[format]) return names[format];
+    return "unknown";
+}
+
+/* One reader per input format. */
+typedef struct {
+    nps_format format;
+    int (*read)(nps_spectra *dst, nps_read_ctx *c);
+} reader_entry;
+
+static const reader_entry readers[] = {
+    {NPS_FORMAT_MSP, nps_msp_read},
+    {NPS_FORMAT_MGF, nps_mgf_read},
+    {NPS_FORMAT_MASSBANK, nps_massbank_read},
+    {NPS_FORMAT_CSV, nps_csv_read},
+    {NPS_FORMAT_MZML, nps_mzml_read},
+    {NPS_FORMAT_MZXML, nps_mzxml_read},
+    {NPS_FORMAT_JCAMP, nps_jcamp_read},
+    {NPS_FORMAT_MS2, nps_ms2_read},
+    {NPS_FORMAT_MZSPECLIB, nps_mzspeclib_read},
+};
+
+static int check_options(const nps_read_options **options, const nps_read_options *def)
+{
+    if (!*options) *options = def;
+    if ((*options)->version != NPS_READ_OPTIONS_VERSION)
+        return nps_err(NPS_EINVAL, "nps_read_options version %d not supported",
+                       (*options)->version);
+    return 0;
+}
+
+/* Detect (unless the format is given) and read one stream. */
+static int read_stream(nps_spectra *dst, nps_read_report *report, nps_stream *in,
+                       const nps_read_options *options)
+{
+    nps_format f = options->format;
+    if (f == NPS_FORMAT_AUTO) {
+        int rc = detect_stream(&f, in);
+        if (rc) return rc;
+    }
+    nps_read_report local = {0};
+    nps_read_ctx c = {nps_stream_name(in), in, options, report ? report : &local};
+    for (size_t i = 0; i < sizeof readers / sizeof *readers; i++)
+        if (readers[i].format == f) return readers[i].read(dst, &c);
+    return nps_err(NPS_EINVAL, "%s: format %s cannot be read", nps_stream_name(in),
+                   nps_format_name(f));
+}
+
+static int read_path(nps_spectra *dst, nps_read_report *report, const char *path,
+                     const nps_read_options *options)
+{
+    nps_stream *in;
+    int rc = nps_stream_open_path(&in, path);
+    if (rc) return rc;
+    rc = read_stream(dst, report, in, options);
+    nps_stream_close(in);
+    if (!rc && report) report->files_read++;
+    return rc;
+}
+
+static void add_report(nps_read_report *to, const nps_read_report *from)
+{
+    to->records_read += from->records_read;
+    to->records_skipped += from->records_skipped;
+    to->records_filtered += from->records_filtered;
+    to->files_read += from->files_read;
+    to->files_skipped += from->files_skipped;
+}
+
+static int hidden_entry(const struct dirent *e)
+{
+    return e->d_name[0] != '.';
+}
+
+/*
+ * A directory is read as the files under it, in name order (so a build is
+ * reproducible whatever order the file system lists them in), descending
+ * into subdirectories. Hidden entries are skipped. A file that is not a
+ * spectra file (a README, a PDF, a library .h5) is reported through
+ * on_error and counted in files_skipped; the walk goes on unless strict.
+ * Symbolic links are followed, to a bounded depth, so a link loop ends.
+ */
+static int read_dir(nps_spectra *dst, nps_read_report *report, const char *path,
+                    const nps_read_options *options, int depth)
+{
+    if (depth > 32)
+        return nps_err(NPS_EINVAL, "%s: directories nested deeper than 32 levels (a link loop?)",
+                       path);
+    struct dirent **list = NULL;
+    int n = scandir(path, &list, hidden_entry, alphasort);
+    if (n < 0) return nps_err(NPS_EIO, "%s: cannot read directory: %s", path, strerror(errno));
+    int rc = 0;
+    for (int i = 0; i < n && !rc; i++) {
+        size_t len = strlen(path) + strlen(list[i]->d_name) + 2;
+        char *child = malloc(len);
+        if (!child) {
+            rc = nps_err(NPS_ENOMEM, "out of memory");
+            break;
+        }
+        snprintf(child, len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
+                 list[i]->d_name);
+        struct stat st;
+        if (stat(child, &st) != 0) {
+            /* a dangling link: say so and go on, as for any unreadable file */
+            char why[256];
+            snprintf(why, sizeof why, "cannot read: %s", strerror(errno));
+            if (report) report->files_skipped++;
+            if (options->on_error) options->on_error(options->on_error_ctx, child, 0, why);
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = read_dir(dst, report, child, options, depth + 1);
+        } else if (S_ISREG(st.st_mode)) {
+            nps_read_report one = {0};
+            rc = read_path(dst, &one, child, options);
+            if ((rc == NPS_EFORMAT || rc == NPS_EUNSUPPORTED) && !options->strict) {
+                /* the message names the file; the callback gets the reason */
+                const char *why = nps_error_last();
+                size_t plen = strlen(child);
+                if (strncmp(why, child, plen) == 0 && why[plen] == ':') why += plen + 1;
+                while (*why == ' ') why++;
+                one.files_skipped++;
+                if (options->on_error) options->on_error(options->on_error_ctx, child, 0, why);
+                rc = 0;
+            }
+            if (report) add_report(report, &one);
+        }
+        free(child);
+    }
+    for (int i = 0; i < n; i++) free(list[i]);
+    free(list);
+    return rc;
+}
+
 int nps_io_read(nps_spectra *dst, nps_read_report *report, const char *path,
                 const nps_read_options *options)
 {
     nps_read_options def = NPS_READ_OPTIONS_INIT;
-    if (!options) options = &def;
-    if (options->version != NPS_READ_OPTIONS_VERSION)
-        return nps_err(NPS_EINVAL, "nps_read_options version %d not supported", options->version);
-    nps_format f = options->format;
-    if (f == NPS_FORMAT_AUTO) {
-        int rc = nps_io_detect(&f, path);
-        if (rc) return rc;
+    int rc = check_options(&options, &def);
+    if (rc) return rc;
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        nps_read_report local = {0};
+        rc = read_dir(dst, &local, path, options, 0);
+        if (report) add_report(report, &local);
+        if (!rc && local.files_read == 0)
+            rc = nps_err(NPS_EFORMAT, "%s: no spectra file in this directory%s", path,
+                         local.files_skipped ? " (every file was skipped)" : "");
+        return rc;
     }
-    nps_read_report local = {0};
-    nps_read_ctx c = {path, options, report ? report : &local};
-    switch (f) {
-    case NPS_FORMAT_MSP:
-        return nps_msp_read(dst, &c);
-    case NPS_FORMAT_MGF:
-        return nps_mgf_read(dst, &c);
-    case NPS_FORMAT_MASSBANK:
-        return nps_massbank_read(dst, &c);
-    case NPS_FORMAT_CSV:
-        return nps_csv_read(dst, &c);
-    case NPS_FORMAT_MZML:
-        return nps_mzml_read(dst, &c);
-    case NPS_FORMAT_MZXML:
-        return nps_mzxml_read(dst, &c);
-    case NPS_FORMAT_JCAMP:
-        return nps_jcamp_read(dst, &c);
-    case NPS_FORMAT_MS2:
-        return nps_ms2_read(dst, &c);
-    case NPS_FORMAT_MZSPECLIB:
-        return nps_mzspeclib_read(dst, &c);
-    default:
-        return nps_err(NPS_EINVAL, "unknown format %d", (int)f);
-    }
+    return read_path(dst, report, path, options);
+}
+
+int nps_io_read_memory(nps_spectra *dst, nps_read_report *report, const void *data, size_t len,
+                       const char *name, const nps_read_options *options)
+{
+    nps_read_options def = NPS_READ_OPTIONS_INIT;
+    int rc = check_options(&options, &def);
+    if (rc) return rc;
+    nps_stream *in;
+    rc = nps_stream_open_memory(&in, data, len, name);
+    if (rc) return rc;
+    rc = read_stream(dst, report, in, options);
+    nps_stream_close(in);
+    if (!rc && report) report->files_read++;
+    return rc;
 }
 
 int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format)

@@ -544,7 +544,7 @@ int nps_jcamp_read(nps_spectra *dst, nps_read_ctx *c)
     st->c = c;
     st->dst = dst;
     nps_lines r;
-    int rc = nps_lines_open(&r, c->path, c->opt->max_line_bytes);
+    int rc = nps_lines_open(&r, c->in, c->opt->max_line_bytes);
     int got = 0, opened = rc == 0;
     if (rc) goto out;
     while (!st->fatal && (got = nps_lines_next(&r)) > 0) {

@@ -20,29 +20,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-int nps_lines_open(nps_lines *r, const char *path, size_t max_len)
+int nps_lines_open(nps_lines *r, nps_stream *in, size_t max_len)
 {
     memset(r, 0, sizeof *r);
-    r->fp = fopen(path, "rb");
-    if (!r->fp) return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
-    r->path = path;
+    r->in = in;
+    r->path = nps_stream_name(in);
     r->max_len = max_len ? max_len : ((size_t)64 << 20);
     r->cap = 4096;
     r->buf = malloc(r->cap);
-    if (!r->buf) {
-        fclose(r->fp);
-        r->fp = NULL;
-        return nps_err(NPS_ENOMEM, "out of memory");
-    }
+    if (!r->buf) return nps_err(NPS_ENOMEM, "out of memory");
     return 0;
 }
 
 void nps_lines_close(nps_lines *r)
 {
-    if (r->fp) fclose(r->fp);
     free(r->buf);
-    r->fp = NULL;
     r->buf = NULL;
+    r->in = NULL;
 }
 
 const char *nps_lines_defect(nps_lines *r)
@@ -53,34 +47,52 @@ const char *nps_lines_defect(nps_lines *r)
     return r->why;
 }
 
+/* A byte no text line holds: NUL, C0 controls other than tab, CR and form
+ * feed, and DEL. */
+static int control_byte(unsigned char c)
+{
+    return c == 0 || (c < 32 && c != '\t' && c != '\r' && c != '\f') || c == 127;
+}
+
 int nps_lines_next(nps_lines *r)
 {
     size_t len = 0;
-    int c, got = 0;
+    int got = 0;
     r->binary = 0;
     r->too_long = 0;
     r->partial = 1;
-    while ((c = getc(r->fp)) != EOF) {
+    for (;;) {
+        const unsigned char *d;
+        size_t n;
+        int rc = nps_stream_window(&d, &n, r->in);
+        if (rc) return rc;
+        if (n == 0) break;
         got = 1;
-        if (c == '\n') {
-            r->partial = 0;
-            break;
-        }
-        if (c == 0 || (c < 32 && c != '\t' && c != '\r' && c != '\f') || c == 127) r->binary = 1;
-        if (len + 1 >= r->max_len) {
-            r->too_long = 1;
-            continue;
-        }
-        if (len + 2 > r->cap) {
-            size_t ncap = r->cap * 2;
+        const unsigned char *nl = memchr(d, '\n', n);
+        size_t take = nl ? (size_t)(nl - d) : n;
+        for (size_t i = 0; i < take && !r->binary; i++)
+            if (control_byte(d[i])) r->binary = 1;
+        /* keep at most max_len - 1 bytes; the rest of the line is read and
+         * dropped, so memory stays bounded */
+        size_t room = len + 1 < r->max_len ? r->max_len - 1 - len : 0;
+        size_t keep = take < room ? take : room;
+        if (take > keep) r->too_long = 1;
+        if (len + keep + 2 > r->cap) {
+            size_t ncap = r->cap;
+            while (len + keep + 2 > ncap) ncap *= 2;
             char *p = realloc(r->buf, ncap);
             if (!p) return nps_err(NPS_ENOMEM, "out of memory");
             r->buf = p;
             r->cap = ncap;
         }
-        r->buf[len++] = (char)c;
+        memcpy(r->buf + len, d, keep);
+        len += keep;
+        nps_stream_consume(r->in, take + (nl ? 1 : 0));
+        if (nl) {
+            r->partial = 0;
+            break;
+        }
     }
-    if (ferror(r->fp)) return nps_err(NPS_EIO, "%s: read error", r->path);
     if (!got) return 0;
     while (len && (r->buf[len - 1] == '\r')) len--;
     r->buf[len] = '\0';

@@ -3,11 +3,12 @@
 #define NPS_IO_LINES_H
 
 #include "../core/internal.h"
+#include "stream.h"
 
 #include <stdio.h>
 
 typedef struct {
-    FILE *fp;
+    nps_stream *in; /* not owned */
     const char *path;
     char *buf;
     size_t cap;
@@ -20,7 +21,7 @@ typedef struct {
     char why[64]; /* nps_lines_defect's message */
 } nps_lines;
 
-int nps_lines_open(nps_lines *r, const char *path, size_t max_len);
+int nps_lines_open(nps_lines *r, nps_stream *in, size_t max_len);
 void nps_lines_close(nps_lines *r);
 /* Read the next line into r->buf (NUL-terminated, CR/LF stripped, UTF-8 BOM
  * removed from line 1). Returns 1 for a line, 0 at end of file, or a negative
@@ -62,7 +63,8 @@ int nps_parse_peak_line(nps_record *rec, const char *line, int pairs_mode, char 
 /* Shared error routing for the readers: report a bad record through the
  * options' callback, count it, and tell whether to stop (strict). */
 typedef struct {
-    const char *path;
+    const char *path; /* the stream's name, for messages */
+    nps_stream *in;
     const nps_read_options *opt;
     nps_read_report *rep;
 } nps_read_ctx;

@@ -99,7 +99,7 @@ static int add_tag(nps_record *rec, const char *tag, char *val, int *have_name)
 int nps_massbank_read(nps_spectra *dst, nps_read_ctx *c)
 {
     nps_lines r;
-    int rc = nps_lines_open(&r, c->path, c->opt->max_line_bytes);
+    int rc = nps_lines_open(&r, c->in, c->opt->max_line_bytes);
     if (rc) return rc;
     nps_record rec = {0};
     enum { OUT, HEAD, PEAKS, BLOCK, SKIP } state = OUT;

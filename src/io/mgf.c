@@ -19,7 +19,7 @@
 int nps_mgf_read(nps_spectra *dst, nps_read_ctx *c)
 {
     nps_lines r;
-    int rc = nps_lines_open(&r, c->path, c->opt->max_line_bytes);
+    int rc = nps_lines_open(&r, c->in, c->opt->max_line_bytes);
     if (rc) return rc;
     nps_record rec = {0}, global = {0};
     int in = 0, skip = 0;

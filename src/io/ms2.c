@@ -108,7 +108,7 @@ static int start(ms2_state *st, char **f, int n, size_t lineno)
 int nps_ms2_read(nps_spectra *dst, nps_read_ctx *c)
 {
     nps_lines r;
-    int rc = nps_lines_open(&r, c->path, c->opt->max_line_bytes);
+    int rc = nps_lines_open(&r, c->in, c->opt->max_line_bytes);
     if (rc) return rc;
     ms2_state st = {c, dst, {0}, 0, 0, 0, 0, 0, 0, ""};
     int got;

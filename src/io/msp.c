@@ -102,7 +102,7 @@ static int precursor_from_comments(nps_record *rec)
 int nps_msp_read(nps_spectra *dst, nps_read_ctx *c)
 {
     nps_lines r;
-    int rc = nps_lines_open(&r, c->path, c->opt->max_line_bytes);
+    int rc = nps_lines_open(&r, c->in, c->opt->max_line_bytes);
     if (rc) return rc;
     nps_record rec = {0};
     int state = IDLE;

@@ -179,7 +179,7 @@ static int peak(msl_state *st, char *line, size_t lineno)
 int nps_mzspeclib_read(nps_spectra *dst, nps_read_ctx *c)
 {
     nps_lines r;
-    int rc = nps_lines_open(&r, c->path, c->opt->max_line_bytes);
+    int rc = nps_lines_open(&r, c->in, c->opt->max_line_bytes);
     if (rc) return rc;
     msl_state st;
     memset(&st, 0, sizeof st);

@@ -1,8 +1,10 @@
 /*
  * The streaming XML driver shared by the mzML and mzXML readers. expat is a
- * push parser: the file is fed in fixed 64 KiB chunks and expat calls back
+ * push parser: the stream is fed in fixed 64 KiB chunks and expat calls back
  * with start tags, end tags and character data, so memory stays bounded by
  * what the readers themselves keep (one spectrum), however large the run.
+ *
+ * The bytes come from the caller's stream (a file, a pipe, gzip, memory).
  *
  * Hostile documents are handled here, once for both formats:
  *  - entity declarations are refused outright (mzML and mzXML never need
@@ -89,13 +91,8 @@ static void XMLCALL on_entity(void *u, const XML_Char *name, int is_param, const
 
 int nps_xml_run(nps_xml *x)
 {
-    FILE *fp = fopen(x->c->path, "rb");
-    if (!fp) return nps_err(NPS_EIO, "%s: cannot open: %s", x->c->path, strerror(errno));
     x->xp = XML_ParserCreate(NULL);
-    if (!x->xp) {
-        fclose(fp);
-        return nps_err(NPS_ENOMEM, "out of memory (XML parser)");
-    }
+    if (!x->xp) return nps_err(NPS_ENOMEM, "out of memory (XML parser)");
     x->depth = 0;
     x->rc = 0;
     x->stopped = 0;
@@ -110,11 +107,14 @@ int nps_xml_run(nps_xml *x)
             rc = nps_err(NPS_ENOMEM, "out of memory (XML buffer)");
             break;
         }
-        size_t n = fread(buf, 1, NPS_XML_CHUNK, fp);
-        if (ferror(fp)) {
-            rc = nps_err(NPS_EIO, "%s: read error: %s", x->c->path, strerror(errno));
-            break;
+        /* fill the chunk: a pipe returns what it has, which may be less */
+        size_t n = 0, got = 1;
+        while (n < NPS_XML_CHUNK && got) {
+            rc = nps_stream_read((char *)buf + n, &got, x->c->in, NPS_XML_CHUNK - n);
+            if (rc) break;
+            n += got;
         }
+        if (rc) break;
         int last = n < NPS_XML_CHUNK;
         if (XML_ParseBuffer(x->xp, (int)n, last) == XML_STATUS_ERROR) {
             if (x->stopped) {
@@ -135,6 +135,5 @@ int nps_xml_run(nps_xml *x)
     }
     XML_ParserFree(x->xp);
     x->xp = NULL;
-    fclose(fp);
     return rc;
 }

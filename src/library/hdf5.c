@@ -23,7 +23,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FORMAT_NAME "npsmatch-library"
@@ -455,6 +457,23 @@ static int read_index(nps_library *lib, hid_t f, const char *path)
 int nps_library_open(nps_library **out, const char *path)
 {
     return nps_library_open_ex(out, path, 0);
+}
+
+int nps_library_sniff(int *is_library, const char *path)
+{
+    if (!is_library || !path) return nps_err(NPS_EINVAL, "nps_library_sniff: NULL argument");
+    *is_library = 0;
+    /* only a regular file: opening a FIFO here would consume (or wait for)
+     * bytes that a spectra reader needs */
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return 0;
+    unsigned char head[NPS_LIBRARY_SNIFF_BYTES];
+    size_t got = fread(head, 1, sizeof head, fp);
+    fclose(fp);
+    *is_library = nps_library_signature(head, got);
+    return 0;
 }
 
 int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
