@@ -3,7 +3,7 @@
 # Idempotent: packages already present are left alone. Run as root.
 set -eu
 # clang, its sanitizer/fuzzer runtimes and LLVM OpenMP: ThreadSanitizer and libFuzzer builds
-PKGS="build-essential cmake pkg-config libhdf5-dev hdf5-tools libgsl-dev libfftw3-dev libgomp1 libexpat1-dev zlib1g-dev
+PKGS="build-essential cmake pkg-config libhdf5-dev hdf5-tools libgsl-dev libfftw3-dev libgomp1 libexpat1-dev zlib1g-dev libjansson-dev
       clang libclang-rt-14-dev libomp-dev"
 missing=""
 for p in $PKGS; do

@@ -369,7 +369,8 @@ static pid_t build_child(const char *out, const char *src, double after, double 
         _exit(127);
     }
     char tmpname[600];
-    snprintf(tmpname, sizeof tmpname, "%s.tmp.%ld", out, (long)pid);
+    /* nps_output names its temporary file <target>.tmp.<pid>.<n> */
+    snprintf(tmpname, sizeof tmpname, "%s.tmp.%ld.0", out, (long)pid);
     int status, done = 0;
     while (!(done = waitpid(pid, &status, WNOHANG) == pid) && access(tmpname, F_OK) != 0)
         sleep_s(50e-6);
@@ -413,7 +414,7 @@ static void killed_writer(void)
             saw_new++;
         nps_library_free(x);
         char leftover[600];
-        snprintf(leftover, sizeof leftover, "%s.tmp.%ld", path, (long)pid);
+        snprintf(leftover, sizeof leftover, "%s.tmp.%ld.0", path, (long)pid);
         if (access(leftover, F_OK) == 0) partial++;
         remove(leftover); /* the killed writer's partial file, never the library */
     }

@@ -218,11 +218,33 @@ int nps_io_detect(nps_format *out, const char *path);
 /* The lower-case name of a format ("msp", "mzml", ...). */
 const char *nps_format_name(nps_format format);
 
+/* Output files. Written safely and in the right place: a regular file or a
+ * new path through a temporary file beside it, fsync and rename (a symbolic
+ * link's target is what gets replaced; the link stays); "-" (standard
+ * output), device nodes, FIFOs and paths under /dev/ or /proc/ in place.
+ * Every flush, fsync and close is checked at commit: a full disk, a closed
+ * pipe or an unwritable target gives NPS_EIO with the path and the reason,
+ * and the target is left as it was. */
+typedef struct nps_output nps_output;
+int nps_output_open(nps_output **out, const char *path);
+/* For producers that need a file name (HDF5): write the file at
+ * nps_output_write_path() and close it; commit then puts it in place (a
+ * copy of its bytes for an in-place target). */
+int nps_output_open_path(nps_output **out, const char *path);
+FILE *nps_output_stream(nps_output *o);                 /* NULL for a by-path output */
+const char *nps_output_write_path(const nps_output *o); /* by-path outputs only */
+const char *nps_output_name(const nps_output *o);       /* "stdout" for "-" */
+int nps_output_in_place(const nps_output *o);
+/* Finish: check, sync, put in place; frees o whatever the result. */
+int nps_output_commit(nps_output *o);
+/* Abandon: the target is left as it was; frees o (NULL accepted). */
+void nps_output_discard(nps_output *o);
+
 /* Write spectra [0, count) in the given format to a stream. */
 int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format);
 /* Write s as a JSON string literal (quoted, escaped). */
 void nps_io_write_json_string(FILE *fp, const char *s);
-/* Write to a path (atomically: temporary file, then rename). */
+/* Write to a path through nps_output ("-", devices and FIFOs in place). */
 int nps_io_write_path(const char *path, const nps_spectra *s, nps_format format);
 
 /* ------------------------------------------------------------------------- */
@@ -414,6 +436,12 @@ int nps_library_sniff(int *is_library, const char *path);
 void nps_library_free(nps_library *lib);
 /* Write a library to an HDF5 file atomically (temporary file, fsync, rename). */
 int nps_library_save(const nps_library *lib, const char *path);
+
+/* "crc32:xxxxxxxx", the checksum of the file the library was opened from
+ * (its integrity envelope: every byte after the header), verified at open;
+ * "" for a library built in memory. Identifies the exact library file a
+ * result came from. */
+const char *nps_library_checksum(const nps_library *lib);
 
 /* The spectra as read from their source files (for export). */
 const nps_spectra *nps_library_spectra(const nps_library *lib);
@@ -653,6 +681,17 @@ typedef struct {
         NPS_CALL_OPTIONS_VERSION, -1.0, -1.0, 0.01, 5, 2                                           \
     }
 
+/* The plain score of a hit: how alike the query and the library spectrum
+ * are as they stand, without any mass shift. An analogue hit's
+ * identity_score; any other hit's score. Identification rests on it. */
+double nps_hit_plain_score(const nps_hit *hit);
+/* The tolerance a hit's mass difference is interpreted with: EI shift hits
+ * are nominal-mass (unit resolution), so 0.5 Da, written here once
+ * (NPS_NOMINAL_TOLERANCE); other hits use options->shift_tolerance. */
+#define NPS_NOMINAL_TOLERANCE 0.5
+int nps_hit_shift_nominal(const nps_hit *hit);
+double nps_hit_shift_tolerance(const nps_hit *hit, const nps_call_options *options);
+
 /* The default thresholds of a score on spectra of a kind, measured with
  * `npsmatch evaluate --leave-compound-out` on the MassBank reference sets
  * (docs/scores.md): identity, the lowest score that at most 10 % of
@@ -689,6 +728,60 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
  * "no identification". */
 void nps_call_describe(char *buf, size_t n, const nps_call *call, const nps_hits *h,
                        const nps_spectra *library);
+
+/* ------------------------------------------------------------------------- */
+/* Reports: hit rows, TSV and JSON                                           */
+/* ------------------------------------------------------------------------- */
+
+/* One hit as a report shows it: the hit, the names it refers to, and what is
+ * derived from it. Strings point into the collections (never NULL; "" when
+ * absent) and stay valid while they do. */
+typedef struct {
+    const nps_hit *hit;
+    const char *query_id, *query_name;
+    const char *library_id, *library_name, *inchikey, *library_class;
+    double plain_score;             /* nps_hit_plain_score */
+    int composite_mf;               /* NIST-style match factor 0..999 (EI), or -1 */
+    double precursor_delta;         /* library - query precursor m/z, NAN if either is unknown */
+    char shift_interpretation[256]; /* what the mass difference most likely is, or "" */
+} nps_hit_row;
+
+/* Row i of hits; library is the spectra the hits refer to. */
+void nps_hit_row_fill(nps_hit_row *row, const nps_hits *hits, size_t i, const nps_spectra *queries,
+                      const nps_spectra *library, const nps_call_options *call);
+
+typedef enum { NPS_REPORT_TSV = 0, NPS_REPORT_JSON = 1 } nps_report_format;
+
+/* What produced the results, for the report's provenance (the JSON `run`
+ * object). Every pointer may be NULL. */
+typedef struct {
+    int version;
+    nps_report_format format;
+    const char *library_path;         /* as the user named it */
+    const nps_search_options *search; /* the options the search ran with */
+    const nps_call_options *call;     /* the call's thresholds (NULL: defaults) */
+    const char *const *inputs;        /* the query files, as named */
+    size_t n_inputs;
+    int target_decoy;                         /* q-values from a target-decoy search */
+    double fdr, fdr_threshold;                /* target_decoy: the FDR and its score threshold */
+    size_t queries_kind_absent;               /* queries of a kind the library does not hold */
+    size_t records_skipped, records_filtered; /* while reading the queries */
+} nps_report_options;
+
+#define NPS_REPORT_OPTIONS_VERSION 1
+#define NPS_REPORT_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        NPS_REPORT_OPTIONS_VERSION, NPS_REPORT_TSV, NULL, NULL, NULL, NULL, 0, 0, 0.0, 0.0, 0, 0,  \
+            0                                                                                      \
+    }
+
+/* Write the report of a search to fp. TSV: a header line, then one row per
+ * hit, the call on each query's first row (columns in README.md). JSON: an
+ * object {"run": {...provenance...}, "queries": [{query, hits, call}, ...]},
+ * streamed one query at a time; no key twice, no non-finite number. The
+ * caller checks and closes fp (nps_output). */
+int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
+                     const nps_library *library, const nps_report_options *options);
 
 /* ------------------------------------------------------------------------- */
 /* Evaluation against a reference set                                        */

@@ -81,6 +81,21 @@ static void thresholds(const nps_hit *x, const nps_spectra *lib, const nps_call_
     if (o->analogue_threshold >= 0) *analogue = o->analogue_threshold;
 }
 
+double nps_hit_plain_score(const nps_hit *hit)
+{
+    return isnan(hit->identity_score) ? hit->score : hit->identity_score;
+}
+
+int nps_hit_shift_nominal(const nps_hit *hit)
+{
+    return hit->mode == NPS_MODE_SHIFT;
+}
+
+double nps_hit_shift_tolerance(const nps_hit *hit, const nps_call_options *options)
+{
+    return nps_hit_shift_nominal(hit) ? NPS_NOMINAL_TOLERANCE : options->shift_tolerance;
+}
+
 int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spectra *lib,
                   const nps_call_options *o)
 {
@@ -124,7 +139,7 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
     double bid = -1;
     for (size_t k = 0; k < n; k++) {
         const nps_hit *x = nps_hits_at(h, first + k);
-        double id = isnan(x->identity_score) ? x->score : x->identity_score, it, at;
+        double id = nps_hit_plain_score(x), it, at;
         thresholds(x, lib, o, &it, &at);
         if (id >= it && id > bid) {
             bid = id;
@@ -139,14 +154,13 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
     double it, at;
     thresholds(top, lib, o, &it, &at);
     if (isnan(top->delta_mz) || top->score < at) return 0;
-    int nominal0 = top->mode == NPS_MODE_SHIFT;
-    int isomer = fabs(top->delta_mz) <= (nominal0 ? 0.5 : o->shift_tolerance);
+    int isomer = fabs(top->delta_mz) <= nps_hit_shift_tolerance(top, o);
     if (!isomer && top->shifted < o->min_shifted) return 0;
     out->status = NPS_CALL_ANALOGUE;
     out->hit = first;
     out->delta_mz = top->delta_mz;
-    int nominal = top->mode == NPS_MODE_SHIFT;
-    double tol = nominal ? 0.5 : o->shift_tolerance;
+    int nominal = nps_hit_shift_nominal(top);
+    double tol = nps_hit_shift_tolerance(top, o);
     if (fabs(top->delta_mz) <= tol)
         snprintf(out->interpretation, sizeof out->interpretation, "same %s mass: a possible isomer",
                  nominal ? "nominal" : "precursor");
@@ -165,16 +179,15 @@ void nps_call_describe(char *buf, size_t n, const nps_call *c, const nps_hits *h
         for (size_t k = 0; k < nps_hits_count(h); k++) {
             const nps_hit *x = nps_hits_at(h, k);
             if (x->query != c->query) continue;
-            double id = isnan(x->identity_score) ? x->score : x->identity_score;
-            double bid = b ? (isnan(b->identity_score) ? b->score : b->identity_score) : -1;
+            double id = nps_hit_plain_score(x);
+            double bid = b ? nps_hit_plain_score(b) : -1;
             if (id > bid) b = x;
         }
         char best[300] = "";
         if (b) {
             const char *nm = nps_spectra_name(lib, b->reference);
             snprintf(best, sizeof best, " (best: %.200s, %.3f)",
-                     *nm ? nm : nps_spectra_id(lib, b->reference),
-                     isnan(b->identity_score) ? b->score : b->identity_score);
+                     *nm ? nm : nps_spectra_id(lib, b->reference), nps_hit_plain_score(b));
         }
         snprintf(buf, n, "no identification%s%s%s", best, c->class_name[0] ? "; class votes: " : "",
                  c->class_name);
@@ -184,11 +197,11 @@ void nps_call_describe(char *buf, size_t n, const nps_call *c, const nps_hits *h
     const char *name = nps_spectra_name(lib, x->reference);
     if (!*name) name = nps_spectra_id(lib, x->reference);
     if (c->status == NPS_CALL_IDENTIFIED) {
-        double id = isnan(x->identity_score) ? x->score : x->identity_score;
+        double id = nps_hit_plain_score(x);
         snprintf(buf, n, "identified: %s (score %.3f)", name, id);
         return;
     }
-    int nominal = x->mode == NPS_MODE_SHIFT;
+    int nominal = nps_hit_shift_nominal(x);
     snprintf(buf, n, "possible new analogue: %s (support %.2f), nearest %s, dM %+.*f%s%s%s",
              c->class_name[0] ? c->class_name : "class unknown", c->class_support, name,
              nominal ? 0 : 4, c->delta_mz, c->interpretation[0] ? " (" : "", c->interpretation,

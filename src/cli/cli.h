@@ -27,11 +27,13 @@ typedef struct {
     size_t skipped;
     size_t read;
     size_t files_failed;
-    int ms_level; /* nps_read_options.ms_level */
+    int ms_level;         /* nps_read_options.ms_level */
+    size_t filtered;      /* well-formed scans of another MS level, not read */
+    size_t files_skipped; /* files in a directory that are not spectra files */
 } cli_reader;
 #define CLI_READER_INIT                                                                            \
     {                                                                                              \
-        0, NPS_FORMAT_AUTO, 0, 0, 0, 0                                                             \
+        0, NPS_FORMAT_AUTO, 0, 0, 0, 0, 0, 0                                                       \
     }
 
 /* "--format"-style input format names (msp, mgf, massbank, csv, mzml, mzxml,
@@ -54,6 +56,19 @@ int cli_parse_size(size_t *out, const char *s, const char *opt);
  * Returns 0, or nonzero if strict and an error occurred, or a file failed
  * fatally (I/O). */
 int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles);
+
+/* Warn about scans of another MS level that were not read (a run read at
+ * the wrong level otherwise looks like a run without spectra). */
+void cli_warn_filtered(const cli_reader *r);
+
+/* Output: OUT, or standard output for NULL or "-". cli_output_end commits
+ * (or discards, when rc is nonzero) and prints any error; it returns 0 or
+ * the error. */
+int cli_output_begin(nps_output **out, const char *path);
+int cli_output_end(nps_output *o, int rc);
+/* A search report to OUT through cli_output_*. */
+int cli_write_report(const char *path, const nps_hits *hits, const nps_spectra *queries,
+                     const nps_library *lib, const nps_report_options *options);
 
 /* The default bundled library path, or NULL. */
 const char *cli_bundled_library(void);

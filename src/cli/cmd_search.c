@@ -63,12 +63,6 @@ static const char *search_help =
     "  --ms-level N|all           runs (mzML, mzXML): which MS level becomes queries\n"
     "                             (default: 2, or 1 for an electron-ionisation GC-MS run)\n";
 
-/* TSV fields must not contain tabs or newlines. */
-static void tsv_str(FILE *fp, const char *s)
-{
-    for (; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, fp);
-}
-
 static void progress(void *ctx, size_t done, size_t total)
 {
     (void)ctx;
@@ -76,150 +70,6 @@ static void progress(void *ctx, size_t done, size_t total)
         fprintf(stderr, "\rsearching: %zu/%zu queries", done, total);
         if (done == total) fputc('\n', stderr);
     }
-}
-
-/* The interpretation of a hit's mass difference (nominal for EI shifts). */
-static void shift_text(char *buf, size_t n, const nps_hit *x, const nps_call_options *co)
-{
-    buf[0] = '\0';
-    if (isnan(x->delta_mz)) return;
-    int nominal = x->mode == NPS_MODE_SHIFT;
-    nps_mass_shift_describe(buf, n, x->delta_mz, nominal ? 0.5 : co->shift_tolerance, nominal);
-}
-
-static void analogue_columns(FILE *fp, const nps_hits *h, size_t i, const nps_hit *x,
-                             const nps_spectra *L, const nps_call_options *co)
-{
-    char text[512];
-    fputc('\t', fp);
-    if (!isnan(x->delta_mz)) fprintf(fp, "%.4f", x->delta_mz);
-    fputc('\t', fp);
-    if (!isnan(x->delta_mz)) fprintf(fp, "%zu", x->shifted);
-    fputc('\t', fp);
-    if (!isnan(x->identity_score)) fprintf(fp, "%.6f", x->identity_score);
-    fputc('\t', fp);
-    shift_text(text, sizeof text, x, co);
-    tsv_str(fp, text);
-    fputc('\t', fp);
-    if (x->rank == 1) {
-        nps_call call;
-        if (nps_hits_call(&call, h, x->query, L, co) == 0) {
-            nps_call_describe(text, sizeof text, &call, h, L);
-            tsv_str(fp, text);
-            fputc('\t', fp);
-            tsv_str(fp, call.class_name);
-            fputc('\t', fp);
-            if (call.class_name[0]) fprintf(fp, "%.3f", call.class_support);
-        } else {
-            fputs("\t\t", fp);
-        }
-    } else {
-        fputs("\t\t", fp);
-    }
-    (void)i;
-}
-
-static void write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L,
-                      const nps_call_options *co)
-{
-    fputs("query_id\tquery_name\trank\tlibrary_id\tlibrary_name\tinchikey\tscore\tmatched_peaks"
-          "\tscore_type\tmode\tcomposite_mf\tlibrary_class\tprecursor_delta\tdelta_mz"
-          "\tshifted_peaks\tidentity_score\tshift_interpretation\tcall\tcall_class"
-          "\tclass_support\te_value\tq_value\n",
-          fp);
-    for (size_t i = 0; i < nps_hits_count(h); i++) {
-        const nps_hit *x = nps_hits_at(h, i);
-        const char *ik = nps_spectra_get(L, x->reference, NPS_KEY_INCHIKEY);
-        const char *cl = nps_spectra_get(L, x->reference, NPS_KEY_CLASS);
-        tsv_str(fp, nps_spectra_id(q, x->query));
-        fputc('\t', fp);
-        tsv_str(fp, nps_spectra_name(q, x->query));
-        fprintf(fp, "\t%zu\t", x->rank);
-        tsv_str(fp, nps_spectra_id(L, x->reference));
-        fputc('\t', fp);
-        tsv_str(fp, nps_spectra_name(L, x->reference));
-        fputc('\t', fp);
-        tsv_str(fp, ik ? ik : "");
-        fprintf(fp, "\t%.6f\t%zu\t%s\t%s\t", x->score, x->matched, nps_score_name(x->score_type),
-                nps_search_mode_name(x->mode));
-        if (!isnan(x->composite)) fprintf(fp, "%.0f", floor(999.0 * x->composite + 0.5));
-        fputc('\t', fp);
-        tsv_str(fp, cl ? cl : "");
-        fputc('\t', fp);
-        double d =
-            nps_spectra_precursor_mz(L, x->reference) - nps_spectra_precursor_mz(q, x->query);
-        if (!isnan(d)) fprintf(fp, "%.4f", d);
-        analogue_columns(fp, h, i, x, L, co);
-        fputc('\t', fp);
-        if (!isnan(x->e_value)) fprintf(fp, "%.3g", x->e_value);
-        fputc('\t', fp);
-        if (!isnan(x->q_value)) fprintf(fp, "%.4f", x->q_value);
-        fputc('\n', fp);
-    }
-}
-
-static void write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L,
-                       const nps_call_options *co)
-{
-    fputs("[\n", fp);
-    for (size_t qi = 0; qi < nps_spectra_count(q); qi++) {
-        size_t first, n;
-        nps_hits_for_query(h, qi, &first, &n);
-        fputs("  {\"query_id\": ", fp);
-        nps_io_write_json_string(fp, nps_spectra_id(q, qi));
-        fputs(", \"query_name\": ", fp);
-        nps_io_write_json_string(fp, nps_spectra_name(q, qi));
-        fputs(", \"hits\": [", fp);
-        for (size_t k = 0; k < n; k++) {
-            const nps_hit *x = nps_hits_at(h, first + k);
-            const char *ik = nps_spectra_get(L, x->reference, NPS_KEY_INCHIKEY);
-            const char *cl = nps_spectra_get(L, x->reference, NPS_KEY_CLASS);
-            fprintf(fp, "%s\n    {\"rank\": %zu, \"library_id\": ", k ? "," : "", x->rank);
-            nps_io_write_json_string(fp, nps_spectra_id(L, x->reference));
-            fputs(", \"library_name\": ", fp);
-            nps_io_write_json_string(fp, nps_spectra_name(L, x->reference));
-            fputs(", \"inchikey\": ", fp);
-            nps_io_write_json_string(fp, ik ? ik : "");
-            fprintf(fp,
-                    ", \"score\": %.6f, \"matched_peaks\": %zu, \"score_type\": \"%s\", "
-                    "\"mode\": \"%s\"",
-                    x->score, x->matched, nps_score_name(x->score_type),
-                    nps_search_mode_name(x->mode));
-            if (!isnan(x->delta_mz)) {
-                char text[512];
-                shift_text(text, sizeof text, x, co);
-                fprintf(fp, ", \"delta_mz\": %.4f, \"shifted_peaks\": %zu", x->delta_mz,
-                        x->shifted);
-                if (!isnan(x->identity_score))
-                    fprintf(fp, ", \"identity_score\": %.6f", x->identity_score);
-                fputs(", \"shift_interpretation\": ", fp);
-                nps_io_write_json_string(fp, text);
-            }
-            if (!isnan(x->composite))
-                fprintf(fp, ", \"composite_mf\": %.0f", floor(999.0 * x->composite + 0.5));
-            if (!isnan(x->e_value)) fprintf(fp, ", \"e_value\": %.3g", x->e_value);
-            if (!isnan(x->q_value)) fprintf(fp, ", \"q_value\": %.4f", x->q_value);
-            if (cl) {
-                fputs(", \"library_class\": ", fp);
-                nps_io_write_json_string(fp, cl);
-            }
-            fputc('}', fp);
-        }
-        fprintf(fp, "%s]", n ? "\n  " : "");
-        nps_call call;
-        if (nps_hits_call(&call, h, qi, L, co) == 0) {
-            char text[512];
-            nps_call_describe(text, sizeof text, &call, h, L);
-            static const char *st[] = {"none", "identified", "analogue"};
-            fprintf(fp, ", \"call\": {\"status\": \"%s\", \"text\": ", st[call.status]);
-            nps_io_write_json_string(fp, text);
-            fputs(", \"class\": ", fp);
-            nps_io_write_json_string(fp, call.class_name);
-            fprintf(fp, ", \"class_support\": %.3f}", call.class_support);
-        }
-        fprintf(fp, "}%s\n", qi + 1 < nps_spectra_count(q) ? "," : "");
-    }
-    fputs("]\n", fp);
 }
 
 int cmd_search(int argc, char **argv)
@@ -412,26 +262,22 @@ int cmd_search(int argc, char **argv)
                 "threshold at %.3g FDR: %s%.4f\n",
                 n_decoy, nps_spectra_count(queries), fdr, isfinite(thr) ? "" : "none ",
                 isfinite(thr) ? thr : 0.0);
-    FILE *fp = stdout;
-    if (outp && !(fp = fopen(outp, "w"))) {
-        fprintf(stderr, "npsmatch: %s: cannot create\n", outp);
-        goto out;
-    }
-    if (json)
-        write_json(fp, hits, queries, nps_library_spectra(lib), &co);
-    else
-        write_tsv(fp, hits, queries, nps_library_spectra(lib), &co);
-    int werr = ferror(fp) != 0;
-    if (fp == stdout)
-        werr |= fflush(stdout) != 0;
-    else
-        werr |= fclose(fp) != 0;
-    if (werr) {
-        fprintf(stderr, "npsmatch: error writing the results\n");
-        goto out;
-    }
-    size_t nohit = nps_hits_queries_without_hit(hits);
     size_t absent = nps_hits_queries_kind_absent(hits);
+    nps_report_options ro = NPS_REPORT_OPTIONS_INIT;
+    ro.format = json ? NPS_REPORT_JSON : NPS_REPORT_TSV;
+    ro.library_path = libpath;
+    ro.search = &so;
+    ro.call = &co;
+    ro.inputs = (const char *const *)(argv + optind);
+    ro.n_inputs = (size_t)(argc - optind);
+    ro.target_decoy = decoys;
+    ro.fdr = fdr;
+    ro.fdr_threshold = thr;
+    ro.queries_kind_absent = absent;
+    ro.records_skipped = rd.skipped;
+    ro.records_filtered = rd.filtered;
+    if (cli_write_report(outp, hits, queries, lib, &ro)) goto out;
+    size_t nohit = nps_hits_queries_without_hit(hits);
     if (absent)
         fprintf(stderr,
                 "npsmatch: warning: %zu queries are of a kind (EI or MS/MS) that the library "

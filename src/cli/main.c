@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,9 @@ static void usage(FILE *fp)
 
 int main(int argc, char **argv)
 {
+    /* a closed pipe is a write error like any other: reported, status 1
+     * (with the default action the process would die silently) */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -215,6 +215,8 @@ int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
         int rc = nps_io_read(dst, &rep, files[f], &ro);
         r->read += rep.records_read;
         r->skipped += rep.records_skipped;
+        r->filtered += rep.records_filtered;
+        r->files_skipped += rep.files_skipped;
         if (rc == NPS_EFORMAT || rc == NPS_EUNSUPPORTED) {
             /* the whole file is unusable (empty, binary, unknown format) */
             if (!(r->strict && rep.records_skipped)) fprintf(stderr, "%s\n", nps_error_last());
@@ -227,6 +229,43 @@ int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
         }
     }
     return 0;
+}
+
+void cli_warn_filtered(const cli_reader *r)
+{
+    if (r->filtered)
+        fprintf(stderr,
+                "npsmatch: warning: %zu scans of another MS level were not read (--ms-level "
+                "N or all selects them)\n",
+                r->filtered);
+}
+
+int cli_output_begin(nps_output **out, const char *path)
+{
+    int rc = nps_output_open(out, path ? path : "-");
+    if (rc) fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+    return rc;
+}
+
+int cli_output_end(nps_output *o, int rc)
+{
+    if (rc) {
+        /* the producer's error, already set; leave the target as it was */
+        fprintf(stderr, "npsmatch: %s: %s\n", nps_output_name(o), nps_error_last());
+        nps_output_discard(o);
+        return rc;
+    }
+    rc = nps_output_commit(o);
+    if (rc) fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+    return rc;
+}
+
+int cli_write_report(const char *path, const nps_hits *hits, const nps_spectra *queries,
+                     const nps_library *lib, const nps_report_options *options)
+{
+    nps_output *o;
+    if (cli_output_begin(&o, path)) return -1;
+    return cli_output_end(o, nps_report_write(nps_output_stream(o), hits, queries, lib, options));
 }
 
 const char *cli_bundled_library(void)

@@ -454,22 +454,13 @@ int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format)
 
 int nps_io_write_path(const char *path, const nps_spectra *s, nps_format format)
 {
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 32);
-    if (!tmp) return nps_err(NPS_ENOMEM, "out of memory");
-    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        int rc = nps_err(NPS_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
+    nps_output *o;
+    int rc = nps_output_open(&o, path);
+    if (rc) return rc;
+    rc = nps_io_write(nps_output_stream(o), s, format);
+    if (rc) {
+        nps_output_discard(o);
         return rc;
     }
-    int rc = nps_io_write(fp, s, format);
-    if (fflush(fp) != 0 || fsync(fileno(fp)) != 0) rc = nps_err(NPS_EIO, "%s: write failed", tmp);
-    if (fclose(fp) != 0 && !rc) rc = nps_err(NPS_EIO, "%s: write failed", tmp);
-    if (!rc && rename(tmp, path) != 0)
-        rc = nps_err(NPS_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
-    if (rc) remove(tmp);
-    free(tmp);
-    return rc;
+    return nps_output_commit(o);
 }

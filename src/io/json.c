@@ -5,8 +5,11 @@
  * and the peaks as "peaks_json": [[mz, intensity], ...], so that
  * matchms.importing.load_from_json reads the file. Keys without a matchms
  * name are written in lower case with '_' for other characters; a key that
- * occurs more than once (synonyms) becomes an array.
+ * occurs more than once (synonyms), or two keys that map to one JSON name,
+ * become an array: no object holds a key twice. Values and escaping are
+ * jansson's (core/json.c).
  */
+#include "../core/json.h"
 #include "lines.h"
 
 #include <ctype.h>
@@ -55,130 +58,105 @@ static void json_key(char *out, size_t n, const char *key)
     out[k] = '\0';
 }
 
-/* Length of the valid UTF-8 sequence at p (2..4), or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-    size_t n = p[0] >= 0xC2 && p[0] <= 0xDF   ? 2
-               : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
-               : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
-                                              : 0;
-    for (size_t k = 1; k < n; k++)
-        if ((p[k] & 0xC0) != 0x80) return 0;
-    if (n == 3 && p[0] == 0xE0 && p[1] < 0xA0) return 0; /* overlong */
-    if (n == 4 && p[0] == 0xF0 && p[1] < 0x90) return 0; /* overlong */
-    if (n == 4 && p[0] == 0xF4 && p[1] > 0x8F) return 0; /* beyond U+10FFFF */
-    return n;
-}
-
-/* JSON must be UTF-8. Files from older instrument software are often
- * Latin-1 ("Ecstasy, 3,4-méthylène..."): a byte that does not start a valid
- * UTF-8 sequence is taken as Latin-1 and written as \u00XX, so the output
- * is always valid JSON and nothing is lost. */
+/* Kept for the few callers that write JSON by hand (nothing in the search or
+ * spectra output): the same string rule as nps_json_str. */
 void nps_io_write_json_string(FILE *fp, const char *s)
 {
-    fputc('"', fp);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p >= 0x80) {
-            size_t n = utf8_len(p);
-            if (n) {
-                fwrite(p, 1, n, fp);
-                p += n - 1;
-            } else {
-                fprintf(fp, "\\u%04x", *p);
-            }
-            continue;
-        }
-        if (*p == '"' || *p == '\\')
-            fprintf(fp, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", fp);
-        else if (*p == '\t')
-            fputs("\\t", fp);
-        else if (*p == '\r')
-            fputs("\\r", fp);
-        else if (*p < 0x20)
-            fprintf(fp, "\\u%04x", *p);
-        else
-            fputc(*p, fp);
-    }
-    fputc('"', fp);
+    json_t *v = nps_json_str(s);
+    if (v) json_dumpf(v, fp, JSON_ENCODE_ANY);
+    json_decref(v);
 }
 
-static void json_value(FILE *fp, const char *jkey, const char *v)
+/* A peak value printed as it was read: the shortest text that reads back as
+ * the same float or double, then as a JSON number. */
+static json_t *peak_double(double v)
+{
+    char b[40];
+    nps_fmt_double(b, sizeof b, v);
+    return json_real(strtod(b, NULL));
+}
+
+static json_t *peak_float(float v)
+{
+    char b[40];
+    nps_fmt_float(b, sizeof b, v);
+    return json_real(strtod(b, NULL));
+}
+
+static json_t *meta_value(const char *jkey, const char *v)
 {
     double x;
-    if (strcmp(jkey, "ionmode") == 0 && (strcmp(v, "P") == 0 || strcmp(v, "N") == 0)) {
-        nps_io_write_json_string(fp, v[0] == 'P' ? "positive" : "negative");
-    } else if (strcmp(jkey, "precursor_mz") == 0 && nps_parse_double(&x, v) == 0) {
-        char b[40];
-        nps_fmt_double(b, sizeof b, x);
-        fputs(b, fp);
-    } else {
-        nps_io_write_json_string(fp, v);
+    if (strcmp(jkey, "ionmode") == 0 && (strcmp(v, "P") == 0 || strcmp(v, "N") == 0))
+        return json_string(v[0] == 'P' ? "positive" : "negative");
+    if (strcmp(jkey, "precursor_mz") == 0 && nps_parse_double(&x, v) == 0) return peak_double(x);
+    return nps_json_str(v);
+}
+
+/* One spectrum as a matchms object. Keys are unique by construction: the
+ * values of every metadata entry that maps to one JSON key are gathered
+ * under it (one value, or an array for several), and spectrum_id from the
+ * collection's id is added only if no entry supplied it. */
+static int spectrum_object(json_t **out, const nps_spectra *s, size_t i)
+{
+    json_t *o = json_object();
+    if (!o) return nps_err(NPS_ENOMEM, "out of memory");
+    char key[160];
+    int rc = 0;
+    size_t nm = nps_spectra_meta_count(s, i);
+    for (size_t j = 0; j < nm && !rc; j++) {
+        const char *k, *v;
+        nps_spectra_meta_at(s, i, j, &k, &v);
+        json_key(key, sizeof key, k);
+        json_t *val = meta_value(key, v), *have = json_object_get(o, key);
+        if (!val) {
+            rc = nps_err(NPS_ENOMEM, "out of memory");
+        } else if (!have) {
+            rc = nps_json_set(o, key, val);
+        } else if (json_is_array(have)) {
+            if (json_array_append_new(have, val)) rc = nps_err(NPS_ENOMEM, "out of memory");
+        } else {
+            json_t *arr = json_array();
+            if (!arr || json_array_append(arr, have) || json_array_append_new(arr, val) ||
+                json_object_set_new(o, key, arr))
+                rc = nps_err(NPS_ENOMEM, "out of memory");
+        }
     }
+    if (!rc && !json_object_get(o, "spectrum_id"))
+        rc = nps_json_set(o, "spectrum_id", nps_json_str(nps_spectra_id(s, i)));
+    const double *mz;
+    const float *in;
+    size_t n;
+    nps_spectra_peaks(s, i, &mz, &in, &n);
+    json_t *peaks = rc ? NULL : json_array();
+    if (!rc && !peaks) rc = nps_err(NPS_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n && !rc; k++) {
+        json_t *pair = json_pack("[oo]", peak_double(mz[k]), peak_float(in[k]));
+        if (!pair || json_array_append_new(peaks, pair)) rc = nps_err(NPS_ENOMEM, "out of memory");
+    }
+    if (!rc) {
+        rc = nps_json_set(o, "peaks_json", peaks);
+        peaks = NULL;
+    }
+    json_decref(peaks);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
 }
 
 int nps_json_write(FILE *fp, const nps_spectra *s)
 {
-    char a[40], b[40], key[160], key2[160];
     fputs("[", fp);
     for (size_t i = 0; i < nps_spectra_count(s); i++) {
-        fputs(i ? ",\n  {" : "\n  {", fp);
-        size_t nm = nps_spectra_meta_count(s, i);
-        int first = 1;
-        if (!nps_spectra_get(s, i, NPS_KEY_ID)) {
-            fputs("\"spectrum_id\": ", fp);
-            nps_io_write_json_string(fp, nps_spectra_id(s, i));
-            first = 0;
-        }
-        for (size_t j = 0; j < nm; j++) {
-            const char *k, *v;
-            nps_spectra_meta_at(s, i, j, &k, &v);
-            json_key(key, sizeof key, k);
-            /* written already with an earlier entry of the same key? */
-            int dup = 0, count = 0;
-            for (size_t l = 0; l < nm; l++) {
-                const char *k2, *v2;
-                nps_spectra_meta_at(s, i, l, &k2, &v2);
-                json_key(key2, sizeof key2, k2);
-                if (strcmp(key, key2) == 0) {
-                    if (l < j) dup = 1;
-                    count++;
-                }
-            }
-            if (dup) continue;
-            fputs(first ? "\"" : ", \"", fp);
-            first = 0;
-            fputs(key, fp);
-            fputs("\": ", fp);
-            if (count == 1) {
-                json_value(fp, key, v);
-                continue;
-            }
-            fputc('[', fp);
-            int f2 = 1;
-            for (size_t l = j; l < nm; l++) {
-                const char *k2, *v2;
-                nps_spectra_meta_at(s, i, l, &k2, &v2);
-                json_key(key2, sizeof key2, k2);
-                if (strcmp(key, key2) != 0) continue;
-                if (!f2) fputs(", ", fp);
-                f2 = 0;
-                json_value(fp, key, v2);
-            }
-            fputc(']', fp);
-        }
-        const double *mz;
-        const float *in;
-        size_t n;
-        nps_spectra_peaks(s, i, &mz, &in, &n);
-        fputs(first ? "\"peaks_json\": [" : ", \"peaks_json\": [", fp);
-        for (size_t k = 0; k < n; k++) {
-            nps_fmt_double(a, sizeof a, mz[k]);
-            nps_fmt_float(b, sizeof b, in[k]);
-            fprintf(fp, "%s[%s, %s]", k ? ", " : "", a, b);
-        }
-        fputs("]}", fp);
+        json_t *o;
+        int rc = spectrum_object(&o, s, i);
+        if (rc) return rc;
+        fputs(i ? ",\n  " : "\n  ", fp);
+        rc = nps_json_dump(fp, o, 0);
+        json_decref(o);
+        if (rc) return rc;
     }
     fputs("\n]\n", fp);
     return ferror(fp) ? nps_err(NPS_EIO, "write error") : 0;

@@ -117,8 +117,9 @@ int nps_envelope_seal(const char *path)
     return rc;
 }
 
-int nps_envelope_check(const char *path)
+int nps_envelope_check(uint32_t *crc_out, const char *path)
 {
+    *crc_out = 0;
     int fd = open(path, O_RDONLY);
     if (fd < 0) return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
@@ -161,6 +162,8 @@ int nps_envelope_check(const char *path)
     if ((rc = crc_range(&body, fd, NPS_ENVELOPE_BYTES, st.st_size, path))) goto out;
     if (body != (uint32_t)crc)
         rc = nps_err(NPS_ELIBRARY, "%s: checksum mismatch: the file is damaged", path);
+    else
+        *crc_out = body;
 out:
     close(fd);
     return rc;

@@ -314,16 +314,16 @@ int nps_library_save(const nps_library *lib, const char *path)
     if (lib->search_only)
         return nps_err(NPS_EINVAL, "a library opened for search only cannot be saved");
     quiet();
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 32);
-    if (!tmp) return nps_err(NPS_ENOMEM, "out of memory");
-    snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
-    int rc = save_to(lib, tmp);
-    if (!rc) rc = nps_envelope_seal(tmp); /* header last, then fsync */
-    if (!rc && rename(tmp, path) != 0)
-        rc = nps_err(NPS_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
-    if (rc) remove(tmp);
-    free(tmp);
+    nps_output *o;
+    int rc = nps_output_open_path(&o, path);
+    if (rc) return rc;
+    rc = save_to(lib, nps_output_write_path(o));
+    if (!rc) rc = nps_envelope_seal(nps_output_write_path(o)); /* header last, then fsync */
+    if (rc) {
+        nps_output_discard(o);
+        return rc;
+    }
+    return nps_output_commit(o);
     return rc;
 }
 
@@ -483,7 +483,8 @@ int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
     if (access(path, R_OK) != 0)
         return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
     /* size and checksum before HDF5 reads any of it */
-    int erc = nps_envelope_check(path);
+    uint32_t crc = 0;
+    int erc = nps_envelope_check(&crc, path);
     if (erc) return erc;
     if (H5Fis_hdf5(path) <= 0) return nps_err(NPS_ELIBRARY, "%s: not an HDF5 file", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -519,6 +520,7 @@ int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
     read_attr_ll(f, "n_spectra", &nsp);
     if ((rc = nps_library_alloc(&lib))) goto out;
     lib->format_version = (int)ver;
+    snprintf(lib->checksum, sizeof lib->checksum, "crc32:%08x", (unsigned)crc);
     g = H5Gopen2(f, "spectra", H5P_DEFAULT);
     gp = H5Gopen2(f, "processed", H5P_DEFAULT);
     if (g < 0 || gp < 0) {

@@ -196,3 +196,8 @@ const nps_fragment_index *nps_library_index(const nps_library *lib)
 {
     return &lib->ix;
 }
+
+const char *nps_library_checksum(const nps_library *lib)
+{
+    return lib ? lib->checksum : "";
+}

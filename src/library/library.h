@@ -10,7 +10,8 @@ struct nps_library {
     nps_spectra *proc; /* search-ready, preprocessed with cfg */
     nps_preprocess_config cfg;
     int format_version;
-    int search_only; /* opened without the imported peaks: raw is NULL */
+    int search_only;   /* opened without the imported peaks: raw is NULL */
+    char checksum[24]; /* "crc32:xxxxxxxx" of an opened file's envelope; "" in memory */
     /* the fragment index of the processed peaks: stored in the library file,
      * built when the library is created or opened from a file without one */
     nps_fragment_index ix;
@@ -34,6 +35,7 @@ size_t nps_losses_of(double *out_mz, float *out_in, uint32_t *out_src, const dou
  * verifies a file before HDF5 opens it. */
 #define NPS_ENVELOPE_BYTES 512
 int nps_envelope_seal(const char *path);
-int nps_envelope_check(const char *path);
+/* *crc gets the body's CRC-32 recorded in (and verified against) the header. */
+int nps_envelope_check(uint32_t *crc, const char *path);
 
 #endif

@@ -285,7 +285,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
             double best = 0;
             for (size_t k = 0; k < n; k++) {
                 const nps_hit *x = nps_hits_at(h, first + k);
-                double id = isnan(x->identity_score) ? x->score : x->identity_score;
+                double id = nps_hit_plain_score(x);
                 if (id > best) best = id;
             }
             absent[n_absent++] = best;
@@ -416,7 +416,6 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
     }
     size_t lco_class = 0, lco_delta = 0, lco_voted = 0, lco_called = 0, lco_called_right = 0;
     e->lco_class_n = 0;
-    double tol = o->call.shift_tolerance;
     for (size_t q = 0; q < nq; q++) {
         if (!c.qtruth[q] || !*c.qtruth[q]) continue;
         size_t clo, chi;
@@ -432,7 +431,7 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
             const char *hc = nps_spectra_get(L, top->reference, NPS_KEY_CLASS);
             double mq = mass_of(queries, q), ml = mass_of(L, top->reference);
             if (isfinite(mq) && isfinite(ml) && !isnan(top->delta_mz)) {
-                double t = top->mode == NPS_MODE_SHIFT ? 0.5 : tol;
+                double t = nps_hit_shift_tolerance(top, &o->call);
                 lco_delta += fabs(top->delta_mz - (mq - ml)) <= t;
                 e->lco_delta_n++;
             }

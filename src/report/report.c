@@ -1,0 +1,402 @@
+/*
+ * Reports: what a search found, as a lab reads it.
+ *
+ * This is the one place that turns hits into rows and rows into TSV or JSON;
+ * the CLI, the service and the tests all call it, so a column means the same
+ * everywhere. Domain rules live in their own named functions and are only
+ * called here: the plain score (nps_hit_plain_score), the tolerance a mass
+ * difference is read with (nps_hit_shift_tolerance), the call
+ * (nps_hits_call).
+ *
+ * JSON starts with a `run` object, the provenance a report needs to be
+ * defended later: the npsmatch version, which library file (path and the
+ * checksum verified when it was opened), how many spectra, how they were
+ * preprocessed, and every parameter of the search and the call. Then the
+ * queries, one object each, dumped one at a time so that memory does not
+ * grow with the run. Values go through core/json.c: no key twice, no NaN.
+ */
+#include "../core/json.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+void nps_hit_row_fill(nps_hit_row *row, const nps_hits *hits, size_t i, const nps_spectra *queries,
+                      const nps_spectra *library, const nps_call_options *call)
+{
+    nps_call_options def = NPS_CALL_OPTIONS_INIT;
+    if (!call) call = &def;
+    const nps_hit *x = nps_hits_at(hits, i);
+    memset(row, 0, sizeof *row);
+    row->hit = x;
+    row->query_id = nps_spectra_id(queries, x->query);
+    row->query_name = nps_spectra_name(queries, x->query);
+    row->library_id = nps_spectra_id(library, x->reference);
+    row->library_name = nps_spectra_name(library, x->reference);
+    row->inchikey = or_empty(nps_spectra_get(library, x->reference, NPS_KEY_INCHIKEY));
+    row->library_class = or_empty(nps_spectra_get(library, x->reference, NPS_KEY_CLASS));
+    row->plain_score = nps_hit_plain_score(x);
+    row->composite_mf = isnan(x->composite) ? -1 : (int)floor(999.0 * x->composite + 0.5);
+    row->precursor_delta = nps_spectra_precursor_mz(library, x->reference) -
+                           nps_spectra_precursor_mz(queries, x->query);
+    if (!isnan(x->delta_mz))
+        nps_mass_shift_describe(row->shift_interpretation, sizeof row->shift_interpretation,
+                                x->delta_mz, nps_hit_shift_tolerance(x, call),
+                                nps_hit_shift_nominal(x));
+}
+
+/* ------------------------------------------------------------------ TSV */
+
+/* TSV fields must not contain tabs or newlines. */
+static void tsv_str(FILE *fp, const char *s)
+{
+    for (; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, fp);
+}
+
+/* A finite number with `decimals` places; nothing for NaN (no value). */
+static void tsv_num(FILE *fp, int decimals, double v)
+{
+    if (isfinite(v)) fprintf(fp, "%.*f", decimals, v);
+}
+
+static const char tsv_header[] =
+    "query_id\tquery_name\trank\tlibrary_id\tlibrary_name\tinchikey\tscore\tmatched_peaks"
+    "\tscore_type\tmode\tcomposite_mf\tlibrary_class\tprecursor_delta\tdelta_mz"
+    "\tshifted_peaks\tidentity_score\tshift_interpretation\tcall\tcall_class"
+    "\tclass_support\te_value\tq_value\n";
+
+static int write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L,
+                     const nps_call_options *co)
+{
+    fputs(tsv_header, fp);
+    for (size_t i = 0; i < nps_hits_count(h); i++) {
+        nps_hit_row r;
+        nps_hit_row_fill(&r, h, i, q, L, co);
+        const nps_hit *x = r.hit;
+        tsv_str(fp, r.query_id);
+        fputc('\t', fp);
+        tsv_str(fp, r.query_name);
+        fprintf(fp, "\t%zu\t", x->rank);
+        tsv_str(fp, r.library_id);
+        fputc('\t', fp);
+        tsv_str(fp, r.library_name);
+        fputc('\t', fp);
+        tsv_str(fp, r.inchikey);
+        fprintf(fp, "\t%.6f\t%zu\t%s\t%s\t", x->score, x->matched, nps_score_name(x->score_type),
+                nps_search_mode_name(x->mode));
+        if (r.composite_mf >= 0) fprintf(fp, "%d", r.composite_mf);
+        fputc('\t', fp);
+        tsv_str(fp, r.library_class);
+        fputc('\t', fp);
+        tsv_num(fp, 4, r.precursor_delta);
+        fputc('\t', fp);
+        tsv_num(fp, 4, x->delta_mz);
+        fputc('\t', fp);
+        if (!isnan(x->delta_mz)) fprintf(fp, "%zu", x->shifted);
+        fputc('\t', fp);
+        tsv_num(fp, 6, x->identity_score);
+        fputc('\t', fp);
+        tsv_str(fp, r.shift_interpretation);
+        fputc('\t', fp);
+        nps_call call;
+        if (x->rank == 1 && nps_hits_call(&call, h, x->query, L, co) == 0) {
+            char text[512];
+            nps_call_describe(text, sizeof text, &call, h, L);
+            tsv_str(fp, text);
+            fputc('\t', fp);
+            tsv_str(fp, call.class_name);
+            fputc('\t', fp);
+            if (call.class_name[0]) fprintf(fp, "%.3f", call.class_support);
+        } else {
+            fputs("\t\t", fp);
+        }
+        fputc('\t', fp);
+        if (isfinite(x->e_value)) fprintf(fp, "%.3g", x->e_value);
+        fputc('\t', fp);
+        tsv_num(fp, 4, x->q_value);
+        fputc('\n', fp);
+        if (ferror(fp)) break;
+    }
+    return ferror(fp) ? nps_err(NPS_EIO, "write error") : 0;
+}
+
+/* ----------------------------------------------------------------- JSON */
+
+/* Set helpers that keep the first error and carry on, so building an object
+ * reads as a list of fields. */
+typedef struct {
+    json_t *o;
+    int rc;
+} jobj;
+
+static void put(jobj *j, const char *key, json_t *v)
+{
+    if (j->rc) {
+        json_decref(v);
+        return;
+    }
+    j->rc = nps_json_set(j->o, key, v);
+}
+
+static json_t *jbool(int v)
+{
+    return json_boolean(v);
+}
+
+static json_t *prep_object(const nps_preprocess_options *p)
+{
+    static const char *const norm[] = {"none", "sum", "max"};
+    jobj j = {json_object(), 0};
+    if (!j.o) return NULL;
+    put(&j, "raw", jbool(p->raw));
+    put(&j, "unit_mass", jbool(p->unit_mass));
+    put(&j, "min_mz", nps_json_num(p->min_mz, 6));
+    put(&j, "precursor_removal", nps_json_num(p->precursor_removal, 6));
+    put(&j, "merge_tolerance", nps_json_num(p->merge_tolerance, 6));
+    put(&j, "merge_tolerance_ppm", nps_json_num(p->merge_tolerance_ppm, 6));
+    put(&j, "noise", nps_json_num(p->noise, 6));
+    put(&j, "max_peaks", json_integer((json_int_t)p->max_peaks));
+    put(&j, "normalize", json_string((unsigned)p->normalize < 3 ? norm[p->normalize] : "unknown"));
+    if (j.rc) {
+        json_decref(j.o);
+        return NULL;
+    }
+    return j.o;
+}
+
+static json_t *search_object(const nps_search_options *s)
+{
+    jobj j = {json_object(), 0};
+    if (!j.o) return NULL;
+    put(&j, "mode", json_string(nps_search_mode_name(s->mode)));
+    put(&j, "score", json_string(nps_score_name(s->score)));
+    /* a negative tolerance means "the default of each query's kind" */
+    put(&j, "tolerance",
+        s->tolerance < 0 ? json_string("per kind: 0.02 MS/MS, 0.5 EI")
+                         : nps_json_num(s->tolerance, 6));
+    put(&j, "tolerance_unit", json_string(s->tolerance_ppm ? "ppm" : "Da"));
+    put(&j, "precursor_tolerance", nps_json_num(s->precursor_tolerance, 6));
+    put(&j, "precursor_tolerance_unit", json_string(s->precursor_tolerance_ppm ? "ppm" : "Da"));
+    put(&j, "reverse", jbool(s->reverse));
+    put(&j, "mz_power", nps_json_num(s->mz_power, 6));
+    put(&j, "intensity_power", nps_json_num(s->intensity_power, 6));
+    put(&j, "top", json_integer((json_int_t)s->top_k));
+    put(&j, "min_score", nps_json_num(s->min_score, 6));
+    put(&j, "same_kind_only", jbool(s->same_kind_only));
+    put(&j, "exhaustive", jbool(s->exhaustive));
+    put(&j, "evalues", jbool(s->evalues));
+    put(&j, "max_shift", nps_json_num(s->max_shift, 6));
+    put(&j, "shift_candidates", json_integer((json_int_t)s->shift_candidates));
+    put(&j, "shift_min_pairs", json_integer((json_int_t)s->shift_min_pairs));
+    put(&j, "threads", json_integer(s->threads));
+    if (j.rc) {
+        json_decref(j.o);
+        return NULL;
+    }
+    return j.o;
+}
+
+static json_t *call_object(const nps_call_options *c)
+{
+    jobj j = {json_object(), 0};
+    if (!j.o) return NULL;
+    /* negative thresholds: the measured default of each kind and score */
+    put(&j, "identity_threshold",
+        c->identity_threshold < 0 ? json_string("default per kind and score")
+                                  : nps_json_num(c->identity_threshold, 6));
+    put(&j, "analogue_threshold",
+        c->analogue_threshold < 0 ? json_string("default per kind and score")
+                                  : nps_json_num(c->analogue_threshold, 6));
+    put(&j, "shift_tolerance", nps_json_num(c->shift_tolerance, 6));
+    put(&j, "nominal_shift_tolerance", nps_json_num(NPS_NOMINAL_TOLERANCE, 6));
+    put(&j, "class_hits", json_integer((json_int_t)c->class_hits));
+    put(&j, "min_shifted", json_integer((json_int_t)c->min_shifted));
+    if (j.rc) {
+        json_decref(j.o);
+        return NULL;
+    }
+    return j.o;
+}
+
+static json_t *run_object(const nps_spectra *q, const nps_library *lib, const nps_report_options *o,
+                          const nps_call_options *co)
+{
+    jobj j = {json_object(), 0};
+    if (!j.o) return NULL;
+    put(&j, "npsmatch_version", json_string(NPS_VERSION_STRING));
+    jobj l = {json_object(), 0};
+    if (!l.o) {
+        json_decref(j.o);
+        return NULL;
+    }
+    put(&l, "path", nps_json_str(or_empty(o->library_path)));
+    const char *ck = nps_library_checksum(lib);
+    put(&l, "checksum", *ck ? json_string(ck) : json_null());
+    put(&l, "format_version", json_integer(nps_library_format_version(lib)));
+    put(&l, "spectra", json_integer((json_int_t)nps_spectra_count(nps_library_spectra(lib))));
+    jobj pp = {json_object(), 0};
+    if (pp.o) {
+        put(&pp, "ei", prep_object(&nps_library_preprocessing(lib)->ei));
+        put(&pp, "msms", prep_object(&nps_library_preprocessing(lib)->msms));
+    }
+    if (pp.rc) {
+        json_decref(pp.o);
+        pp.o = NULL;
+    }
+    put(&l, "preprocessing", pp.o);
+    if (l.rc) {
+        json_decref(l.o);
+        l.o = NULL;
+    }
+    put(&j, "library", l.o);
+    nps_search_options sdef = NPS_SEARCH_OPTIONS_INIT;
+    put(&j, "search", search_object(o->search ? o->search : &sdef));
+    put(&j, "call", call_object(co));
+    if (o->target_decoy) {
+        put(&j, "target_decoy",
+            json_pack("{s:o,s:o}", "fdr", nps_json_num(o->fdr, 6), "score_threshold",
+                      nps_json_num(o->fdr_threshold, 6)));
+    }
+    jobj in = {json_object(), 0};
+    if (in.o) {
+        json_t *files = json_array();
+        for (size_t k = 0; files && k < o->n_inputs; k++)
+            json_array_append_new(files, nps_json_str(o->inputs[k]));
+        put(&in, "files", files);
+        put(&in, "queries", json_integer((json_int_t)nps_spectra_count(q)));
+        put(&in, "queries_without_hit", json_integer(0));
+        put(&in, "queries_kind_absent", json_integer((json_int_t)o->queries_kind_absent));
+        put(&in, "records_skipped", json_integer((json_int_t)o->records_skipped));
+        put(&in, "records_filtered_by_ms_level", json_integer((json_int_t)o->records_filtered));
+    }
+    if (in.rc) {
+        json_decref(in.o);
+        in.o = NULL;
+    }
+    put(&j, "input", in.o);
+    if (j.rc) {
+        json_decref(j.o);
+        return NULL;
+    }
+    return j.o;
+}
+
+static json_t *hit_object(const nps_hit_row *r)
+{
+    const nps_hit *x = r->hit;
+    jobj j = {json_object(), 0};
+    if (!j.o) return NULL;
+    put(&j, "rank", json_integer((json_int_t)x->rank));
+    put(&j, "library_id", nps_json_str(r->library_id));
+    put(&j, "library_name", nps_json_str(r->library_name));
+    put(&j, "inchikey", nps_json_str(r->inchikey));
+    put(&j, "score", nps_json_num(x->score, 6));
+    put(&j, "matched_peaks", json_integer((json_int_t)x->matched));
+    put(&j, "score_type", json_string(nps_score_name(x->score_type)));
+    put(&j, "mode", json_string(nps_search_mode_name(x->mode)));
+    put(&j, "plain_score", nps_json_num(r->plain_score, 6));
+    if (!isnan(x->delta_mz)) {
+        put(&j, "delta_mz", nps_json_num(x->delta_mz, 4));
+        put(&j, "shifted_peaks", json_integer((json_int_t)x->shifted));
+        put(&j, "identity_score", nps_json_num(x->identity_score, 6));
+        put(&j, "shift_interpretation", nps_json_str(r->shift_interpretation));
+    }
+    if (r->composite_mf >= 0) put(&j, "composite_mf", json_integer(r->composite_mf));
+    if (!isnan(r->precursor_delta)) put(&j, "precursor_delta", nps_json_num(r->precursor_delta, 4));
+    if (!isnan(x->e_value)) put(&j, "e_value", nps_json_num(x->e_value, -3));
+    if (!isnan(x->q_value)) put(&j, "q_value", nps_json_num(x->q_value, 4));
+    if (*r->library_class) put(&j, "library_class", nps_json_str(r->library_class));
+    if (j.rc) {
+        json_decref(j.o);
+        return NULL;
+    }
+    return j.o;
+}
+
+static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
+                            const nps_spectra *L, const nps_call_options *co)
+{
+    static const char *const status[] = {"none", "identified", "analogue"};
+    jobj j = {json_object(), 0};
+    if (!j.o) return NULL;
+    put(&j, "query_id", nps_json_str(nps_spectra_id(q, qi)));
+    put(&j, "query_name", nps_json_str(nps_spectra_name(q, qi)));
+    size_t first, n;
+    nps_hits_for_query(h, qi, &first, &n);
+    json_t *arr = json_array();
+    for (size_t k = 0; arr && k < n; k++) {
+        nps_hit_row r;
+        nps_hit_row_fill(&r, h, first + k, q, L, co);
+        json_t *ho = hit_object(&r);
+        if (!ho || json_array_append_new(arr, ho)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    put(&j, "hits", arr);
+    nps_call call;
+    if (nps_hits_call(&call, h, qi, L, co) == 0) {
+        char text[512];
+        nps_call_describe(text, sizeof text, &call, h, L);
+        put(&j, "call",
+            json_pack("{s:s,s:o,s:o,s:o}", "status", status[call.status], "text",
+                      nps_json_str(text), "class", nps_json_str(call.class_name), "class_support",
+                      nps_json_num(call.class_support, 3)));
+    }
+    if (j.rc) {
+        json_decref(j.o);
+        return NULL;
+    }
+    return j.o;
+}
+
+static int write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_library *lib,
+                      const nps_report_options *o, const nps_call_options *co)
+{
+    const nps_spectra *L = nps_library_spectra(lib);
+    json_t *run = run_object(q, lib, o, co);
+    if (!run) return nps_err(NPS_ENOMEM, "out of memory (JSON)");
+    json_t *in = json_object_get(run, "input");
+    if (in)
+        json_object_set_new(in, "queries_without_hit",
+                            json_integer((json_int_t)nps_hits_queries_without_hit(h)));
+    fputs("{\"run\": ", fp);
+    int rc = nps_json_dump(fp, run, 2);
+    json_decref(run);
+    if (rc) return rc;
+    fputs(",\n\"queries\": [", fp);
+    for (size_t qi = 0; qi < nps_spectra_count(q); qi++) {
+        json_t *qo = query_object(h, qi, q, L, co);
+        if (!qo) return nps_err(NPS_ENOMEM, "out of memory (JSON)");
+        fputs(qi ? ",\n  " : "\n  ", fp);
+        rc = nps_json_dump(fp, qo, 0);
+        json_decref(qo);
+        if (rc) return rc;
+    }
+    fputs(nps_spectra_count(q) ? "\n]}\n" : "]}\n", fp);
+    return ferror(fp) ? nps_err(NPS_EIO, "write error") : 0;
+}
+
+int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
+                     const nps_library *library, const nps_report_options *options)
+{
+    if (!fp || !hits || !queries || !library)
+        return nps_err(NPS_EINVAL, "nps_report_write: NULL argument");
+    nps_report_options def = NPS_REPORT_OPTIONS_INIT;
+    if (!options) options = &def;
+    if (options->version != NPS_REPORT_OPTIONS_VERSION)
+        return nps_err(NPS_EINVAL, "nps_report_options version %d not supported", options->version);
+    nps_call_options cdef = NPS_CALL_OPTIONS_INIT;
+    const nps_call_options *co = options->call ? options->call : &cdef;
+    switch (options->format) {
+    case NPS_REPORT_TSV:
+        return write_tsv(fp, hits, queries, nps_library_spectra(library), co);
+    case NPS_REPORT_JSON:
+        return write_json(fp, hits, queries, library, options, co);
+    }
+    return nps_err(NPS_EINVAL, "unknown report format %d", (int)options->format);
+}
