@@ -88,6 +88,7 @@ typedef struct nps_spectra nps_spectra;
 #define NPS_KEY_RETENTION_INDEX "Retention_index"
 #define NPS_KEY_CLASS "Class"
 #define NPS_KEY_ID "DB#"
+#define NPS_KEY_DUPLICATE_OF "Duplicate_Of" /* set by nps_library_create on a renamed repeat */
 #define NPS_KEY_TITLE "TITLE"
 #define NPS_KEY_SPECTRUM_ID "SPECTRUM_ID"
 #define NPS_KEY_SOURCE "Source"
@@ -345,9 +346,15 @@ typedef struct {
 } nps_score_options;
 
 #define NPS_SCORE_OPTIONS_VERSION 1
+/* The cosine weights every front end starts from (compare and search alike):
+ * intensity^0.5, no m/z weight, the square-root dot product of NIST MS
+ * Search that damps the base peak's dominance. */
+#define NPS_DEFAULT_MZ_POWER 0.0
+#define NPS_DEFAULT_INTENSITY_POWER 0.5
 #define NPS_SCORE_OPTIONS_INIT                                                                     \
     {                                                                                              \
-        NPS_SCORE_OPTIONS_VERSION, NPS_SCORE_ENTROPY, 0.02, 0, 0.0, 1.0, 0                         \
+        NPS_SCORE_OPTIONS_VERSION, NPS_SCORE_ENTROPY, 0.02, 0, NPS_DEFAULT_MZ_POWER,               \
+            NPS_DEFAULT_INTENSITY_POWER, 0                                                         \
     }
 
 const char *nps_score_name(nps_score_type t);
@@ -436,6 +443,11 @@ int nps_library_sniff(int *is_library, const char *path);
 void nps_library_free(nps_library *lib);
 /* Write a library to an HDF5 file atomically (temporary file, fsync, rename). */
 int nps_library_save(const nps_library *lib, const char *path);
+
+/* Records stored under a new id because their id repeated an earlier one
+ * (they carry NPS_KEY_DUPLICATE_OF); *first (may be NULL) gets the first
+ * repeated id, or NULL. */
+size_t nps_library_duplicate_ids(const char **first, const nps_library *lib);
 
 /* "crc32:xxxxxxxx", the checksum of the file the library was opened from
  * (its integrity envelope: every byte after the header), verified at open;
@@ -527,7 +539,7 @@ typedef struct {
 /* clang-format off */
 #define NPS_SEARCH_OPTIONS_INIT                                                \
     {NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, \
-     0, 0, 0.0, 0.5, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 2, 0, NULL, NULL, 0u}
+     0, 0, NPS_DEFAULT_MZ_POWER, NPS_DEFAULT_INTENSITY_POWER, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 2, 0, NULL, NULL, 0u}
 /* clang-format on */
 
 /* Default fragment tolerances per kind (Da). */

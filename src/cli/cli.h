@@ -51,11 +51,17 @@ int cli_prep_option(cli_prep *p, const char *name, const char *value);
 int cli_prep_same(const nps_preprocess_config *a, const nps_preprocess_config *b);
 int cli_parse_double(double *out, const char *s, const char *opt);
 int cli_parse_size(size_t *out, const char *s, const char *opt);
+/* A whole number >= min; one message naming the option on a bad value. */
+int cli_parse_count(size_t *out, const char *s, const char *opt, size_t min);
 
 /* Read files into dst, printing "file:line: reason" for skipped records.
  * Returns 0, or nonzero if strict and an error occurred, or a file failed
  * fatally (I/O). */
 int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles);
+
+/* The spectra output format: --to (to, may be NULL), else OUT's extension
+ * (.msp, .mgf, .json), msp for "-". Unknown: a message and -1. */
+int cli_output_format(nps_format *out, const char *to, const char *path);
 
 /* Warn about scans of another MS level that were not read (a run read at
  * the wrong level otherwise looks like a run without spectra). */
@@ -72,6 +78,8 @@ int cli_write_report(const char *path, const nps_hits *hits, const nps_spectra *
 
 /* The default bundled library path, or NULL. */
 const char *cli_bundled_library(void);
+/* True for the illustrative library shipped with npsmatch (not a lab's). */
+int cli_is_bundled_library(const char *path);
 /* Load a library from .h5 or any spectra file. */
 int cli_load_library(nps_library **out, const char *path, cli_reader *r,
                      const nps_preprocess_config *cfg, unsigned open_flags);

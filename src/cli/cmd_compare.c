@@ -21,9 +21,10 @@ static const char *compare_help =
     "  --tolerance DA        fragment tolerance (0.02)\n"
     "  --tolerance-ppm PPM\n"
     "  --mz-power A          cosine m/z exponent (0)\n"
-    "  --intensity-power B   cosine intensity exponent (1)\n"
+    "  --intensity-power B   cosine intensity exponent (0.5, as in search)\n"
     "  --reverse             ignore peaks of id_a that have no partner in id_b\n"
     "  --explain             print the matched peak pairs after each line\n"
+    "  -o OUT                write to OUT instead of standard output\n"
     "  --strict              stop at the first malformed record or unknown id\n";
 
 static char *next_field(char **p)
@@ -48,18 +49,19 @@ int cmd_compare(int argc, char **argv)
                                        {"reverse", no_argument, 0, 'r'},
                                        {"pairs", required_argument, 0, 'p'},
                                        {"explain", no_argument, 0, 'e'},
+                                       {"output", required_argument, 0, 'o'},
                                        {"strict", no_argument, 0, 'S'},
                                        {"help", no_argument, 0, 'h'},
                                        PREP_LONG_OPTIONS,
                                        {0, 0, 0, 0}};
     nps_score_options so = NPS_SCORE_OPTIONS_INIT;
-    const char *pairs = NULL;
+    const char *pairs = NULL, *outp = NULL;
     int explain = 0, c, idx, tol_set = 0;
     cli_reader rd = CLI_READER_INIT;
     cli_prep pp;
     cli_prep_init(&pp);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", lo, &idx)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:h", lo, &idx)) != -1) {
         switch (c) {
         case 's':
             if (nps_score_parse(&so.type, optarg) || so.type == NPS_SCORE_AUTO) {
@@ -89,6 +91,9 @@ int cmd_compare(int argc, char **argv)
         case 'e':
             explain = 1;
             break;
+        case 'o':
+            outp = optarg;
+            break;
         case 'S':
             rd.strict = 1;
             break;
@@ -114,6 +119,7 @@ int cmd_compare(int argc, char **argv)
     nps_score_workspace *ws = NULL;
     nps_peak_match *m = NULL;
     FILE *fp = NULL;
+    nps_output *dst = NULL;
     char *line = NULL;
     size_t cap = 0, unknown = 0;
     if (nps_spectra_create(&raw) || nps_score_workspace_create(&ws)) goto out;
@@ -126,6 +132,8 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "npsmatch: %s: cannot open\n", pairs);
         goto out;
     }
+    if (cli_output_begin(&dst, outp)) goto out;
+    FILE *op = nps_output_stream(dst);
     size_t lineno = 0;
     while (getline(&line, &cap, fp) > 0) {
         lineno++;
@@ -157,14 +165,18 @@ int cmd_compare(int argc, char **argv)
             fprintf(stderr, "npsmatch: %s\n", nps_error_last());
             goto out;
         }
-        printf("%s\t%s\t%.9g\t%zu\n", a, b, res.score, res.matched);
+        fprintf(op, "%s\t%s\t%.9g\t%zu\n", a, b, res.score, res.matched);
         if (explain)
             for (size_t k = 0; k < nm; k++)
-                printf("#\t%.6f\t%.6g\t%.6f\t%.6g\n", qm[m[k].query], (double)qi[m[k].query],
-                       rm[m[k].reference], (double)ri[m[k].reference]);
+                fprintf(op, "#\t%.6f\t%.6g\t%.6f\t%.6g\n", qm[m[k].query], (double)qi[m[k].query],
+                        rm[m[k].reference], (double)ri[m[k].reference]);
     }
+    int wrc = cli_output_end(dst, 0);
+    dst = NULL;
+    if (wrc) goto out;
     status = rd.skipped || unknown ? EXIT_SKIPPED : EXIT_OK;
 out:
+    nps_output_discard(dst);
     if (fp) fclose(fp);
     free(line);
     free(m);

@@ -518,22 +518,15 @@ int cmd_evaluate(int argc, char **argv)
     }
     const char *mname = nps_search_mode_name(eo.search.mode),
                *bname = nps_search_mode_name(base_mode);
-    FILE *fp = outp ? fopen(outp, "w") : stdout;
-    if (!fp) {
-        fprintf(stderr, "npsmatch: %s: cannot create\n", outp);
-        goto out;
-    }
-    write_json(fp, e, eo.truth_key, eo.leave_compound_out, mname, base, bname);
-    if (fp != stdout) fclose(fp);
+    nps_output *o;
+    if (cli_output_begin(&o, outp)) goto out;
+    write_json(nps_output_stream(o), e, eo.truth_key, eo.leave_compound_out, mname, base, bname);
+    if (cli_output_end(o, 0)) goto out;
     if (htmlp) {
-        FILE *hp = fopen(htmlp, "w");
-        if (!hp) {
-            fprintf(stderr, "npsmatch: %s: cannot create\n", htmlp);
-            goto out;
-        }
-        write_html(hp, e, eo.truth_key, eo.leave_compound_out, libpath, argc - optind,
-                   argv + optind, mname, base, bname);
-        fclose(hp);
+        if (cli_output_begin(&o, htmlp)) goto out;
+        write_html(nps_output_stream(o), e, eo.truth_key, eo.leave_compound_out, libpath,
+                   argc - optind, argv + optind, mname, base, bname);
+        if (cli_output_end(o, 0)) goto out;
     }
     if (eo.leave_compound_out)
         fprintf(stderr,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static const char *search_help =
@@ -55,8 +56,8 @@ static const char *search_help =
     "  --exhaustive               score every library spectrum pairwise (no fragment index;\n"
     "                             the reference the index is tested against)\n"
     "  --threads N                worker threads (default: all cores)\n"
-    "  --format tsv|json          output format (tsv)\n"
-    "  -o OUT                     write to OUT instead of standard output\n"
+    "  --format tsv|json, --to    output format (tsv; json for -o *.json)\n"
+    "  -o OUT                     write to OUT (replaced atomically; devices, FIFOs in place)\n"
     "  --strict                   stop at the first malformed record\n"
     "  --input-format F           read QUERY files as msp, mgf, massbank, csv, mzml, mzxml,\n"
     "                             jcamp, ms1, ms2 or mzspeclib (default: from the content)\n"
@@ -83,6 +84,7 @@ int cmd_search(int argc, char **argv)
                                        {"top", required_argument, 0, 'k'},
                                        {"min-score", required_argument, 0, 'M'},
                                        {"format", required_argument, 0, 'f'},
+                                       {"to", required_argument, 0, 'f'},
                                        {"output", required_argument, 0, 'o'},
                                        {"strict", no_argument, 0, 'S'},
                                        {"input-format", required_argument, 0, 'I'},
@@ -104,7 +106,7 @@ int cmd_search(int argc, char **argv)
     double fdr = 0.01;
     so.evalues = 1; /* the library default is off (benchmarks); a lab wants them */
     const char *libpath = NULL, *outp = NULL;
-    int json = 0, c, idx;
+    int json = 0, format_given = 0, c, idx;
     cli_reader rd = CLI_READER_INIT;
     cli_prep pp;
     cli_prep_init(&pp);
@@ -155,10 +157,7 @@ int cmd_search(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'k':
-            if (cli_parse_size(&so.top_k, optarg, "--top") || so.top_k == 0) {
-                fprintf(stderr, "npsmatch: --top must be at least 1\n");
-                return EXIT_USAGE;
-            }
+            if (cli_parse_count(&so.top_k, optarg, "--top", 1)) return EXIT_USAGE;
             break;
         case 'M':
             if (cli_parse_double(&so.min_score, optarg, "--min-score")) return EXIT_USAGE;
@@ -172,6 +171,7 @@ int cmd_search(int argc, char **argv)
                 fprintf(stderr, "npsmatch: --format: '%s' is not tsv or json\n", optarg);
                 return EXIT_USAGE;
             }
+            format_given = 1;
             break;
         case 'o':
             outp = optarg;
@@ -212,6 +212,11 @@ int cmd_search(int argc, char **argv)
         fputs(search_help, stderr);
         return EXIT_USAGE;
     }
+    if (!format_given && outp) { /* -o hits.json writes JSON */
+        size_t n = strlen(outp);
+        json = n > 5 && strcasecmp(outp + n - 5, ".json") == 0;
+    }
+    int bundled = 0;
     if (!libpath) {
         libpath = cli_bundled_library();
         if (!libpath) {
@@ -219,6 +224,7 @@ int cmd_search(int argc, char **argv)
                             "(set NPSMATCH_LIBRARY)\n");
             return EXIT_FAIL;
         }
+        bundled = cli_is_bundled_library(libpath);
     }
     nps_library *lib = NULL;
     nps_spectra *queries = NULL;
@@ -236,6 +242,16 @@ int cmd_search(int argc, char **argv)
     rd.format = qfmt;
     rd.ms_level = qlevel;
     if (lrc) goto out;
+    if (nps_spectra_count(nps_library_spectra(lib)) == 0) {
+        fprintf(stderr, "npsmatch: %s: the library holds no spectra\n", libpath);
+        goto out;
+    }
+    if (bundled)
+        fprintf(stderr,
+                "npsmatch: warning: searching the bundled illustrative library (%s): its "
+                "spectra are reconstructions for demonstration, not validated reference "
+                "spectra; use --library with your laboratory's library for casework\n",
+                libpath);
     if (pp.changed && !cli_prep_same(&pp.cfg, nps_library_preprocessing(lib))) {
         nps_library *re = NULL;
         if (nps_library_reprocess(&re, lib, &pp.cfg)) {
@@ -247,7 +263,10 @@ int cmd_search(int argc, char **argv)
     }
     if (nps_spectra_create(&queries)) goto out;
     size_t lib_skipped = rd.skipped;
+    size_t lib_filtered = rd.filtered;
     if (cli_read_files(queries, &rd, argv + optind, argc - optind)) goto out;
+    rd.filtered -= lib_filtered;
+    cli_warn_filtered(&rd);
     if (isatty(2)) so.progress = progress;
     double thr = INFINITY;
     size_t n_decoy = 0;
@@ -287,9 +306,9 @@ int cmd_search(int argc, char **argv)
     fprintf(stderr,
             "npsmatch: %zu queries searched against %zu library spectra (%s); %zu without a "
             "hit, of which %zu of a kind the library does not hold; %zu malformed records "
-            "skipped\n",
+            "skipped; %zu scans of another MS level not read\n",
             nps_spectra_count(queries), nps_spectra_count(nps_library_spectra(lib)), libpath, nohit,
-            absent, rd.skipped);
+            absent, rd.skipped, rd.filtered);
     status = rd.skipped || lib_skipped ? EXIT_SKIPPED : EXIT_OK;
 out:
     nps_hits_free(hits);

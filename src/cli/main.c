@@ -15,14 +15,16 @@ static void usage(FILE *fp)
           "usage:\n"
           "  npsmatch library build -o LIB.h5 [--strict] [preprocessing] FILE...\n"
           "  npsmatch library info LIB.h5\n"
-          "  npsmatch library export -o OUT.msp|OUT.mgf LIB.h5\n"
+          "  npsmatch library export [--to msp|mgf|json] -o OUT LIB.h5\n"
           "  npsmatch library verify LIB.h5\n"
           "  npsmatch search [--library LIB.h5|FILE.msp] [options] QUERY_FILE...\n"
-          "  npsmatch compare [score options] --pairs PAIRS.tsv [--explain] FILE...\n"
-          "  npsmatch convert [--format F] [--to msp|mgf|json] -o OUT IN...\n"
+          "  npsmatch compare [score options] --pairs PAIRS.tsv [--explain] [-o OUT] FILE...\n"
+          "  npsmatch convert [--input-format F] [--to msp|mgf|json] -o OUT IN...\n"
           "  npsmatch evaluate --library LIB --truth FIELD [options] QUERY_FILE...\n"
           "\n"
-          "Run 'npsmatch COMMAND --help' for the options of a command.\n"
+          "Inputs may be files, directories, gzip files, pipes or - (standard input).\n"
+          "Run 'npsmatch COMMAND --help' for the options of a command; --version prints\n"
+          "the version.\n"
           "Exit status: 0 ok, 1 failure, 2 usage error, 3 done but records skipped.\n",
           fp);
 }
@@ -36,6 +38,12 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    /* --version (-V) is answered by every command and subcommand */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+            puts("npsmatch " NPS_VERSION_STRING);
+            return EXIT_OK;
+        }
     const char *cmd = argv[1];
     if (strcmp(cmd, "library") == 0) return cmd_library(argc - 1, argv + 1);
     if (strcmp(cmd, "search") == 0) return cmd_search(argc - 1, argv + 1);
@@ -44,10 +52,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "evaluate") == 0) return cmd_evaluate(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
-        return EXIT_OK;
-    }
-    if (strcmp(cmd, "--version") == 0) {
-        puts("npsmatch " NPS_VERSION_STRING);
         return EXIT_OK;
     }
     fprintf(stderr, "npsmatch: unknown command '%s'\n", cmd);

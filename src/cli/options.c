@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -25,17 +26,22 @@ int cli_parse_double(double *out, const char *s, const char *opt)
     return 0;
 }
 
-int cli_parse_size(size_t *out, const char *s, const char *opt)
+int cli_parse_count(size_t *out, const char *s, const char *opt, size_t min)
 {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || *end || errno || s[0] == '-') {
-        fprintf(stderr, "npsmatch: %s: invalid value '%s' (a whole number >= 0)\n", opt, s);
+    if (end == s || *end || errno || s[0] == '-' || v < min) {
+        fprintf(stderr, "npsmatch: %s: invalid value '%s' (a whole number >= %zu)\n", opt, s, min);
         return -1;
     }
     *out = (size_t)v;
     return 0;
+}
+
+int cli_parse_size(size_t *out, const char *s, const char *opt)
+{
+    return cli_parse_count(out, s, opt, 0);
 }
 
 const char *cli_prep_help =
@@ -231,6 +237,39 @@ int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
     return 0;
 }
 
+int cli_output_format(nps_format *out, const char *to, const char *path)
+{
+    static const struct {
+        const char *name;
+        nps_format f;
+    } t[] = {{"msp", NPS_FORMAT_MSP}, {"mgf", NPS_FORMAT_MGF}, {"json", NPS_FORMAT_JSON}};
+    const char *name = to;
+    struct stat st;
+    if (!name) {
+        /* a stream (standard output, a device, a FIFO) has no name to go by */
+        if (strcmp(path, "-") == 0 || strncmp(path, "/dev/", 5) == 0 ||
+            strncmp(path, "/proc/", 6) == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode))) {
+            *out = NPS_FORMAT_MSP;
+            return 0;
+        }
+        const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+        name = dot && (!slash || dot > slash) ? dot + 1 : "";
+    }
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        if (strcasecmp(name, t[i].name) == 0) {
+            *out = t[i].f;
+            return 0;
+        }
+    if (to)
+        fprintf(stderr, "npsmatch: --to: '%s' is not msp, mgf or json\n", to);
+    else
+        fprintf(stderr,
+                "npsmatch: cannot tell the output format of '%s' from its name (use --to "
+                "msp, mgf or json)\n",
+                path);
+    return -1;
+}
+
 void cli_warn_filtered(const cli_reader *r)
 {
     if (r->filtered)
@@ -250,8 +289,16 @@ int cli_output_begin(nps_output **out, const char *path)
 int cli_output_end(nps_output *o, int rc)
 {
     if (rc) {
-        /* the producer's error, already set; leave the target as it was */
-        fprintf(stderr, "npsmatch: %s: %s\n", nps_output_name(o), nps_error_last());
+        /* the producer's error, already set; leave the target as it was. A
+         * failed write says only "write error": flushing again recovers the
+         * reason (no space, broken pipe) */
+        FILE *fp = nps_output_stream(o);
+        errno = 0;
+        if (fp && ferror(fp) && fflush(fp) != 0 && errno)
+            fprintf(stderr, "npsmatch: %s: write failed: %s\n", nps_output_name(o),
+                    strerror(errno));
+        else
+            fprintf(stderr, "npsmatch: %s: %s\n", nps_output_name(o), nps_error_last());
         nps_output_discard(o);
         return rc;
     }
@@ -277,6 +324,11 @@ const char *cli_bundled_library(void)
     return NULL;
 }
 
+int cli_is_bundled_library(const char *path)
+{
+    return strcmp(path, NPS_BUNDLED_LIBRARY) == 0 || strcmp(path, NPS_INSTALLED_LIBRARY) == 0;
+}
+
 static int ends_with(const char *s, const char *suf)
 {
     size_t n = strlen(s), m = strlen(suf);
@@ -297,7 +349,18 @@ int cli_load_library(nps_library **out, const char *path, cli_reader *r,
     int rc = nps_spectra_create(&s);
     if (rc) return rc;
     char *files[1] = {(char *)path};
+    size_t failed = r->files_failed;
     rc = cli_read_files(s, r, files, 1);
+    /* a library that cannot be read, or holds nothing, is a failure (status
+     * 1), never a search that found nothing */
+    if (!rc && r->files_failed > failed) {
+        fprintf(stderr, "npsmatch: %s: cannot be used as a library (see above)\n", path);
+        rc = NPS_EFORMAT;
+    }
+    if (!rc && nps_spectra_count(s) == 0) {
+        fprintf(stderr, "npsmatch: %s: no spectra in this library\n", path);
+        rc = NPS_EFORMAT;
+    }
     if (!rc) {
         rc = nps_library_create(out, s, cfg);
         if (rc) fprintf(stderr, "npsmatch: %s\n", nps_error_last());

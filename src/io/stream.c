@@ -12,8 +12,9 @@
  * gzip is recognised by its magic bytes (1f 8b), not by the name, and
  * inflated with zlib as the bytes arrive; concatenated members (what
  * `cat a.gz b.gz` and parallel gzip tools produce) are read one after
- * another, as gzip(1) does. A member cut short is an error, never a silent
- * end: a truncated download must not pass for a shorter library.
+ * another, as gzip(1) does. A member cut short, or damaged, is an I/O error
+ * (NPS_EIO, which stops the command), never a silent end: a truncated
+ * download must not pass for a shorter library.
  *
  * A plain memory buffer is not copied; the stream's window is the caller's
  * buffer itself.
@@ -138,7 +139,7 @@ static int inflate_some(nps_stream *s)
             s->z_member_done = 0;
         }
         if (s->z.avail_in == 0 && s->raw_eof)
-            return fail(s, nps_err(NPS_EFORMAT,
+            return fail(s, nps_err(NPS_EIO,
                                    "%s: gzip data ends before the end of its stream (truncated "
                                    "file)",
                                    s->name));
@@ -151,8 +152,8 @@ static int inflate_some(nps_stream *s)
             s->z_member_done = 1;
             s->members++;
         } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
-            return fail(s, nps_err(NPS_EFORMAT, "%s: corrupt gzip data (%s) after %lu bytes",
-                                   s->name, s->z.msg ? s->z.msg : "inflate failed",
+            return fail(s, nps_err(NPS_EIO, "%s: corrupt gzip data (%s) after %lu bytes", s->name,
+                                   s->z.msg ? s->z.msg : "inflate failed",
                                    (unsigned long)s->z.total_out));
         }
         if (made) return 0;

@@ -74,8 +74,9 @@ int nps_library_verify(const nps_library *lib)
  * Name when a file has no accession, and a lab library may well hold two
  * spectra of one compound; a hit must still name exactly one record. The
  * k-th repeat of an id gets the DB# "<id>#k" (its own DB#, if it had one, is
- * kept as Original_DB#), so the library stays searchable and every hit
- * unambiguous.
+ * kept as Original_DB#) and a Duplicate_Of field naming the id it repeats,
+ * so the library stays searchable, every hit unambiguous, and the renaming
+ * visible: build warns about it and verify reports it.
  */
 static int copy_unique(nps_spectra *dst, const nps_spectra *src)
 {
@@ -98,8 +99,8 @@ static int copy_unique(nps_spectra *dst, const nps_spectra *src)
         do snprintf(nid, sizeof nid, "%.500s#%zu", id, ++repeats[first] + 1);
         while (nps_spectra_find(&probe, src, nid) == 0);
         size_t m = nps_spectra_meta_count(src, i);
-        keys = malloc((m + 2) * sizeof *keys);
-        vals = malloc((m + 2) * sizeof *vals);
+        keys = malloc((m + 3) * sizeof *keys);
+        vals = malloc((m + 3) * sizeof *vals);
         if (!keys || !vals) {
             rc = nps_err(NPS_ENOMEM, "out of memory");
             break;
@@ -107,6 +108,8 @@ static int copy_unique(nps_spectra *dst, const nps_spectra *src)
         size_t k = 0;
         keys[k] = NPS_KEY_ID;
         vals[k++] = nid;
+        keys[k] = NPS_KEY_DUPLICATE_OF; /* so the renaming is never silent */
+        vals[k++] = id;
         for (size_t j = 0; j < m; j++) {
             nps_spectra_meta_at(src, i, j, &keys[k], &vals[k]);
             if (nps_strcaseeq(keys[k], NPS_KEY_ID)) keys[k] = "Original_DB#";
@@ -200,4 +203,18 @@ const nps_fragment_index *nps_library_index(const nps_library *lib)
 const char *nps_library_checksum(const nps_library *lib)
 {
     return lib ? lib->checksum : "";
+}
+
+size_t nps_library_duplicate_ids(const char **first, const nps_library *lib)
+{
+    const nps_spectra *s = lib->raw ? lib->raw : lib->proc;
+    size_t n = 0;
+    if (first) *first = NULL;
+    for (size_t i = 0; i < nps_spectra_count(s); i++) {
+        const char *d = nps_spectra_get(s, i, NPS_KEY_DUPLICATE_OF);
+        if (!d) continue;
+        if (first && !n) *first = d;
+        n++;
+    }
+    return n;
 }
