@@ -150,9 +150,10 @@ int nps_json_write(FILE *fp, const nps_spectra *s)
 {
     fputs("[", fp);
     for (size_t i = 0; i < nps_spectra_count(s); i++) {
-        json_t *o;
+        json_t *o = NULL;
         int rc = spectrum_object(&o, s, i);
         if (rc) return rc;
+        if (!o) return nps_err(NPS_ENOMEM, "out of memory (JSON)");
         fputs(i ? ",\n  " : "\n  ", fp);
         rc = nps_json_dump(fp, o, 0);
         json_decref(o);
