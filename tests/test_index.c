@@ -1,7 +1,9 @@
 /*
  * The fragment-index search is exact: for every score (entropy, unweighted
  * entropy, cosine with several powers, composite), Da and ppm tolerances,
- * identity and open mode, forward and reverse, default and raw cleaning, the
+ * identity mode (narrow windows scored pairwise, wide ones through the index,
+ * each against a scan of the whole library) and open mode, forward and
+ * reverse, default and raw cleaning, the
  * indexed search returns the same hits, scores and matched-peak counts as the
  * exhaustive pairwise search - on a synthetic library, on real MassBank data,
  * and on peaks placed at the tolerance boundary, where float32 rounding of
@@ -35,6 +37,60 @@ static int compare(const nps_library *lib, const nps_spectra *q, nps_search_opti
     nps_hits_free(a);
     nps_hits_free(b);
     return n;
+}
+
+/* How many queries searched in identity mode took the fragment index
+ * (nps_query_info.indexed; a query without a precursor runs open search). */
+static size_t count_indexed(const nps_library *lib, const nps_spectra *q, nps_search_options o)
+{
+    nps_plan *p;
+    nps_workspace *ws;
+    size_t n = 0;
+    if (nps_plan_create(&p, lib, &o)) return 0;
+    if (nps_workspace_create(&ws, p) == 0) {
+        nps_hit *h = calloc(o.top_k + 1, sizeof *h);
+        for (size_t i = 0; h && i < nps_spectra_count(q); i++) {
+            nps_query_info info;
+            if (nps_search_query(h, &info, ws, p, q, i) == 0)
+                n += (size_t)(info.indexed && info.mode == NPS_MODE_IDENTITY);
+        }
+        free(h);
+        nps_workspace_free(ws);
+    }
+    nps_plan_free(p);
+    return n;
+}
+
+/* Identity mode takes three paths: the precursor window by binary search,
+ * scored pairwise (usual tolerances); the index filtered by the window (wide
+ * windows); and, exhaustive, every library spectrum tested against the
+ * window rule. Each must give the same hits; the wide rows check that the
+ * index path was really taken, and the narrow ones that it was not. */
+static void identity_paths(const nps_library *lib, const nps_spectra *q, const char *label)
+{
+    static const nps_score_type scores[] = {NPS_SCORE_ENTROPY, NPS_SCORE_COSINE,
+                                            NPS_SCORE_COMPOSITE};
+    static const double ptol[] = {0.01, 5, 400};
+    char what[256];
+    for (size_t sc = 0; sc < 3; sc++)
+        for (size_t k = 0; k < 3; k++) {
+            nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+            o.score = scores[sc];
+            o.mode = NPS_MODE_IDENTITY;
+            o.precursor_tolerance = ptol[k];
+            o.top_k = 7;
+            o.same_kind_only = 0;
+            snprintf(what, sizeof what, "%s identity %s precursor +-%g", label,
+                     nps_score_name(scores[sc]), ptol[k]);
+            compare(lib, q, o, what);
+            size_t ni = count_indexed(lib, q, o);
+            if (ptol[k] >= 400)
+                CHECK_MSG(ni > 0, "%s: the index path was never taken", what);
+            else if (ptol[k] < 1)
+                CHECK_MSG(ni == 0, "%s: %zu queries took the index", what, ni);
+            o.exhaustive = 1;
+            CHECK_MSG(count_indexed(lib, q, o) == 0, "%s: exhaustive took the index", what);
+        }
 }
 
 static void sweep(const nps_library *lib, const nps_spectra *q, const char *label)
@@ -79,6 +135,7 @@ static void synthetic(void)
     nps_library *lib;
     CHECK(nps_library_create(&lib, s, NULL) == 0);
     sweep(lib, q, "synthetic");
+    identity_paths(lib, q, "synthetic");
     nps_library_free(lib);
     /* raw peaks: neighbours closer than the tolerance, so the index bound is not
      * the score and the rescoring has work to do */
@@ -98,6 +155,7 @@ static void real(void)
     nps_library *lib;
     CHECK(nps_library_create(&lib, fs, NULL) == 0);
     sweep(lib, q, "massbank");
+    identity_paths(lib, q, "massbank");
     nps_library_free(lib);
     nps_spectra_free(fs);
     nps_spectra_free(q);

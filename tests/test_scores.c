@@ -131,6 +131,90 @@ static void composite_by_hand(void)
     CHECK_NEAR(rv.score, 1.0, 1e-12);
 }
 
+/*
+ * The composite MF where every shortcut shows: query and library m/z differ
+ * within the tolerance (so a ratio term weighted by the library's m/z, or by
+ * the previous peak's, is wrong), the two ratio terms differ, and the
+ * spectra have different peak counts (so N_u taken from the library is
+ * wrong). Computed here from the definition, independently of the code, on
+ * both paths (the direct one, and the general one that also returns pairs).
+ */
+static void composite_reference(void)
+{
+    const double qm[] = {50.0, 60.2, 70.1, 85.0};
+    const float qi[] = {100, 50, 20, 10};
+    const double rm[] = {50.1, 60.0, 69.9, 120.0, 130.0};
+    const float ri[] = {80, 50, 40, 30, 5};
+    nps_score_options o = NPS_SCORE_OPTIONS_INIT;
+    o.type = NPS_SCORE_COMPOSITE;
+    o.tolerance = 0.5;
+    /* matched: (50.0, 50.1), (60.2, 60.0), (70.1, 69.9) */
+    const int mq[] = {0, 1, 2}, mr[] = {0, 1, 2};
+    double dot = 0, nq = 0, nr = 0;
+    for (int k = 0; k < 3; k++) dot += sqrt(qm[mq[k]] * qi[mq[k]]) * sqrt(rm[mr[k]] * ri[mr[k]]);
+    for (int k = 0; k < 4; k++) nq += qm[k] * qi[k];
+    for (int k = 0; k < 5; k++) nr += rm[k] * ri[k];
+    double dp = dot * dot / (nq * nr);
+    double num = 0, den = 0;
+    for (int k = 1; k < 3; k++) {
+        double R = (sqrt((double)ri[mr[k]]) * sqrt((double)qi[mq[k - 1]])) /
+                   (sqrt((double)ri[mr[k - 1]]) * sqrt((double)qi[mq[k]]));
+        num += fmin(R, 1 / R) * qm[mq[k]]; /* weighted by the unknown's m/z of the later peak */
+        den += qm[mq[k]];
+    }
+    double fr = num / den;
+    double mf = (4 * dp + 2 * fr) / (4 + 2); /* N_u = 4 peaks of the unknown, N_ur = 2 */
+    /* the two ratio terms really differ, and the m/z really disagree */
+    CHECK(fabs(fr - 1) > 0.05 && mf > 0.3 && mf < 0.99);
+    nps_score_result r = pair(qm, qi, 4, rm, ri, 5, &o);
+    CHECK(r.matched == 3);
+    CHECK_NEAR(r.score, mf, 1e-12);
+    nps_peak_match m[8];
+    size_t nm = 8;
+    CHECK(nps_score_pair(&r, m, &nm, ws, qm, qi, 4, rm, ri, 5, &o) == 0);
+    CHECK(nm == 3 && r.matched == 3);
+    CHECK_NEAR(r.score, mf, 1e-12);
+}
+
+/*
+ * One-to-one matching, for every score: two query peaks within the tolerance
+ * of one library peak. Only one of them may match it. The expected score is
+ * computed from one matched pair (cosine, composite) or, for the entropy
+ * scores, equals the score with the second query peak moved out of reach
+ * (same intensities, so the same spectral entropy and weights: only the
+ * matching differs).
+ */
+static void one_to_one(void)
+{
+    const double qm[] = {100.0, 100.01}, qfar[] = {100.0, 150.0}, rm[] = {100.005};
+    const float qi[] = {1.0f, 0.25f}, ri[] = {1.0f};
+    for (int t = 0; t < NPS_SCORE_COUNT; t++) {
+        nps_score_options o = NPS_SCORE_OPTIONS_INIT;
+        o.type = (nps_score_type)t;
+        o.tolerance = 0.02;
+        nps_score_result r = pair(qm, qi, 2, rm, ri, 1, &o);
+        CHECK_MSG(r.matched == 1, "%s: %zu matches", nps_score_name(o.type), r.matched);
+        nps_peak_match m[4];
+        size_t nm = 4;
+        CHECK(nps_score_pair(&r, m, &nm, ws, qm, qi, 2, rm, ri, 1, &o) == 0);
+        CHECK_MSG(nm == 1 && m[0].reference == 0 && m[0].query == 0, "%s: %zu pairs",
+                  nps_score_name(o.type), nm);
+        double want;
+        if (o.type == NPS_SCORE_COSINE) {
+            double wy = pow(0.25, o.intensity_power); /* the stronger peak matches */
+            want = 1.0 / sqrt(1.0 + wy * wy);
+        } else if (o.type == NPS_SCORE_COMPOSITE) {
+            double wx2 = 100.0 * 1.0, wy2 = 100.01 * 0.25; /* w^2 = mz I; one pair, no ratio */
+            want = wx2 / (wx2 + wy2);
+        } else {
+            want = pair(qfar, qi, 2, rm, ri, 1, &o).score;
+        }
+        CHECK_MSG(fabs(r.score - want) <= 1e-9, "%s: %.9f, one-to-one %.9f", nps_score_name(o.type),
+                  r.score, want);
+        CHECK(r.score < 0.999);
+    }
+}
+
 static void boundary_and_ppm(void)
 {
     /* inclusive at exactly the tolerance (values exact in binary) */
@@ -228,6 +312,8 @@ int main(void)
     cosine_table();
     entropy_reference();
     composite_by_hand();
+    composite_reference();
+    one_to_one();
     boundary_and_ppm();
     cleaning();
     names();

@@ -610,6 +610,7 @@ typedef struct {
     nps_search_mode mode; /* the mode actually run (never AUTO or ANALOGUE) */
     size_t n_hits;        /* hits written */
     int no_library_kind;  /* same_kind_only and the library holds no spectrum of its kind */
+    int indexed;          /* the fragment index found the candidates (else: pairwise) */
 } nps_query_info;
 
 /* Search spectrum `query` of `queries` with a plan. hits must hold

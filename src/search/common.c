@@ -78,6 +78,7 @@ int nps_search_pairwise(nps_workspace *ws, const nps_query_ctx *c, size_t lo, si
     for (size_t k = lo; k < hi; k++) {
         size_t ri = use_order ? p->order[k].idx : k;
         if (p->o.same_kind_only && p->kinds_of[ri] != (unsigned char)c->kind) continue;
+        if (c->windowed && !nps_in_window(c, ri)) continue;
         if (nps_excluded(c, ri)) continue;
         nps_ranked r;
         if ((rc = nps_exact_ranked(&r, ws, c, ri))) return rc;
@@ -178,7 +179,7 @@ enum { BOUND_NONE, BOUND_SCALE, BOUND_FUNCTION };
  * the compiler makes one loop per kind of bound. */
 static inline __attribute__((always_inline)) size_t
 collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int how,
-        double (*bound)(double, double, double), double scale)
+        double (*bound)(double, double, double), double scale, const int windowed)
 {
     const nps_plan *p = c->p;
     struct nps_acc *acc = ws->acc;
@@ -198,6 +199,7 @@ collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int ho
         acc[sp].acc = 0;
         acc[sp].cnt = 0;
         if (b + NPS_BOUND_MARGIN < min || !(b > 0) || nps_excluded(c, sp)) continue;
+        if (windowed && !nps_in_window(c, sp)) continue;
         cand[nc++] = (nps_bound){b, sp};
         kbest_push(kb, nb, K, b);
     }
@@ -215,6 +217,7 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
     const int hybrid = c->mode == NPS_MODE_HYBRID;
     const double qnorm = Q->norm;
     size_t nt = 0;
+    ws->indexed = 1;
     if (!entropy && !(qnorm > 0)) return 0;
     for (size_t i = 0; i < Q->n; i++) {
         /* The first touch of each window is a cache miss: fetch the bin of the
@@ -265,14 +268,18 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
     int rc = nps_ws_cand_reserve(ws, nt);
     if (rc) return rc;
     size_t nc, nb = 0;
+    const int win = c->windowed; /* identity: a specialisation of its own */
     if (p->o.reverse && !hybrid)
-        nc = collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0);
+        nc = win ? collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, 1)
+                 : collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, 0);
     else if (hybrid)
-        nc = collect(ws, c, nt, &nb, BOUND_SCALE, NULL, entropy ? 0.5 : 1.0);
+        nc = collect(ws, c, nt, &nb, BOUND_SCALE, NULL, entropy ? 0.5 : 1.0, 0);
     else if (ops->bound)
-        nc = collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0);
+        nc = win ? collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0, 1)
+                 : collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0, 0);
     else
-        nc = collect(ws, c, nt, &nb, BOUND_SCALE, NULL, ops->bound_scale);
+        nc = win ? collect(ws, c, nt, &nb, BOUND_SCALE, NULL, ops->bound_scale, 1)
+                 : collect(ws, c, nt, &nb, BOUND_SCALE, NULL, ops->bound_scale, 0);
     size_t K = p->o.top_k;
     const double *kb = ws->kbest;
     ws->nc = nc; /* the bounds are the e-values' null sample */

@@ -148,6 +148,7 @@ void nps_plan_free(nps_plan *p)
     free(p->lossmap);
     free(p->order);
     free(p->kinds_of);
+    free(p->prec_of);
     free(p);
 }
 
@@ -173,12 +174,14 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
 #endif
     p->order = malloc((nl ? nl : 1) * sizeof *p->order);
     p->kinds_of = malloc(nl ? nl : 1);
-    if (!p->order || !p->kinds_of) {
+    p->prec_of = malloc((nl ? nl : 1) * sizeof *p->prec_of);
+    if (!p->order || !p->kinds_of || !p->prec_of) {
         nps_plan_free(p);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < nl; i++) {
         double pm = nps_spectra_precursor_mz(lib, i);
+        p->prec_of[i] = pm;
         if (!isnan(pm)) p->order[p->norder++] = (nps_prec_entry){pm, i};
         p->kinds_of[i] = (unsigned char)nps_spectra_kind(lib, i);
         p->n_of_kind[p->kinds_of[i]]++;

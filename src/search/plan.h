@@ -62,6 +62,8 @@ struct nps_plan {
     int has_loss_ix;
     nps_prec_entry *order; /* spectra with a precursor, by precursor m/z */
     size_t norder;
+    double *prec_of;    /* precursor m/z of each library spectrum, NAN if none */
+    int identity_index; /* identity windows can be wide enough for the index (mode_identity.c) */
     unsigned char *kinds_of; /* kind of each library spectrum */
     int mixed_kinds;
     size_t n_of_kind[NPS_KIND_COUNT];
@@ -109,6 +111,7 @@ struct nps_workspace {
     double null_scale;  /* the null sample is 1 / null_scale of the candidates */
     size_t null_stride; /* ... those whose library index is a multiple of it */
     nps_shift_ws *shw[NPS_SCORE_COUNT];
+    int indexed; /* the last query's candidates came from the fragment index */
 };
 
 /* One query as a mode sees it. */
@@ -122,6 +125,10 @@ typedef struct {
     nps_search_mode mode;
     double qprec; /* the query's precursor m/z, or NAN */
     size_t query; /* its index in the caller's collection (options.exclude) */
+    /* identity mode: only library spectra whose precursor lies in
+     * [win_lo, win_hi] are candidates (nps_in_window) */
+    int windowed;
+    double win_lo, win_hi;
 } nps_query_ctx;
 
 /* A search mode. resolve: the mode a query of this kind actually runs
@@ -159,6 +166,14 @@ int nps_weights_loss_order(nps_weights *w, const nps_plan *p, nps_score_type t);
 void nps_weights_free(nps_weights *w);
 
 /* Search helpers shared by the modes (search_common.c). */
+/* The identity window rule, the same comparison on every path: the
+ * reference's precursor within [win_lo, win_hi], bounds included. */
+static inline int nps_in_window(const nps_query_ctx *c, size_t ri)
+{
+    double rp = c->p->prec_of[ri];
+    return rp >= c->win_lo && rp <= c->win_hi;
+}
+
 static inline int nps_excluded(const nps_query_ctx *c, size_t ri)
 {
     const nps_search_options *o = &c->p->o;

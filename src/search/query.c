@@ -151,7 +151,7 @@ int nps_search_query(nps_hit *hits, nps_query_info *info, nps_workspace *ws, con
     double qprec = nps_spectra_precursor_mz(queries, query);
     nps_score_type t = o->score == NPS_SCORE_AUTO ? nps_search_default_score(kind) : o->score;
     nps_search_mode m = nps_mode_resolve(o->mode, kind, isfinite(qprec));
-    nps_query_info qi = {kind, t, m, 0, 0};
+    nps_query_info qi = {kind, t, m, 0, 0, 0};
     if (info) *info = qi;
     if (!(p->forms & NPS_QUERY_FORM(kind, isfinite(qprec))))
         return nps_err(NPS_EINVAL, "the plan was not prepared for %s queries %s a precursor",
@@ -174,17 +174,21 @@ int nps_search_query(nps_hit *hits, nps_query_info *info, nps_workspace *ws, con
     nps_plan_score_options(&so, o, t, kind);
     nps_prep Q = {ws->qmz, ws->qin, ws->qw, ws->qv, qn, 0};
     Q.norm = nps_score_prepare(ws->qw, ws->qv, ws->qmz, ws->qin, qn, &so);
-    nps_query_ctx c = {p, &p->main, t, kind, &so, &Q, m, qprec, query};
+    nps_query_ctx c = {p, &p->main, t, kind, &so, &Q, m, qprec, query, 0, 0, 0};
     ws->nh = 0;
     ws->nc = 0;
     ws->null_in_buf = 0;
     ws->null_scale = 1;
     ws->null_stride = 1;
+    ws->indexed = 0;
     if ((rc = nps_mode_table[m]->search(ws, &c))) return rc;
     nps_rank_sort(ws->heap, ws->nh, p->main.spectra);
     tail_fit fit = {0, 0, 0};
     if (o->evalues && (rc = fit_tail(ws, &fit))) return rc;
     if ((rc = complete(hits, ws, &c, &fit, query))) return rc;
-    if (info) info->n_hits = ws->nh;
+    if (info) {
+        info->n_hits = ws->nh;
+        info->indexed = ws->indexed;
+    }
     return 0;
 }
