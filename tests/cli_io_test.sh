@@ -82,6 +82,10 @@ if mknod "$T/null" c 1 3 2>/dev/null && mknod "$T/full" c 1 7 2>/dev/null; then
     expect_status 1 $? "convert onto a full device"
     grep -q "No space left on device" "$T/full.err" && ok || fail "full device message: $(cat "$T/full.err")"
     [ -c "$T/full" ] && ok || fail "the full device node was replaced"
+    # output small enough to sit in the buffer until the final flush
+    awk 'BEGIN{RS="";ORS="\n\n"} NR==1' "$EI" > "$T/one.msp"
+    "$N" convert -o - "$T/one.msp" > "$T/full" 2>"$T/fullout.err"
+    expect_status 1 $? "convert -o - into a full device (the final flush fails)"
     "$N" search --library "$LIB" -o "$T/full" "$U" 2>"$T/full2.err"
     expect_status 1 $? "search onto a full device"
     "$N" compare --pairs <(printf 'NPSM-EI-0001\tNPSM-EI-0002\n') -o "$T/full" "$EI" 2>/dev/null

@@ -135,9 +135,9 @@ static int make_temp(char **tmp_path, int *fd_out, const char *beside)
     size_t cap = strlen(base) + 32;
     char *p = malloc(cap);
     if (!p) return nps_err(NPS_ENOMEM, "out of memory");
-    static unsigned counter;
-    for (int attempt = 0; attempt < 100; attempt++) {
-        unsigned k = __atomic_fetch_add(&counter, 1u, __ATOMIC_RELAXED);
+    /* <target>.tmp.<pid>.<n>: O_EXCL makes the name ours; a name in use (two
+     * threads writing one target) moves on to the next n */
+    for (unsigned k = 0; k < 100; k++) {
         snprintf(p, cap, "%s.tmp.%ld.%u", base, (long)getpid(), k);
         int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0) {
