@@ -243,8 +243,6 @@ void nps_output_discard(nps_output *o);
 
 /* Write spectra [0, count) in the given format to a stream. */
 int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format);
-/* Write s as a JSON string literal (quoted, escaped). */
-void nps_io_write_json_string(FILE *fp, const char *s);
 /* Write to a path through nps_output ("-", devices and FIFOs in place). */
 int nps_io_write_path(const char *path, const nps_spectra *s, nps_format format);
 
@@ -874,6 +872,11 @@ typedef struct {
 int nps_evaluate(nps_evaluation **out, const nps_library *library, const nps_spectra *queries,
                  const nps_evaluate_options *options);
 void nps_evaluation_free(nps_evaluation *e);
+/* The evaluation summary as JSON (what `npsmatch evaluate` writes): the
+ * figures of e under options o and, when base is not NULL, those of a
+ * baseline run in base_mode; undefined figures are null. */
+int nps_evaluation_write_json(FILE *fp, const nps_evaluation *e, const nps_evaluate_options *o,
+                              const nps_evaluation *base, nps_search_mode base_mode);
 
 #ifdef __cplusplus
 }

@@ -32,136 +32,6 @@ static const char *evaluate_help =
     "  -o OUT.json            the summary as JSON (default: standard output)\n"
     "  --html OUT.html        an HTML report with SVG plots\n";
 
-static void jnum(FILE *fp, const char *key, double v, int comma)
-{
-    fprintf(fp, "  \"%s\": ", key);
-    if (isnan(v))
-        fputs("null", fp);
-    else
-        fprintf(fp, "%.6g", v);
-    fputs(comma ? ",\n" : "\n", fp);
-}
-
-/* The baseline's figures, one line of the JSON summary. */
-static void write_json_baseline(FILE *fp, const nps_evaluation *b, const char *mode, int lco)
-{
-    fprintf(fp, "  \"baseline\": {\"mode\": \"%s\", \"with_hit\": %zu", mode, b->n_hit);
-    const char *k[3] = {"top1", "top5", "roc_auc"};
-    double v[3] = {b->top1, b->top5, b->auc};
-    if (lco) {
-        k[0] = "lco_class_right";
-        v[0] = b->lco_class_right;
-        k[1] = "lco_delta_right";
-        v[1] = b->lco_delta_right;
-    }
-    for (int i = 0; i < (lco ? 2 : 3); i++) {
-        fprintf(fp, ", \"%s\": ", k[i]);
-        if (isnan(v[i]))
-            fputs("null", fp);
-        else
-            fprintf(fp, "%.6g", v[i]);
-    }
-    fputs(", \"per_class\": [", fp);
-    for (size_t j = 0; j < b->n_classes; j++) {
-        fputs(j ? ", {\"class\": " : "{\"class\": ", fp);
-        nps_io_write_json_string(fp, b->class_name[j]);
-        fprintf(fp, ", \"queries\": %zu, \"%s\": ", b->class_n[j], lco ? "class_right" : "top1");
-        if (isnan(b->class_top1[j]))
-            fputs("null}", fp);
-        else
-            fprintf(fp, "%.4f}", b->class_top1[j]);
-    }
-    fputs("]},\n", fp);
-}
-
-static void write_json(FILE *fp, const nps_evaluation *e, const char *truth, int lco,
-                       const char *mode, const nps_evaluation *base, const char *base_mode)
-{
-    fprintf(fp, "{\n  \"truth\": ");
-    nps_io_write_json_string(fp, truth);
-    fprintf(fp, ",\n  \"mode\": \"%s\"", mode);
-    fprintf(fp, ",\n  \"leave_compound_out\": %s,\n", lco ? "true" : "false");
-    fprintf(fp, "  \"queries\": %zu,\n  \"evaluated\": %zu,\n  \"with_hit\": %zu,\n", e->n_queries,
-            e->n_evaluated, e->n_hit);
-    if (base) write_json_baseline(fp, base, base_mode, lco);
-    if (!lco) {
-        jnum(fp, "top1", e->top1, 1);
-        jnum(fp, "top3", e->top3, 1);
-        jnum(fp, "top5", e->top5, 1);
-        jnum(fp, "top10", e->top10, 1);
-        jnum(fp, "mrr", e->mrr, 1);
-        jnum(fp, "roc_auc", e->auc, 1);
-        jnum(fp, "threshold_fdr1", e->threshold_fdr1, 1);
-        jnum(fp, "recall_fdr1", e->recall_fdr1, 1);
-        jnum(fp, "threshold_fdr5", e->threshold_fdr5, 1);
-        jnum(fp, "recall_fdr5", e->recall_fdr5, 1);
-        fputs("  \"calibration\": [", fp);
-        for (int l = 0; e->calibrated && l < NPS_EVALUATE_CAL_LEVELS; l++) {
-            fprintf(fp,
-                    "%s\n    {\"predicted\": %g, \"accepted\": %zu, \"observed\": ", l ? "," : "",
-                    e->cal_level[l], e->cal_accepted[l]);
-            if (isnan(e->cal_observed[l]))
-                fputs("null}", fp);
-            else
-                fprintf(fp, "%.4f}", e->cal_observed[l]);
-        }
-        fputs(e->calibrated ? "\n  ],\n" : "],\n", fp);
-    } else {
-        fprintf(fp, "  \"lco_queries_with_hit\": %zu,\n", e->lco_n);
-        fprintf(fp, "  \"lco_queries_with_class\": %zu,\n", e->lco_class_n);
-        jnum(fp, "lco_class_right", e->lco_class_right, 1);
-        fprintf(fp, "  \"lco_delta_known\": %zu,\n", e->lco_delta_n);
-        jnum(fp, "lco_delta_right", e->lco_delta_right, 1);
-        jnum(fp, "lco_voted_class_right", e->lco_voted_class_right, 1);
-        fprintf(fp, "  \"lco_analogue_calls\": %zu,\n", e->lco_analogue_calls);
-        jnum(fp, "lco_analogue_call_class_right", e->lco_analogue_class_right, 1);
-        /* how well the analogue score separates right-class from wrong-class relatives,
-         * and the threshold for a given class error rate */
-        jnum(fp, "class_roc_auc", e->auc, 1);
-        fputs("  \"analogue_thresholds\": [", fp);
-        for (int l = 0; l < NPS_EVALUATE_CLASS_LEVELS; l++) {
-            fprintf(fp, "%s\n    {\"class_error\": %g, \"threshold\": ", l ? "," : "",
-                    e->class_level[l]);
-            if (isnan(e->class_threshold[l]))
-                fputs("null", fp);
-            else
-                fprintf(fp, "%.4f", e->class_threshold[l]);
-            fprintf(fp, ", \"recall\": %.4f}",
-                    isnan(e->class_recall[l]) ? 0.0 : e->class_recall[l]);
-        }
-        fputs("\n  ],\n", fp);
-        /* the identity threshold at which that share of absent compounds would be
-         * wrongly called identified */
-        fputs("  \"identity_thresholds_absent\": [", fp);
-        for (int l = 0; l < NPS_EVALUATE_ABSENT_LEVELS; l++) {
-            fprintf(fp, "%s\n    {\"falsely_identified\": %g, \"threshold\": ", l ? "," : "",
-                    e->absent_level[l]);
-            if (isnan(e->absent_threshold[l]))
-                fputs("null}", fp);
-            else
-                fprintf(fp, "%.4f}", e->absent_threshold[l]);
-        }
-        fputs("\n  ],\n", fp);
-    }
-    /* per class: top-1, or with leave-compound-out the nearest relative's class right */
-    fprintf(fp, "  \"per_class_measure\": \"%s\",\n", lco ? "class_right" : "top1");
-    {
-        fputs("  \"per_class\": [", fp);
-        for (size_t j = 0; j < e->n_classes; j++) {
-            fprintf(fp, "%s\n    {\"class\": ", j ? "," : "");
-            nps_io_write_json_string(fp, e->class_name[j]);
-            fprintf(fp, ", \"queries\": %zu, \"%s\": ", e->class_n[j],
-                    lco ? "class_right" : "top1");
-            if (isnan(e->class_top1[j]))
-                fputs("null}", fp);
-            else
-                fprintf(fp, "%.4f}", e->class_top1[j]);
-        }
-        fputs(e->n_classes ? "\n  ]\n" : "]\n", fp);
-    }
-    fputs("}\n", fp);
-}
-
 /* ------------------------------------------------------------- SVG plots */
 
 #define W 420
@@ -520,8 +390,8 @@ int cmd_evaluate(int argc, char **argv)
                *bname = nps_search_mode_name(base_mode);
     nps_output *o;
     if (cli_output_begin(&o, outp)) goto out;
-    write_json(nps_output_stream(o), e, eo.truth_key, eo.leave_compound_out, mname, base, bname);
-    if (cli_output_end(o, 0)) goto out;
+    if (cli_output_end(o, nps_evaluation_write_json(nps_output_stream(o), e, &eo, base, base_mode)))
+        goto out;
     if (htmlp) {
         if (cli_output_begin(&o, htmlp)) goto out;
         write_html(nps_output_stream(o), e, eo.truth_key, eo.leave_compound_out, libpath,

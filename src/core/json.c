@@ -107,6 +107,30 @@ int nps_json_set(json_t *obj, const char *key, json_t *value)
     return 0;
 }
 
+nps_jobj nps_json_object(void)
+{
+    nps_jobj j = {json_object(), 0};
+    if (!j.o) j.rc = NPS_ENOMEM;
+    return j;
+}
+
+void nps_json_put(nps_jobj *j, const char *key, json_t *value)
+{
+    if (j->rc) {
+        json_decref(value);
+        return;
+    }
+    j->rc = nps_json_set(j->o, key, value);
+}
+
+json_t *nps_json_done(nps_jobj *j)
+{
+    if (!j->rc) return j->o;
+    json_decref(j->o);
+    j->o = NULL;
+    return NULL;
+}
+
 int nps_json_dump(FILE *fp, const json_t *v, int indent)
 {
     size_t flags = JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER;

@@ -21,6 +21,17 @@ json_t *nps_json_num(double v, int decimals);
  * objects must not hold a key twice (RFC 8259 leaves what a reader does
  * with one undefined). Returns 0, NPS_EINVAL for a duplicate, NPS_ENOMEM. */
 int nps_json_set(json_t *obj, const char *key, json_t *value);
+/* Building an object field by field: nps_json_put keeps the first error and
+ * ignores (frees) later values, so a writer reads as a list of fields and
+ * checks once, with nps_json_done (the object, or NULL after an error). */
+typedef struct {
+    json_t *o;
+    int rc;
+} nps_jobj;
+nps_jobj nps_json_object(void);
+void nps_json_put(nps_jobj *j, const char *key, json_t *value);
+json_t *nps_json_done(nps_jobj *j);
+
 /* Dump one value to fp (no trailing newline); NPS_EIO on a write error. */
 int nps_json_dump(FILE *fp, const json_t *v, int indent);
 

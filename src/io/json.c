@@ -58,15 +58,6 @@ static void json_key(char *out, size_t n, const char *key)
     out[k] = '\0';
 }
 
-/* Kept for the few callers that write JSON by hand (nothing in the search or
- * spectra output): the same string rule as nps_json_str. */
-void nps_io_write_json_string(FILE *fp, const char *s)
-{
-    json_t *v = nps_json_str(s);
-    if (v) json_dumpf(v, fp, JSON_ENCODE_ANY);
-    json_decref(v);
-}
-
 /* A peak value printed as it was read: the shortest text that reads back as
  * the same float or double, then as a JSON number. */
 static json_t *peak_double(double v)

@@ -126,22 +126,6 @@ static int write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const np
 
 /* ----------------------------------------------------------------- JSON */
 
-/* Set helpers that keep the first error and carry on, so building an object
- * reads as a list of fields. */
-typedef struct {
-    json_t *o;
-    int rc;
-} jobj;
-
-static void put(jobj *j, const char *key, json_t *v)
-{
-    if (j->rc) {
-        json_decref(v);
-        return;
-    }
-    j->rc = nps_json_set(j->o, key, v);
-}
-
 static json_t *jbool(int v)
 {
     return json_boolean(v);
@@ -150,181 +134,145 @@ static json_t *jbool(int v)
 static json_t *prep_object(const nps_preprocess_options *p)
 {
     static const char *const norm[] = {"none", "sum", "max"};
-    jobj j = {json_object(), 0};
-    if (!j.o) return NULL;
-    put(&j, "raw", jbool(p->raw));
-    put(&j, "unit_mass", jbool(p->unit_mass));
-    put(&j, "min_mz", nps_json_num(p->min_mz, 6));
-    put(&j, "precursor_removal", nps_json_num(p->precursor_removal, 6));
-    put(&j, "merge_tolerance", nps_json_num(p->merge_tolerance, 6));
-    put(&j, "merge_tolerance_ppm", nps_json_num(p->merge_tolerance_ppm, 6));
-    put(&j, "noise", nps_json_num(p->noise, 6));
-    put(&j, "max_peaks", json_integer((json_int_t)p->max_peaks));
-    put(&j, "normalize", json_string((unsigned)p->normalize < 3 ? norm[p->normalize] : "unknown"));
-    if (j.rc) {
-        json_decref(j.o);
-        return NULL;
-    }
-    return j.o;
+    nps_jobj j = nps_json_object();
+    nps_json_put(&j, "raw", jbool(p->raw));
+    nps_json_put(&j, "unit_mass", jbool(p->unit_mass));
+    nps_json_put(&j, "min_mz", nps_json_num(p->min_mz, 6));
+    nps_json_put(&j, "precursor_removal", nps_json_num(p->precursor_removal, 6));
+    nps_json_put(&j, "merge_tolerance", nps_json_num(p->merge_tolerance, 6));
+    nps_json_put(&j, "merge_tolerance_ppm", nps_json_num(p->merge_tolerance_ppm, 6));
+    nps_json_put(&j, "noise", nps_json_num(p->noise, 6));
+    nps_json_put(&j, "max_peaks", json_integer((json_int_t)p->max_peaks));
+    nps_json_put(&j, "normalize",
+                 json_string((unsigned)p->normalize < 3 ? norm[p->normalize] : "unknown"));
+    return nps_json_done(&j);
 }
 
 static json_t *search_object(const nps_search_options *s)
 {
-    jobj j = {json_object(), 0};
-    if (!j.o) return NULL;
-    put(&j, "mode", json_string(nps_search_mode_name(s->mode)));
-    put(&j, "score", json_string(nps_score_name(s->score)));
+    nps_jobj j = nps_json_object();
+    nps_json_put(&j, "mode", json_string(nps_search_mode_name(s->mode)));
+    nps_json_put(&j, "score", json_string(nps_score_name(s->score)));
     /* a negative tolerance means "the default of each query's kind" */
-    put(&j, "tolerance",
-        s->tolerance < 0 ? json_string("per kind: 0.02 MS/MS, 0.5 EI")
-                         : nps_json_num(s->tolerance, 6));
-    put(&j, "tolerance_unit", json_string(s->tolerance_ppm ? "ppm" : "Da"));
-    put(&j, "precursor_tolerance", nps_json_num(s->precursor_tolerance, 6));
-    put(&j, "precursor_tolerance_unit", json_string(s->precursor_tolerance_ppm ? "ppm" : "Da"));
-    put(&j, "reverse", jbool(s->reverse));
-    put(&j, "mz_power", nps_json_num(s->mz_power, 6));
-    put(&j, "intensity_power", nps_json_num(s->intensity_power, 6));
-    put(&j, "top", json_integer((json_int_t)s->top_k));
-    put(&j, "min_score", nps_json_num(s->min_score, 6));
-    put(&j, "same_kind_only", jbool(s->same_kind_only));
-    put(&j, "exhaustive", jbool(s->exhaustive));
-    put(&j, "evalues", jbool(s->evalues));
-    put(&j, "max_shift", nps_json_num(s->max_shift, 6));
-    put(&j, "shift_candidates", json_integer((json_int_t)s->shift_candidates));
-    put(&j, "shift_min_pairs", json_integer((json_int_t)s->shift_min_pairs));
-    put(&j, "threads", json_integer(s->threads));
-    if (j.rc) {
-        json_decref(j.o);
-        return NULL;
-    }
-    return j.o;
+    nps_json_put(&j, "tolerance",
+                 s->tolerance < 0 ? json_string("per kind: 0.02 MS/MS, 0.5 EI")
+                                  : nps_json_num(s->tolerance, 6));
+    nps_json_put(&j, "tolerance_unit", json_string(s->tolerance_ppm ? "ppm" : "Da"));
+    nps_json_put(&j, "precursor_tolerance", nps_json_num(s->precursor_tolerance, 6));
+    nps_json_put(&j, "precursor_tolerance_unit",
+                 json_string(s->precursor_tolerance_ppm ? "ppm" : "Da"));
+    nps_json_put(&j, "reverse", jbool(s->reverse));
+    nps_json_put(&j, "mz_power", nps_json_num(s->mz_power, 6));
+    nps_json_put(&j, "intensity_power", nps_json_num(s->intensity_power, 6));
+    nps_json_put(&j, "top", json_integer((json_int_t)s->top_k));
+    nps_json_put(&j, "min_score", nps_json_num(s->min_score, 6));
+    nps_json_put(&j, "same_kind_only", jbool(s->same_kind_only));
+    nps_json_put(&j, "exhaustive", jbool(s->exhaustive));
+    nps_json_put(&j, "evalues", jbool(s->evalues));
+    nps_json_put(&j, "max_shift", nps_json_num(s->max_shift, 6));
+    nps_json_put(&j, "shift_candidates", json_integer((json_int_t)s->shift_candidates));
+    nps_json_put(&j, "shift_min_pairs", json_integer((json_int_t)s->shift_min_pairs));
+    nps_json_put(&j, "threads", json_integer(s->threads));
+    return nps_json_done(&j);
 }
 
 static json_t *call_object(const nps_call_options *c)
 {
-    jobj j = {json_object(), 0};
-    if (!j.o) return NULL;
+    nps_jobj j = nps_json_object();
     /* negative thresholds: the measured default of each kind and score */
-    put(&j, "identity_threshold",
-        c->identity_threshold < 0 ? json_string("default per kind and score")
-                                  : nps_json_num(c->identity_threshold, 6));
-    put(&j, "analogue_threshold",
-        c->analogue_threshold < 0 ? json_string("default per kind and score")
-                                  : nps_json_num(c->analogue_threshold, 6));
-    put(&j, "shift_tolerance", nps_json_num(c->shift_tolerance, 6));
-    put(&j, "nominal_shift_tolerance", nps_json_num(NPS_NOMINAL_TOLERANCE, 6));
-    put(&j, "class_hits", json_integer((json_int_t)c->class_hits));
-    put(&j, "min_shifted", json_integer((json_int_t)c->min_shifted));
-    if (j.rc) {
-        json_decref(j.o);
-        return NULL;
-    }
-    return j.o;
+    nps_json_put(&j, "identity_threshold",
+                 c->identity_threshold < 0 ? json_string("default per kind and score")
+                                           : nps_json_num(c->identity_threshold, 6));
+    nps_json_put(&j, "analogue_threshold",
+                 c->analogue_threshold < 0 ? json_string("default per kind and score")
+                                           : nps_json_num(c->analogue_threshold, 6));
+    nps_json_put(&j, "shift_tolerance", nps_json_num(c->shift_tolerance, 6));
+    nps_json_put(&j, "nominal_shift_tolerance", nps_json_num(NPS_NOMINAL_TOLERANCE, 6));
+    nps_json_put(&j, "class_hits", json_integer((json_int_t)c->class_hits));
+    nps_json_put(&j, "min_shifted", json_integer((json_int_t)c->min_shifted));
+    return nps_json_done(&j);
 }
 
-static json_t *run_object(const nps_spectra *q, const nps_library *lib, const nps_report_options *o,
-                          const nps_call_options *co)
+static json_t *run_object(const nps_hits *h, const nps_spectra *q, const nps_library *lib,
+                          const nps_report_options *o, const nps_call_options *co)
 {
-    jobj j = {json_object(), 0};
-    if (!j.o) return NULL;
-    put(&j, "npsmatch_version", json_string(NPS_VERSION_STRING));
-    jobj l = {json_object(), 0};
-    if (!l.o) {
-        json_decref(j.o);
-        return NULL;
-    }
-    put(&l, "path", nps_json_str(or_empty(o->library_path)));
+    nps_jobj j = nps_json_object();
+    nps_json_put(&j, "npsmatch_version", json_string(NPS_VERSION_STRING));
+    nps_jobj l = nps_json_object();
+    nps_json_put(&l, "path", nps_json_str(or_empty(o->library_path)));
     const char *ck = nps_library_checksum(lib);
-    put(&l, "checksum", *ck ? json_string(ck) : json_null());
-    put(&l, "format_version", json_integer(nps_library_format_version(lib)));
-    put(&l, "spectra", json_integer((json_int_t)nps_spectra_count(nps_library_spectra(lib))));
-    jobj pp = {json_object(), 0};
-    if (pp.o) {
-        put(&pp, "ei", prep_object(&nps_library_preprocessing(lib)->ei));
-        put(&pp, "msms", prep_object(&nps_library_preprocessing(lib)->msms));
-    }
-    if (pp.rc) {
-        json_decref(pp.o);
-        pp.o = NULL;
-    }
-    put(&l, "preprocessing", pp.o);
-    if (l.rc) {
-        json_decref(l.o);
-        l.o = NULL;
-    }
-    put(&j, "library", l.o);
+    nps_json_put(&l, "checksum", *ck ? json_string(ck) : json_null());
+    nps_json_put(&l, "format_version", json_integer(nps_library_format_version(lib)));
+    nps_json_put(&l, "spectra",
+                 json_integer((json_int_t)nps_spectra_count(nps_library_spectra(lib))));
+    nps_jobj pp = nps_json_object();
+    nps_json_put(&pp, "ei", prep_object(&nps_library_preprocessing(lib)->ei));
+    nps_json_put(&pp, "msms", prep_object(&nps_library_preprocessing(lib)->msms));
+    nps_json_put(&l, "preprocessing", nps_json_done(&pp));
+    nps_json_put(&j, "library", nps_json_done(&l));
     nps_search_options sdef = NPS_SEARCH_OPTIONS_INIT;
-    put(&j, "search", search_object(o->search ? o->search : &sdef));
-    put(&j, "call", call_object(co));
+    nps_json_put(&j, "search", search_object(o->search ? o->search : &sdef));
+    nps_json_put(&j, "call", call_object(co));
     if (o->target_decoy) {
-        put(&j, "target_decoy",
-            json_pack("{s:o,s:o}", "fdr", nps_json_num(o->fdr, 6), "score_threshold",
-                      nps_json_num(o->fdr_threshold, 6)));
+        nps_jobj td = nps_json_object();
+        nps_json_put(&td, "fdr", nps_json_num(o->fdr, 6));
+        nps_json_put(&td, "score_threshold", nps_json_num(o->fdr_threshold, 6));
+        nps_json_put(&j, "target_decoy", nps_json_done(&td));
     }
-    jobj in = {json_object(), 0};
-    if (in.o) {
-        json_t *files = json_array();
-        for (size_t k = 0; files && k < o->n_inputs; k++)
-            json_array_append_new(files, nps_json_str(o->inputs[k]));
-        put(&in, "files", files);
-        put(&in, "queries", json_integer((json_int_t)nps_spectra_count(q)));
-        put(&in, "queries_without_hit", json_integer(0));
-        put(&in, "queries_kind_absent", json_integer((json_int_t)o->queries_kind_absent));
-        put(&in, "records_skipped", json_integer((json_int_t)o->records_skipped));
-        put(&in, "records_filtered_by_ms_level", json_integer((json_int_t)o->records_filtered));
-    }
-    if (in.rc) {
-        json_decref(in.o);
-        in.o = NULL;
-    }
-    put(&j, "input", in.o);
-    if (j.rc) {
-        json_decref(j.o);
-        return NULL;
-    }
-    return j.o;
+    nps_jobj in = nps_json_object();
+    json_t *files = json_array();
+    for (size_t k = 0; files && k < o->n_inputs; k++)
+        if (json_array_append_new(files, nps_json_str(o->inputs[k]))) {
+            json_decref(files);
+            files = NULL;
+        }
+    nps_json_put(&in, "files", files);
+    nps_json_put(&in, "queries", json_integer((json_int_t)nps_spectra_count(q)));
+    nps_json_put(&in, "queries_without_hit",
+                 json_integer((json_int_t)nps_hits_queries_without_hit(h)));
+    nps_json_put(&in, "queries_kind_absent", json_integer((json_int_t)o->queries_kind_absent));
+    nps_json_put(&in, "records_skipped", json_integer((json_int_t)o->records_skipped));
+    nps_json_put(&in, "records_filtered_by_ms_level",
+                 json_integer((json_int_t)o->records_filtered));
+    nps_json_put(&j, "input", nps_json_done(&in));
+    return nps_json_done(&j);
 }
 
 static json_t *hit_object(const nps_hit_row *r)
 {
     const nps_hit *x = r->hit;
-    jobj j = {json_object(), 0};
-    if (!j.o) return NULL;
-    put(&j, "rank", json_integer((json_int_t)x->rank));
-    put(&j, "library_id", nps_json_str(r->library_id));
-    put(&j, "library_name", nps_json_str(r->library_name));
-    put(&j, "inchikey", nps_json_str(r->inchikey));
-    put(&j, "score", nps_json_num(x->score, 6));
-    put(&j, "matched_peaks", json_integer((json_int_t)x->matched));
-    put(&j, "score_type", json_string(nps_score_name(x->score_type)));
-    put(&j, "mode", json_string(nps_search_mode_name(x->mode)));
-    put(&j, "plain_score", nps_json_num(r->plain_score, 6));
+    nps_jobj j = nps_json_object();
+    nps_json_put(&j, "rank", json_integer((json_int_t)x->rank));
+    nps_json_put(&j, "library_id", nps_json_str(r->library_id));
+    nps_json_put(&j, "library_name", nps_json_str(r->library_name));
+    nps_json_put(&j, "inchikey", nps_json_str(r->inchikey));
+    nps_json_put(&j, "score", nps_json_num(x->score, 6));
+    nps_json_put(&j, "matched_peaks", json_integer((json_int_t)x->matched));
+    nps_json_put(&j, "score_type", json_string(nps_score_name(x->score_type)));
+    nps_json_put(&j, "mode", json_string(nps_search_mode_name(x->mode)));
+    nps_json_put(&j, "plain_score", nps_json_num(r->plain_score, 6));
     if (!isnan(x->delta_mz)) {
-        put(&j, "delta_mz", nps_json_num(x->delta_mz, 4));
-        put(&j, "shifted_peaks", json_integer((json_int_t)x->shifted));
-        put(&j, "identity_score", nps_json_num(x->identity_score, 6));
-        put(&j, "shift_interpretation", nps_json_str(r->shift_interpretation));
+        nps_json_put(&j, "delta_mz", nps_json_num(x->delta_mz, 4));
+        nps_json_put(&j, "shifted_peaks", json_integer((json_int_t)x->shifted));
+        nps_json_put(&j, "identity_score", nps_json_num(x->identity_score, 6));
+        nps_json_put(&j, "shift_interpretation", nps_json_str(r->shift_interpretation));
     }
-    if (r->composite_mf >= 0) put(&j, "composite_mf", json_integer(r->composite_mf));
-    if (!isnan(r->precursor_delta)) put(&j, "precursor_delta", nps_json_num(r->precursor_delta, 4));
-    if (!isnan(x->e_value)) put(&j, "e_value", nps_json_num(x->e_value, -3));
-    if (!isnan(x->q_value)) put(&j, "q_value", nps_json_num(x->q_value, 4));
-    if (*r->library_class) put(&j, "library_class", nps_json_str(r->library_class));
-    if (j.rc) {
-        json_decref(j.o);
-        return NULL;
-    }
-    return j.o;
+    if (r->composite_mf >= 0) nps_json_put(&j, "composite_mf", json_integer(r->composite_mf));
+    if (!isnan(r->precursor_delta))
+        nps_json_put(&j, "precursor_delta", nps_json_num(r->precursor_delta, 4));
+    if (!isnan(x->e_value)) nps_json_put(&j, "e_value", nps_json_num(x->e_value, -3));
+    if (!isnan(x->q_value)) nps_json_put(&j, "q_value", nps_json_num(x->q_value, 4));
+    if (*r->library_class) nps_json_put(&j, "library_class", nps_json_str(r->library_class));
+    return nps_json_done(&j);
 }
 
 static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
                             const nps_spectra *L, const nps_call_options *co)
 {
     static const char *const status[] = {"none", "identified", "analogue"};
-    jobj j = {json_object(), 0};
-    if (!j.o) return NULL;
-    put(&j, "query_id", nps_json_str(nps_spectra_id(q, qi)));
-    put(&j, "query_name", nps_json_str(nps_spectra_name(q, qi)));
+    nps_jobj j = nps_json_object();
+    nps_json_put(&j, "query_id", nps_json_str(nps_spectra_id(q, qi)));
+    nps_json_put(&j, "query_name", nps_json_str(nps_spectra_name(q, qi)));
     size_t first, n;
     nps_hits_for_query(h, qi, &first, &n);
     json_t *arr = json_array();
@@ -337,33 +285,27 @@ static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
             arr = NULL;
         }
     }
-    put(&j, "hits", arr);
+    nps_json_put(&j, "hits", arr);
     nps_call call;
     if (nps_hits_call(&call, h, qi, L, co) == 0) {
         char text[512];
         nps_call_describe(text, sizeof text, &call, h, L);
-        put(&j, "call",
-            json_pack("{s:s,s:o,s:o,s:o}", "status", status[call.status], "text",
-                      nps_json_str(text), "class", nps_json_str(call.class_name), "class_support",
-                      nps_json_num(call.class_support, 3)));
+        nps_jobj cj = nps_json_object();
+        nps_json_put(&cj, "status", json_string(status[call.status]));
+        nps_json_put(&cj, "text", nps_json_str(text));
+        nps_json_put(&cj, "class", nps_json_str(call.class_name));
+        nps_json_put(&cj, "class_support", nps_json_num(call.class_support, 3));
+        nps_json_put(&j, "call", nps_json_done(&cj));
     }
-    if (j.rc) {
-        json_decref(j.o);
-        return NULL;
-    }
-    return j.o;
+    return nps_json_done(&j);
 }
 
 static int write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_library *lib,
                       const nps_report_options *o, const nps_call_options *co)
 {
     const nps_spectra *L = nps_library_spectra(lib);
-    json_t *run = run_object(q, lib, o, co);
+    json_t *run = run_object(h, q, lib, o, co);
     if (!run) return nps_err(NPS_ENOMEM, "out of memory (JSON)");
-    json_t *in = json_object_get(run, "input");
-    if (in)
-        json_object_set_new(in, "queries_without_hit",
-                            json_integer((json_int_t)nps_hits_queries_without_hit(h)));
     fputs("{\"run\": ", fp);
     int rc = nps_json_dump(fp, run, 2);
     json_decref(run);
