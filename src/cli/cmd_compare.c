@@ -25,6 +25,8 @@ static const char *compare_help =
     "  --reverse             ignore peaks of id_a that have no partner in id_b\n"
     "  --explain             print the matched peak pairs after each line\n"
     "  -o OUT                write to OUT instead of standard output\n"
+    "  --input-format F      read FILE as msp, mgf, massbank, csv, mzml, mzxml, jcamp, ms1,\n"
+    "                        ms2 or mzspeclib (default: detected from the content)\n"
     "  --strict              stop at the first malformed record or unknown id\n";
 
 static char *next_field(char **p)
@@ -51,6 +53,7 @@ int cmd_compare(int argc, char **argv)
                                        {"explain", no_argument, 0, 'e'},
                                        {"output", required_argument, 0, 'o'},
                                        {"strict", no_argument, 0, 'S'},
+                                       {"input-format", required_argument, 0, 'I'},
                                        {"help", no_argument, 0, 'h'},
                                        PREP_LONG_OPTIONS,
                                        {0, 0, 0, 0}};
@@ -96,6 +99,13 @@ int cmd_compare(int argc, char **argv)
             break;
         case 'S':
             rd.strict = 1;
+            break;
+        case 'I':
+            if (cli_parse_input_format(&rd.format, optarg)) {
+                fprintf(stderr, "npsmatch: --input-format: '%s' is not %s\n", optarg,
+                        cli_input_formats);
+                return EXIT_USAGE;
+            }
             break;
         case 'h':
             fputs(compare_help, stdout);

@@ -29,6 +29,7 @@ static const char *evaluate_help =
     "                         --mode analogue --baseline identity)\n"
     "  --mode M, --score S, --tolerance DA, --tolerance-ppm PPM, --threads N,\n"
     "  --max-shift DA, --shift-candidates N, --shift-min-pairs N   as in search\n"
+    "  --input-format F, --ms-level N|all   how QUERY_FILE is read, as in search\n"
     "  -o OUT.json            the summary as JSON (default: standard output)\n"
     "  --html OUT.html        an HTML report with SVG plots\n";
 
@@ -311,6 +312,8 @@ int cmd_evaluate(int argc, char **argv)
                                        SEARCH_LONG_OPTIONS,
                                        {"output", required_argument, 0, 'o'},
                                        {"html", required_argument, 0, 'H'},
+                                       {"input-format", required_argument, 0, 'I'},
+                                       {"ms-level", required_argument, 0, 'M'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     nps_evaluate_options eo = NPS_EVALUATE_OPTIONS_INIT;
@@ -327,6 +330,16 @@ int cmd_evaluate(int argc, char **argv)
         switch (c) {
         case 'l':
             libpath = optarg;
+            break;
+        case 'I':
+            if (cli_parse_input_format(&rd.format, optarg)) {
+                fprintf(stderr, "npsmatch: --input-format: '%s' is not %s\n", optarg,
+                        cli_input_formats);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'M':
+            if (cli_parse_ms_level(&rd.ms_level, optarg)) return EXIT_USAGE;
             break;
         case 'u':
             truth = optarg;
@@ -372,7 +385,12 @@ int cmd_evaluate(int argc, char **argv)
     nps_spectra *q = NULL;
     nps_evaluation *e = NULL, *base = NULL;
     int status = EXIT_FAIL;
-    if (cli_load_library(&lib, libpath, &rd, NULL, NPS_LIBRARY_SEARCH_ONLY)) goto out;
+    /* the query-format options do not apply to the library */
+    cli_reader lrd = CLI_READER_INIT;
+    lrd.strict = rd.strict;
+    int lrc = cli_load_library(&lib, libpath, &lrd, NULL, NPS_LIBRARY_SEARCH_ONLY);
+    rd.skipped += lrd.skipped;
+    if (lrc) goto out;
     if (nps_spectra_create(&q) || cli_read_files(q, &rd, argv + optind, argc - optind)) goto out;
     if (nps_evaluate(&e, lib, q, &eo)) {
         fprintf(stderr, "npsmatch: %s\n", nps_error_last());
