@@ -158,8 +158,32 @@ static void writers(void)
     nps_spectra_free(qs);
 }
 
+/* Parts tile the batch, in order, sizes within one of each other. */
+static void shards(void)
+{
+    static const size_t totals[] = {0, 1, 14, 1000, 1001};
+    for (size_t t = 0; t < sizeof totals / sizeof *totals; t++)
+        for (size_t n = 1; n <= 25; n++) {
+            size_t next = 0, lo = SIZE_MAX, hi = 0;
+            for (size_t i = 1; i <= n; i++) {
+                nps_shard s;
+                CHECK(nps_shard_make(&s, i, n, totals[t]) == 0);
+                CHECK(s.first == next && s.end >= s.first && s.total == totals[t]);
+                next = s.end;
+                lo = s.end - s.first < lo ? s.end - s.first : lo;
+                hi = s.end - s.first > hi ? s.end - s.first : hi;
+            }
+            CHECK(next == totals[t] && hi - lo <= 1);
+        }
+    nps_shard s;
+    CHECK(nps_shard_make(&s, 0, 3, 10) == NPS_EINVAL);
+    CHECK(nps_shard_make(&s, 4, 3, 10) == NPS_EINVAL);
+    CHECK(nps_shard_make(&s, 1, 0, 10) == NPS_EINVAL);
+}
+
 int main(void)
 {
+    shards();
     rules();
     writers();
     return check_done("test_report");

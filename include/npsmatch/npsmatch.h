@@ -763,6 +763,20 @@ void nps_hit_row_fill(nps_hit_row *row, const nps_hits *hits, size_t i, const np
 
 typedef enum { NPS_REPORT_TSV = 0, NPS_REPORT_JSON = 1 } nps_report_format;
 
+/* One of `count` deterministic parts of a batch of `total` queries, for a
+ * scheduler that spreads a batch over nodes (each holding the whole
+ * library): part `index` (1-based) is queries [first, end), contiguous, the
+ * parts' sizes differing by at most one. Every query's hits depend on that
+ * query alone (target-decoy q-values excepted), so the parts' reports,
+ * merged by nps_report_merge, are the report of the whole batch, byte for
+ * byte. */
+typedef struct {
+    size_t index, count;
+    size_t first, end, total;
+} nps_shard;
+
+int nps_shard_make(nps_shard *out, size_t index, size_t count, size_t total);
+
 /* What produced the results, for the report's provenance (the JSON `run`
  * object). Every pointer may be NULL. */
 typedef struct {
@@ -777,13 +791,14 @@ typedef struct {
     double fdr, fdr_threshold;                /* target_decoy: the FDR and its score threshold */
     size_t queries_kind_absent;               /* queries of a kind the library does not hold */
     size_t records_skipped, records_filtered; /* while reading the queries */
+    const nps_shard *shard; /* the report of one part of a batch (see nps_report_merge) */
 } nps_report_options;
 
 #define NPS_REPORT_OPTIONS_VERSION 1
 #define NPS_REPORT_OPTIONS_INIT                                                                    \
     {                                                                                              \
         NPS_REPORT_OPTIONS_VERSION, NPS_REPORT_TSV, NULL, NULL, NULL, NULL, 0, 0, 0.0, 0.0, 0, 0,  \
-            0                                                                                      \
+            0, NULL                                                                                \
     }
 
 /* Write the report of a search to fp. TSV: a header line, then one row per
@@ -793,6 +808,16 @@ typedef struct {
  * caller checks and closes fp (nps_output). */
 int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
                      const nps_library *library, const nps_report_options *options);
+
+/* Merge the reports of the parts of a sharded batch (all TSV or all JSON,
+ * given in any order) into the report of the whole batch, identical to an
+ * unsharded run's. Refused (NPS_EINVAL, naming the part) when a part is
+ * missing or given twice, when the parts disagree on the batch, or when
+ * they were made with a different library (its checksum) or different
+ * search or call parameters. A sharded TSV report starts with one
+ * "#npsmatch-shard" line; a sharded JSON report has a "shard" object in its
+ * run; neither is in the merged report. */
+int nps_report_merge(FILE *out, const char *const *parts, size_t n_parts);
 
 /* ------------------------------------------------------------------------- */
 /* Evaluation against a reference set                                        */

@@ -120,5 +120,6 @@ int cmd_search(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

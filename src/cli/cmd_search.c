@@ -56,6 +56,8 @@ static const char *search_help =
     "  --exhaustive               score every library spectrum pairwise (no fragment index;\n"
     "                             the reference the index is tested against)\n"
     "  --threads N                worker threads (default: all cores)\n"
+    "  --shard I/N                search only the I-th of N equal parts of the queries (for a\n"
+    "                             scheduler); `npsmatch merge` joins the parts' outputs\n"
     "  --format tsv|json, --to    output format (tsv; json for -o *.json)\n"
     "  -o OUT                     write to OUT (replaced atomically; devices, FIFOs in place)\n"
     "  --strict                   stop at the first malformed record\n"
@@ -96,6 +98,7 @@ int cmd_search(int argc, char **argv)
                                        {"fdr", required_argument, 0, 1107},
                                        {"any-kind", no_argument, 0, 'A'},
                                        {"exhaustive", no_argument, 0, 'X'},
+                                       {"shard", required_argument, 0, 1110},
                                        {"help", no_argument, 0, 'h'},
                                        SEARCH_LONG_OPTIONS,
                                        PREP_LONG_OPTIONS,
@@ -107,6 +110,7 @@ int cmd_search(int argc, char **argv)
     so.evalues = 1; /* the library default is off (benchmarks); a lab wants them */
     const char *libpath = NULL, *outp = NULL;
     int json = 0, format_given = 0, c, idx;
+    size_t shard_i = 0, shard_n = 0;
     cli_reader rd = CLI_READER_INIT;
     cli_prep pp;
     cli_prep_init(&pp);
@@ -195,6 +199,15 @@ int cmd_search(int argc, char **argv)
         case 'X':
             so.exhaustive = 1;
             break;
+        case 1110: {
+            char *slash = strchr(optarg, '/');
+            if (!slash || cli_parse_count(&shard_i, (*slash = '\0', optarg), "--shard", 1) ||
+                cli_parse_count(&shard_n, slash + 1, "--shard", 1) || shard_i > shard_n) {
+                fprintf(stderr, "npsmatch: --shard: give I/N with 1 <= I <= N\n");
+                return EXIT_USAGE;
+            }
+            break;
+        }
         case 'h':
             fputs(search_help, stdout);
             printf("%s", cli_prep_help);
@@ -210,6 +223,11 @@ int cmd_search(int argc, char **argv)
     }
     if (optind >= argc) {
         fputs(search_help, stderr);
+        return EXIT_USAGE;
+    }
+    if (shard_n && decoys) {
+        fprintf(stderr, "npsmatch: --shard: target-decoy q-values are computed over the whole "
+                        "batch, so --decoys cannot be sharded\n");
         return EXIT_USAGE;
     }
     if (!format_given && outp) { /* -o hits.json writes JSON */
@@ -267,6 +285,25 @@ int cmd_search(int argc, char **argv)
     if (cli_read_files(queries, &rd, argv + optind, argc - optind)) goto out;
     rd.filtered -= lib_filtered;
     cli_warn_filtered(&rd);
+    nps_shard shard;
+    if (shard_n) {
+        /* this node's part of the batch: every node reads every query file,
+         * so the parts are the same wherever they run */
+        nps_spectra *part = NULL;
+        if (nps_shard_make(&shard, shard_i, shard_n, nps_spectra_count(queries)) ||
+            nps_spectra_create(&part)) {
+            fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+            goto out;
+        }
+        for (size_t i = shard.first; i < shard.end; i++)
+            if (nps_spectra_add_from(part, queries, i)) {
+                fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+                nps_spectra_free(part);
+                goto out;
+            }
+        nps_spectra_free(queries);
+        queries = part;
+    }
     if (isatty(2)) so.progress = progress;
     double thr = INFINITY;
     size_t n_decoy = 0;
@@ -295,6 +332,7 @@ int cmd_search(int argc, char **argv)
     ro.queries_kind_absent = absent;
     ro.records_skipped = rd.skipped;
     ro.records_filtered = rd.filtered;
+    ro.shard = shard_n ? &shard : NULL;
     if (cli_write_report(outp, hits, queries, lib, &ro)) goto out;
     size_t nohit = nps_hits_queries_without_hit(hits);
     if (absent)

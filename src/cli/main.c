@@ -21,6 +21,7 @@ static void usage(FILE *fp)
           "  npsmatch compare [score options] --pairs PAIRS.tsv [--explain] [-o OUT] FILE...\n"
           "  npsmatch convert [--input-format F] [--to msp|mgf|json] -o OUT IN...\n"
           "  npsmatch evaluate --library LIB --truth FIELD [options] QUERY_FILE...\n"
+          "  npsmatch search --shard I/N ...; npsmatch merge [-o OUT] PART...\n"
           "\n"
           "Inputs may be files, directories, gzip files, pipes or - (standard input).\n"
           "Run 'npsmatch COMMAND --help' for the options of a command; --version prints\n"
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "compare") == 0) return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "convert") == 0) return cmd_convert(argc - 1, argv + 1);
     if (strcmp(cmd, "evaluate") == 0) return cmd_evaluate(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0) return cmd_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return EXIT_OK;

@@ -15,9 +15,12 @@
  * queries, one object each, dumped one at a time so that memory does not
  * grow with the run. Values go through core/json.c: no key twice, no NaN.
  */
-#include "../core/json.h"
+#include "report.h"
+
+#include <zlib.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *or_empty(const char *s)
@@ -70,8 +73,11 @@ static const char tsv_header[] =
     "\tclass_support\te_value\tq_value\n";
 
 static int write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L,
-                     const nps_call_options *co)
+                     const nps_call_options *co, const nps_shard *shard, const char *run_crc)
 {
+    if (shard)
+        fprintf(fp, "%s\t%zu/%zu\tqueries\t%zu\t%zu\t%zu\trun\t%s\n", NPS_SHARD_TSV_TAG,
+                shard->index, shard->count, shard->first, shard->end, shard->total, run_crc);
     fputs(tsv_header, fp);
     for (size_t i = 0; i < nps_hits_count(h); i++) {
         nps_hit_row r;
@@ -172,7 +178,8 @@ static json_t *search_object(const nps_search_options *s)
     nps_json_put(&j, "max_shift", nps_json_num(s->max_shift, 6));
     nps_json_put(&j, "shift_candidates", json_integer((json_int_t)s->shift_candidates));
     nps_json_put(&j, "shift_min_pairs", json_integer((json_int_t)s->shift_min_pairs));
-    nps_json_put(&j, "threads", json_integer(s->threads));
+    /* not the thread count: it does not change a result, and parts of one
+     * batch run on different machines must agree */
     return nps_json_done(&j);
 }
 
@@ -235,6 +242,15 @@ static json_t *run_object(const nps_hits *h, const nps_spectra *q, const nps_lib
     nps_json_put(&in, "records_filtered_by_ms_level",
                  json_integer((json_int_t)o->records_filtered));
     nps_json_put(&j, "input", nps_json_done(&in));
+    if (o->shard) {
+        nps_jobj sh = nps_json_object();
+        nps_json_put(&sh, "index", json_integer((json_int_t)o->shard->index));
+        nps_json_put(&sh, "count", json_integer((json_int_t)o->shard->count));
+        nps_json_put(&sh, "first", json_integer((json_int_t)o->shard->first));
+        nps_json_put(&sh, "end", json_integer((json_int_t)o->shard->end));
+        nps_json_put(&sh, "queries_total", json_integer((json_int_t)o->shard->total));
+        nps_json_put(&j, "shard", nps_json_done(&sh));
+    }
     return nps_json_done(&j);
 }
 
@@ -300,27 +316,68 @@ static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
     return nps_json_done(&j);
 }
 
-static int write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_library *lib,
-                      const nps_report_options *o, const nps_call_options *co)
+int nps_report_json_begin(FILE *fp, const json_t *run)
 {
-    const nps_spectra *L = nps_library_spectra(lib);
-    json_t *run = run_object(h, q, lib, o, co);
-    if (!run) return nps_err(NPS_ENOMEM, "out of memory (JSON)");
     fputs("{\"run\": ", fp);
     int rc = nps_json_dump(fp, run, 2);
-    json_decref(run);
-    if (rc) return rc;
-    fputs(",\n\"queries\": [", fp);
-    for (size_t qi = 0; qi < nps_spectra_count(q); qi++) {
+    if (!rc) fputs(",\n\"queries\": [", fp);
+    return rc;
+}
+
+int nps_report_json_query(FILE *fp, const json_t *query, size_t i)
+{
+    fputs(i ? ",\n  " : "\n  ", fp);
+    return nps_json_dump(fp, query, 0);
+}
+
+int nps_report_json_end(FILE *fp, size_t n)
+{
+    fputs(n ? "\n]}\n" : "]}\n", fp);
+    return ferror(fp) ? nps_err(NPS_EIO, "write error") : 0;
+}
+
+void nps_report_run_checksum(char out[24], const json_t *run)
+{
+    json_t *c = json_deep_copy(run);
+    char *text = NULL;
+    if (c) {
+        json_object_del(c, "input");
+        json_object_del(c, "shard");
+        text = json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+    }
+    uLong crc = crc32(0L, Z_NULL, 0);
+    if (text) crc = crc32(crc, (const Bytef *)text, (uInt)strlen(text));
+    snprintf(out, 24, "crc32:%08lx", (unsigned long)crc & 0xffffffffUL);
+    free(text);
+    json_decref(c);
+}
+
+static int write_json(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_library *lib,
+                      json_t *run, const nps_call_options *co)
+{
+    const nps_spectra *L = nps_library_spectra(lib);
+    int rc = nps_report_json_begin(fp, run);
+    for (size_t qi = 0; !rc && qi < nps_spectra_count(q); qi++) {
         json_t *qo = query_object(h, qi, q, L, co);
         if (!qo) return nps_err(NPS_ENOMEM, "out of memory (JSON)");
-        fputs(qi ? ",\n  " : "\n  ", fp);
-        rc = nps_json_dump(fp, qo, 0);
+        rc = nps_report_json_query(fp, qo, qi);
         json_decref(qo);
-        if (rc) return rc;
     }
-    fputs(nps_spectra_count(q) ? "\n]}\n" : "]}\n", fp);
-    return ferror(fp) ? nps_err(NPS_EIO, "write error") : 0;
+    return rc ? rc : nps_report_json_end(fp, nps_spectra_count(q));
+}
+
+int nps_shard_make(nps_shard *out, size_t index, size_t count, size_t total)
+{
+    if (!out) return nps_err(NPS_EINVAL, "nps_shard_make: NULL argument");
+    if (count < 1 || index < 1 || index > count)
+        return nps_err(NPS_EINVAL, "shard %zu/%zu: need 1 <= I <= N", index, count);
+    /* part k of N: [floor((k-1) total / N), floor(k total / N)); sizes differ by at most 1 */
+    out->index = index;
+    out->count = count;
+    out->total = total;
+    out->first = (size_t)(((unsigned long long)(index - 1) * total) / count);
+    out->end = (size_t)(((unsigned long long)index * total) / count);
+    return 0;
 }
 
 int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
@@ -332,13 +389,24 @@ int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
     if (!options) options = &def;
     if (options->version != NPS_REPORT_OPTIONS_VERSION)
         return nps_err(NPS_EINVAL, "nps_report_options version %d not supported", options->version);
+    if (options->format != NPS_REPORT_TSV && options->format != NPS_REPORT_JSON)
+        return nps_err(NPS_EINVAL, "unknown report format %d", (int)options->format);
+    const nps_shard *sh = options->shard;
+    if (sh && (sh->count == 0 || sh->index < 1 || sh->index > sh->count ||
+               sh->end - sh->first != nps_spectra_count(queries)))
+        return nps_err(NPS_EINVAL, "nps_report_write: the shard does not match the queries");
     nps_call_options cdef = NPS_CALL_OPTIONS_INIT;
     const nps_call_options *co = options->call ? options->call : &cdef;
-    switch (options->format) {
-    case NPS_REPORT_TSV:
-        return write_tsv(fp, hits, queries, nps_library_spectra(library), co);
-    case NPS_REPORT_JSON:
-        return write_json(fp, hits, queries, library, options, co);
+    json_t *run = run_object(hits, queries, library, options, co);
+    if (!run) return nps_err(NPS_ENOMEM, "out of memory (JSON)");
+    int rc;
+    if (options->format == NPS_REPORT_TSV) {
+        char crc[24];
+        nps_report_run_checksum(crc, run);
+        rc = write_tsv(fp, hits, queries, nps_library_spectra(library), co, sh, crc);
+    } else {
+        rc = write_json(fp, hits, queries, library, run, co);
     }
-    return nps_err(NPS_EINVAL, "unknown report format %d", (int)options->format);
+    json_decref(run);
+    return rc;
 }
