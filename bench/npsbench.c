@@ -2,6 +2,7 @@
  * npsbench: the figures behind bench/RESULTS.md.
  *
  *   npsbench load [RUNS]        library build / open times for the 78k MS/MS MSP
+ *   npsbench defaults [RUNS]    the CLI's default search: mean, median, p99 per query
  *   npsbench accuracy           cross-laboratory MS/MS identification accuracy
  *   npsbench ei-accuracy        cross-laboratory EI identification accuracy
  *   npsbench index [W...]       the fragment-index workloads W1-W4 of issue 3
@@ -501,6 +502,7 @@ static double peak_rss_mb(void)
 
 typedef struct {
     double median, p99, throughput; /* ms per query; queries per second */
+    double mean;                    /* ms per query: what a batch costs */
 } qstats;
 
 static qstats time_batch(nps_plan *sr, const nps_spectra *q, double *secs, int runs)
@@ -522,7 +524,8 @@ static qstats time_batch(nps_plan *sr, const nps_spectra *q, double *secs, int r
     size_t n = (size_t)runs * nq;
     gsl_sort(all, 1, n);
     qstats st = {gsl_stats_median_from_sorted_data(all, 1, n),
-                 gsl_stats_quantile_from_sorted_data(all, 1, n, 0.99), (double)nq / best_wall};
+                 gsl_stats_quantile_from_sorted_data(all, 1, n, 0.99), (double)nq / best_wall,
+                 gsl_stats_mean(all, 1, n)};
     free(all);
     return st;
 }
@@ -1290,10 +1293,97 @@ static int bench_families(const char *table, int ei, const char *score)
     return 0;
 }
 
+/* ------------------------------------------------- the CLI's default path */
+
+/* MS/MS spectra with a precursor (what flash_side_by_side.py keeps). */
+static nps_spectra *msms_with_precursor(const nps_spectra *s)
+{
+    nps_spectra *o;
+    nps_spectra_create(&o);
+    for (size_t i = 0; i < nps_spectra_count(s); i++)
+        if (nps_spectra_kind(s, i) == NPS_KIND_MSMS && isfinite(nps_spectra_precursor_mz(s, i)))
+            nps_spectra_add_from(o, s, i);
+    return o;
+}
+
+/*
+ * What a user's batch costs: the library call `npsmatch search` makes with
+ * its defaults (NPS_SEARCH_OPTIONS_INIT, e-values on, top 10), one thread,
+ * on the 78k MassBank MS/MS library and 1,000 forensic MS/MS queries spread
+ * evenly over the subset (the flash_side_by_side.py set), for identity, open
+ * and hybrid search; and the 13k EI library with 300 perturbed EI queries
+ * (W3's). Mean (what sets a batch's cost), median and p99 per query, and
+ * queries per second, over RUNS batches.
+ */
+static int bench_defaults(int runs)
+{
+    nps_spectra *all = load(data("massbank/massbank_msms_open_licenses.msp"));
+    nps_spectra *L = msms_with_precursor(all);
+    nps_spectra_free(all);
+    nps_spectra *fs = load(data("massbank/massbank_forensic_subset.msp"));
+    nps_spectra *cand = msms_with_precursor(fs), *q;
+    nps_spectra_free(fs);
+    nps_spectra_create(&q);
+    size_t m = nps_spectra_count(cand), nq = m < 1000 ? m : 1000;
+    for (size_t k = 0; k < nq; k++) nps_spectra_add_from(q, cand, k * m / nq);
+    nps_spectra_free(cand);
+    nps_library *lib;
+    if (nps_library_create(&lib, L, NULL)) {
+        fprintf(stderr, "%s\n", nps_error_last());
+        return 1;
+    }
+    printf("npsbench defaults: the CLI's default search (e-values on, top 10), 1 thread, %d runs\n"
+           "%-30s %10s %10s %10s %10s\n",
+           runs, "workload", "mean ms/q", "median", "p99", "queries/s");
+    double *secs = calloc(nq > 300 ? nq : 300, sizeof *secs);
+    static const nps_search_mode modes[] = {NPS_MODE_IDENTITY, NPS_MODE_OPEN, NPS_MODE_HYBRID};
+    for (int k = 0; k < 3; k++) {
+        nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+        o.evalues = 1; /* as `npsmatch search` sets it */
+        o.threads = 1;
+        o.mode = modes[k];
+        o.query_seconds = secs;
+        nps_plan *p;
+        if (nps_plan_create(&p, lib, &o)) {
+            fprintf(stderr, "%s\n", nps_error_last());
+            return 1;
+        }
+        qstats st = time_batch(p, q, secs, runs);
+        char what[64];
+        snprintf(what, sizeof what, "MS/MS 78k, %s", nps_search_mode_name(modes[k]));
+        printf("%-30s %10.4f %10.4f %10.4f %10.0f\n", what, st.mean, st.median, st.p99,
+               st.throughput);
+        nps_plan_free(p);
+    }
+    nps_library_free(lib);
+    nps_spectra_free(L);
+    nps_spectra_free(q);
+    nps_spectra *ei = load(data("massbank/massbank_ei_all.msp"));
+    size_t truth[300];
+    nps_spectra *eq = ei_queries(ei, 300, 11, truth);
+    if (nps_library_create(&lib, ei, NULL)) return 1;
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.evalues = 1;
+    o.threads = 1;
+    o.query_seconds = secs;
+    nps_plan *p;
+    if (nps_plan_create(&p, lib, &o)) return 1;
+    qstats st = time_batch(p, eq, secs, runs);
+    printf("%-30s %10.4f %10.4f %10.4f %10.0f\n", "EI 13k, composite (open)", st.mean, st.median,
+           st.p99, st.throughput);
+    nps_plan_free(p);
+    nps_library_free(lib);
+    nps_spectra_free(ei);
+    nps_spectra_free(eq);
+    free(secs);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: npsbench load [RUNS] | accuracy | ei-accuracy | index [W1 W2 W3 "
+        fprintf(stderr, "usage: npsbench load [RUNS] | defaults [RUNS] | accuracy | ei-accuracy | "
+                        "index [W1 W2 W3 "
                         "W4] | scaling [SVG] | mzml [MB] | families [TSV [SCORE]] | families-ei "
                         "[TSV [SCORE]]\n");
         return 2;
@@ -1301,6 +1391,7 @@ int main(int argc, char **argv)
     int runs = argc > 2 && strcmp(argv[1], "scaling") != 0 ? atoi(argv[2]) : 5;
     if (runs < 1) runs = 1;
     if (strcmp(argv[1], "load") == 0) return bench_load(runs);
+    if (strcmp(argv[1], "defaults") == 0) return bench_defaults(runs);
     if (strcmp(argv[1], "accuracy") == 0) return bench_accuracy();
     if (strcmp(argv[1], "ei-accuracy") == 0) return bench_ei_accuracy();
     if (strcmp(argv[1], "index") == 0) return bench_index(argc, argv);
