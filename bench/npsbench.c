@@ -3,6 +3,7 @@
  *
  *   npsbench load [RUNS]        library build / open times for the 78k MS/MS MSP
  *   npsbench defaults [RUNS]    the CLI's default search: mean, median, p99 per query
+ *   npsbench evalues            do e-values separate right from wrong top hits? their cost
  *   npsbench accuracy           cross-laboratory MS/MS identification accuracy
  *   npsbench ei-accuracy        cross-laboratory EI identification accuracy
  *   npsbench index [W...]       the fragment-index workloads W1-W4 of issue 3
@@ -311,7 +312,10 @@ static void evaluate(const nps_spectra *all, const unsigned char *eligible, quer
 
 /* -------------------------------------------------------- MS/MS accuracy */
 
-static int bench_accuracy(void)
+/* The cross-laboratory MS/MS queries (see the header): *fs the forensic
+ * subset, eligible[i] its MS2 spectra with a precursor. */
+static query_t *crosslab_queries(nps_spectra **fs_out, unsigned char **eligible_out, size_t *nq_out,
+                                 size_t *groups_out)
 {
     nps_spectra *fs = load(data("massbank/massbank_forensic_subset.msp"));
     size_t n = nps_spectra_count(fs);
@@ -324,7 +328,7 @@ static int bench_accuracy(void)
     char *line = NULL;
     size_t cap = 0, nq = 0, qcap = 0, groups = 0;
     query_t *qs = NULL;
-    if (getline(&line, &cap, fp) < 0) return 1;
+    if (getline(&line, &cap, fp) < 0) exit(1);
     while (getline(&line, &cap, fp) > 0) {
         char *f[8], *p = line;
         int nf = 0;
@@ -382,6 +386,20 @@ static int bench_accuracy(void)
     }
     free(line);
     fclose(fp);
+    *fs_out = fs;
+    *eligible_out = eligible;
+    *nq_out = nq;
+    *groups_out = groups;
+    return qs;
+}
+
+static int bench_accuracy(void)
+{
+    nps_spectra *fs;
+    unsigned char *eligible;
+    size_t nq, groups;
+    query_t *qs = crosslab_queries(&fs, &eligible, &nq, &groups);
+    size_t n = nps_spectra_count(fs);
     machine();
     size_t ne = 0;
     for (size_t i = 0; i < n; i++) ne += eligible[i];
@@ -1293,6 +1311,132 @@ static int bench_families(const char *table, int ei, const char *score)
     return 0;
 }
 
+/* ----------------------------------------------------------- e-values */
+
+/* ROC AUC of values[i] separating pos[i] = 1 from 0 (Mann-Whitney, ties
+ * count one half). */
+static double roc_auc(const double *values, const unsigned char *pos, size_t n)
+{
+    size_t *ix = malloc(n * sizeof *ix), np = 0;
+    for (size_t i = 0; i < n; i++) {
+        ix[i] = i;
+        np += pos[i];
+    }
+    gsl_sort_index(ix, values, 1, n);
+    double rank_sum = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && values[ix[j]] == values[ix[i]]) j++;
+        double mid = 0.5 * (double)(i + 1 + j); /* average 1-based rank of the tie group */
+        for (size_t k = i; k < j; k++)
+            if (pos[ix[k]]) rank_sum += mid;
+        i = j;
+    }
+    free(ix);
+    size_t nn = n - np;
+    if (!np || !nn) return NAN;
+    return (rank_sum - 0.5 * (double)np * (double)(np + 1)) / ((double)np * (double)nn);
+}
+
+/*
+ * Are the e-values worth their cost? The cross-laboratory MS/MS queries
+ * (bench_accuracy's protocol: each query against the other laboratories'
+ * spectra), default entropy search in identity, open and hybrid mode, with
+ * and without e-values: the ROC AUC with which the top hit's plain score,
+ * and its e-value (smaller is better), separate right top hits (same
+ * InChIKey first block) from wrong ones, and the time the e-values add.
+ */
+static int bench_evalues(void)
+{
+    nps_spectra *fs;
+    unsigned char *eligible;
+    size_t nq, groups;
+    query_t *qs = crosslab_queries(&fs, &eligible, &nq, &groups);
+    qsort(qs, nq, sizeof *qs, cmp_contrib);
+    size_t n = nps_spectra_count(fs);
+    char(*contrib)[64] = malloc(n * sizeof *contrib);
+    char(*blocks)[32] = malloc(n * sizeof *blocks);
+    for (size_t i = 0; i < n; i++) {
+        contributor_of(contrib[i], 64, fs, i);
+        block_of(blocks[i], 32, fs, i);
+    }
+    machine();
+    printf("e-values on cross-laboratory MS/MS: %zu queries of %zu compounds; entropy, defaults\n",
+           nq, groups);
+    printf("%-9s %8s %10s %12s %12s %12s %14s\n", "mode", "top hits", "right", "AUC score",
+           "AUC e-value", "e-value > 1", "cost of e-val.");
+    static const nps_search_mode modes[] = {NPS_MODE_IDENTITY, NPS_MODE_OPEN, NPS_MODE_HYBRID};
+    double *score = malloc(nq * sizeof *score), *ev = malloc(nq * sizeof *ev);
+    unsigned char *right = malloc(nq);
+    for (int m = 0; m < 3; m++) {
+        size_t nt = 0, above1 = 0, nright = 0;
+        double t_on = 0, t_off = 0;
+        for (size_t a = 0; a < nq;) {
+            size_t b = a;
+            while (b < nq && strcmp(qs[b].contrib, qs[a].contrib) == 0) b++;
+            nps_spectra *libsp, *qsp;
+            nps_spectra_create(&libsp);
+            nps_spectra_create(&qsp);
+            size_t *map = malloc(n * sizeof *map), nl = 0;
+            for (size_t i = 0; i < n; i++)
+                if (eligible[i] && strcmp(contrib[i], qs[a].contrib) != 0) {
+                    nps_spectra_add_from(libsp, fs, i);
+                    map[nl++] = i;
+                }
+            for (size_t k = a; k < b; k++) nps_spectra_add_from(qsp, fs, qs[k].q);
+            nps_library *lib;
+            nps_library_create(&lib, libsp, NULL);
+            for (int on = 0; on <= 1; on++) {
+                nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+                o.mode = modes[m];
+                o.evalues = on;
+                o.threads = 1;
+                o.same_kind_only = 0;
+                nps_hits *h;
+                double t0 = now();
+                if (nps_search_run(&h, lib, qsp, &o)) {
+                    fprintf(stderr, "%s\n", nps_error_last());
+                    exit(1);
+                }
+                *(on ? &t_on : &t_off) += now() - t0;
+                for (size_t k = a; on && k < b; k++) {
+                    size_t f, cnt;
+                    nps_hits_for_query(h, k - a, &f, &cnt);
+                    if (!cnt) continue;
+                    const nps_hit *x = nps_hits_at(h, f);
+                    score[nt] = nps_hit_plain_score(x);
+                    /* smaller is better: the AUC is taken of -e; no fit counts as 1 */
+                    double e = isnan(x->e_value) ? 1.0 : x->e_value;
+                    ev[nt] = -e;
+                    above1 += e > 1;
+                    right[nt] = strcmp(blocks[map[x->reference]], qs[k].block) == 0;
+                    nright += right[nt];
+                    nt++;
+                }
+                nps_hits_free(h);
+            }
+            nps_library_free(lib);
+            free(map);
+            nps_spectra_free(libsp);
+            nps_spectra_free(qsp);
+            a = b;
+        }
+        printf("%-9s %8zu %10zu %12.3f %12.3f %11.0f%% %13.0f%%\n", nps_search_mode_name(modes[m]),
+               nt, nright, roc_auc(score, right, nt), roc_auc(ev, right, nt),
+               nt ? 100.0 * (double)above1 / (double)nt : 0.0,
+               t_off > 0 ? 100.0 * (t_on - t_off) / t_off : 0.0);
+    }
+    free(score);
+    free(ev);
+    free(right);
+    free(contrib);
+    free(blocks);
+    free(qs);
+    free(eligible);
+    nps_spectra_free(fs);
+    return 0;
+}
+
 /* ------------------------------------------------- the CLI's default path */
 
 /* MS/MS spectra with a precursor (what flash_side_by_side.py keeps). */
@@ -1382,16 +1526,19 @@ static int bench_defaults(int runs)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: npsbench load [RUNS] | defaults [RUNS] | accuracy | ei-accuracy | "
-                        "index [W1 W2 W3 "
-                        "W4] | scaling [SVG] | mzml [MB] | families [TSV [SCORE]] | families-ei "
-                        "[TSV [SCORE]]\n");
+        fprintf(
+            stderr,
+            "usage: npsbench load [RUNS] | defaults [RUNS] | evalues | accuracy | ei-accuracy | "
+            "index [W1 W2 W3 "
+            "W4] | scaling [SVG] | mzml [MB] | families [TSV [SCORE]] | families-ei "
+            "[TSV [SCORE]]\n");
         return 2;
     }
     int runs = argc > 2 && strcmp(argv[1], "scaling") != 0 ? atoi(argv[2]) : 5;
     if (runs < 1) runs = 1;
     if (strcmp(argv[1], "load") == 0) return bench_load(runs);
     if (strcmp(argv[1], "defaults") == 0) return bench_defaults(runs);
+    if (strcmp(argv[1], "evalues") == 0) return bench_evalues();
     if (strcmp(argv[1], "accuracy") == 0) return bench_accuracy();
     if (strcmp(argv[1], "ei-accuracy") == 0) return bench_ei_accuracy();
     if (strcmp(argv[1], "index") == 0) return bench_index(argc, argv);

@@ -97,14 +97,17 @@ cmp -s "$T/reproc.tsv" "$T/plain1.tsv" && fail "preprocessing options had no eff
 # --- the fragment index gives the exhaustive search's output
 if have_data "$DATA/massbank/massbank_forensic_subset.msp"; then
     "$N" library build -o "$T/fs.h5" "$DATA/massbank/massbank_forensic_subset.msp" 2>/dev/null
-    "$N" search --library "$T/fs.h5" --mode open --top 5 "$U" "$DATA/format_vectors/matchms/massbank_five_spectra.msp" > "$T/ix.tsv" 2>/dev/null
-    "$N" search --library "$T/fs.h5" --mode open --top 5 --exhaustive "$U" "$DATA/format_vectors/matchms/massbank_five_spectra.msp" > "$T/ex.tsv" 2>/dev/null
+    "$N" search --library "$T/fs.h5" --mode open --top 5 --evalues "$U" "$DATA/format_vectors/matchms/massbank_five_spectra.msp" > "$T/ix.tsv" 2>/dev/null
+    "$N" search --library "$T/fs.h5" --mode open --top 5 --evalues --exhaustive "$U" "$DATA/format_vectors/matchms/massbank_five_spectra.msp" > "$T/ex.tsv" 2>/dev/null
     # every column but the e-value: its null sample is the candidates' score bounds
     # through the index and their exact scores when exhaustive (docs/scores.md)
     cut -f1-20,22- "$T/ix.tsv" > "$T/ix.cut"
     cut -f1-20,22- "$T/ex.tsv" > "$T/ex.cut"
     cmp -s "$T/ix.cut" "$T/ex.cut" && [ "$(wc -l < "$T/ix.tsv")" -gt 10 ] && ok || fail "--exhaustive output differs from the index"
     head -1 "$T/ix.tsv" | cut -f21 | grep -qx e_value && ok || fail "e_value is column 21"
+    awk -F'\t' 'NR > 1 && $21 != "" {f=1} END {exit !f}' "$T/ix.tsv" && ok || fail "--evalues gave no e-value"
+    "$N" search --library "$T/fs.h5" --mode open --top 5 "$U" 2>/dev/null | awk -F'\t' 'NR > 1 && $21 != "" {f=1} END {exit f}' \
+        && ok || fail "e-values are on without --evalues"
 fi
 
 # --- library build / info / export round trip

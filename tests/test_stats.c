@@ -282,8 +282,88 @@ static void tail_fit_selection(void)
     gsl_rng_free(r);
 }
 
+/*
+ * The e-value's null sample leaves out the top hit's compound: a library
+ * holding 20 replicate spectra of the query's compound (one InChIKey) among
+ * 2,000 others. Were the replicates counted as chance, the top hit would
+ * have an e-value near their number (19 scores as high as its own); without
+ * them it is far below 1.
+ */
+static void evalue_replicates(void)
+{
+    /* peaks on a unit grid, so random spectra share a few peaks and the
+     * chance scores form a continuous tail to fit */
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 23);
+    nps_spectra *lib, *q;
+    nps_spectra_create(&lib);
+    nps_spectra_create(&q);
+    double mz[30], tm[30];
+    float in[30], ti[30];
+    for (size_t j = 0; j < 30; j++) { /* the target compound */
+        tm[j] = 50.0 + 7.0 * (double)j;
+        ti[j] = (float)(1000 * gsl_ran_lognormal(r, 0, 1));
+    }
+    for (int k = 0; k < 3021; k++) {
+        const char *name = "Target compound", *ik = "ABCDEFGHIJKLMN-UHFFFAOYSA-N";
+        char id[32], nm[32], iks[40];
+        snprintf(id, sizeof id, k < 20 ? "REP%02d" : k == 20 ? "QUERY" : "OTHER%05d", k);
+        if (k <= 20) { /* 20 replicates in the library, then the query */
+            for (size_t j = 0; j < 30; j++) {
+                mz[j] = tm[j];
+                in[j] = (float)(ti[j] * gsl_ran_lognormal(r, 0, 0.15));
+            }
+        } else { /* other compounds: 30 distinct unit masses in [50, 250] */
+            size_t n = 0;
+            while (n < 30) {
+                double m = 50.0 + (double)gsl_rng_uniform_int(r, 201);
+                int dup = 0;
+                for (size_t j = 0; j < n; j++) dup |= mz[j] == m;
+                if (dup) continue;
+                mz[n] = m;
+                in[n++] = (float)(1000 * gsl_ran_lognormal(r, 0, 1));
+            }
+            snprintf(nm, sizeof nm, "compound %d", k);
+            snprintf(iks, sizeof iks, "OTHER%09d-UHFFFAOYSA-N", k);
+            name = nm;
+            ik = iks;
+        }
+        /* sort the peaks by m/z */
+        for (size_t i = 1; i < 30; i++)
+            for (size_t j = i; j > 0 && mz[j - 1] > mz[j]; j--) {
+                double t = mz[j];
+                mz[j] = mz[j - 1];
+                mz[j - 1] = t;
+                float u = in[j];
+                in[j] = in[j - 1];
+                in[j - 1] = u;
+            }
+        const char *keys[] = {"Name", "DB#", "PrecursorMZ", "InChIKey"};
+        const char *vals[] = {name, id, "300.0", ik};
+        CHECK(nps_spectra_add(k == 20 ? q : lib, mz, in, 30, keys, vals, 4) == 0);
+    }
+    gsl_rng_free(r);
+    nps_library *L;
+    CHECK(nps_library_create(&L, lib, NULL) == 0);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.mode = NPS_MODE_OPEN;
+    o.evalues = 1;
+    o.top_k = 25;
+    nps_hits *h;
+    CHECK(nps_search_run(&h, L, q, &o) == 0);
+    CHECK(nps_hits_count(h) > 20);
+    const nps_hit *top = nps_hits_at(h, 0);
+    CHECK(strncmp(nps_spectra_id(nps_library_spectra(L), top->reference), "REP", 3) == 0);
+    CHECK_MSG(top->e_value < 0.1, "top hit e-value %g", top->e_value);
+    nps_hits_free(h);
+    nps_library_free(L);
+    nps_spectra_free(lib);
+    nps_spectra_free(q);
+}
+
 int main(void)
 {
+    evalue_replicates();
     tail_fit_selection();
     target_decoy();
     evaluate_known();

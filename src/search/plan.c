@@ -19,12 +19,37 @@
  */
 #include "plan.h"
 
+#include <ctype.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+
+/*
+ * The compound a spectrum is of, as a 64-bit key: the InChIKey's first block
+ * (the connectivity: stereoisomers and salts of one compound agree), else the
+ * name, case-folded; 0 when it has neither. Replicate spectra of one
+ * compound share a key.
+ */
+uint64_t nps_compound_key(const nps_spectra *s, size_t i)
+{
+    char buf[256];
+    size_t k = 0;
+    const char *ik = nps_spectra_get(s, i, NPS_KEY_INCHIKEY);
+    if (ik && strlen(ik) >= 14) {
+        for (; k < 14; k++) buf[k] = (char)toupper((unsigned char)ik[k]);
+        buf[k++] = '|'; /* a key is never a name */
+    } else {
+        const char *nm = nps_spectra_name(s, i);
+        for (; nm && *nm && k + 1 < sizeof buf; nm++) buf[k++] = (char)tolower((unsigned char)*nm);
+    }
+    buf[k] = '\0';
+    uint64_t h = k ? nps_hash_str(buf) : 0;
+    return h ? h : (k ? 1 : 0);
+}
 
 /* ------------------------------------------------------------ rules */
 
@@ -149,6 +174,7 @@ void nps_plan_free(nps_plan *p)
     free(p->order);
     free(p->kinds_of);
     free(p->prec_of);
+    free(p->compound_of);
     free(p);
 }
 
@@ -175,13 +201,15 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
     p->order = malloc((nl ? nl : 1) * sizeof *p->order);
     p->kinds_of = malloc(nl ? nl : 1);
     p->prec_of = malloc((nl ? nl : 1) * sizeof *p->prec_of);
-    if (!p->order || !p->kinds_of || !p->prec_of) {
+    p->compound_of = malloc((nl ? nl : 1) * sizeof *p->compound_of);
+    if (!p->order || !p->kinds_of || !p->prec_of || !p->compound_of) {
         nps_plan_free(p);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < nl; i++) {
         double pm = nps_spectra_precursor_mz(lib, i);
         p->prec_of[i] = pm;
+        p->compound_of[i] = nps_compound_key(lib, i);
         if (!isnan(pm)) p->order[p->norder++] = (nps_prec_entry){pm, i};
         p->kinds_of[i] = (unsigned char)nps_spectra_kind(lib, i);
         p->n_of_kind[p->kinds_of[i]]++;

@@ -64,6 +64,9 @@ struct nps_plan {
     size_t norder;
     double *prec_of;    /* precursor m/z of each library spectrum, NAN if none */
     int identity_index; /* identity windows can be wide enough for the index (mode_identity.c) */
+    /* the compound of each library spectrum (nps_compound_key), 0 if unknown:
+     * the e-value null sample leaves out the top hit's compound */
+    uint64_t *compound_of;
     unsigned char *kinds_of; /* kind of each library spectrum */
     int mixed_kinds;
     size_t n_of_kind[NPS_KIND_COUNT];
@@ -166,6 +169,8 @@ int nps_weights_loss_order(nps_weights *w, const nps_plan *p, nps_score_type t);
 void nps_weights_free(nps_weights *w);
 
 /* Search helpers shared by the modes (search_common.c). */
+uint64_t nps_compound_key(const nps_spectra *s, size_t i);
+
 /* The identity window rule, the same comparison on every path: the
  * reference's precursor within [win_lo, win_hi], bounds included. */
 static inline int nps_in_window(const nps_query_ctx *c, size_t ri)

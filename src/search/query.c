@@ -44,9 +44,17 @@ static int fit_tail(nps_workspace *ws, tail_fit *out)
     if (!ws->null_in_buf) {
         int rc = nps_grow((void **)&ws->null, &ws->null_cap, n ? n : 1, sizeof *ws->null);
         if (rc) return rc;
+        /* chance is what the query is not: the top hit's own compound (its
+         * replicate spectra, which score high because they are right) is left
+         * out of the null sample, not only the top hit itself */
+        const uint64_t *cof = ws->plan->compound_of;
+        uint64_t tc = top ? cof[top->ref] : 0;
         size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!(top && ws->cand[i].s == top->ref)) ws->null[k++] = ws->cand[i].b;
+        for (size_t i = 0; i < n; i++) {
+            size_t s = ws->cand[i].s;
+            if (top && (s == top->ref || (tc && cof[s] == tc))) continue;
+            ws->null[k++] = ws->cand[i].b;
+        }
         n = k;
     } else if (n && top && ws->null_stride == 1) { /* drop the largest (the top hit's) */
         size_t mi = 0;
