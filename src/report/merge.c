@@ -39,13 +39,20 @@ static int slurp(part_t *p)
 {
     FILE *fp = fopen(p->path, "rb");
     if (!fp) return nps_err(NPS_EIO, "%s: cannot open: %s", p->path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
+    size_t cap = (size_t)1 << 16, n = 0;
     char *b = malloc(cap + 1);
-    int rc = 0;
-    while (b) {
+    if (!b) {
+        fclose(fp);
+        return nps_err(NPS_ENOMEM, "out of memory");
+    }
+    for (;;) {
         if (n == cap) {
             char *nb = realloc(b, 2 * cap + 1);
-            if (!nb) break;
+            if (!nb) {
+                free(b);
+                fclose(fp);
+                return nps_err(NPS_ENOMEM, "out of memory");
+            }
             b = nb;
             cap *= 2;
         }
@@ -53,14 +60,11 @@ static int slurp(part_t *p)
         n += got;
         if (got == 0) break;
     }
-    if (!b)
-        rc = nps_err(NPS_ENOMEM, "out of memory");
-    else if (ferror(fp))
-        rc = nps_err(NPS_EIO, "%s: read error", p->path);
+    int bad = ferror(fp);
     fclose(fp);
-    if (rc) {
+    if (bad) {
         free(b);
-        return rc;
+        return nps_err(NPS_EIO, "%s: read error", p->path);
     }
     b[n] = '\0';
     p->text = b;
@@ -208,8 +212,13 @@ int nps_report_merge(FILE *out, const char *const *paths, size_t n)
     for (size_t k = 0; k < n && !rc; k++) {
         p[k].path = paths[k];
         if ((rc = slurp(&p[k]))) break;
+        if (!p[k].text) {
+            rc = nps_err(NPS_ENOMEM, "out of memory");
+            break;
+        }
         int is_json = p[k].text[0] == '{';
-        if (!is_json && strncmp(p[k].text, NPS_SHARD_TSV_TAG "\t", strlen(NPS_SHARD_TSV_TAG) + 1))
+        if (!is_json &&
+            strncmp(p[k].text, NPS_SHARD_TSV_TAG "\t", strlen(NPS_SHARD_TSV_TAG) + 1) != 0)
             rc = not_a_part(&p[k], "no " NPS_SHARD_TSV_TAG " line, and not JSON");
         else if (json >= 0 && is_json != json)
             rc = nps_err(NPS_EINVAL, "%s: a %s part among %s parts", p[k].path,
