@@ -1452,12 +1452,13 @@ static nps_spectra *msms_with_precursor(const nps_spectra *s)
 
 /*
  * What a user's batch costs: the library call `npsmatch search` makes with
- * its defaults (NPS_SEARCH_OPTIONS_INIT, e-values on, top 10), one thread,
+ * its defaults (NPS_SEARCH_OPTIONS_INIT: top 10, no e-values), one thread,
  * on the 78k MassBank MS/MS library and 1,000 forensic MS/MS queries spread
  * evenly over the subset (the flash_side_by_side.py set), for identity, open
  * and hybrid search; and the 13k EI library with 300 perturbed EI queries
  * (W3's). Mean (what sets a batch's cost), median and p99 per query, and
- * queries per second, over RUNS batches.
+ * queries per second, over RUNS batches; each workload again with
+ * --evalues, for their cost.
  */
 static int bench_defaults(int runs)
 {
@@ -1476,16 +1477,17 @@ static int bench_defaults(int runs)
         fprintf(stderr, "%s\n", nps_error_last());
         return 1;
     }
-    printf("npsbench defaults: the CLI's default search (e-values on, top 10), 1 thread, %d runs\n"
+    printf("npsbench defaults: the CLI's default search (top 10, no e-values; then with "
+           "--evalues), 1 thread, %d runs\n"
            "%-30s %10s %10s %10s %10s\n",
            runs, "workload", "mean ms/q", "median", "p99", "queries/s");
     double *secs = calloc(nq > 300 ? nq : 300, sizeof *secs);
     static const nps_search_mode modes[] = {NPS_MODE_IDENTITY, NPS_MODE_OPEN, NPS_MODE_HYBRID};
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 6; k++) {
         nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
-        o.evalues = 1; /* as `npsmatch search` sets it */
+        o.evalues = k >= 3; /* `npsmatch search --evalues` */
         o.threads = 1;
-        o.mode = modes[k];
+        o.mode = modes[k % 3];
         o.query_seconds = secs;
         nps_plan *p;
         if (nps_plan_create(&p, lib, &o)) {
@@ -1494,7 +1496,8 @@ static int bench_defaults(int runs)
         }
         qstats st = time_batch(p, q, secs, runs);
         char what[64];
-        snprintf(what, sizeof what, "MS/MS 78k, %s", nps_search_mode_name(modes[k]));
+        snprintf(what, sizeof what, "MS/MS 78k, %s%s", nps_search_mode_name(modes[k % 3]),
+                 o.evalues ? " --evalues" : "");
         printf("%-30s %10.4f %10.4f %10.4f %10.0f\n", what, st.mean, st.median, st.p99,
                st.throughput);
         nps_plan_free(p);
@@ -1506,16 +1509,19 @@ static int bench_defaults(int runs)
     size_t truth[300];
     nps_spectra *eq = ei_queries(ei, 300, 11, truth);
     if (nps_library_create(&lib, ei, NULL)) return 1;
-    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
-    o.evalues = 1;
-    o.threads = 1;
-    o.query_seconds = secs;
-    nps_plan *p;
-    if (nps_plan_create(&p, lib, &o)) return 1;
-    qstats st = time_batch(p, eq, secs, runs);
-    printf("%-30s %10.4f %10.4f %10.4f %10.0f\n", "EI 13k, composite (open)", st.mean, st.median,
-           st.p99, st.throughput);
-    nps_plan_free(p);
+    for (int on = 0; on <= 1; on++) {
+        nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+        o.evalues = on;
+        o.threads = 1;
+        o.query_seconds = secs;
+        nps_plan *p;
+        if (nps_plan_create(&p, lib, &o)) return 1;
+        qstats st = time_batch(p, eq, secs, runs);
+        printf("%-30s %10.4f %10.4f %10.4f %10.0f\n",
+               on ? "EI 13k, composite --evalues" : "EI 13k, composite (open)", st.mean, st.median,
+               st.p99, st.throughput);
+        nps_plan_free(p);
+    }
     nps_library_free(lib);
     nps_spectra_free(ei);
     nps_spectra_free(eq);
