@@ -55,6 +55,10 @@ if have_data "$D"; then
     [ "$rc" = 0 ] || [ "$rc" = 3 ] && ok || fail "search from a FIFO: exit $rc ($(tail -1 "$T/fifo.err"))"
     grep -q "queries searched" "$T/fifo.err" && ok || fail "FIFO search summary"
 fi
+# search reads its queries from standard input too
+"$N" search --library "$LIB" --top 1 - < "$U" > "$T/stdin.tsv" 2>"$T/stdin.err"
+expect_status 0 $? "search -"
+grep -q "14 queries searched" "$T/stdin.err" && ok || fail "search -: $(cat "$T/stdin.err")"
 # a directory: every spectra file under it, in name order; others reported
 mkdir -p "$T/dir/sub"
 cp "$EI" "$T/dir/a.msp"
