@@ -217,6 +217,28 @@ static int cmp_contrib(const void *a, const void *b)
 
 /* Run every variant and mode over queries grouped by contributor, each against a
  * library of the eligible spectra of the other contributors. */
+/* One laboratory's turn in the cross-laboratory protocol: queries qs[a, b)
+ * (all of one contributor) into *qsp, every eligible spectrum of the other
+ * contributors into *libsp; returns the map from library index to `all`. */
+static size_t *crosslab_split(nps_spectra **libsp, nps_spectra **qsp, const nps_spectra *all,
+                              const unsigned char *eligible, char (*contrib)[64], const query_t *qs,
+                              size_t a, size_t b)
+{
+    size_t n = nps_spectra_count(all), nl = 0;
+    size_t *map = malloc(n * sizeof *map);
+    if (!map || nps_spectra_create(libsp) || nps_spectra_create(qsp)) {
+        fprintf(stderr, "npsbench: out of memory\n");
+        exit(1);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (eligible[i] && strcmp(contrib[i], qs[a].contrib) != 0) {
+            nps_spectra_add_from(*libsp, all, i);
+            map[nl++] = i;
+        }
+    for (size_t k = a; k < b; k++) nps_spectra_add_from(*qsp, all, qs[k].q);
+    return map;
+}
+
 static void evaluate(const nps_spectra *all, const unsigned char *eligible, query_t *qs, size_t nq,
                      const variant *vars, size_t nvar, const nps_search_mode *modes, size_t nmodes,
                      double tolerance)
@@ -236,15 +258,7 @@ static void evaluate(const nps_spectra *all, const unsigned char *eligible, quer
         size_t b = a;
         while (b < nq && strcmp(qs[b].contrib, qs[a].contrib) == 0) b++;
         nps_spectra *libsp, *qsp;
-        nps_spectra_create(&libsp);
-        nps_spectra_create(&qsp);
-        size_t *map = malloc(n * sizeof *map), nl = 0;
-        for (size_t i = 0; i < n; i++)
-            if (eligible[i] && strcmp(contrib[i], qs[a].contrib) != 0) {
-                nps_spectra_add_from(libsp, all, i);
-                map[nl++] = i;
-            }
-        for (size_t k = a; k < b; k++) nps_spectra_add_from(qsp, all, qs[k].q);
+        size_t *map = crosslab_split(&libsp, &qsp, all, eligible, contrib, qs, a, b);
         for (size_t v = 0; v < nvar; v++) {
             nps_preprocess_config cfg = NPS_PREPROCESS_CONFIG_INIT;
             if (vars[v].raw) {
@@ -1375,15 +1389,7 @@ static int bench_evalues(void)
             size_t b = a;
             while (b < nq && strcmp(qs[b].contrib, qs[a].contrib) == 0) b++;
             nps_spectra *libsp, *qsp;
-            nps_spectra_create(&libsp);
-            nps_spectra_create(&qsp);
-            size_t *map = malloc(n * sizeof *map), nl = 0;
-            for (size_t i = 0; i < n; i++)
-                if (eligible[i] && strcmp(contrib[i], qs[a].contrib) != 0) {
-                    nps_spectra_add_from(libsp, fs, i);
-                    map[nl++] = i;
-                }
-            for (size_t k = a; k < b; k++) nps_spectra_add_from(qsp, fs, qs[k].q);
+            size_t *map = crosslab_split(&libsp, &qsp, fs, eligible, contrib, qs, a, b);
             nps_library *lib;
             nps_library_create(&lib, libsp, NULL);
             for (int on = 0; on <= 1; on++) {

@@ -8,12 +8,7 @@ set -u
 N=$1 SRC=$2 LIB=$3
 T=$(mktemp -d /tmp/nps_cli_shard_XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0 checks=0
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-expect_status() { # expected actual what
-    if [ "$1" = "$2" ]; then ok; else fail "$3: exit $2, expected $1"; fi
-}
+. "$(dirname "$0")/cli_common.sh"
 U=$SRC/reference_spectra/sample_unknowns.msp
 EI=$SRC/reference_spectra/library_ei.msp
 
@@ -90,5 +85,4 @@ done
 "$N" search --library "$LIB" --shard 1/2 --decoys "$U" > /dev/null 2>&1
 expect_status 2 $? "--shard with --decoys"
 
-echo "cli_shard: $((checks - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+summary cli_shard

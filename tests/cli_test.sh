@@ -7,24 +7,7 @@ set -u
 N=$1 SRC=$2 LIB=$3 DATA=$4
 T=$(mktemp -d /tmp/nps_cli_XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0 checks=0
-ok() { checks=$((checks + 1)); }
-fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-expect_status() { # expected actual what
-    if [ "$1" = "$2" ]; then ok; else fail "$3: exit $2, expected $1"; fi
-}
-# A block that needs python3 or the shared data skips without them, except
-# under CI=true, where a missing requirement is a failure.
-have_python() {
-    command -v python3 >/dev/null && return 0
-    [ "${CI:-}" = true ] && fail "python3 missing under CI" || echo "skipping: no python3" >&2
-    return 1
-}
-have_data() {
-    [ -e "$1" ] && return 0
-    [ "${CI:-}" = true ] && fail "test data missing under CI: $1" || echo "skipping: $1 missing" >&2
-    return 1
-}
+. "$(dirname "$0")/cli_common.sh"
 U=$SRC/reference_spectra/sample_unknowns.msp
 
 # --- the main job: demo unknowns against the bundled (default) library
@@ -232,5 +215,4 @@ fi
 "$N" evaluate --library "$LIB" "$U" > /dev/null 2>&1
 expect_status 2 $? "evaluate without --truth"
 
-echo "cli_end_to_end: $((checks - fails)) passed, $fails failed"
-[ "$fails" = 0 ]
+summary cli_end_to_end

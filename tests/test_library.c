@@ -363,8 +363,9 @@ static pid_t build_child(const char *out, const char *src, double after, double 
 {
     pid_t pid = fork();
     if (pid == 0) {
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0) dup2(devnull, 2);
+        /* the child's messages go to a scratch file, not a device */
+        int err = open(scratch_path("build_child.err"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (err >= 0) dup2(err, 2);
         execl(NPS_CLI_PATH, "npsmatch", "library", "build", "-o", out, src, (char *)NULL);
         _exit(127);
     }

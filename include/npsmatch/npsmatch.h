@@ -236,6 +236,10 @@ FILE *nps_output_stream(nps_output *o);                 /* NULL for a by-path ou
 const char *nps_output_write_path(const nps_output *o); /* by-path outputs only */
 const char *nps_output_name(const nps_output *o);       /* "stdout" for "-" */
 int nps_output_in_place(const nps_output *o);
+/* Whether nps_output_open would write path in place (a stream: "-", a
+ * device, a FIFO, a /dev or /proc path or a link into one) rather than
+ * replace a file; without opening it. */
+int nps_output_writes_in_place(const char *path);
 /* Finish: check, sync, put in place; frees o whatever the result. */
 int nps_output_commit(nps_output *o);
 /* Abandon: the target is left as it was; frees o (NULL accepted). */

@@ -36,8 +36,8 @@ typedef struct {
         0, NPS_FORMAT_AUTO, 0, 0, 0, 0, 0, 0                                                       \
     }
 
-/* "--format"-style input format names (msp, mgf, massbank, csv, mzml, mzxml,
- * jcamp); -1 for an unknown name. */
+/* --input-format names (msp, mgf, massbank, csv, mzml, mzxml, jcamp, ms1,
+ * ms2, mzspeclib); an unknown name prints the message and returns -1. */
 int cli_parse_input_format(nps_format *out, const char *s);
 /* "--ms-level N|all"; prints the error and returns -1 on a bad value. */
 int cli_parse_ms_level(int *out, const char *s);

@@ -101,11 +101,7 @@ int cmd_compare(int argc, char **argv)
             rd.strict = 1;
             break;
         case 'I':
-            if (cli_parse_input_format(&rd.format, optarg)) {
-                fprintf(stderr, "npsmatch: --input-format: '%s' is not %s\n", optarg,
-                        cli_input_formats);
-                return EXIT_USAGE;
-            }
+            if (cli_parse_input_format(&rd.format, optarg)) return EXIT_USAGE;
             break;
         case 'h':
             fputs(compare_help, stdout);

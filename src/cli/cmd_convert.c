@@ -40,11 +40,7 @@ int cmd_convert(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (cli_parse_input_format(&in_fmt, optarg)) {
-                fprintf(stderr, "npsmatch: --input-format: '%s' is not %s\n", optarg,
-                        cli_input_formats);
-                return EXIT_USAGE;
-            }
+            if (cli_parse_input_format(&in_fmt, optarg)) return EXIT_USAGE;
             break;
         case 'L':
             if (cli_parse_ms_level(&rd.ms_level, optarg)) return EXIT_USAGE;

@@ -43,11 +43,7 @@ static int build(int argc, char **argv)
         } else if (c == 's') {
             rd.strict = 1;
         } else if (c == 'f') {
-            if (cli_parse_input_format(&rd.format, optarg)) {
-                fprintf(stderr, "npsmatch: --input-format: '%s' is not %s\n", optarg,
-                        cli_input_formats);
-                return EXIT_USAGE;
-            }
+            if (cli_parse_input_format(&rd.format, optarg)) return EXIT_USAGE;
         } else if (c == 'L') {
             if (cli_parse_ms_level(&rd.ms_level, optarg)) return EXIT_USAGE;
         } else if (c == 'h') {

@@ -193,11 +193,7 @@ int cmd_search(int argc, char **argv)
             rd.strict = 1;
             break;
         case 'I':
-            if (cli_parse_input_format(&rd.format, optarg)) {
-                fprintf(stderr, "npsmatch: --input-format: '%s' is not %s\n", optarg,
-                        cli_input_formats);
-                return EXIT_USAGE;
-            }
+            if (cli_parse_input_format(&rd.format, optarg)) return EXIT_USAGE;
             break;
         case 'L':
             if (cli_parse_ms_level(&rd.ms_level, optarg)) return EXIT_USAGE;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -181,6 +180,7 @@ int cli_parse_input_format(nps_format *out, const char *s)
             *out = t[i].f;
             return 0;
         }
+    fprintf(stderr, "npsmatch: --input-format: '%s' is not %s\n", s, cli_input_formats);
     return -1;
 }
 
@@ -244,11 +244,10 @@ int cli_output_format(nps_format *out, const char *to, const char *path)
         nps_format f;
     } t[] = {{"msp", NPS_FORMAT_MSP}, {"mgf", NPS_FORMAT_MGF}, {"json", NPS_FORMAT_JSON}};
     const char *name = to;
-    struct stat st;
     if (!name) {
-        /* a stream (standard output, a device, a FIFO) has no name to go by */
-        if (strcmp(path, "-") == 0 || strncmp(path, "/dev/", 5) == 0 ||
-            strncmp(path, "/proc/", 6) == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode))) {
+        /* a stream (standard output, a device, a FIFO) has no name to go by;
+         * the output module's own rule says what is one */
+        if (nps_output_writes_in_place(path)) {
             *out = NPS_FORMAT_MSP;
             return 0;
         }

@@ -212,6 +212,16 @@ static int open_common(nps_output **out, const char *path, int by_path)
     return 0;
 }
 
+int nps_output_writes_in_place(const char *path)
+{
+    if (!path || strcmp(path, "-") == 0) return 1;
+    char *target = NULL;
+    int in_place = 0;
+    if (plan_target(&target, &in_place, path)) in_place = 0;
+    free(target);
+    return in_place;
+}
+
 int nps_output_open(nps_output **out, const char *path)
 {
     return open_common(out, path, 0);

@@ -180,9 +180,13 @@ static int fill(nps_stream *s, size_t want)
     return 0;
 }
 
-/* Decide between plain and gzip from the first two bytes. */
+/* Give a buffered source its buffer, then decide between plain and gzip
+ * from the first two bytes. */
 static int start(nps_stream *s)
 {
+    s->cap = CHUNK;
+    s->buf = malloc(s->cap);
+    if (!s->buf) return fail(s, nps_err(NPS_ENOMEM, "out of memory"));
     s->view = s->buf;
     while (s->len < 2 && !s->raw_eof) {
         size_t got;
@@ -240,12 +244,6 @@ int nps_stream_open_path(nps_stream **out, const char *path)
     }
     s->fd = fd;
     s->own_fd = !is_stdin;
-    s->cap = CHUNK;
-    s->buf = malloc(s->cap);
-    if (!s->buf) {
-        nps_stream_close(s);
-        return nps_err(NPS_ENOMEM, "out of memory");
-    }
     int rc = start(s);
     if (rc) {
         nps_stream_close(s);
@@ -265,12 +263,6 @@ int nps_stream_open_memory(nps_stream **out, const void *data, size_t len, const
     s->mem_len = len;
     const unsigned char *b = data;
     if (len >= 2 && b[0] == 0x1f && b[1] == 0x8b) {
-        s->cap = CHUNK;
-        s->buf = malloc(s->cap);
-        if (!s->buf) {
-            nps_stream_close(s);
-            return nps_err(NPS_ENOMEM, "out of memory");
-        }
         int rc = start(s);
         if (rc) {
             nps_stream_close(s);

@@ -401,8 +401,8 @@ int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
     if (!run) return nps_err(NPS_ENOMEM, "out of memory (JSON)");
     int rc;
     if (options->format == NPS_REPORT_TSV) {
-        char crc[24];
-        nps_report_run_checksum(crc, run);
+        char crc[24] = "";
+        if (sh) nps_report_run_checksum(crc, run); /* identifies the batch a part belongs to */
         rc = write_tsv(fp, hits, queries, nps_library_spectra(library), co, sh, crc);
     } else {
         rc = write_json(fp, hits, queries, library, run, co);

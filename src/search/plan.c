@@ -201,15 +201,16 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
     p->order = malloc((nl ? nl : 1) * sizeof *p->order);
     p->kinds_of = malloc(nl ? nl : 1);
     p->prec_of = malloc((nl ? nl : 1) * sizeof *p->prec_of);
-    p->compound_of = malloc((nl ? nl : 1) * sizeof *p->compound_of);
-    if (!p->order || !p->kinds_of || !p->prec_of || !p->compound_of) {
+    /* compound keys only for the e-values' null sample: no start-up cost otherwise */
+    p->compound_of = o->evalues ? malloc((nl ? nl : 1) * sizeof *p->compound_of) : NULL;
+    if (!p->order || !p->kinds_of || !p->prec_of || (o->evalues && !p->compound_of)) {
         nps_plan_free(p);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < nl; i++) {
         double pm = nps_spectra_precursor_mz(lib, i);
         p->prec_of[i] = pm;
-        p->compound_of[i] = nps_compound_key(lib, i);
+        if (p->compound_of) p->compound_of[i] = nps_compound_key(lib, i);
         if (!isnan(pm)) p->order[p->norder++] = (nps_prec_entry){pm, i};
         p->kinds_of[i] = (unsigned char)nps_spectra_kind(lib, i);
         p->n_of_kind[p->kinds_of[i]]++;

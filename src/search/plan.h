@@ -64,8 +64,8 @@ struct nps_plan {
     size_t norder;
     double *prec_of;    /* precursor m/z of each library spectrum, NAN if none */
     int identity_index; /* identity windows can be wide enough for the index (mode_identity.c) */
-    /* the compound of each library spectrum (nps_compound_key), 0 if unknown:
-     * the e-value null sample leaves out the top hit's compound */
+    /* with evalues: the compound of each library spectrum (nps_compound_key),
+     * 0 if unknown; the e-value null sample leaves out the top hit's compound */
     uint64_t *compound_of;
     unsigned char *kinds_of; /* kind of each library spectrum */
     int mixed_kinds;
