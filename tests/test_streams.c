@@ -170,6 +170,23 @@ static pid_t writer(int fd, const void *data, size_t len)
     return pid;
 }
 
+/* Read data[0, len) through a pipe, by its /dev/fd/N name as process
+ * substitution hands it over (the read end of our own pipe, nothing else). */
+static nps_spectra *read_through_pipe(const void *data, size_t len, const nps_read_options *ro)
+{
+    int fd[2];
+    if (pipe(fd)) exit(2);
+    pid_t pid = writer(fd[1], data, len);
+    close(fd[1]);
+    char path[64];
+    snprintf(path, sizeof path, "/dev/fd/%d", fd[0]);
+    nps_spectra *s = new_spectra();
+    if (nps_io_read(s, NULL, path, ro)) fprintf(stderr, "%s\n", nps_error_last());
+    close(fd[0]);
+    waitpid(pid, NULL, 0);
+    return s;
+}
+
 static void pipes_and_fifos(void)
 {
     size_t len;
@@ -178,22 +195,14 @@ static void pipes_and_fifos(void)
     CHECK(nps_io_read_memory(ref, NULL, text, len, "ref", NULL) == 0);
 
     /* a pipe, read through /dev/fd/N as process substitution does */
-    int fd[2];
-    if (pipe(fd)) exit(2);
-    pid_t pid = writer(fd[1], text, len);
-    close(fd[1]);
-    char path[64];
-    snprintf(path, sizeof path, "/dev/fd/%d", fd[0]);
-    nps_spectra *s = read_file(path, NULL);
-    close(fd[0]);
-    waitpid(pid, NULL, 0);
+    nps_spectra *s = read_through_pipe(text, len, NULL);
     CHECK(same_spectra(s, ref));
     nps_spectra_free(s);
 
     /* a FIFO: opened once, so no second open waits for a second writer */
     const char *fifo = scratch_path("queries.fifo");
     CHECK(mkfifo(fifo, 0600) == 0);
-    pid = fork();
+    pid_t pid = fork();
     if (pid == 0) {
         int w = open(fifo, O_WRONLY);
         if (w < 0) _exit(1);
@@ -211,13 +220,7 @@ static void pipes_and_fifos(void)
     /* gzip through a pipe */
     size_t glen;
     unsigned char *gz = gzip_bytes(text, len, &glen);
-    if (pipe(fd)) exit(2);
-    pid = writer(fd[1], gz, glen);
-    close(fd[1]);
-    snprintf(path, sizeof path, "/dev/fd/%d", fd[0]);
-    s = read_file(path, NULL);
-    close(fd[0]);
-    waitpid(pid, NULL, 0);
+    s = read_through_pipe(gz, glen, NULL);
     CHECK(same_spectra(s, ref));
     nps_spectra_free(s);
 
@@ -247,16 +250,7 @@ static void xml_streams(void)
     CHECK(nps_io_read_memory(s, NULL, gz, glen, "tiny.mzML.gz", &ro) == 0);
     CHECK(same_spectra(s, ref));
     nps_spectra_free(s);
-    int fd[2];
-    if (pipe(fd)) exit(2);
-    pid_t pid = writer(fd[1], doc, n);
-    close(fd[1]);
-    char pp[64];
-    snprintf(pp, sizeof pp, "/dev/fd/%d", fd[0]);
-    s = new_spectra();
-    CHECK(nps_io_read(s, NULL, pp, &ro) == 0);
-    close(fd[0]);
-    waitpid(pid, NULL, 0);
+    s = read_through_pipe(doc, n, &ro);
     CHECK(same_spectra(s, ref));
     nps_spectra_free(s);
     free(gz);
