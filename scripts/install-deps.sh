@@ -2,8 +2,10 @@
 # Install the Debian 12 packages npsmatch needs to build, test and benchmark.
 # Idempotent: packages already present are left alone. Run as root.
 set -eu
+# Open MPI: `search --mpi` (a library split across ranks) and its test;
 # clang, its sanitizer/fuzzer runtimes and LLVM OpenMP: ThreadSanitizer and libFuzzer builds
 PKGS="build-essential cmake pkg-config libhdf5-dev hdf5-tools libgsl-dev libfftw3-dev libgomp1 libexpat1-dev zlib1g-dev libjansson-dev
+      libopenmpi-dev openmpi-bin
       clang libclang-rt-14-dev libomp-dev"
 missing=""
 for p in $PKGS; do

@@ -22,8 +22,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIST = os.path.join(ROOT, "tests", "mutations", "mutations.txt")
 # The tests run per mutation: everything but the slow benchmark-like search
 # test, the library crash test and the static checkers (they test style, not
-# behaviour).
-EXCLUDE = "test_flash_search|test_library|test_peer_parity|clang_format|clang_tidy|cppcheck"
+# behaviour), and the MPI run (its logic is library code, which test_parts
+# covers in one process).
+EXCLUDE = "test_flash_search|test_library|test_peer_parity|cli_mpi|clang_format|clang_tidy|cppcheck"
 
 
 def parse(path):

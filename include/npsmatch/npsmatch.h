@@ -438,6 +438,23 @@ int nps_library_open(nps_library **out, const char *path);
  * with its original peaks, or reprocessed. */
 #define NPS_LIBRARY_SEARCH_ONLY 1u
 int nps_library_open_ex(nps_library **out, const char *path, unsigned flags);
+/* With NPS_LIBRARY_METADATA_ONLY only the records' metadata is read, with no
+ * peaks: what a report of hits needs (ids, names, keys, classes, precursors)
+ * for a search that ran elsewhere (nps_hits_merge_parts). No plan can be made
+ * from such a library. */
+#define NPS_LIBRARY_METADATA_ONLY 2u
+/* One of n_parts equal, contiguous parts of a library file, for one process
+ * of a search split across machines: part p (0 <= p < n_parts) holds the
+ * records [floor(p n / n_parts), floor((p + 1) n / n_parts)) of the file's n,
+ * search-ready peaks and metadata only (as NPS_LIBRARY_SEARCH_ONLY), with its
+ * own fragment index; only the part's bytes are read. Its checksum is the
+ * file's. Hits against it index the part (nps_hits_pack makes them global). */
+int nps_library_open_part(nps_library **out, const char *path, size_t part, size_t n_parts);
+/* Where a part sits in its file: its first record, and the file's record
+ * count (0 and the count for a whole library). */
+size_t nps_library_part_first(const nps_library *lib);
+size_t nps_library_part_total(const nps_library *lib);
+int nps_library_metadata_only(const nps_library *lib);
 /* *is_library = 1 when the file at path begins like an npsmatch library
  * (its integrity envelope, or the HDF5 signature), whatever its name; 0 for
  * anything else, including what cannot be opened or is not a regular file. */
@@ -640,6 +657,20 @@ size_t nps_hits_count(const nps_hits *h);
 const nps_hit *nps_hits_at(const nps_hits *h, size_t i);
 /* The range [first, first + n) of hits for one query. */
 void nps_hits_for_query(const nps_hits *h, size_t query, size_t *first, size_t *n);
+
+/* A search split by library across processes (MPI ranks): each searches the
+ * whole batch against its part (nps_library_open_part) and packs its hits,
+ * reference indices made global, as bytes for the same binary elsewhere
+ * (free with free()). The reporting process merges the packs, in part
+ * order, into the hits the whole library gives, checking each against
+ * `library` (the file's metadata is enough: NPS_LIBRARY_METADATA_ONLY):
+ * identical to one search of the whole library for every score and mode,
+ * since the ranking is a total order; e-values and target-decoy q-values,
+ * which depend on the rest of the library, cannot be split (nps_plan_create
+ * refuses e-values on a part). top_k: the batch's --top. */
+int nps_hits_pack(void **out, size_t *out_len, const nps_hits *h, const nps_library *part);
+int nps_hits_merge_parts(nps_hits **out, const void *const *packs, const size_t *lens,
+                         size_t n_parts, const nps_library *library, size_t top_k);
 
 /* ------------------------------------------------------------------------- */
 /* Error rates: decoys and target-decoy q-values                             */

@@ -30,10 +30,11 @@ typedef struct {
     int ms_level;         /* nps_read_options.ms_level */
     size_t filtered;      /* well-formed scans of another MS level, not read */
     size_t files_skipped; /* files in a directory that are not spectra files */
+    int quiet;            /* no per-record messages (MPI ranks but 0 read the same files) */
 } cli_reader;
 #define CLI_READER_INIT                                                                            \
     {                                                                                              \
-        0, NPS_FORMAT_AUTO, 0, 0, 0, 0, 0, 0                                                       \
+        0, NPS_FORMAT_AUTO, 0, 0, 0, 0, 0, 0, 0                                                    \
     }
 
 /* --input-format names (msp, mgf, massbank, csv, mzml, mzxml, jcamp, ms1,
@@ -114,6 +115,23 @@ extern const char *cli_prep_help;
 int cli_search_option(nps_search_options *so, int opt, const char *arg);
 #define PREP_OPTION_FIRST 1001
 #define PREP_OPTION_LAST 1008
+
+/* The MPI transport of `search --mpi` (mpi.c; present when built with MPI).
+ * Every call is collective: each rank makes it, in the same order. */
+typedef struct {
+    int rank, size;
+} cli_mpi;
+int cli_mpi_init(cli_mpi *m);
+/* 1 when ok is true on every rank */
+int cli_mpi_all_ok(const cli_mpi *m, int ok);
+/* Each rank's hits against its part of the library, merged on rank 0 into
+ * *merged (the whole library's hits; NULL elsewhere). meta: the library's
+ * metadata, rank 0 only. 0 on every rank when the merge succeeded. */
+int cli_mpi_merge_hits(nps_hits **merged, const cli_mpi *m, const nps_hits *hits,
+                       const nps_library *part, const nps_library *meta, size_t top_k);
+/* rank 0's value, on every rank */
+int cli_mpi_broadcast(const cli_mpi *m, int value);
+void cli_mpi_finalize(void);
 
 int cmd_library(int argc, char **argv);
 int cmd_search(int argc, char **argv);

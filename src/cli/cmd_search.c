@@ -60,6 +60,9 @@ static const char *search_help =
     "  --threads N                worker threads (default: all cores)\n"
     "  --shard I/N                search only the I-th of N equal parts of the queries (for a\n"
     "                             scheduler); `npsmatch merge` joins the parts' outputs\n"
+    "  --mpi                      under mpirun -np K: each rank searches 1/K of the library\n"
+    "                             (an HDF5 library file), rank 0 merges the exact top hits\n"
+    "                             and writes the output, identical to one process's\n"
     "  --format tsv|json, --to    output format (tsv; json for -o *.json)\n"
     "  -o OUT                     write to OUT (replaced atomically; devices, FIFOs in place)\n"
     "  --strict                   stop at the first malformed record\n"
@@ -75,6 +78,32 @@ static void progress(void *ctx, size_t done, size_t total)
         fprintf(stderr, "\rsearching: %zu/%zu queries", done, total);
         if (done == total) fputc('\n', stderr);
     }
+}
+
+/* --mpi: this rank's part of the library file, and on rank 0 the metadata
+ * of every record (the report names hits from any part). */
+static int mpi_open_library(nps_library **part, nps_library **meta, const cli_mpi *m,
+                            const char *path)
+{
+    int ok = 1;
+#ifdef NPS_HAVE_MPI
+    int is_lib = 0;
+    ok = nps_library_sniff(&is_lib, path) == 0 && is_lib;
+    if (!ok && m->rank == 0)
+        fprintf(stderr,
+                "npsmatch: --mpi: %s is not an npsmatch library file (make one with "
+                "`npsmatch library build`)\n",
+                path);
+    if (ok && (nps_library_open_part(part, path, (size_t)m->rank, (size_t)m->size) ||
+               (m->rank == 0 && nps_library_open_ex(meta, path, NPS_LIBRARY_METADATA_ONLY)))) {
+        fprintf(stderr, "npsmatch: rank %d: %s\n", m->rank, nps_error_last());
+        ok = 0;
+    }
+    ok = cli_mpi_all_ok(m, ok);
+#else
+    (void)part, (void)meta, (void)m, (void)path;
+#endif
+    return ok ? 0 : -1;
 }
 
 int cmd_search(int argc, char **argv)
@@ -102,6 +131,7 @@ int cmd_search(int argc, char **argv)
                                        {"any-kind", no_argument, 0, 'A'},
                                        {"exhaustive", no_argument, 0, 'X'},
                                        {"shard", required_argument, 0, 1110},
+                                       {"mpi", no_argument, 0, 1112},
                                        {"help", no_argument, 0, 'h'},
                                        SEARCH_LONG_OPTIONS,
                                        PREP_LONG_OPTIONS,
@@ -117,6 +147,7 @@ int cmd_search(int argc, char **argv)
     const char *libpath = NULL, *outp = NULL;
     int json = 0, format_given = 0, c, idx;
     size_t shard_i = 0, shard_n = 0;
+    int use_mpi = 0;
     cli_reader rd = CLI_READER_INIT;
     cli_prep pp;
     cli_prep_init(&pp);
@@ -213,6 +244,9 @@ int cmd_search(int argc, char **argv)
             }
             break;
         }
+        case 1112:
+            use_mpi = 1;
+            break;
         case 'h':
             fputs(search_help, stdout);
             printf("%s", cli_prep_help);
@@ -235,6 +269,24 @@ int cmd_search(int argc, char **argv)
                         "batch, so --decoys cannot be sharded\n");
         return EXIT_USAGE;
     }
+    if (use_mpi) {
+#ifndef NPS_HAVE_MPI
+        fprintf(stderr, "npsmatch: --mpi: this npsmatch was built without MPI (install Open MPI, "
+                        "libopenmpi-dev, and rebuild)\n");
+        return EXIT_USAGE;
+#else
+        /* what depends on the whole library cannot be computed from a part */
+        const char *no = decoys       ? "--decoys (decoys are ranked against every target)"
+                         : so.evalues ? "--evalues (fitted to the scores of the whole library)"
+                         : shard_n    ? "--shard (split the queries or the library, not both)"
+                         : pp.changed ? "preprocessing options (the parts are read search-ready)"
+                                      : NULL;
+        if (no) {
+            fprintf(stderr, "npsmatch: --mpi cannot be combined with %s\n", no);
+            return EXIT_USAGE;
+        }
+#endif
+    }
     if (!format_given && outp) { /* -o hits.json writes JSON */
         size_t n = strlen(outp);
         json = n > 5 && strcasecmp(outp + n - 5, ".json") == 0;
@@ -253,6 +305,13 @@ int cmd_search(int argc, char **argv)
     nps_spectra *queries = NULL;
     nps_hits *hits = NULL;
     int status = EXIT_FAIL;
+    /* --mpi: lib is this rank's part; meta (rank 0) the whole file's
+     * metadata, which the report names hits from */
+    nps_library *meta = NULL;
+    cli_mpi mpi = {0, 1};
+#ifdef NPS_HAVE_MPI
+    if (use_mpi && cli_mpi_init(&mpi)) return EXIT_FAIL;
+#endif
     /* other cleaning parameters re-derive the search copy from the imported
      * peaks; otherwise only the search-ready peaks are read */
     /* the query-format options do not apply to the library */
@@ -260,16 +319,17 @@ int cmd_search(int argc, char **argv)
     int qlevel = rd.ms_level;
     rd.format = NPS_FORMAT_AUTO;
     rd.ms_level = 0;
-    int lrc =
-        cli_load_library(&lib, libpath, &rd, &pp.cfg, pp.changed ? 0 : NPS_LIBRARY_SEARCH_ONLY);
+    int lrc = use_mpi ? mpi_open_library(&lib, &meta, &mpi, libpath)
+                      : cli_load_library(&lib, libpath, &rd, &pp.cfg,
+                                         pp.changed ? 0 : NPS_LIBRARY_SEARCH_ONLY);
     rd.format = qfmt;
     rd.ms_level = qlevel;
     if (lrc) goto out;
-    if (nps_spectra_count(nps_library_spectra(lib)) == 0) {
+    if (nps_library_part_total(lib) == 0) {
         fprintf(stderr, "npsmatch: %s: the library holds no spectra\n", libpath);
         goto out;
     }
-    if (bundled)
+    if (bundled && mpi.rank == 0)
         fprintf(stderr,
                 "npsmatch: warning: searching the bundled illustrative library (%s): its "
                 "spectra are reconstructions for demonstration, not validated reference "
@@ -284,12 +344,17 @@ int cmd_search(int argc, char **argv)
         nps_library_free(lib);
         lib = re;
     }
-    if (nps_spectra_create(&queries)) goto out;
+    /* the library the report names hits from */
+    const nps_library *rlib = use_mpi ? meta : lib;
     size_t lib_skipped = rd.skipped;
     size_t lib_filtered = rd.filtered;
-    if (cli_read_files(queries, &rd, argv + optind, argc - optind)) goto out;
+    rd.quiet = mpi.rank != 0;
+    int read_ok = nps_spectra_create(&queries) == 0 &&
+                  cli_read_files(queries, &rd, argv + optind, argc - optind) == 0;
+    if (use_mpi) read_ok = cli_mpi_all_ok(&mpi, read_ok);
+    if (!read_ok) goto out;
     rd.filtered -= lib_filtered;
-    cli_warn_filtered(&rd);
+    if (mpi.rank == 0) cli_warn_filtered(&rd);
     nps_shard shard;
     if (shard_n) {
         /* this node's part of the batch: every node reads every query file,
@@ -309,14 +374,31 @@ int cmd_search(int argc, char **argv)
         nps_spectra_free(queries);
         queries = part;
     }
-    if (isatty(2)) so.progress = progress;
+    if (isatty(2) && mpi.rank == 0) so.progress = progress;
     double thr = INFINITY;
     size_t n_decoy = 0;
-    if (decoys ? nps_search_target_decoy(&hits, lib, queries, &so, fdr, &thr, &n_decoy)
-               : nps_search_run(&hits, lib, queries, &so)) {
-        fprintf(stderr, "npsmatch: %s\n", nps_error_last());
-        goto out;
+    int search_ok = (decoys ? nps_search_target_decoy(&hits, lib, queries, &so, fdr, &thr, &n_decoy)
+                            : nps_search_run(&hits, lib, queries, &so)) == 0;
+    if (!search_ok) {
+        if (use_mpi)
+            fprintf(stderr, "npsmatch: rank %d: %s\n", mpi.rank, nps_error_last());
+        else
+            fprintf(stderr, "npsmatch: %s\n", nps_error_last());
     }
+    if (use_mpi && !cli_mpi_all_ok(&mpi, search_ok)) goto out;
+    if (!search_ok) goto out;
+#ifdef NPS_HAVE_MPI
+    if (use_mpi) {
+        nps_hits *merged = NULL;
+        if (cli_mpi_merge_hits(&merged, &mpi, hits, lib, meta, so.top_k)) goto out;
+        nps_hits_free(hits);
+        hits = merged;
+        if (mpi.rank != 0) { /* rank 0 alone reports */
+            status = EXIT_OK;
+            goto out;
+        }
+    }
+#endif
     if (decoys)
         fprintf(stderr,
                 "npsmatch: target-decoy: %zu of %zu queries had a decoy as best hit; score "
@@ -338,7 +420,7 @@ int cmd_search(int argc, char **argv)
     ro.records_skipped = rd.skipped;
     ro.records_filtered = rd.filtered;
     ro.shard = shard_n ? &shard : NULL;
-    if (cli_write_report(outp, hits, queries, lib, &ro)) goto out;
+    if (cli_write_report(outp, hits, queries, rlib, &ro)) goto out;
     size_t nohit = nps_hits_queries_without_hit(hits);
     if (absent)
         fprintf(stderr,
@@ -350,12 +432,19 @@ int cmd_search(int argc, char **argv)
             "npsmatch: %zu queries searched against %zu library spectra (%s); %zu without a "
             "hit, of which %zu of a kind the library does not hold; %zu malformed records "
             "skipped; %zu scans of another MS level not read\n",
-            nps_spectra_count(queries), nps_spectra_count(nps_library_spectra(lib)), libpath, nohit,
-            absent, rd.skipped, rd.filtered);
+            nps_spectra_count(queries), nps_spectra_count(nps_library_spectra(rlib)), libpath,
+            nohit, absent, rd.skipped, rd.filtered);
     status = rd.skipped || lib_skipped ? EXIT_SKIPPED : EXIT_OK;
 out:
     nps_hits_free(hits);
     nps_spectra_free(queries);
     nps_library_free(lib);
+    nps_library_free(meta);
+#ifdef NPS_HAVE_MPI
+    if (use_mpi) { /* every rank exits with rank 0's status */
+        status = cli_mpi_broadcast(&mpi, status);
+        cli_mpi_finalize();
+    }
+#endif
     return status;
 }

@@ -202,7 +202,7 @@ int cli_parse_ms_level(int *out, const char *s)
 
 static void on_bad(void *ctx, const char *file, size_t line, const char *reason)
 {
-    (void)ctx;
+    if (((const cli_reader *)ctx)->quiet) return;
     if (line)
         fprintf(stderr, "%s:%zu: %s\n", file, line, reason);
     else /* a whole file, skipped while reading a directory */
@@ -216,6 +216,7 @@ int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
     ro.format = r->format;
     ro.ms_level = r->ms_level;
     ro.on_error = on_bad;
+    ro.on_error_ctx = r;
     for (int f = 0; f < nfiles; f++) {
         nps_read_report rep = {0};
         int rc = nps_io_read(dst, &rep, files[f], &ro);
@@ -225,7 +226,8 @@ int cli_read_files(nps_spectra *dst, cli_reader *r, char **files, int nfiles)
         r->files_skipped += rep.files_skipped;
         if (rc == NPS_EFORMAT || rc == NPS_EUNSUPPORTED) {
             /* the whole file is unusable (empty, binary, unknown format) */
-            if (!(r->strict && rep.records_skipped)) fprintf(stderr, "%s\n", nps_error_last());
+            if (!(r->strict && rep.records_skipped) && !r->quiet)
+                fprintf(stderr, "%s\n", nps_error_last());
             r->skipped++;
             r->files_failed++;
             if (r->strict) return rc;

@@ -363,6 +363,58 @@ static int read_ds(hid_t loc, const char *name, hid_t type, size_t elem, void **
     return 0;
 }
 
+/* The length of a one-dimensional dataset, without reading it. */
+static int ds_length(hid_t loc, const char *name, size_t *n, const char *path)
+{
+    *n = 0;
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0) return nps_err(NPS_ELIBRARY, "%s: missing dataset '%s'", path, name);
+    hid_t sp = H5Dget_space(ds);
+    hsize_t dims[1] = {0};
+    int rank = H5Sget_simple_extent_ndims(sp);
+    if (rank == 1) H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    if (rank != 1)
+        return nps_err(NPS_ELIBRARY, "%s: dataset '%s' is not one-dimensional", path, name);
+    *n = (size_t)dims[0];
+    return 0;
+}
+
+/* Elements [start, start + count) of a one-dimensional dataset (a hyperslab:
+ * HDF5 reads only the chunks that hold them, and checks their checksums). */
+static int read_ds_range(hid_t loc, const char *name, hid_t type, size_t elem, size_t start,
+                         size_t count, void **data, const char *path)
+{
+    *data = NULL;
+    size_t len;
+    int rc = ds_length(loc, name, &len, path);
+    if (rc) return rc;
+    if (start > len || count > len - start)
+        return nps_err(NPS_ELIBRARY, "%s: dataset '%s' is shorter than its offsets say", path,
+                       name);
+    void *buf = malloc(count ? count * elem : 1);
+    if (!buf) return nps_err(NPS_ENOMEM, "%s: out of memory reading '%s'", path, name);
+    if (count) {
+        hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+        hid_t fs = H5Dget_space(ds);
+        hsize_t st[1] = {start}, ct[1] = {count};
+        hid_t ms = H5Screate_simple(1, ct, NULL);
+        herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, ct, NULL);
+        if (e >= 0) e = H5Dread(ds, type, ms, fs, H5P_DEFAULT, buf);
+        H5Sclose(ms);
+        H5Sclose(fs);
+        H5Dclose(ds);
+        if (e < 0) {
+            free(buf);
+            return nps_err(NPS_ELIBRARY, "%s: dataset '%s' is unreadable or fails its checksum",
+                           path, name);
+        }
+    }
+    *data = buf;
+    return 0;
+}
+
 static int read_attr_ll(hid_t loc, const char *name, long long *v)
 {
     if (H5Aexists(loc, name) <= 0) return -1;
@@ -476,9 +528,84 @@ int nps_library_sniff(int *is_library, const char *path)
     return 0;
 }
 
-int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
+/* A slice of the library for one process of a split search (n_parts > 0:
+ * part `part` of n_parts, search-ready peaks and metadata), or every record's
+ * metadata with no peaks (NPS_LIBRARY_METADATA_ONLY). The offsets are read
+ * whole (8 bytes a spectrum); the peaks and text of the slice alone, as
+ * hyperslabs. The stored fragment index covers the whole library, so a part
+ * builds its own. */
+static int read_slice(nps_library *lib, hid_t g, hid_t gp, long long nsp, size_t part,
+                      size_t n_parts, int metadata_only, const char *path)
 {
-    const int search_only = (flags & NPS_LIBRARY_SEARCH_ONLY) != 0;
+    void *moff = NULL, *poff = NULL, *meta = NULL, *pmz = NULL, *pin = NULL;
+    size_t nmoff = 0, npoff = 0, nmeta = 0, npmz = 0, npin = 0;
+    size_t *ppo = NULL, *mo = NULL;
+    int rc;
+    if ((rc = read_ds(g, "meta_offsets", H5T_NATIVE_UINT64, 8, &moff, &nmoff, path)) ||
+        (rc = read_ds(gp, "peak_offsets", H5T_NATIVE_UINT64, 8, &poff, &npoff, path)) ||
+        (rc = ds_length(g, "meta", &nmeta, path)) || (rc = ds_length(gp, "mz", &npmz, path)) ||
+        (rc = ds_length(gp, "intensity", &npin, path)))
+        goto out;
+    size_t n = npoff ? npoff - 1 : 0;
+    if (npoff == 0 || nmoff != npoff || (nsp >= 0 && (size_t)nsp != n) || npmz != npin) {
+        rc = nps_err(NPS_ELIBRARY, "%s: dataset sizes disagree", path);
+        goto out;
+    }
+    if ((rc = check_offsets(moff, nmoff, n, nmeta, path, "metadata")) ||
+        (rc = check_offsets(poff, npoff, n, npmz, path, "processed peak")))
+        goto out;
+    /* part p of N: [floor(p n / N), floor((p + 1) n / N)), the rule of nps_shard_make */
+    size_t first = 0, end = n;
+    if (n_parts) {
+        first = (size_t)(((unsigned long long)part * n) / n_parts);
+        end = (size_t)(((unsigned long long)(part + 1) * n) / n_parts);
+    }
+    const uint64_t *M = moff, *P = poff;
+    size_t cnt = end - first, t0 = (size_t)M[first], tlen = (size_t)(M[end] - M[first]);
+    size_t p0 = metadata_only ? 0 : (size_t)P[first];
+    size_t plen = metadata_only ? 0 : (size_t)(P[end] - P[first]);
+    if ((rc = read_ds_range(g, "meta", H5T_NATIVE_CHAR, 1, t0, tlen, &meta, path)) ||
+        (rc = read_ds_range(gp, "mz", H5T_NATIVE_DOUBLE, 8, p0, plen, &pmz, path)) ||
+        (rc = read_ds_range(gp, "intensity", H5T_NATIVE_FLOAT, 4, p0, plen, &pin, path)))
+        goto out;
+    if (tlen && (!meta || ((char *)meta)[tlen - 1] != '\0')) {
+        rc = nps_err(NPS_ELIBRARY, "%s: metadata text is not terminated", path);
+        goto out;
+    }
+    ppo = malloc((cnt + 1) * sizeof *ppo);
+    mo = malloc((cnt + 1) * sizeof *mo);
+    if (!ppo || !mo) {
+        free(ppo);
+        rc = nps_err(NPS_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    for (size_t i = 0; i <= cnt; i++) {
+        ppo[i] = metadata_only ? 0 : (size_t)(P[first + i] - p0);
+        mo[i] = (size_t)(M[first + i] - t0);
+    }
+    rc = nps_spectra_adopt_flat(&lib->proc, cnt, ppo, pmz, pin, meta, tlen, mo, NULL);
+    meta = pmz = pin = NULL;
+    if (rc && rc != NPS_ENOMEM)
+        rc = nps_err(NPS_ELIBRARY, "%s: invalid library content: %s", path, nps_error_last());
+    lib->search_only = 1;
+    lib->metadata_only = metadata_only;
+    lib->part_first = first;
+    lib->part_total = n;
+out:
+    free(mo);
+    free(moff);
+    free(poff);
+    free(meta);
+    free(pmz);
+    free(pin);
+    return rc;
+}
+
+static int open_impl(nps_library **out, const char *path, unsigned flags, size_t part,
+                     size_t n_parts)
+{
+    const int metadata_only = (flags & NPS_LIBRARY_METADATA_ONLY) != 0;
+    const int search_only = (flags & NPS_LIBRARY_SEARCH_ONLY) != 0 || n_parts || metadata_only;
     quiet();
     if (access(path, R_OK) != 0)
         return nps_err(NPS_EIO, "%s: cannot open: %s", path, strerror(errno));
@@ -527,6 +654,18 @@ int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
         rc = nps_err(NPS_ELIBRARY, "%s: missing group /spectra or /processed", path);
         goto out;
     }
+    if ((rc = read_params(gp, "ei", &lib->cfg.ei, path)) ||
+        (rc = read_params(gp, "msms", &lib->cfg.msms, path)))
+        goto out;
+    long long ck;
+    if (read_attr_ll(gp, "params_checksum", &ck) || (uint64_t)ck != params_checksum(&lib->cfg)) {
+        rc = nps_err(NPS_ELIBRARY, "%s: preprocessing parameters fail their checksum", path);
+        goto out;
+    }
+    if (n_parts || metadata_only) {
+        rc = read_slice(lib, g, gp, nsp, part, n_parts, metadata_only, path);
+        goto out;
+    }
     if ((rc = read_ds(g, "peak_offsets", H5T_NATIVE_UINT64, 8, &off, &noff, path)) ||
         (!search_only && (rc = read_ds(g, "mz", H5T_NATIVE_DOUBLE, 8, &mz, &nmz, path))) ||
         (!search_only && (rc = read_ds(g, "intensity", H5T_NATIVE_FLOAT, 4, &in, &nin, path))) ||
@@ -536,14 +675,6 @@ int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
         (rc = read_ds(gp, "mz", H5T_NATIVE_DOUBLE, 8, &pmz, &npmz, path)) ||
         (rc = read_ds(gp, "intensity", H5T_NATIVE_FLOAT, 4, &pin, &npin, path)))
         goto out;
-    if ((rc = read_params(gp, "ei", &lib->cfg.ei, path)) ||
-        (rc = read_params(gp, "msms", &lib->cfg.msms, path)))
-        goto out;
-    long long ck;
-    if (read_attr_ll(gp, "params_checksum", &ck) || (uint64_t)ck != params_checksum(&lib->cfg)) {
-        rc = nps_err(NPS_ELIBRARY, "%s: preprocessing parameters fail their checksum", path);
-        goto out;
-    }
     size_t n = noff ? noff - 1 : 0;
     if (noff == 0 || (nsp >= 0 && (size_t)nsp != n) || nmz != nin || npmz != npin) {
         rc = nps_err(NPS_ELIBRARY, "%s: dataset sizes disagree", path);
@@ -611,7 +742,10 @@ int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
     if (rc && rc != NPS_ENOMEM && rc != NPS_ELIBRARY)
         rc = nps_err(NPS_ELIBRARY, "%s: invalid library content: %s", path, nps_error_last());
 out:
-    if (!rc && lib && lib->proc) rc = read_index(lib, f, path);
+    if (!rc && lib && lib->proc)
+        rc = n_parts || metadata_only ? nps_index_build(&lib->ix, lib->proc)
+                                      : read_index(lib, f, path);
+    if (!rc && lib && !n_parts && !metadata_only) lib->part_total = nps_spectra_count(lib->proc);
     if (g >= 0) H5Gclose(g);
     if (gp >= 0) H5Gclose(gp);
     H5Fclose(f);
@@ -629,4 +763,19 @@ out:
     }
     *out = lib;
     return 0;
+}
+
+int nps_library_open_ex(nps_library **out, const char *path, unsigned flags)
+{
+    if (!out || !path) return nps_err(NPS_EINVAL, "nps_library_open_ex: NULL argument");
+    return open_impl(out, path, flags, 0, 0);
+}
+
+int nps_library_open_part(nps_library **out, const char *path, size_t part, size_t n_parts)
+{
+    if (!out || !path) return nps_err(NPS_EINVAL, "nps_library_open_part: NULL argument");
+    if (n_parts < 1 || part >= n_parts)
+        return nps_err(NPS_EINVAL, "library part %zu of %zu: need 0 <= part < parts", part,
+                       n_parts);
+    return open_impl(out, path, 0, part, n_parts);
 }

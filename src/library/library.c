@@ -150,6 +150,7 @@ int nps_library_create(nps_library **out, const nps_spectra *spectra,
     if (config) lib->cfg = *config;
     if ((rc = nps_preprocess_shared(&lib->proc, lib->raw, &lib->cfg))) goto fail;
     if ((rc = nps_index_build(&lib->ix, lib->proc))) goto fail;
+    lib->part_total = nps_spectra_count(lib->proc);
     *out = lib;
     return 0;
 fail:
@@ -198,6 +199,21 @@ int nps_library_reprocess(nps_library **out, const nps_library *lib,
 const nps_fragment_index *nps_library_index(const nps_library *lib)
 {
     return &lib->ix;
+}
+
+size_t nps_library_part_first(const nps_library *lib)
+{
+    return lib->part_first;
+}
+
+size_t nps_library_part_total(const nps_library *lib)
+{
+    return lib->part_total;
+}
+
+int nps_library_metadata_only(const nps_library *lib)
+{
+    return lib->metadata_only;
 }
 
 const char *nps_library_checksum(const nps_library *lib)

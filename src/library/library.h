@@ -11,6 +11,11 @@ struct nps_library {
     nps_preprocess_config cfg;
     int format_version;
     int search_only;   /* opened without the imported peaks: raw is NULL */
+    int metadata_only; /* opened for the metadata: proc has no peaks, no plan can use it */
+    /* a part of a split library (nps_library_open_part) holds the spectra
+     * [part_first, part_first + count) of a file of part_total; a whole
+     * library has part_first 0 and part_total = count */
+    size_t part_first, part_total;
     char checksum[24]; /* "crc32:xxxxxxxx" of an opened file's envelope; "" in memory */
     /* the fragment index of the processed peaks: stored in the library file,
      * built when the library is created or opened from a file without one */

@@ -25,6 +25,7 @@ void nps_hits_free(nps_hits *h)
     if (!h) return;
     free(h->hits);
     free(h->qoff);
+    free(h->absent);
     free(h);
 }
 
@@ -169,6 +170,8 @@ int nps_search_batch(nps_hits **out, const nps_plan *plan, const nps_spectra *qu
     }
     h->qoff[nq] = h->n;
     h->nq = nq;
+    h->absent = absent;
+    absent = NULL;
     *out = h;
     h = NULL;
 out:

@@ -295,10 +295,13 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
         if ((rc = nps_exact_ranked(&r, ws, c, cb->s))) return rc;
         nps_keep(ws, c, r);
     }
-    /* with the heap full and its worst exact score within the margin of the K-th
-     * bound, no candidate below that bound can enter: the usual case */
+    /* A candidate below the K-th bound has an exact score below its bound
+     * plus the margin, so below bk + margin: with the heap full and its worst
+     * exact score at least that, none can enter (not even on a tie, which the
+     * library id would break). Otherwise those within the margin of the worst
+     * are rescored: with bounds equal to the scores, the near-ties of the K-th. */
     int more = bk > -INFINITY &&
-               !(ws->nh == K && nps_rank_worst(ws->heap)->score >= bk - NPS_BOUND_MARGIN);
+               !(ws->nh == K && nps_rank_worst(ws->heap)->score >= bk + NPS_BOUND_MARGIN);
     for (size_t j = 0; more && j < nc; j++) {
         const nps_bound *cb = &ws->cand[j];
         if (cb->b >= bk) continue; /* done above */

@@ -9,7 +9,8 @@ struct nps_hits {
     size_t n;
     size_t *qoff; /* nq + 1 */
     size_t nq;
-    size_t n_kind_absent; /* queries whose kind the library does not hold */
+    size_t n_kind_absent;  /* queries whose kind the library does not hold */
+    unsigned char *absent; /* nq: that query's kind is absent (NULL: none is) */
 };
 
 #endif

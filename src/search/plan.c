@@ -183,6 +183,14 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
     if (!out || !library) return nps_err(NPS_EINVAL, "NULL argument");
     int rc = check_options(o);
     if (rc) return rc;
+    if (nps_library_metadata_only(library))
+        return nps_err(NPS_EINVAL, "a library opened for its metadata only cannot be searched");
+    /* the null sample of an e-value is the query's scores against the whole
+     * library; a part of a split library would fit it to its own share */
+    if (o->evalues &&
+        nps_library_part_total(library) != nps_spectra_count(nps_library_processed(library)))
+        return nps_err(NPS_EINVAL, "e-values need the whole library: a part of a split library "
+                                   "cannot give them");
     nps_plan *p = calloc(1, sizeof *p);
     if (!p) return nps_err(NPS_ENOMEM, "out of memory");
     p->library = library;
