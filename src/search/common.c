@@ -285,25 +285,39 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
     ws->nc = nc; /* the bounds are the e-values' null sample */
     if (nc == 0) return 0;
     /* Rescore exactly every candidate whose bound reaches the K-th largest
-     * bound, then any other whose bound still reaches the K-th exact score
-     * (none when the bounds are the scores). */
+     * bound bk. A candidate below bk has an exact score below its bound plus
+     * the margin M, so it can still enter (a tie too, which the library id
+     * breaks) only if b + M reaches the heap's worst exact score w. When the
+     * bounds are the scores (well-separated peaks: the usual case), w >= bk - M
+     * and only candidates with b >= bk - 2M qualify: the near-ties of the
+     * K-th place (replicate spectra make many). They are set aside during
+     * the first pass, so every other candidate is visited once. When w is
+     * lower (loose bounds, or a heap left short by min_score or exclusions),
+     * every candidate below bk is looked at again. */
     double bk = nb < K ? -INFINITY : kb[0];
+    double near_lo = bk - 2 * NPS_BOUND_MARGIN;
+    size_t nn = 0;
     for (size_t j = 0; j < nc; j++) {
         const nps_bound *cb = &ws->cand[j];
-        if (cb->b < bk) continue;
+        if (cb->b < bk) {
+            if (cb->b >= near_lo) {
+                if (nn == ws->near_cap &&
+                    (rc = nps_grow((void **)&ws->near, &ws->near_cap, nn + 1, sizeof *ws->near)))
+                    return rc;
+                ws->near[nn++] = *cb;
+            }
+            continue;
+        }
         nps_ranked r;
         if ((rc = nps_exact_ranked(&r, ws, c, cb->s))) return rc;
         nps_keep(ws, c, r);
     }
-    /* A candidate below the K-th bound has an exact score below its bound
-     * plus the margin, so below bk + margin: with the heap full and its worst
-     * exact score at least that, none can enter (not even on a tie, which the
-     * library id would break). Otherwise those within the margin of the worst
-     * are rescored: with bounds equal to the scores, the near-ties of the K-th. */
-    int more = bk > -INFINITY &&
-               !(ws->nh == K && nps_rank_worst(ws->heap)->score >= bk + NPS_BOUND_MARGIN);
-    for (size_t j = 0; more && j < nc; j++) {
-        const nps_bound *cb = &ws->cand[j];
+    if (bk == -INFINITY) return 0; /* every candidate was rescored */
+    int near_only = ws->nh == K && nps_rank_worst(ws->heap)->score >= bk - NPS_BOUND_MARGIN;
+    size_t n2 = near_only ? nn : nc;
+    const nps_bound *second = near_only ? ws->near : ws->cand;
+    for (size_t j = 0; j < n2; j++) {
+        const nps_bound *cb = &second[j];
         if (cb->b >= bk) continue; /* done above */
         if (ws->nh == K && cb->b + NPS_BOUND_MARGIN < nps_rank_worst(ws->heap)->score) continue;
         nps_ranked r;

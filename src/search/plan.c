@@ -288,6 +288,7 @@ void nps_workspace_free(nps_workspace *ws)
     free(ws->kbest);
     free(ws->heap);
     free(ws->cand);
+    free(ws->near);
     free(ws->null);
     for (int t = 0; t < NPS_SCORE_COUNT; t++) nps_shift_ws_free(ws->shw[t]);
     free(ws);

@@ -106,6 +106,8 @@ struct nps_workspace {
     size_t nh;
     nps_bound *cand; /* candidates (max-heap in shift mode) */
     size_t cand_cap;
+    nps_bound *near; /* candidates just below the K-th bound (nps_search_indexed) */
+    size_t near_cap;
     /* e-values: the null sample left by the last query */
     size_t nc;       /* null scores in cand (or in null) */
     int null_in_buf; /* ... in null rather than in cand */
