@@ -44,6 +44,13 @@ mpi_run() {
 mpi_run bundled 3 "$LIB" "$U"
 mpi_run bundled2 2 "$LIB" "$U" --mode analogue --top 3
 mpi_run many 8 "$LIB" "$U" --top 20 --any-kind --score cosine
+# both splits at once: query shards (one mpirun each), the library across ranks
+for i in 1 2 3; do
+    "${MPIRUN[@]}" -np 2 "$N" search --mpi --library "$LIB" --shard "$i/3" -o "$T/sh$i.json" "$U" 2>/dev/null
+    expect_status 0 $? "-np 2 --shard $i/3"
+done
+"$N" merge -o "$T/sh.json" "$T/sh3.json" "$T/sh1.json" "$T/sh2.json" 2>/dev/null
+cmp -s "$T/sh.json" "$T/bundled.one.json" && ok || fail "query shards of an MPI search, merged, differ"
 # standard output, and the summary on rank 0 alone
 "${MPIRUN[@]}" -np 3 "$N" search --mpi --library "$LIB" "$U" >"$T/stdout.tsv" 2>"$T/stdout.err"
 expect_status 0 $? "-np 3 to standard output"
@@ -65,7 +72,7 @@ if have_data "$DATA/massbank/massbank_forensic_subset.msp" && have_data "$DATA/m
 fi
 
 # refusals: usage errors on every rank, nothing written
-for opt in --evalues --decoys "--shard 1/2" "--noise 0.05"; do
+for opt in --evalues --decoys "--noise 0.05"; do
     # shellcheck disable=SC2086
     "${MPIRUN[@]}" -np 2 "$N" search --mpi $opt --library "$LIB" -o "$T/no.tsv" "$U" 2>"$T/e"
     [ $? != 0 ] && [ ! -e "$T/no.tsv" ] && grep -q "cannot be combined with" "$T/e" && ok \

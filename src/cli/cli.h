@@ -121,9 +121,11 @@ int cli_search_option(nps_search_options *so, int opt, const char *arg);
 typedef struct {
     int rank, size;
 } cli_mpi;
+#ifdef NPS_HAVE_MPI
 int cli_mpi_init(cli_mpi *m);
 /* 1 when ok is true on every rank */
 int cli_mpi_all_ok(const cli_mpi *m, int ok);
+#endif
 /* Each rank's hits against its part of the library, merged on rank 0 into
  * *merged (the whole library's hits; NULL elsewhere). meta: the library's
  * metadata, rank 0 only. 0 on every rank when the merge succeeded. */
@@ -132,6 +134,19 @@ int cli_mpi_merge_hits(nps_hits **merged, const cli_mpi *m, const nps_hits *hits
 /* rank 0's value, on every rank */
 int cli_mpi_broadcast(const cli_mpi *m, int value);
 void cli_mpi_finalize(void);
+#ifndef NPS_HAVE_MPI
+/* built without MPI: --mpi is refused before any of these could run */
+static inline int cli_mpi_init(cli_mpi *m)
+{
+    (void)m;
+    return -1;
+}
+static inline int cli_mpi_all_ok(const cli_mpi *m, int ok)
+{
+    (void)m;
+    return ok;
+}
+#endif
 
 int cmd_library(int argc, char **argv);
 int cmd_search(int argc, char **argv);

@@ -278,7 +278,6 @@ int cmd_search(int argc, char **argv)
         /* what depends on the whole library cannot be computed from a part */
         const char *no = decoys       ? "--decoys (decoys are ranked against every target)"
                          : so.evalues ? "--evalues (fitted to the scores of the whole library)"
-                         : shard_n    ? "--shard (split the queries or the library, not both)"
                          : pp.changed ? "preprocessing options (the parts are read search-ready)"
                                       : NULL;
         if (no) {
@@ -356,24 +355,25 @@ int cmd_search(int argc, char **argv)
     rd.filtered -= lib_filtered;
     if (mpi.rank == 0) cli_warn_filtered(&rd);
     nps_shard shard;
+    int shard_ok = 1;
     if (shard_n) {
         /* this node's part of the batch: every node reads every query file,
          * so the parts are the same wherever they run */
         nps_spectra *part = NULL;
-        if (nps_shard_make(&shard, shard_i, shard_n, nps_spectra_count(queries)) ||
-            nps_spectra_create(&part)) {
+        shard_ok = nps_shard_make(&shard, shard_i, shard_n, nps_spectra_count(queries)) == 0 &&
+                   nps_spectra_create(&part) == 0;
+        for (size_t i = shard.first; shard_ok && i < shard.end; i++)
+            shard_ok = nps_spectra_add_from(part, queries, i) == 0;
+        if (shard_ok) {
+            nps_spectra_free(queries);
+            queries = part;
+        } else {
             fprintf(stderr, "npsmatch: %s\n", nps_error_last());
-            goto out;
+            nps_spectra_free(part);
         }
-        for (size_t i = shard.first; i < shard.end; i++)
-            if (nps_spectra_add_from(part, queries, i)) {
-                fprintf(stderr, "npsmatch: %s\n", nps_error_last());
-                nps_spectra_free(part);
-                goto out;
-            }
-        nps_spectra_free(queries);
-        queries = part;
     }
+    if (use_mpi) shard_ok = cli_mpi_all_ok(&mpi, shard_ok);
+    if (!shard_ok) goto out;
     if (isatty(2) && mpi.rank == 0) so.progress = progress;
     double thr = INFINITY;
     size_t n_decoy = 0;
