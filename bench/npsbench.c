@@ -655,8 +655,13 @@ static void workload(const char *name, make_fn make, const nps_score_type *score
     }
     double t4 = now();
     nps_spectra *q = load(qpath);
-    remove(path);
-    remove(qpath);
+    /* NPSBENCH_KEEP=1 keeps the library and queries, to measure the command
+     * line on them (e.g. its peak RSS at 10^6 spectra) */
+    const char *keep = getenv("NPSBENCH_KEEP");
+    if (!keep || strcmp(keep, "1") != 0) {
+        remove(path);
+        remove(qpath);
+    }
     size_t nq = nps_spectra_count(q);
     size_t *truth = malloc(nq * sizeof *truth);
     int have_truth = 1;
