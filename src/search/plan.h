@@ -23,6 +23,21 @@
  * is this far below the K-th score. */
 #define NPS_BOUND_MARGIN 2e-5
 
+/* e-values: a null sample of more candidates than twice this is thinned to
+ * between this many and twice as many: those whose library index is a
+ * multiple of a power-of-two stride (the test is a mask, and the same spectra
+ * are sampled whichever path found them), the survival counts scaled back by
+ * the sampling rate. 1,024 scores put 100 to 200 in the fitted tail, plenty
+ * for two parameters; the cross-laboratory ROC AUC of the e-values is the
+ * same as with the whole sample (bench/RESULTS.md section 11). */
+#define NPS_EVALUE_NULL_SAMPLE 1024
+static inline size_t nps_evalue_stride(size_t n)
+{
+    size_t stride = 1;
+    while (n / (2 * stride) >= NPS_EVALUE_NULL_SAMPLE) stride *= 2;
+    return stride;
+}
+
 /* Per-score weights of a target's peaks (weights.c): per processed peak (w,
  * and v = sqrt(I) for the composite), per spectrum (norm), and in the
  * target's fragment-index order for the bounds (iw; ify = iw log2 iw for the

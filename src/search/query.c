@@ -49,12 +49,30 @@ static int fit_tail(nps_workspace *ws, tail_fit *out)
          * out of the null sample, not only the top hit itself */
         const uint64_t *cof = ws->plan->compound_of;
         uint64_t tc = top ? cof[top->ref] : 0;
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            size_t s = ws->cand[i].s;
-            if (top && (s == top->ref || (tc && cof[s] == tc))) continue;
-            ws->null[k++] = ws->cand[i].b;
+        /* thinned (NPS_EVALUE_NULL_SAMPLE) branch-free, since library
+         * indices come in no order, into the near-tie buffer, free once the
+         * query's hits are kept */
+        const nps_bound *src = ws->cand;
+        size_t sampled = n;
+        if (nps_evalue_stride(n) > 1) {
+            const size_t mask = nps_evalue_stride(n) - 1;
+            if (n > ws->near_cap &&
+                (rc = nps_grow((void **)&ws->near, &ws->near_cap, n, sizeof *ws->near)))
+                return rc;
+            sampled = 0;
+            for (size_t i = 0; i < n; i++) {
+                ws->near[sampled] = ws->cand[i];
+                sampled += (ws->cand[i].s & mask) == 0;
+            }
+            src = ws->near;
         }
+        size_t k = 0;
+        for (size_t i = 0; i < sampled; i++) {
+            size_t s = src[i].s;
+            if (top && (s == top->ref || (tc && cof[s] == tc))) continue;
+            ws->null[k++] = src[i].b;
+        }
+        ws->null_scale = sampled ? (double)n / (double)sampled : 1;
         n = k;
     } else if (n && top && ws->null_stride == 1) { /* drop the largest (the top hit's) */
         size_t mi = 0;
