@@ -246,21 +246,31 @@ static int cmp_desc_d(const void *a, const void *b)
     return x > y ? -1 : x < y;
 }
 
-/* The tail fit selects the upper tail instead of sorting the whole sample:
- * on shuffled samples with many ties (and with none), it gives exactly the
- * fit of a fully sorted copy, and leaves the tail sorted at the front. */
+/* The tail fit selects the upper tail instead of sorting the whole sample
+ * (a histogram, a gathering pass, a radix sort): on shuffled samples with
+ * many ties, with none, with one crowded value and zeros, spanning twelve
+ * orders of magnitude, and a few ulps apart, it gives exactly the fit of a fully sorted copy, and
+ * leaves the tail sorted at the front. */
 static void tail_fit_selection(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 77);
     static const size_t sizes[] = {100, 101, 999, 20000};
     for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
-        for (int ties = 0; ties < 2; ties++) {
+        for (int ties = 0; ties < 5; ties++) {
             size_t n = sizes[si];
             double *v = malloc(n * sizeof *v), *sorted = malloc(n * sizeof *v);
             for (size_t i = 0; i < n; i++) {
                 double x = gsl_ran_exponential(r, 0.1);
-                v[i] = ties ? floor(x * 50) / 50 : x; /* ties: a score grid of 0.02 */
+                if (ties == 1)
+                    x = floor(x * 50) / 50; /* a score grid of 0.02 */
+                else if (ties == 2)         /* one crowded value just below the top, and zeros */
+                    x = i % 7 == 0 ? 0 : i % 97 == 0 ? 0.9 + x / 100 : 0.8;
+                else if (ties == 3) /* twelve orders of magnitude: every radix digit at work */
+                    x = pow(10, -12 * gsl_rng_uniform(r));
+                else if (ties == 4) /* values a few ulps apart: the lowest digits decide */
+                    x = 0.5 + (double)gsl_rng_uniform_int(r, 1000) * 0x1p-53;
+                v[i] = x;
             }
             memcpy(sorted, v, n * sizeof *v);
             qsort(sorted, n, sizeof *sorted, cmp_desc_d);
