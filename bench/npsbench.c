@@ -239,18 +239,27 @@ static size_t *crosslab_split(nps_spectra **libsp, nps_spectra **qsp, const nps_
     return map;
 }
 
+/* The cross-laboratory protocol's keys: the queries sorted by contributor,
+ * and every record's contributor and block (the caller frees both). */
+static void lab_keys(char (**contrib)[64], char (**blocks)[32], const nps_spectra *all, query_t *qs,
+                     size_t nq)
+{
+    qsort(qs, nq, sizeof *qs, cmp_contrib);
+    size_t n = nps_spectra_count(all);
+    *contrib = malloc(n * sizeof **contrib);
+    *blocks = malloc(n * sizeof **blocks);
+    for (size_t i = 0; i < n; i++) {
+        contributor_of((*contrib)[i], 64, all, i);
+        block_of((*blocks)[i], 32, all, i);
+    }
+}
+
 static void evaluate(const nps_spectra *all, const unsigned char *eligible, query_t *qs, size_t nq,
                      const variant *vars, size_t nvar, const nps_search_mode *modes, size_t nmodes,
                      double tolerance)
 {
-    qsort(qs, nq, sizeof *qs, cmp_contrib);
-    size_t n = nps_spectra_count(all);
-    char(*contrib)[64] = malloc(n * sizeof *contrib);
-    char(*blocks)[32] = malloc(n * sizeof *blocks);
-    for (size_t i = 0; i < n; i++) {
-        contributor_of(contrib[i], 64, all, i);
-        block_of(blocks[i], 32, all, i);
-    }
+    char(*contrib)[64], (*blocks)[32];
+    lab_keys(&contrib, &blocks, all, qs, nq);
     size_t cells = nvar * nmodes;
     size_t *top1 = calloc(cells, sizeof *top1), *top5 = calloc(cells, sizeof *top5);
     double *secs = calloc(cells, sizeof *secs);
@@ -1371,14 +1380,8 @@ static int bench_evalues(void)
     unsigned char *eligible;
     size_t nq, groups;
     query_t *qs = crosslab_queries(&fs, &eligible, &nq, &groups);
-    qsort(qs, nq, sizeof *qs, cmp_contrib);
-    size_t n = nps_spectra_count(fs);
-    char(*contrib)[64] = malloc(n * sizeof *contrib);
-    char(*blocks)[32] = malloc(n * sizeof *blocks);
-    for (size_t i = 0; i < n; i++) {
-        contributor_of(contrib[i], 64, fs, i);
-        block_of(blocks[i], 32, fs, i);
-    }
+    char(*contrib)[64], (*blocks)[32];
+    lab_keys(&contrib, &blocks, fs, qs, nq);
     machine();
     printf("e-values on cross-laboratory MS/MS: %zu queries of %zu compounds; entropy, defaults\n",
            nq, groups);

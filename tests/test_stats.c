@@ -371,9 +371,67 @@ static void evalue_replicates(void)
     nps_spectra_free(q);
 }
 
+/* A null sample of thousands of candidates is thinned before the fit
+ * (query.c), its survival counts scaled back: the e-value of the k-th hit of
+ * a query that matches nothing but chance is still about k (the number of
+ * library spectra scoring as well), by the index and by the pairwise path. */
+static void evalue_thinned_null(void)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 4242);
+    nps_spectra *lib, *q;
+    nps_spectra_create(&lib);
+    nps_spectra_create(&q);
+    for (int k = 0; k <= 6000; k++) {
+        double mz[30];
+        float in[30];
+        size_t n = 0;
+        while (n < 30) { /* 30 distinct unit masses in [50, 250], ascending */
+            double m = 50.0 + (double)gsl_rng_uniform_int(r, 201);
+            size_t j = 0;
+            while (j < n && mz[j] < m) j++;
+            if (j < n && mz[j] == m) continue;
+            memmove(mz + j + 1, mz + j, (n - j) * sizeof *mz);
+            memmove(in + j + 1, in + j, (n - j) * sizeof *in);
+            mz[j] = m;
+            in[j] = (float)(1000 * gsl_ran_lognormal(r, 0, 1));
+            n++;
+        }
+        char id[32], ik[40];
+        snprintf(id, sizeof id, "R%05d", k);
+        snprintf(ik, sizeof ik, "CHANCE%08d-UHFFFAOYSA-N", k);
+        const char *keys[] = {"Name", "DB#", "PrecursorMZ", "InChIKey"};
+        const char *vals[] = {id, id, "300.0", ik};
+        CHECK(nps_spectra_add(k == 6000 ? q : lib, mz, in, 30, keys, vals, 4) == 0);
+    }
+    gsl_rng_free(r);
+    nps_library *L;
+    CHECK(nps_library_create(&L, lib, NULL) == 0);
+    for (int exhaustive = 0; exhaustive < 2; exhaustive++) {
+        nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+        o.mode = NPS_MODE_OPEN;
+        o.evalues = 1;
+        o.top_k = 30;
+        o.exhaustive = exhaustive;
+        nps_hits *h = NULL;
+        CHECK(nps_search_run(&h, L, q, &o) == 0);
+        CHECK(h && nps_hits_count(h) == 30);
+        for (size_t k = 5; h && k <= 30; k += 5) {
+            double e = nps_hits_at(h, k - 1)->e_value;
+            CHECK_MSG(e > (double)k / 2.5 && e < 2.5 * (double)k,
+                      "exhaustive %d: e-value of hit %zu is %g", exhaustive, k, e);
+        }
+        nps_hits_free(h);
+    }
+    nps_library_free(L);
+    nps_spectra_free(lib);
+    nps_spectra_free(q);
+}
+
 int main(void)
 {
     evalue_replicates();
+    evalue_thinned_null();
     tail_fit_selection();
     target_decoy();
     evaluate_known();

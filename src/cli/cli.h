@@ -125,7 +125,6 @@ typedef struct {
 int cli_mpi_init(cli_mpi *m);
 /* 1 when ok is true on every rank */
 int cli_mpi_all_ok(const cli_mpi *m, int ok);
-#endif
 /* Each rank's hits against its part of the library, merged on rank 0 into
  * *merged (the whole library's hits; NULL elsewhere). meta: the library's
  * metadata, rank 0 only. 0 on every rank when the merge succeeded. */
@@ -134,8 +133,9 @@ int cli_mpi_merge_hits(nps_hits **merged, const cli_mpi *m, const nps_hits *hits
 /* rank 0's value, on every rank */
 int cli_mpi_broadcast(const cli_mpi *m, int value);
 void cli_mpi_finalize(void);
-#ifndef NPS_HAVE_MPI
-/* built without MPI: --mpi is refused before any of these could run */
+#else
+/* built without MPI: --mpi is refused before any of these could run, so
+ * they are the one-process answers */
 static inline int cli_mpi_init(cli_mpi *m)
 {
     (void)m;
@@ -146,6 +146,19 @@ static inline int cli_mpi_all_ok(const cli_mpi *m, int ok)
     (void)m;
     return ok;
 }
+static inline int cli_mpi_merge_hits(nps_hits **merged, const cli_mpi *m, const nps_hits *hits,
+                                     const nps_library *part, const nps_library *meta, size_t top_k)
+{
+    (void)m, (void)hits, (void)part, (void)meta, (void)top_k;
+    *merged = NULL;
+    return -1;
+}
+static inline int cli_mpi_broadcast(const cli_mpi *m, int value)
+{
+    (void)m;
+    return value;
+}
+static inline void cli_mpi_finalize(void) {}
 #endif
 
 int cmd_library(int argc, char **argv);

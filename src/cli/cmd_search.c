@@ -85,10 +85,8 @@ static void progress(void *ctx, size_t done, size_t total)
 static int mpi_open_library(nps_library **part, nps_library **meta, const cli_mpi *m,
                             const char *path)
 {
-    int ok = 1;
-#ifdef NPS_HAVE_MPI
     int is_lib = 0;
-    ok = nps_library_sniff(&is_lib, path) == 0 && is_lib;
+    int ok = nps_library_sniff(&is_lib, path) == 0 && is_lib;
     if (!ok && m->rank == 0)
         fprintf(stderr,
                 "npsmatch: --mpi: %s is not an npsmatch library file (make one with "
@@ -99,11 +97,7 @@ static int mpi_open_library(nps_library **part, nps_library **meta, const cli_mp
         fprintf(stderr, "npsmatch: rank %d: %s\n", m->rank, nps_error_last());
         ok = 0;
     }
-    ok = cli_mpi_all_ok(m, ok);
-#else
-    (void)part, (void)meta, (void)m, (void)path;
-#endif
-    return ok ? 0 : -1;
+    return cli_mpi_all_ok(m, ok) ? 0 : -1;
 }
 
 int cmd_search(int argc, char **argv)
@@ -308,9 +302,7 @@ int cmd_search(int argc, char **argv)
      * metadata, which the report names hits from */
     nps_library *meta = NULL;
     cli_mpi mpi = {0, 1};
-#ifdef NPS_HAVE_MPI
     if (use_mpi && cli_mpi_init(&mpi)) return EXIT_FAIL;
-#endif
     /* other cleaning parameters re-derive the search copy from the imported
      * peaks; otherwise only the search-ready peaks are read */
     /* the query-format options do not apply to the library */
@@ -387,7 +379,6 @@ int cmd_search(int argc, char **argv)
     }
     if (use_mpi && !cli_mpi_all_ok(&mpi, search_ok)) goto out;
     if (!search_ok) goto out;
-#ifdef NPS_HAVE_MPI
     if (use_mpi) {
         nps_hits *merged = NULL;
         if (cli_mpi_merge_hits(&merged, &mpi, hits, lib, meta, so.top_k)) goto out;
@@ -398,7 +389,6 @@ int cmd_search(int argc, char **argv)
             goto out;
         }
     }
-#endif
     if (decoys)
         fprintf(stderr,
                 "npsmatch: target-decoy: %zu of %zu queries had a decoy as best hit; score "
@@ -440,11 +430,9 @@ out:
     nps_spectra_free(queries);
     nps_library_free(lib);
     nps_library_free(meta);
-#ifdef NPS_HAVE_MPI
     if (use_mpi) { /* every rank exits with rank 0's status */
         status = cli_mpi_broadcast(&mpi, status);
         cli_mpi_finalize();
     }
-#endif
     return status;
 }

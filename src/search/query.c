@@ -54,8 +54,8 @@ static int fit_tail(nps_workspace *ws, tail_fit *out)
          * query's hits are kept */
         const nps_bound *src = ws->cand;
         size_t sampled = n;
-        if (nps_evalue_stride(n) > 1) {
-            const size_t mask = nps_evalue_stride(n) - 1;
+        const size_t mask = nps_evalue_stride(n) - 1;
+        if (mask) {
             if (n > ws->near_cap &&
                 (rc = nps_grow((void **)&ws->near, &ws->near_cap, n, sizeof *ws->near)))
                 return rc;
