@@ -383,8 +383,8 @@ static void evalue_thinned_null(void)
     nps_spectra_create(&lib);
     nps_spectra_create(&q);
     for (int k = 0; k <= 6000; k++) {
-        double mz[30];
-        float in[30];
+        double mz[30] = {0};
+        float in[30] = {0};
         size_t n = 0;
         while (n < 30) { /* 30 distinct unit masses in [50, 250], ascending */
             double m = 50.0 + (double)gsl_rng_uniform_int(r, 201);
