@@ -571,6 +571,29 @@ static qstats time_batch(nps_plan *sr, const nps_spectra *q, double *secs, int r
     return st;
 }
 
+/* One thread's scratch memory after every query of q (nps_workspace_bytes:
+ * it grows to the largest query and then stays), in MB. */
+static double scratch_mb(const nps_plan *sr, const nps_spectra *q)
+{
+    nps_workspace *ws;
+    if (nps_workspace_create(&ws, sr)) {
+        fprintf(stderr, "%s\n", nps_error_last());
+        exit(1);
+    }
+    nps_hit *hits = malloc(nps_plan_options(sr)->top_k * sizeof *hits);
+    for (size_t i = 0; i < nps_spectra_count(q); i++) {
+        nps_query_info info;
+        if (nps_search_query(hits, &info, ws, sr, q, i)) {
+            fprintf(stderr, "%s\n", nps_error_last());
+            exit(1);
+        }
+    }
+    double mb = (double)nps_workspace_bytes(ws) / 1e6;
+    free(hits);
+    nps_workspace_free(ws);
+    return mb;
+}
+
 /* Perturbed EI queries (W3): intensities x lognormal(0, 0.2), 15 % of the peaks
  * dropped, 0-5 noise peaks at integer m/z. */
 static nps_spectra *ei_queries(const nps_spectra *lib, size_t n, unsigned long seed, size_t *truth)
@@ -731,6 +754,7 @@ static void workload(const char *name, make_fn make, const nps_score_type *score
                        nps_score_name(scores[si]), mname[m], th, setup, stq.median, stq.p99,
                        stq.throughput, tt);
                 if (th == 2) printf("  (x%.2f throughput)", stq.throughput / base_tp);
+                if (th == 1) printf("  scratch %.1f MB/thread", scratch_mb(sr, q));
                 printf("\n");
                 nps_plan_free(sr);
             }

@@ -310,13 +310,15 @@ static void verify_invariants(void)
     CHECK(nps_library_verify(lib) == 0);
     CHECK(nps_library_save(lib, scratch_path("v.h5")) == 0);
     nps_spectra_free(s);
-    /* swap two index entries' peak numbers, then re-seal the envelope */
+    /* swap two index entries' spectrum numbers (each spectrum keeps its
+     * number of entries), then re-seal the envelope */
     hid_t f = H5Fopen(scratch_path("v.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t d = H5Dopen2(f, "index/peak", H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "index/spectrum", H5P_DEFAULT);
     hid_t sp = H5Dget_space(d);
     hssize_t n = H5Sget_simple_extent_npoints(sp);
     uint32_t *pk = malloc((size_t)n * sizeof *pk);
     H5Dread(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, pk);
+    CHECK(pk[10] != pk[n / 2]);
     uint32_t t = pk[10];
     pk[10] = pk[n / 2];
     pk[n / 2] = t;

@@ -21,7 +21,7 @@
 struct nps_spectra {
     size_t n, cap;
     size_t *peak_off; /* n + 1 */
-    size_t *meta_off; /* n + 1, into pairs (in entries, 2 offsets each) */
+    size_t *meta_off; /* n + 1, into pairs */
     size_t *id_off, *name_off;
     double *precursor;
     unsigned char *kind;
@@ -32,6 +32,9 @@ struct nps_spectra {
     size_t *ann; /* per-peak annotation text offsets (NONE: none); NULL until one exists */
     size_t ann_cap;
 
+    /* metadata: the text offset of each key; its value is the string right
+     * after the key's terminating NUL (every writer stores them so), which
+     * halves what a 10^6-spectrum library spends on offsets */
     size_t *pairs;
     size_t npairs, pair_cap;
 
@@ -46,6 +49,13 @@ struct nps_spectra {
      * them with the imported spectra instead of holding a second copy */
     int borrowed;
 };
+
+/* The value of metadata entry e: the string after its key. */
+static inline size_t value_off(const nps_spectra *s, size_t e)
+{
+    size_t k = s->pairs[e];
+    return k + strlen(s->text + k) + 1;
+}
 
 int nps_spectra_create(nps_spectra **out)
 {
@@ -112,14 +122,14 @@ void nps_spectra_meta_at(const nps_spectra *s, size_t i, size_t j, const char **
                          const char **value)
 {
     size_t e = s->meta_off[i] + j;
-    *key = s->text + s->pairs[2 * e];
-    *value = s->text + s->pairs[2 * e + 1];
+    *key = s->text + s->pairs[e];
+    *value = s->text + value_off(s, e);
 }
 
 const char *nps_spectra_get(const nps_spectra *s, size_t i, const char *key)
 {
     for (size_t e = s->meta_off[i]; e < s->meta_off[i + 1]; e++)
-        if (nps_strcaseeq(s->text + s->pairs[2 * e], key)) return s->text + s->pairs[2 * e + 1];
+        if (nps_strcaseeq(s->text + s->pairs[e], key)) return s->text + value_off(s, e);
     return NULL;
 }
 
@@ -287,8 +297,8 @@ static int derive(nps_spectra *s, size_t i, const char *fallback_id, const char 
     double prec = NAN;
     size_t name = NONE, id_db = NONE, id_title = NONE, id_sid = NONE;
     for (size_t j = 0; j < nk; j++) {
-        const char *k = s->text + s->pairs[2 * (a + j)];
-        size_t vo = s->pairs[2 * (a + j) + 1];
+        const char *k = s->text + s->pairs[a + j];
+        size_t vo = value_off(s, a + j);
         const char *v = s->text + vo;
         kv[j] = k;
         kv[nk + j] = v;
@@ -319,8 +329,8 @@ static int derive(nps_spectra *s, size_t i, const char *fallback_id, const char 
     s->precursor[i] = prec;
     /* kv may point into text that push_text moved: rebuild before use */
     for (size_t j = 0; j < nk; j++) {
-        kv[j] = s->text + s->pairs[2 * (a + j)];
-        kv[nk + j] = s->text + s->pairs[2 * (a + j) + 1];
+        kv[j] = s->text + s->pairs[a + j];
+        kv[nk + j] = s->text + value_off(s, a + j);
     }
     s->kind[i] = (unsigned char)nps_kind_from_meta(kv, kv + nk, nk, prec);
     return 0;
@@ -373,7 +383,7 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
         if (!f) return nps_err(NPS_ENOMEM, "out of memory");
         s->inten = f;
     }
-    if (nps_grow((void **)&s->pairs, &s->pair_cap, 2 * (s->npairs + n_meta), sizeof(size_t)))
+    if (nps_grow((void **)&s->pairs, &s->pair_cap, s->npairs + n_meta, sizeof(size_t)))
         return NPS_ENOMEM;
 
     size_t text_mark = s->text_len;
@@ -384,8 +394,8 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
             s->text_len = text_mark;
             return NPS_ENOMEM;
         }
-        s->pairs[2 * (s->npairs + j)] = ko;
-        s->pairs[2 * (s->npairs + j) + 1] = vo;
+        (void)vo; /* right after the key: value_off */
+        s->pairs[s->npairs + j] = ko;
     }
     const char **kv = malloc((2 * n_meta + 1) * sizeof *kv);
     if (!kv) {
@@ -566,7 +576,7 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
     /* count the strings, then index them */
     size_t nstr = 0;
     for (size_t b = 0; b < s->text_len; b++) nstr += s->text[b] == '\0';
-    if (nps_grow((void **)&s->pairs, &s->pair_cap, nstr + 2, sizeof(size_t))) {
+    if (nps_grow((void **)&s->pairs, &s->pair_cap, nstr / 2 + 1, sizeof(size_t))) {
         rc = NPS_ENOMEM;
         goto fail_adopt;
     }
@@ -579,9 +589,7 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
             size_t v = p + kl + 1;
             size_t vl = v < e ? strnlen(s->text + v, e - v) : 0;
             if (v >= e || v + vl >= e) break;
-            s->pairs[2 * s->npairs] = p;
-            s->pairs[2 * s->npairs + 1] = v;
-            s->npairs++;
+            s->pairs[s->npairs++] = p; /* v = p + kl + 1: value_off */
             nk++;
             p = v + vl + 1;
         }

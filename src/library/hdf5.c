@@ -267,6 +267,18 @@ static uint64_t params_checksum(const nps_preprocess_config *c)
     return nps_hash_str(buf);
 }
 
+/* The "peak" column of the index group: each entry's position in the
+ * processed peak arrays, derived (index.h) and written for the format. */
+static int write_index_peaks(hid_t g, const nps_fragment_index *ix, const nps_spectra *proc)
+{
+    uint32_t *peak = malloc((ix->n ? ix->n : 1) * sizeof *peak);
+    if (!peak) return nps_err(NPS_ENOMEM, "out of memory");
+    int rc = nps_index_peaks(peak, ix, proc);
+    if (!rc) rc = write_ds(g, "peak", H5T_NATIVE_UINT32, peak, ix->n);
+    free(peak);
+    return rc;
+}
+
 static int save_to(const nps_library *lib, const char *path)
 {
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
@@ -294,7 +306,7 @@ static int save_to(const nps_library *lib, const char *path)
     g = H5Gcreate2(f, "index", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (!rc) rc = write_ds(g, "mz", H5T_NATIVE_FLOAT, ix->mz, ix->n);
     if (!rc) rc = write_ds(g, "spectrum", H5T_NATIVE_UINT32, ix->spec, ix->n);
-    if (!rc) rc = write_ds(g, "peak", H5T_NATIVE_UINT32, ix->peak, ix->n);
+    if (!rc) rc = write_index_peaks(g, ix, lib->proc);
     H5Gclose(g);
     g = H5Gcreate2(f, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (!rc) rc = write_string_column(g, "id", lib->raw, get_id, NULL);
@@ -481,19 +493,18 @@ static int read_index(nps_library *lib, hid_t f, const char *path)
     hid_t g = H5Gopen2(f, "index", H5P_DEFAULT);
     if (g < 0) return nps_err(NPS_ELIBRARY, "%s: unreadable group /index", path);
     nps_fragment_index *ix = &lib->ix;
-    void *mz = NULL, *spec = NULL, *peak = NULL;
-    size_t n1 = 0, n2 = 0, n3 = 0;
+    void *mz = NULL, *spec = NULL;
+    size_t n1 = 0, n2 = 0;
+    /* the file's "peak" column is not read: it follows from the order of the
+     * entries (index.h), and is written for readers that expect it */
     int rc = read_ds(g, "mz", H5T_NATIVE_FLOAT, 4, &mz, &n1, path);
     if (!rc) rc = read_ds(g, "spectrum", H5T_NATIVE_UINT32, 4, &spec, &n2, path);
-    if (!rc) rc = read_ds(g, "peak", H5T_NATIVE_UINT32, 4, &peak, &n3, path);
     H5Gclose(g);
     ix->mz = mz;
     ix->spec = spec;
-    ix->peak = peak;
     ix->n = n1;
-    if (!rc && (n2 != n1 || n3 != n1)) rc = nps_err(NPS_ELIBRARY, "%s: index sizes disagree", path);
-    if (!rc)
-        rc = nps_index_check(ix, nps_spectra_count(lib->proc), nps_spectra_total_peaks(lib->proc));
+    if (!rc && n2 != n1) rc = nps_err(NPS_ELIBRARY, "%s: index sizes disagree", path);
+    if (!rc) rc = nps_index_check(ix, lib->proc);
     if (!rc) rc = nps_index_finish(ix);
     if (rc) {
         nps_index_free(ix);

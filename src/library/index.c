@@ -13,6 +13,12 @@
  * for 10^7 peaks. A table of bins of 0.01 Da gives the start of each bin so a
  * lookup is a table read plus a binary search inside one small bin.
  *
+ * The entries do not record which peak they are: the sort is stable and each
+ * spectrum's peaks are sorted, so a spectrum's entries come in its own peak
+ * order, and one pass with a counter per spectrum recovers the peak of every
+ * entry (nps_index_gather; in parallel, each thread starting its counters
+ * where the entries before its block leave them).
+ *
  * Precision: the index keeps m/z as float32 (exact to 0.06 ppm). It is only
  * used to find candidates: the searcher widens every window by a guard band
  * larger than the float32 rounding and scores the candidates it keeps with
@@ -32,7 +38,6 @@ void nps_index_free(nps_fragment_index *ix)
     if (!ix) return;
     free(ix->mz);
     free(ix->spec);
-    free(ix->peak);
     free(ix->bin);
     memset(ix, 0, sizeof *ix);
 }
@@ -63,49 +68,121 @@ int nps_index_finish(nps_fragment_index *ix)
     return 0;
 }
 
-int nps_index_check(const nps_fragment_index *ix, size_t n_spectra, size_t n_peaks)
+int nps_index_check(const nps_fragment_index *ix, const nps_spectra *proc)
 {
-    if (ix->n != n_peaks)
-        return nps_err(NPS_ELIBRARY, "the index holds %zu peaks, not %zu", ix->n, n_peaks);
+    size_t ns = nps_spectra_count(proc), np = nps_spectra_total_peaks(proc);
+    if (ix->n != np) return nps_err(NPS_ELIBRARY, "the index holds %zu peaks, not %zu", ix->n, np);
     for (size_t k = 0; k < ix->n; k++) {
-        if (ix->spec[k] >= n_spectra || ix->peak[k] >= n_peaks || !(ix->mz[k] >= 0))
+        if (ix->spec[k] >= ns || !(ix->mz[k] >= 0))
             return nps_err(NPS_ELIBRARY, "index entry %zu is out of range", k);
         if (k && ix->mz[k] < ix->mz[k - 1])
             return nps_err(NPS_ELIBRARY, "index entry %zu is out of m/z order", k);
     }
+    uint32_t *cnt = calloc(ns ? ns : 1, sizeof *cnt);
+    if (!cnt) return nps_err(NPS_ENOMEM, "out of memory checking the fragment index");
+    for (size_t k = 0; k < ix->n; k++) cnt[ix->spec[k]]++;
+    int rc = 0;
+    for (size_t s = 0; s < ns && !rc; s++) {
+        const double *mz;
+        const float *in;
+        size_t n;
+        nps_spectra_peaks(proc, s, &mz, &in, &n);
+        if (cnt[s] != n)
+            rc = nps_err(NPS_ELIBRARY,
+                         "the index holds %u entries of spectrum %zu, which has %zu peaks",
+                         (unsigned)cnt[s], s, n);
+    }
+    free(cnt);
+    return rc;
+}
+
+/* Where each block of entries starts its counters: for T blocks of the
+ * index, row t of the result (ns values) holds, per spectrum, the position of
+ * the first of its peaks that an entry of block t stands for. */
+static uint32_t *block_starts(const nps_fragment_index *ix, const nps_spectra *proc, int T)
+{
+    size_t ns = nps_spectra_count(proc), n = ix->n;
+    uint32_t *cnt = calloc((size_t)T * (ns ? ns : 1), sizeof *cnt);
+    if (!cnt) {
+        nps_err(NPS_ENOMEM, "out of memory walking the fragment index");
+        return NULL;
+    }
+#pragma omp parallel for schedule(static, 1) num_threads(T)
+    for (int t = 0; t < T; t++) {
+        uint32_t *c = cnt + (size_t)t * ns;
+        for (size_t k = n * (size_t)t / (size_t)T; k < n * (size_t)(t + 1) / (size_t)T; k++)
+            c[ix->spec[k]]++;
+    }
+    const double *mz0 = NULL;
+    for (size_t s = 0; s < ns; s++) {
+        const double *mz;
+        const float *in;
+        size_t np;
+        nps_spectra_peaks(proc, s, &mz, &in, &np);
+        if (s == 0) mz0 = mz;
+        size_t at = (size_t)(mz - mz0);
+        for (int t = 0; t < T; t++) {
+            size_t c = cnt[(size_t)t * ns + s];
+            cnt[(size_t)t * ns + s] = (uint32_t)at;
+            at += c;
+        }
+    }
+    return cnt;
+}
+
+static int blocks_for(size_t n, int nthreads)
+{
+    return n < ((size_t)1 << 16) || nthreads < 2 ? 1 : nthreads;
+}
+
+int nps_index_peaks(uint32_t *out, const nps_fragment_index *ix, const nps_spectra *proc)
+{
+    uint32_t *start = block_starts(ix, proc, 1);
+    if (!start) return NPS_ENOMEM;
+    for (size_t k = 0; k < ix->n; k++) out[k] = start[ix->spec[k]]++;
+    free(start);
+    return 0;
+}
+
+int nps_index_gather(float *out, const nps_fragment_index *ix, const nps_spectra *proc,
+                     const float *by_peak, const uint32_t *map, int nthreads)
+{
+    const int T = blocks_for(ix->n, nthreads);
+    size_t ns = nps_spectra_count(proc), n = ix->n;
+    uint32_t *start = block_starts(ix, proc, T);
+    if (!start) return NPS_ENOMEM;
+#pragma omp parallel for schedule(static, 1) num_threads(T)
+    for (int t = 0; t < T; t++) {
+        uint32_t *c = start + (size_t)t * ns;
+        for (size_t k = n * (size_t)t / (size_t)T; k < n * (size_t)(t + 1) / (size_t)T; k++) {
+            uint32_t p = c[ix->spec[k]]++;
+            out[k] = by_peak[map ? map[p] : p];
+        }
+    }
+    free(start);
     return 0;
 }
 
 int nps_index_verify(const nps_fragment_index *ix, const nps_spectra *proc)
 {
-    size_t ns = nps_spectra_count(proc), np = nps_spectra_total_peaks(proc);
-    int rc = nps_index_check(ix, ns, np);
-    if (rc) return rc;
-    unsigned char *seen = calloc(np ? np : 1, 1);
-    if (!seen) return nps_err(NPS_ENOMEM, "out of memory");
-    const double *base = NULL;
-    if (ns) {
-        const float *in;
-        size_t n;
-        nps_spectra_peaks(proc, 0, &base, &in, &n);
-    }
-    /* nps_index_check has matched ix->n to the peak count: no peaks, no base */
-    for (size_t k = 0; base && k < ix->n && !rc; k++) {
-        const double *mz;
-        const float *in;
-        size_t n;
-        nps_spectra_peaks(proc, ix->spec[k], &mz, &in, &n);
-        size_t first = (size_t)(mz - base), p = ix->peak[k];
-        if (p < first || p >= first + n)
-            rc = nps_err(NPS_ELIBRARY, "index entry %zu: peak %zu is not in spectrum %u", k, p,
-                         (unsigned)ix->spec[k]);
-        else if (seen[p]++)
-            rc = nps_err(NPS_ELIBRARY, "index entry %zu: peak %zu is indexed twice", k, p);
-        else if (ix->mz[k] != (float)base[p])
-            rc = nps_err(NPS_ELIBRARY, "index entry %zu: m/z %.9g is not the peak's %.9g", k,
-                         (double)ix->mz[k], base[p]);
-    }
-    free(seen);
+    size_t ns = nps_spectra_count(proc);
+    int rc = nps_index_check(ix, proc);
+    if (rc || ns == 0) return rc;
+    uint32_t *peak = malloc((ix->n ? ix->n : 1) * sizeof *peak);
+    if (!peak) return nps_err(NPS_ENOMEM, "out of memory");
+    rc = nps_index_peaks(peak, ix, proc);
+    const double *base;
+    const float *in;
+    size_t n;
+    nps_spectra_peaks(proc, 0, &base, &in, &n);
+    /* the counts agree (nps_index_check), so every peak is one entry's; the
+     * m/z of each entry must be its peak's, which also fails an index whose
+     * entries of one spectrum are out of peak order */
+    for (size_t k = 0; k < ix->n && !rc; k++)
+        if (ix->mz[k] != (float)base[peak[k]])
+            rc = nps_err(NPS_ELIBRARY, "index entry %zu: m/z %.9g is not its peak's %.9g", k,
+                         (double)ix->mz[k], base[peak[k]]);
+    free(peak);
     return rc;
 }
 
@@ -165,8 +242,6 @@ int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc)
         p1 = t;
     }
     ix->n = n;
-    ix->peak = p0;
-    p0 = NULL;
     /* reuse the spare buffer for the float values (they are written with memcpy
      * below, so the buffer holds float representations) */
     // cppcheck-suppress invalidPointerCast
@@ -175,7 +250,7 @@ int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc)
     ix->spec = spec_of; /* permuted in place below via k0 as scratch */
     for (size_t i = 0; i < n; i++) {
         memcpy(&ix->mz[i], &k0[i], sizeof(float));
-        k0[i] = spec_of[ix->peak[i]];
+        k0[i] = spec_of[p0[i]];
     }
     memcpy(ix->spec, k0, n * sizeof *ix->spec);
     spec_of = NULL;

@@ -6,22 +6,36 @@
 
 #include <math.h>
 
+/*
+ * The peak an entry stands for is not stored: the entries of one spectrum
+ * appear in the index in that spectrum's own peak order (its peaks are
+ * sorted by m/z, float32 rounding keeps that order, and the sort is stable),
+ * so the j-th entry of spectrum s is its j-th peak. nps_index_peaks and
+ * nps_index_gather recover it with one pass and a counter per spectrum: four
+ * bytes per peak that a 10^6-spectrum library does not keep in memory.
+ */
 typedef struct {
     size_t n;       /* number of indexed peaks */
     float *mz;      /* every processed library peak, sorted by m/z */
     uint32_t *spec; /* the spectrum of each */
-    uint32_t *peak; /* its position in the processed peak arrays */
     uint32_t *bin;  /* bin[b]: first position with mz >= b * bin_width; nbins + 1 entries */
     size_t nbins;
     double bin_width;
 } nps_fragment_index;
 
 int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc);
-/* Given n, mz, spec and peak (as stored in a library file): build the bin table. */
+/* Given n, mz and spec (as stored in a library file): build the bin table. */
 int nps_index_finish(nps_fragment_index *ix);
 /* Structural checks of an index read from a file: every entry in range and in
- * m/z order (the checksums of the file cover the values themselves). */
-int nps_index_check(const nps_fragment_index *ix, size_t n_spectra, size_t n_peaks);
+ * m/z order, and each spectrum holding as many entries as peaks (the
+ * checksums of the file cover the values themselves). */
+int nps_index_check(const nps_fragment_index *ix, const nps_spectra *proc);
+/* out[k]: the position in the processed peak arrays of entry k. */
+int nps_index_peaks(uint32_t *out, const nps_fragment_index *ix, const nps_spectra *proc);
+/* out[k] = by_peak[map ? map[peak(k)] : peak(k)] for every entry k, with
+ * peak(k) as nps_index_peaks gives it; in parallel over nthreads. */
+int nps_index_gather(float *out, const nps_fragment_index *ix, const nps_spectra *proc,
+                     const float *by_peak, const uint32_t *map, int nthreads);
 /* The full invariant against the processed spectra: every peak exactly once,
  * in m/z order, with its own spectrum and float32 m/z (NPS_ELIBRARY if not). */
 int nps_index_verify(const nps_fragment_index *ix, const nps_spectra *proc);

@@ -37,21 +37,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-void nps_target_prep(nps_prep *R, const nps_target *tg, nps_score_type t, size_t ri)
+void nps_target_prep(nps_prep *R, nps_workspace *ws, const nps_target *tg, nps_score_type t,
+                     size_t ri)
 {
-    const nps_weights *lp = tg->wt[t];
+    const nps_score_options *so = &tg->wt[t]->so;
     const double *rmz;
     const float *rin;
     size_t rn;
     nps_spectra_peaks(tg->spectra, ri, &rmz, &rin, &rn);
-    size_t off = (size_t)(rmz - tg->mz0);
-    *R = (nps_prep){rmz, rin, lp->w + off, lp->v ? lp->v + off : NULL, rn, lp->norm[ri]};
+    double *v = so->type == NPS_SCORE_COMPOSITE ? ws->rv : NULL;
+    double norm = nps_score_prepare(ws->rw, v, rmz, rin, rn, so);
+    *R = (nps_prep){rmz, rin, ws->rw, v, rn, norm};
 }
 
 int nps_exact_ranked(nps_ranked *out, nps_workspace *ws, const nps_query_ctx *c, size_t ri)
 {
     nps_prep R;
-    nps_target_prep(&R, c->tg, c->t, ri);
+    nps_target_prep(&R, ws, c->tg, c->t, ri);
     if (c->mode == NPS_MODE_HYBRID) {
         double rp = nps_spectra_precursor_mz(c->tg->spectra, ri);
         nps_hybrid_result h;

@@ -56,8 +56,8 @@ static int prepare(nps_plan *p, nps_score_type t)
         if (!use) return nps_err(NPS_ENOMEM, "out of memory");
         for (size_t i = 0; i < nl; i++) use[i] = p->kinds_of[i] == NPS_KIND_EI;
     }
-    rc = nps_shift_plan_create(&p->shift[t], p->main.spectra, p->main.wt[t]->w, use, p->o.max_shift,
-                               p->nthreads);
+    rc = nps_shift_plan_create(&p->shift[t], p->main.spectra, &p->main.wt[t]->so, use,
+                               p->o.max_shift, p->nthreads);
     free(use);
     return rc;
 }
@@ -70,7 +70,7 @@ static int shift_score(nps_ranked *best, nps_workspace *ws, const nps_query_ctx 
                        const int *shifts, size_t ns)
 {
     nps_prep R;
-    nps_target_prep(&R, c->tg, c->t, ri);
+    nps_target_prep(&R, ws, c->tg, c->t, ri);
     *best = nps_ranked_make(0, ri, 0);
     for (size_t k = 0; k <= ns; k++) {
         double d = k == 0 ? 0.0 : (double)shifts[k - 1];

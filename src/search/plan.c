@@ -103,7 +103,7 @@ int nps_plan_weights(nps_plan *p, nps_target *tg, nps_score_type t, int index_or
     if (!tg->wt[t]) {
         nps_score_options so;
         nps_plan_score_options(&so, &p->o, t, NPS_KIND_MSMS);
-        if ((rc = nps_weights_build(&tg->wt[t], tg, &so, p->nthreads))) return rc;
+        if ((rc = nps_weights_build(&tg->wt[t], &so))) return rc;
     }
     if (index_order && !tg->wt[t]->iw) rc = nps_weights_index_order(tg->wt[t], tg, t, p->nthreads);
     return rc;
@@ -225,6 +225,7 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
         if (i && p->kinds_of[i] != p->kinds_of[0]) p->mixed_kinds = 1;
     }
     qsort(p->order, p->norder, sizeof *p->order, cmp_prec);
+    p->max_peaks = nps_target_max_peaks(&p->main);
     if (nl) {
         const float *i0;
         size_t k0;
@@ -284,6 +285,8 @@ void nps_workspace_free(nps_workspace *ws)
     free(ws->lv);
     free(ws->acc);
     free(ws->touched);
+    free(ws->rw);
+    free(ws->rv);
     free(ws->cbuf);
     free(ws->kbest);
     free(ws->heap);
@@ -307,7 +310,10 @@ int nps_workspace_create(nps_workspace **out, const nps_plan *p)
     ws->kbest = malloc(K * sizeof *ws->kbest);
     ws->acc = calloc(nl ? nl : 1, sizeof *ws->acc);
     ws->touched = malloc((nl ? nl : 1) * sizeof *ws->touched);
-    if (rc || !ws->heap || !ws->kbest || !ws->acc || !ws->touched) {
+    /* a loss spectrum has at most the peaks of its fragment spectrum */
+    ws->rw = malloc((p->max_peaks ? p->max_peaks : 1) * sizeof *ws->rw);
+    ws->rv = malloc((p->max_peaks ? p->max_peaks : 1) * sizeof *ws->rv);
+    if (rc || !ws->heap || !ws->kbest || !ws->acc || !ws->touched || !ws->rw || !ws->rv) {
         nps_workspace_free(ws);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
@@ -325,6 +331,7 @@ size_t nps_workspace_bytes(const nps_workspace *ws)
     size_t b = sizeof *ws;
     /* the query (5 double arrays, 1 float) and its losses (3 and 1) */
     b += ws->qcap * (8 * sizeof(double) + 2 * sizeof(float));
+    b += ws->plan->max_peaks * 2 * sizeof(double); /* the prepared library spectrum */
     b += ws->nlib * (sizeof *ws->acc + sizeof *ws->touched);
     b += ws->ccap * sizeof *ws->cbuf;
     b += ws->plan->o.top_k * (sizeof *ws->kbest + sizeof *ws->heap);

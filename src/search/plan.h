@@ -38,13 +38,13 @@ static inline size_t nps_evalue_stride(size_t n)
     return stride;
 }
 
-/* Per-score weights of a target's peaks (weights.c): per processed peak (w,
- * and v = sqrt(I) for the composite), per spectrum (norm), and in the
- * target's fragment-index order for the bounds (iw; ify = iw log2 iw for the
- * entropy scores). liw/lify: the main target's weights in the loss index's
- * order (the shifted half of the hybrid bounds). */
+/* Per-score weights of a target's peaks (weights.c): the score options they
+ * are prepared with (nps_target_prep prepares a candidate with them), and,
+ * in the target's fragment-index order for the bounds, iw (ify = iw log2 iw
+ * for the entropy scores). liw/lify: the main target's weights in the loss
+ * index's order (the shifted half of the hybrid bounds). */
 typedef struct {
-    double *w, *v, *norm;
+    nps_score_options so;
     float *iw, *ify;
     float *liw, *lify;
 } nps_weights;
@@ -54,7 +54,7 @@ typedef struct {
 typedef struct {
     const nps_spectra *spectra;
     const nps_fragment_index *ix; /* NULL until an index is needed */
-    const double *mz0;            /* start of the peak arrays (weights are per peak) */
+    const double *mz0;            /* start of the peak arrays (index weights are per peak) */
     nps_weights *wt[NPS_SCORE_COUNT];
 } nps_target;
 
@@ -66,8 +66,9 @@ typedef struct {
 struct nps_plan {
     const nps_library *library;
     nps_search_options o;
-    unsigned forms; /* NPS_QUERY_FORM bits: the query forms prepared for */
-    int nthreads;   /* for the plan's own parallel regions */
+    unsigned forms;   /* NPS_QUERY_FORM bits: the query forms prepared for */
+    int nthreads;     /* for the plan's own parallel regions */
+    size_t max_peaks; /* the most peaks of a library spectrum (nps_target_prep's buffers) */
     nps_target main;
     nps_target loss;
     /* the neutral-loss spectra (losses.c), built when a mode needs them */
@@ -102,6 +103,8 @@ struct nps_workspace {
     double *qmz, *qw, *qv, *cw, *cv;
     float *qin;
     size_t qcap;
+    /* the library spectrum being scored, prepared (nps_target_prep): max_peaks */
+    double *rw, *rv;
     /* neutral-loss and hybrid: the query's losses and their weights */
     double *lmz, *lw, *lv;
     float *lin; /* both sets hold qcap peaks */
@@ -179,8 +182,8 @@ void nps_plan_score_options(nps_score_options *so, const nps_search_options *o, 
 int nps_plan_weights(nps_plan *p, nps_target *tg, nps_score_type t, int index_order);
 int nps_plan_losses(nps_plan *p);
 int nps_plan_loss_weights(nps_plan *p, nps_score_type t);
-int nps_weights_build(nps_weights **out, const nps_target *tg, const nps_score_options *so,
-                      int nthreads);
+int nps_weights_build(nps_weights **out, const nps_score_options *so);
+size_t nps_target_max_peaks(const nps_target *tg);
 int nps_weights_index_order(nps_weights *w, const nps_target *tg, nps_score_type t, int nthreads);
 int nps_weights_loss_order(nps_weights *w, const nps_plan *p, nps_score_type t);
 void nps_weights_free(nps_weights *w);
@@ -208,8 +211,10 @@ static inline void nps_keep(nps_workspace *ws, const nps_query_ctx *c, nps_ranke
     if (r.score > 0 && r.score >= c->p->o.min_score)
         nps_rank_push(ws->heap, &ws->nh, c->p->o.top_k, r, c->tg->spectra);
 }
-/* Library spectrum ri of the context's target, prepared for its score. */
-void nps_target_prep(nps_prep *R, const nps_target *tg, nps_score_type t, size_t ri);
+/* Library spectrum ri of target tg, prepared for score t in the workspace's
+ * buffers (valid until the next call). */
+void nps_target_prep(nps_prep *R, nps_workspace *ws, const nps_target *tg, nps_score_type t,
+                     size_t ri);
 /* The exact ranked score of candidate ri (the hybrid score in HYBRID mode). */
 int nps_exact_ranked(nps_ranked *out, nps_workspace *ws, const nps_query_ctx *c, size_t ri);
 /* Score the candidates [lo, hi) pairwise (in precursor order when use_order). */

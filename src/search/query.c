@@ -145,7 +145,7 @@ static int complete(nps_hit *hits, nps_workspace *ws, const nps_query_ctx *c, co
         if (fit->ok) h->e_value = exp(fit->a + fit->b * r->score);
         nps_prep R;
         if (c->mode == NPS_MODE_HYBRID || c->mode == NPS_MODE_SHIFT) {
-            nps_target_prep(&R, &p->main, c->t, r->ref);
+            nps_target_prep(&R, ws, &p->main, c->t, r->ref);
             nps_score_result pr;
             int rc = nps_score_prepared(&pr, NULL, NULL, ws->sws, c->Q, &R, &plain);
             if (rc) return rc;
@@ -156,7 +156,7 @@ static int complete(nps_hit *hits, nps_workspace *ws, const nps_query_ctx *c, co
             h->composite = r->score;
             continue;
         }
-        nps_target_prep(&R, &p->main, NPS_SCORE_COMPOSITE, r->ref);
+        nps_target_prep(&R, ws, &p->main, NPS_SCORE_COMPOSITE, r->ref);
         nps_score_result res;
         int rc = nps_score_prepared(&res, NULL, NULL, ws->sws, &QC, &R, &sc);
         if (rc) return rc;

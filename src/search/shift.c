@@ -109,20 +109,32 @@ void nps_shift_plan_free(nps_shift_plan *p)
     free(p);
 }
 
-int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const double *w,
+/* The prepared weights of library spectrum i into w (and v, the
+ * composite's second array, both of the spectrum's size). */
+static const double *weights_of(double *w, double *v, const nps_spectra *lib, size_t i,
+                                const nps_score_options *so)
+{
+    const double *mz;
+    const float *in;
+    size_t n;
+    nps_spectra_peaks(lib, i, &mz, &in, &n);
+    nps_score_prepare(w, so->type == NPS_SCORE_COMPOSITE ? v : NULL, mz, in, n, so);
+    return w;
+}
+
+int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const nps_score_options *so,
                           const unsigned char *use, double max_shift, int nthreads)
 {
     nps_shift_plan *p = calloc(1, sizeof *p);
     if (!p) return nps_err(NPS_ENOMEM, "out of memory");
-    size_t nl = nps_spectra_count(lib), nsel = 0, npk = 0;
+    size_t nl = nps_spectra_count(lib), nsel = 0, npk = 0, maxn = 0;
     double maxmz = 0;
-    const double *mz0 = NULL;
     for (size_t i = 0; i < nl; i++) {
         const double *mz;
         const float *in;
         size_t n;
         nps_spectra_peaks(lib, i, &mz, &in, &n);
-        if (i == 0) mz0 = mz;
+        if (n > maxn) maxn = n;
         if (use && !use[i]) continue;
         nsel++;
         npk += n;
@@ -142,8 +154,9 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const do
     p->soff = malloc((nsel + 1) * sizeof *p->soff);
     float *buf = fftwf_malloc(p->N * sizeof *buf);
     fftwf_complex *cbuf = fftwf_malloc(p->nc * sizeof *cbuf);
+    double *wb = malloc((2 * maxn + 2) * sizeof *wb);
     int rc = 0;
-    if (!p->slot || !p->spec || !p->sorted || !p->soff || !buf || !cbuf) {
+    if (!p->slot || !p->spec || !p->sorted || !p->soff || !buf || !cbuf || !wb) {
         rc = nps_err(NPS_ENOMEM, "out of memory planning the shift correlation");
         goto out;
     }
@@ -164,7 +177,7 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const do
         const float *in;
         size_t n;
         nps_spectra_peaks(lib, i, &mz, &in, &n);
-        const double *wi = w + (mz - mz0);
+        const double *wi = weights_of(wb, wb + maxn + 1, lib, i, so);
         double ss = 0;
         for (size_t k = 0; k < n; k++) ss += wi[k] * wi[k];
         double norm = sqrt(ss);
@@ -178,26 +191,29 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const do
 #pragma omp parallel num_threads(nthreads > 0 ? nthreads : 1)
     {
         float *b = fftwf_malloc(p->N * sizeof *b);
-        if (!b) {
+        double *tw = malloc((2 * maxn + 2) * sizeof *tw);
+        if (!b || !tw) {
 #pragma omp atomic write
             failed = 1;
         }
 #pragma omp for schedule(dynamic, 64)
         for (size_t i = 0; i < nl; i++) {
-            if (!b || p->slot[i] == SIZE_MAX) continue;
+            if (!b || !tw || p->slot[i] == SIZE_MAX) continue;
             const double *mz;
             const float *in;
             size_t n;
             nps_spectra_peaks(lib, i, &mz, &in, &n);
-            bin(b, p->N, mz, w + (mz - mz0), n);
+            bin(b, p->N, mz, weights_of(tw, tw + maxn + 1, lib, i, so), n);
             fftwf_execute_dft_r2c(p->fwd, b, p->spec + p->slot[i] * p->stride);
         }
         fftwf_free(b);
+        free(tw);
     }
     if (failed) rc = nps_err(NPS_ENOMEM, "out of memory");
 out:
     fftwf_free(buf);
     fftwf_free(cbuf);
+    free(wb);
     if (rc) {
         nps_shift_plan_free(p);
         return rc;

@@ -10,8 +10,8 @@ typedef struct nps_shift_ws nps_shift_ws;
 /* Plan for spectra up to max_mz and shifts up to +-max_shift (Da): the
  * transform length, FFTW plans (made once, under a lock: FFTW's planner is
  * not thread-safe) and, for each library spectrum selected by `use` (NULL:
- * all), the transform of its binned, normalised weights. */
-int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const double *w,
+ * all), the transform of its binned, normalised weights, prepared with so. */
+int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const nps_score_options *so,
                           const unsigned char *use, double max_shift, int nthreads);
 void nps_shift_plan_free(nps_shift_plan *p);
 int nps_shift_ws_create(nps_shift_ws **out, const nps_shift_plan *p);

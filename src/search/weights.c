@@ -1,16 +1,24 @@
 /*
- * Per-score library weights: what a score needs of each library peak,
- * computed once per plan instead of once per pair.
+ * Per-score library weights: what the fragment-index bounds need of each
+ * library peak, computed once per plan.
  *
  * Every score works on "prepared" spectra (scoring.h): entropy-weighted
  * intensities, mz^a I^b, or sqrt(mz I) and sqrt(I) for the composite, plus a
- * per-spectrum norm. The plan computes them for every processed library
- * peak, and, for the fragment-index bounds, copies them in index order as
- * float32 (normalised for the cosine-type scores; with the precomputed
- * w log2 w of the entropy contribution), so that the index scan reads one
- * contiguous array per window. The hybrid bounds also need the library
- * weights in the order of the loss index, through the loss map (each loss
- * peak is weighted as the fragment it comes from).
+ * per-spectrum norm. For the bounds the plan keeps them in the order of the
+ * fragment index, as float32 (normalised for the cosine-type scores; with
+ * the precomputed w log2 w of the entropy contribution), so that the index
+ * scan reads one contiguous array per window. The hybrid bounds also need
+ * them in the order of the loss index, through the loss map (each loss peak
+ * is weighted as the fragment it comes from).
+ *
+ * The exact double-precision weights are not kept: a 10^6-spectrum library
+ * has some 3 x 10^7 peaks, 220 MB of them, while a search rescores a few
+ * dozen spectra per query. nps_target_prep prepares a candidate when it is
+ * scored, with the same function and options, so every path (indexed,
+ * pairwise, exhaustive) scores with the same numbers. The float32 copies are
+ * built through one spectrum-order array, which for the entropy scores is
+ * the w log2 w array itself (filled from the index-order weights once the
+ * gather has read it), so the build holds no more than what it leaves.
  *
  * Weights live in the plan, not in the library: the library stays what was
  * stored, immutable, and two plans with different options never share or
@@ -24,9 +32,6 @@
 void nps_weights_free(nps_weights *w)
 {
     if (!w) return;
-    free(w->w);
-    free(w->v);
-    free(w->norm);
     free(w->iw);
     free(w->ify);
     free(w->liw);
@@ -34,75 +39,114 @@ void nps_weights_free(nps_weights *w)
     free(w);
 }
 
-int nps_weights_build(nps_weights **out, const nps_target *tg, const nps_score_options *so,
-                      int nthreads)
+int nps_weights_build(nps_weights **out, const nps_score_options *so)
 {
-    const nps_spectra *p = tg->spectra;
-    size_t P = nps_spectra_total_peaks(p), n = nps_spectra_count(p);
-    int comp = so->type == NPS_SCORE_COMPOSITE; /* only the composite needs sqrt(I) */
     nps_weights *lw = calloc(1, sizeof *lw);
     if (!lw) return nps_err(NPS_ENOMEM, "out of memory");
-    lw->w = malloc((P ? P : 1) * sizeof(double));
-    lw->v = comp ? malloc((P ? P : 1) * sizeof(double)) : NULL;
-    lw->norm = malloc((n ? n : 1) * sizeof(double));
-    if (!lw->w || (comp && !lw->v) || !lw->norm) {
-        nps_weights_free(lw);
-        return nps_err(NPS_ENOMEM, "out of memory");
-    }
-    const double *mz0 = tg->mz0;
-#pragma omp parallel for schedule(static) num_threads(nthreads)
-    for (size_t i = 0; i < n; i++) {
-        const double *mz;
-        const float *in;
-        size_t k;
-        nps_spectra_peaks(p, i, &mz, &in, &k);
-        size_t off = (size_t)(mz - mz0);
-        lw->norm[i] = nps_score_prepare(lw->w + off, comp ? lw->v + off : NULL, mz, in, k, so);
-    }
+    lw->so = *so;
     *out = lw;
     return 0;
 }
 
-/* The float32 index-order copy of one weight: normalised for the cosine-type
- * scores, whose index contributions are products of unit vectors. */
-static void index_weight(float *iw, float *ify, size_t k, double w, double norm, int normed)
+size_t nps_target_max_peaks(const nps_target *tg)
 {
-    if (normed) w = norm > 0 ? w / norm : 0;
-    iw[k] = (float)w;
-    if (!normed) ify[k] = (float)(w > 0 ? w * log2(w) : 0);
+    size_t m = 0, n = nps_spectra_count(tg->spectra);
+    for (size_t i = 0; i < n; i++) {
+        const double *mz;
+        const float *in;
+        size_t k;
+        nps_spectra_peaks(tg->spectra, i, &mz, &in, &k);
+        if (k > m) m = k;
+    }
+    return m;
 }
 
-static int alloc_index_order(float **iw, float **ify, size_t n, int normed)
+/* The float32 weight of every peak of the target, in peak order: normalised
+ * for the cosine-type scores, whose index contributions are products of unit
+ * vectors. */
+static int by_peak(float *out, const nps_target *tg, const nps_weights *lw, int normed,
+                   int nthreads)
 {
-    *iw = malloc((n ? n : 1) * sizeof(float));
-    if (!normed) *ify = malloc((n ? n : 1) * sizeof(float));
-    if (!*iw || (!normed && !*ify)) return nps_err(NPS_ENOMEM, "out of memory");
+    const nps_spectra *p = tg->spectra;
+    size_t n = nps_spectra_count(p), maxk = nps_target_max_peaks(tg);
+    const double *mz0 = tg->mz0;
+    int failed = 0;
+#pragma omp parallel num_threads(nthreads)
+    {
+        double *w = malloc((2 * maxk + 2) * sizeof *w), *v = w ? w + maxk + 1 : NULL;
+        if (!w) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            if (!w) continue;
+            const double *mz;
+            const float *in;
+            size_t k;
+            nps_spectra_peaks(p, i, &mz, &in, &k);
+            if (k == 0) continue;
+            float *o = out + (mz - mz0);
+            double norm = nps_score_prepare(w, lw->so.type == NPS_SCORE_COMPOSITE ? v : NULL, mz,
+                                            in, k, &lw->so);
+            for (size_t j = 0; j < k; j++)
+                o[j] = (float)(normed ? (norm > 0 ? w[j] / norm : 0) : w[j]);
+        }
+        free(w);
+    }
+    return failed ? nps_err(NPS_ENOMEM, "out of memory") : 0;
+}
+
+/* iw[k] (and ify[k] = iw log2 iw for the entropy scores) for every entry k
+ * of index ix, whose entry for peak q of its own spectra weighs as peak
+ * map[q] of the target (map NULL: the index is the target's own). */
+static int index_order(float **iw, float **ify, const nps_fragment_index *ix,
+                       const nps_spectra *ix_spectra, const uint32_t *map, const nps_target *tg,
+                       const nps_weights *lw, int normed, int nthreads)
+{
+    size_t P = nps_spectra_total_peaks(tg->spectra);
+    /* the spectrum-order weights go where w log2 w will, when that array
+     * has one entry per target peak (the target's own index) */
+    int reuse = !normed && !map;
+    float *y = malloc((ix->n ? ix->n : 1) * sizeof *y);
+    float *fy = normed ? NULL : malloc((ix->n ? ix->n : 1) * sizeof *fy);
+    float *tmp = reuse ? fy : malloc((P ? P : 1) * sizeof *tmp);
+    if (!y || (!normed && !fy) || !tmp) {
+        free(y);
+        free(fy);
+        if (!reuse) free(tmp);
+        return nps_err(NPS_ENOMEM, "out of memory");
+    }
+    int rc = by_peak(tmp, tg, lw, normed, nthreads);
+    if (!rc) rc = nps_index_gather(y, ix, ix_spectra, tmp, map, nthreads);
+    if (!reuse) free(tmp);
+    if (rc) {
+        free(y);
+        free(fy);
+        return rc;
+    }
+    if (fy) {
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+        for (size_t k = 0; k < ix->n; k++) {
+            double w = y[k];
+            fy[k] = (float)(w > 0 ? w * log2(w) : 0);
+        }
+    }
+    *iw = y;
+    *ify = fy;
     return 0;
 }
 
 int nps_weights_index_order(nps_weights *lw, const nps_target *tg, nps_score_type t, int nthreads)
 {
-    const nps_fragment_index *ix = tg->ix;
-    int normed = !nps_score_is_entropy(t);
-    int rc = alloc_index_order(&lw->iw, &lw->ify, ix->n, normed);
-    if (rc) return rc;
-#pragma omp parallel for schedule(static) num_threads(nthreads)
-    for (size_t k = 0; k < ix->n; k++)
-        index_weight(lw->iw, lw->ify, k, lw->w[ix->peak[k]], lw->norm[ix->spec[k]], normed);
-    return 0;
+    return index_order(&lw->iw, &lw->ify, tg->ix, tg->spectra, NULL, tg, lw,
+                       !nps_score_is_entropy(t), nthreads);
 }
 
 /* Weights in the loss index's order: entry k is the loss of processed peak
- * lossmap[peak[k]], weighted as that fragment. */
+ * lossmap[peak(k)], weighted as that fragment. */
 int nps_weights_loss_order(nps_weights *lw, const nps_plan *p, nps_score_type t)
 {
-    const nps_fragment_index *lx = &p->loss_ix;
-    int normed = !nps_score_is_entropy(t);
-    int rc = alloc_index_order(&lw->liw, &lw->lify, lx->n, normed);
-    if (rc) return rc;
-    const uint32_t *map = p->lossmap;
-#pragma omp parallel for schedule(static) num_threads(p->nthreads)
-    for (size_t k = 0; k < lx->n; k++)
-        index_weight(lw->liw, lw->lify, k, lw->w[map[lx->peak[k]]], lw->norm[lx->spec[k]], normed);
-    return 0;
+    return index_order(&lw->liw, &lw->lify, &p->loss_ix, p->loss_spectra, p->lossmap, &p->main, lw,
+                       !nps_score_is_entropy(t), p->nthreads);
 }
