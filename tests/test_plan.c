@@ -15,6 +15,9 @@
  *    code and message; a message may quote the previous one.
  *  - A workspace is bounded: its bytes are reported and do not grow when the
  *    same queries are searched again.
+ *  - The exact library weights kept in the plan (small libraries) and those
+ *    prepared per candidate (large ones) give the same hits, bit for bit, in
+ *    every mode and score.
  */
 #include "../bench/synth.h"
 #include "../src/core/internal.h"
@@ -419,6 +422,59 @@ static void composite_of_hybrid_hits(void)
     nps_library_free(lib);
 }
 
+/* Every mode and score, with the plan's weight cache and without it (the
+ * limit set to 0, as for a library too large for it): the same hits, to the
+ * last bit of every score. */
+static void weight_cache(void)
+{
+    nps_library *lib;
+    nps_spectra *q;
+    mixed(&lib, &q);
+    static const nps_search_mode modes[] = {
+        NPS_MODE_AUTO,  NPS_MODE_IDENTITY,     NPS_MODE_OPEN,    NPS_MODE_HYBRID,
+        NPS_MODE_SHIFT, NPS_MODE_NEUTRAL_LOSS, NPS_MODE_ANALOGUE};
+    size_t compared = 0;
+    for (size_t m = 0; m < sizeof modes / sizeof *modes; m++)
+        for (int t = NPS_SCORE_AUTO; t < NPS_SCORE_COUNT; t++)
+            for (int rev = 0; rev < 2; rev++) {
+                nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+                o.mode = modes[m];
+                o.score = (nps_score_type)t;
+                o.reverse = rev;
+                o.threads = 2;
+                nps_hits *h[2] = {NULL, NULL};
+                for (int cache = 0; cache < 2; cache++) {
+                    nps_weight_cache_max_bytes = cache ? NPS_WEIGHT_CACHE_MAX_BYTES : 0;
+                    nps_plan *plan;
+                    CHECK(nps_plan_create(&plan, lib, &o) == 0);
+                    const nps_weights *w = plan->main.wt[nps_search_default_score(NPS_KIND_MSMS)];
+                    if (t == NPS_SCORE_AUTO && w) CHECK((w->w != NULL) == cache);
+                    CHECK(nps_search_batch(&h[cache], plan, q) == 0);
+                    nps_plan_free(plan);
+                }
+                nps_weight_cache_max_bytes = NPS_WEIGHT_CACHE_MAX_BYTES;
+                if (!h[0] || !h[1]) continue;
+                CHECK(nps_hits_count(h[0]) == nps_hits_count(h[1]));
+                size_t differ = 0;
+                for (size_t i = 0; i < nps_hits_count(h[0]) && i < nps_hits_count(h[1]); i++) {
+                    const nps_hit *a = nps_hits_at(h[0], i), *b = nps_hits_at(h[1], i);
+                    differ += a->query != b->query || a->reference != b->reference ||
+                              memcmp(&a->score, &b->score, sizeof a->score) != 0 ||
+                              a->matched != b->matched ||
+                              !(a->composite == b->composite ||
+                                (isnan(a->composite) && isnan(b->composite)));
+                    compared++;
+                }
+                CHECK_MSG(differ == 0, "mode %d score %d reverse %d: %zu hits differ",
+                          (int)modes[m], t, rev, differ);
+                nps_hits_free(h[0]);
+                nps_hits_free(h[1]);
+            }
+    CHECK(compared > 1000);
+    nps_library_free(lib);
+    nps_spectra_free(q);
+}
+
 int main(void)
 {
     tables();
@@ -426,5 +482,6 @@ int main(void)
     worker_errors();
     workspace_bytes();
     composite_of_hybrid_hits();
+    weight_cache();
     return check_done("test_plan");
 }

@@ -61,4 +61,24 @@ static inline size_t nps_index_lower(const nps_fragment_index *ix, double mz)
     return lo;
 }
 
+/* First position whose m/z is above top (the end of a window). */
+static inline size_t nps_index_after(const nps_fragment_index *ix, float top)
+{
+    if (!(top >= 0)) return 0;
+    size_t b = (size_t)((double)top / ix->bin_width);
+    if (b >= ix->nbins) return ix->n;
+    size_t lo = ix->bin[b], hi = ix->bin[b + 1];
+    /* the bin of a value at a bin edge may be off by one in either direction */
+    while (lo > 0 && ix->mz[lo - 1] > top) lo--;
+    while (hi < ix->n && ix->mz[hi] <= top) hi++;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->mz[mid] <= top)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 #endif

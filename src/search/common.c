@@ -33,6 +33,7 @@
 #include "fastlog.h"
 #include "plan.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,17 @@
 void nps_target_prep(nps_prep *R, nps_workspace *ws, const nps_target *tg, nps_score_type t,
                      size_t ri)
 {
-    const nps_score_options *so = &tg->wt[t]->so;
+    const nps_weights *lw = tg->wt[t];
+    const nps_score_options *so = &lw->so;
     const double *rmz;
     const float *rin;
     size_t rn;
     nps_spectra_peaks(tg->spectra, ri, &rmz, &rin, &rn);
+    if (lw->w) {
+        size_t off = rn ? (size_t)(rmz - tg->mz0) : 0;
+        *R = (nps_prep){rmz, rin, lw->w + off, lw->v ? lw->v + off : NULL, rn, lw->norm[ri]};
+        return;
+    }
     double *v = so->type == NPS_SCORE_COMPOSITE ? ws->rv : NULL;
     double norm = nps_score_prepare(ws->rw, v, rmz, rin, rn, so);
     *R = (nps_prep){rmz, rin, ws->rw, v, rn, norm};
@@ -98,20 +105,28 @@ static inline double xlog2x(double v)
 
 /* Add, for one query value v of weight x, the contribution of every entry of
  * index ix within the tolerance window to its spectrum's accumulator. iw/ify
- * are the entries' weights in ix's order. */
+ * are the entries' weights in ix's order.
+ *
+ * The scatter into the accumulators is the cost of an open search (tens of
+ * thousands of entries per query on a 10^5-spectrum library, each a random
+ * access). When the bound is a multiple of the sum (every score but the
+ * composite, whose bound also needs the number of pairs), the accumulators
+ * are plain floats, half the cache footprint, and a spectrum is new to the
+ * touched list when its accumulator is still 0: every contribution is made
+ * strictly positive (raising a bound keeps it a bound), so that test is
+ * exact, and it is made without a branch (the id is always written, the
+ * count advanced by the test). */
 static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_fragment_index *ix,
                        const float *iw, const float *ify, double v, double tol, double x,
-                       int entropy, size_t *nt)
+                       int entropy, int counted, size_t *nt)
 {
     const nps_plan *p = c->p;
     const unsigned char *kinds = p->o.same_kind_only && p->mixed_kinds ? p->kinds_of : NULL;
     /* guard band: wider than float32 rounding of the index and of the bounds */
     double g = 4e-7 * (v + tol) + 1e-9;
     double fx = entropy ? xlog2x(x) : 0;
-    float top = (float)(v + tol + g);
-    size_t lo = nps_index_lower(ix, v - tol - g), hi = lo;
-    while (hi < ix->n && ix->mz[hi] <= top) hi++;
-    if (hi == lo) return 0;
+    size_t lo = nps_index_lower(ix, v - tol - g), hi = nps_index_after(ix, (float)(v + tol + g));
+    if (hi <= lo) return 0;
     /* two passes over the window: the contributions (a straight loop the
      * compiler vectorises), then the scatter into the accumulators */
     if (hi - lo > ws->ccap) {
@@ -125,22 +140,47 @@ static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_frag
         const float *yv = iw + lo, *fy = ify + lo;
         for (size_t j = 0; j < w; j++) {
             float xy = xf + yv[j];
-            cb[j] = xy * nps_fast_log2f(xy) - fxf - fy[j];
+            float h = xy * nps_fast_log2f(xy) - fxf - fy[j];
+            cb[j] = h > FLT_MIN ? h : FLT_MIN; /* a max the compiler vectorises */
         }
     } else {
         const float *yv = iw + lo;
-        for (size_t j = 0; j < w; j++) cb[j] = xf * yv[j];
+        for (size_t j = 0; j < w; j++) {
+            float h = xf * yv[j];
+            cb[j] = h > FLT_MIN ? h : FLT_MIN;
+        }
     }
     /* locals, so that the count and the arrays stay in registers */
-    struct nps_acc *acc = ws->acc;
     uint32_t *touched = ws->touched;
     size_t n = *nt;
     const uint32_t *spv = ix->spec + lo;
-    for (size_t j = 0; j < w; j++) {
-        uint32_t sp = spv[j];
-        if (kinds && kinds[sp] != (unsigned char)c->kind) continue;
-        if (acc[sp].cnt++ == 0) touched[n++] = sp;
-        acc[sp].acc += cb[j];
+    if (counted) {
+        struct nps_acc *acc = ws->acc;
+        for (size_t j = 0; j < w; j++) {
+            uint32_t sp = spv[j];
+            if (kinds && kinds[sp] != (unsigned char)c->kind) continue;
+            if (acc[sp].cnt++ == 0) touched[n++] = sp;
+            acc[sp].acc += cb[j];
+        }
+    } else if (kinds) {
+        float *acc = ws->accf;
+        for (size_t j = 0; j < w; j++) {
+            uint32_t sp = spv[j];
+            if (kinds[sp] != (unsigned char)c->kind) continue;
+            float a = acc[sp];
+            touched[n] = sp;
+            n += a == 0.0f;
+            acc[sp] = a + cb[j];
+        }
+    } else {
+        float *acc = ws->accf;
+        for (size_t j = 0; j < w; j++) {
+            uint32_t sp = spv[j];
+            float a = acc[sp];
+            touched[n] = sp;
+            n += a == 0.0f;
+            acc[sp] = a + cb[j];
+        }
     }
     *nt = n;
     return 0;
@@ -178,28 +218,30 @@ enum { BOUND_NONE, BOUND_SCALE, BOUND_FUNCTION };
 /* The candidates of the scan: every touched spectrum whose bound can reach
  * min_score, with the K largest bounds in ws->kbest (*nb of them); the
  * accumulators are cleared on the way. `how` is a constant at each call, so
- * the compiler makes one loop per kind of bound. */
+ * the compiler makes one loop per kind of bound (BOUND_FUNCTION reads the
+ * counted accumulators, the others the float ones: scan_window). */
 static inline __attribute__((always_inline)) size_t
 collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int how,
         double (*bound)(double, double, double), double scale, const int windowed)
 {
     const nps_plan *p = c->p;
     struct nps_acc *acc = ws->acc;
+    float *accf = ws->accf;
     const uint32_t *touched = ws->touched;
     nps_bound *cand = ws->cand;
     double *kb = ws->kbest, nu = (double)c->Q->n, min = p->o.min_score;
     size_t nc = 0, K = p->o.top_k;
     for (size_t j = 0; j < nt; j++) {
         uint32_t sp = touched[j];
-        double a = acc[sp].acc, b;
-        if (how == BOUND_NONE)
-            b = INFINITY;
-        else if (how == BOUND_SCALE)
-            b = scale * a;
-        else
-            b = bound(a, (double)acc[sp].cnt, nu);
-        acc[sp].acc = 0;
-        acc[sp].cnt = 0;
+        double b;
+        if (how == BOUND_FUNCTION) {
+            b = bound(acc[sp].acc, (double)acc[sp].cnt, nu);
+            acc[sp].acc = 0;
+            acc[sp].cnt = 0;
+        } else {
+            b = how == BOUND_NONE ? INFINITY : scale * accf[sp];
+            accf[sp] = 0;
+        }
         if (b + NPS_BOUND_MARGIN < min || !(b > 0) || nps_excluded(c, sp)) continue;
         if (windowed && !nps_in_window(c, sp)) continue;
         cand[nc++] = (nps_bound){b, sp};
@@ -218,6 +260,9 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
     const int entropy = nps_score_is_entropy(c->t);
     const int hybrid = c->mode == NPS_MODE_HYBRID;
     const double qnorm = Q->norm;
+    const nps_score_ops *ops = nps_score_table[c->t];
+    /* the composite's bound needs the number of pairs (collect) */
+    const int counted = !p->o.reverse && !hybrid && ops->bound != NULL;
     size_t nt = 0;
     ws->indexed = 1;
     if (!entropy && !(qnorm > 0)) return 0;
@@ -243,7 +288,7 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
         double q = Q->mz[i];
         double x = entropy ? Q->w[i] : Q->w[i] / qnorm;
         if (!(x > 0) && !p->o.reverse) continue;
-        int rc = scan_window(ws, c, ix, iw, ify, q, nps_tol_at(c->so, q), x, entropy, &nt);
+        int rc = scan_window(ws, c, ix, iw, ify, q, nps_tol_at(c->so, q), x, entropy, counted, &nt);
         if (rc) return rc;
     }
     if (hybrid && isfinite(c->qprec)) {
@@ -255,7 +300,7 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
             if (!(x > 0)) continue;
             /* the hybrid rule's tolerance is that of the query peak's m/z */
             int rc = scan_window(ws, c, &p->loss_ix, liw, lify, c->qprec - Q->mz[i],
-                                 nps_tol_at(c->so, Q->mz[i]), x, entropy, &nt);
+                                 nps_tol_at(c->so, Q->mz[i]), x, entropy, 0, &nt);
             if (rc) return rc;
         }
     }
@@ -266,7 +311,6 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
      * halved for entropy, is the bound; otherwise the score's own bound
      * (reverse search renormalises per pair and has none). This loop runs
      * once per touched spectrum: it is specialised per kind of bound. */
-    const nps_score_ops *ops = nps_score_table[c->t];
     int rc = nps_ws_cand_reserve(ws, nt);
     if (rc) return rc;
     size_t nc, nb = 0;

@@ -103,7 +103,7 @@ int nps_plan_weights(nps_plan *p, nps_target *tg, nps_score_type t, int index_or
     if (!tg->wt[t]) {
         nps_score_options so;
         nps_plan_score_options(&so, &p->o, t, NPS_KIND_MSMS);
-        if ((rc = nps_weights_build(&tg->wt[t], &so))) return rc;
+        if ((rc = nps_weights_build(&tg->wt[t], tg, &so, p->nthreads))) return rc;
     }
     if (index_order && !tg->wt[t]->iw) rc = nps_weights_index_order(tg->wt[t], tg, t, p->nthreads);
     return rc;
@@ -284,6 +284,7 @@ void nps_workspace_free(nps_workspace *ws)
     free(ws->lw);
     free(ws->lv);
     free(ws->acc);
+    free(ws->accf);
     free(ws->touched);
     free(ws->rw);
     free(ws->rv);
@@ -308,12 +309,17 @@ int nps_workspace_create(nps_workspace **out, const nps_plan *p)
     int rc = nps_score_workspace_create(&ws->sws);
     ws->heap = malloc(K * sizeof *ws->heap);
     ws->kbest = malloc(K * sizeof *ws->kbest);
-    ws->acc = calloc(nl ? nl : 1, sizeof *ws->acc);
+    /* the counted accumulators only for a composite fragment-index search */
+    const nps_weights *cw = p->main.wt[NPS_SCORE_COMPOSITE], *lw = p->loss.wt[NPS_SCORE_COMPOSITE];
+    int counted = (cw && cw->iw) || (lw && lw->iw);
+    ws->accf = calloc(nl ? nl : 1, sizeof *ws->accf);
+    ws->acc = counted ? calloc(nl ? nl : 1, sizeof *ws->acc) : NULL;
     ws->touched = malloc((nl ? nl : 1) * sizeof *ws->touched);
     /* a loss spectrum has at most the peaks of its fragment spectrum */
     ws->rw = malloc((p->max_peaks ? p->max_peaks : 1) * sizeof *ws->rw);
     ws->rv = malloc((p->max_peaks ? p->max_peaks : 1) * sizeof *ws->rv);
-    if (rc || !ws->heap || !ws->kbest || !ws->acc || !ws->touched || !ws->rw || !ws->rv) {
+    if (rc || !ws->heap || !ws->kbest || !ws->accf || (counted && !ws->acc) || !ws->touched ||
+        !ws->rw || !ws->rv) {
         nps_workspace_free(ws);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
@@ -332,7 +338,8 @@ size_t nps_workspace_bytes(const nps_workspace *ws)
     /* the query (5 double arrays, 1 float) and its losses (3 and 1) */
     b += ws->qcap * (8 * sizeof(double) + 2 * sizeof(float));
     b += ws->plan->max_peaks * 2 * sizeof(double); /* the prepared library spectrum */
-    b += ws->nlib * (sizeof *ws->acc + sizeof *ws->touched);
+    b += ws->nlib * (sizeof *ws->accf + sizeof *ws->touched);
+    if (ws->acc) b += ws->nlib * sizeof *ws->acc;
     b += ws->ccap * sizeof *ws->cbuf;
     b += ws->plan->o.top_k * (sizeof *ws->kbest + sizeof *ws->heap);
     b += ws->cand_cap * sizeof *ws->cand;

@@ -38,13 +38,23 @@ static inline size_t nps_evalue_stride(size_t n)
     return stride;
 }
 
+/* The exact per-peak weights of a target are kept in the plan while they take
+ * at most this many bytes (weights.c); above it a candidate is prepared when
+ * it is scored. The variable is the limit in force (tests set it to 0, to
+ * compare the two ways; it is read when a plan is made). */
+#define NPS_WEIGHT_CACHE_MAX_BYTES ((size_t)128 << 20)
+extern size_t nps_weight_cache_max_bytes;
+
 /* Per-score weights of a target's peaks (weights.c): the score options they
- * are prepared with (nps_target_prep prepares a candidate with them), and,
+ * are prepared with (nps_target_prep prepares a candidate with them), the
+ * exact weights of every peak (w, and v = sqrt(I) for the composite) and
+ * norm of every spectrum while they are cheap (NULL otherwise), and,
  * in the target's fragment-index order for the bounds, iw (ify = iw log2 iw
  * for the entropy scores). liw/lify: the main target's weights in the loss
  * index's order (the shifted half of the hybrid bounds). */
 typedef struct {
     nps_score_options so;
+    double *w, *v, *norm;
     float *iw, *ify;
     float *liw, *lify;
 } nps_weights;
@@ -108,9 +118,12 @@ struct nps_workspace {
     /* neutral-loss and hybrid: the query's losses and their weights */
     double *lmz, *lw, *lv;
     float *lin; /* both sets hold qcap peaks */
-    /* the fragment-index scan: per library spectrum the accumulated bound and
-     * the number of pairs side by side (one cache line serves both: the
-     * scatter into this array is the memory-bound part of open search) */
+    /* the fragment-index scan: per library spectrum the accumulated bound
+     * (accf), or, for the composite, whose bound also needs the number of
+     * pairs, both side by side (acc, allocated only when the plan has a
+     * composite index: one cache line serves both, as the scatter into these
+     * arrays is the memory-bound part of open search) */
+    float *accf;
     struct nps_acc {
         float acc;
         uint32_t cnt;
@@ -182,7 +195,8 @@ void nps_plan_score_options(nps_score_options *so, const nps_search_options *o, 
 int nps_plan_weights(nps_plan *p, nps_target *tg, nps_score_type t, int index_order);
 int nps_plan_losses(nps_plan *p);
 int nps_plan_loss_weights(nps_plan *p, nps_score_type t);
-int nps_weights_build(nps_weights **out, const nps_score_options *so);
+int nps_weights_build(nps_weights **out, const nps_target *tg, const nps_score_options *so,
+                      int nthreads);
 size_t nps_target_max_peaks(const nps_target *tg);
 int nps_weights_index_order(nps_weights *w, const nps_target *tg, nps_score_type t, int nthreads);
 int nps_weights_loss_order(nps_weights *w, const nps_plan *p, nps_score_type t);

@@ -11,11 +11,15 @@
  * them in the order of the loss index, through the loss map (each loss peak
  * is weighted as the fragment it comes from).
  *
- * The exact double-precision weights are not kept: a 10^6-spectrum library
- * has some 3 x 10^7 peaks, 220 MB of them, while a search rescores a few
- * dozen spectra per query. nps_target_prep prepares a candidate when it is
- * scored, with the same function and options, so every path (indexed,
- * pairwise, exhaustive) scores with the same numbers. The float32 copies are
+ * The exact double-precision weights are kept only while they are cheap
+ * (NPS_WEIGHT_CACHE_MAX_BYTES): a 10^6-spectrum library has some 3 x 10^7
+ * peaks, 220 MB of weights, while an open search rescores a few dozen
+ * spectra per query. Above the limit nps_target_prep prepares a candidate
+ * when it is scored, with the same function, options and input, so the
+ * numbers are the same bits either way (tests/test_plan.c compares the two),
+ * and every path (indexed, pairwise, exhaustive) scores with them. Below it,
+ * the searches that score many candidates exactly (identity windows, the EI
+ * composite) do not prepare each one again per query. The float32 copies are
  * built through one spectrum-order array, which for the entropy scores is
  * the w log2 w array itself (filled from the index-order weights once the
  * gather has read it), so the build holds no more than what it leaves.
@@ -29,9 +33,14 @@
 #include <math.h>
 #include <stdlib.h>
 
+size_t nps_weight_cache_max_bytes = NPS_WEIGHT_CACHE_MAX_BYTES;
+
 void nps_weights_free(nps_weights *w)
 {
     if (!w) return;
+    free(w->w);
+    free(w->v);
+    free(w->norm);
     free(w->iw);
     free(w->ify);
     free(w->liw);
@@ -39,11 +48,43 @@ void nps_weights_free(nps_weights *w)
     free(w);
 }
 
-int nps_weights_build(nps_weights **out, const nps_score_options *so)
+/* The exact weights of every peak and the norm of every spectrum, when they
+ * fit in nps_weight_cache_max_bytes; none (and no error) otherwise. */
+static int build_cache(nps_weights *lw, const nps_target *tg, int nthreads)
+{
+    const nps_spectra *p = tg->spectra;
+    size_t P = nps_spectra_total_peaks(p), n = nps_spectra_count(p);
+    int comp = lw->so.type == NPS_SCORE_COMPOSITE; /* only the composite needs sqrt(I) */
+    size_t bytes = P * sizeof(double) * (comp ? 2 : 1) + n * sizeof(double);
+    if (bytes > nps_weight_cache_max_bytes) return 0;
+    lw->w = malloc((P ? P : 1) * sizeof(double));
+    lw->v = comp ? malloc((P ? P : 1) * sizeof(double)) : NULL;
+    lw->norm = malloc((n ? n : 1) * sizeof(double));
+    if (!lw->w || (comp && !lw->v) || !lw->norm) return nps_err(NPS_ENOMEM, "out of memory");
+    const double *mz0 = tg->mz0;
+#pragma omp parallel for schedule(static) num_threads(nthreads)
+    for (size_t i = 0; i < n; i++) {
+        const double *mz;
+        const float *in;
+        size_t k;
+        nps_spectra_peaks(p, i, &mz, &in, &k);
+        size_t off = k ? (size_t)(mz - mz0) : 0;
+        lw->norm[i] = nps_score_prepare(lw->w + off, comp ? lw->v + off : NULL, mz, in, k, &lw->so);
+    }
+    return 0;
+}
+
+int nps_weights_build(nps_weights **out, const nps_target *tg, const nps_score_options *so,
+                      int nthreads)
 {
     nps_weights *lw = calloc(1, sizeof *lw);
     if (!lw) return nps_err(NPS_ENOMEM, "out of memory");
     lw->so = *so;
+    int rc = build_cache(lw, tg, nthreads);
+    if (rc) {
+        nps_weights_free(lw);
+        return rc;
+    }
     *out = lw;
     return 0;
 }
