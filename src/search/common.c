@@ -250,6 +250,22 @@ collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int ho
     return nc;
 }
 
+/* Sift entry i down the max-heap h of n candidates, by bound. */
+static void bound_sift(nps_bound *h, size_t n, size_t i)
+{
+    nps_bound x = h[i];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        double bm = x.b;
+        if (l < n && h[l].b > bm) m = l, bm = h[l].b;
+        if (r < n && h[r].b > bm) m = r;
+        if (m == i) break;
+        h[i] = h[m];
+        i = m;
+    }
+    h[i] = x;
+}
+
 int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
 {
     const nps_plan *p = c->p;
@@ -360,14 +376,34 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
     }
     if (bk == -INFINITY) return 0; /* every candidate was rescored */
     int near_only = ws->nh == K && nps_rank_worst(ws->heap)->score >= bk - NPS_BOUND_MARGIN;
-    size_t n2 = near_only ? nn : nc;
+    size_t n2 = near_only ? nn : nc, m = 0;
     const nps_bound *second = near_only ? ws->near : ws->cand;
+    if (!near_only && nc > ws->near_cap &&
+        (rc = nps_grow((void **)&ws->near, &ws->near_cap, nc, sizeof *ws->near)))
+        return rc;
+    /* The rest by decreasing bound: the heap's worst score rises as they are
+     * scored, and the first bound below it ends the pass (loose bounds, as
+     * the composite's, leave hundreds of candidates above the worst score of
+     * the first pass; taken in this order, only those whose bound reaches
+     * the final worst score are scored, but for the few that arrive on the
+     * way). Compacted into ws->near (in place when it is the source). */
+    double worst = ws->nh == K ? nps_rank_worst(ws->heap)->score : -INFINITY;
     for (size_t j = 0; j < n2; j++) {
-        const nps_bound *cb = &second[j];
-        if (cb->b >= bk) continue; /* done above */
-        if (ws->nh == K && cb->b + NPS_BOUND_MARGIN < nps_rank_worst(ws->heap)->score) continue;
+        nps_bound cb = second[j];
+        if (cb.b >= bk || cb.b + NPS_BOUND_MARGIN < worst) continue; /* done above; out */
+        ws->near[m++] = cb;
+    }
+    /* a max-heap, popped while the bounds reach the worst score: no more of
+     * the order is made than is used (and nothing allocated) */
+    nps_bound *h = ws->near;
+    for (size_t j = m / 2; j-- > 0;) bound_sift(h, m, j);
+    while (m > 0) {
+        nps_bound cb = h[0];
+        if (ws->nh == K && cb.b + NPS_BOUND_MARGIN < nps_rank_worst(ws->heap)->score) break;
+        h[0] = h[--m];
+        bound_sift(h, m, 0);
         nps_ranked r;
-        if ((rc = nps_exact_ranked(&r, ws, c, cb->s))) return rc;
+        if ((rc = nps_exact_ranked(&r, ws, c, cb.s))) return rc;
         nps_keep(ws, c, r);
     }
     return 0;
