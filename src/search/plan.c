@@ -11,9 +11,10 @@
  * without a lock.
  *
  * A workspace is one thread's scratch memory (Sage's per-query scorer: the
- * caller owns the loop and the threads). Its fixed part is 12 bytes per
+ * caller owns the loop and the threads). Its fixed part is 8 bytes per
  * library spectrum, the score accumulators and the list of touched spectra
- * of the fragment-index scan; everything else (query buffers, candidate
+ * of the fragment-index scan (16 when the plan has a composite index, whose
+ * bound also counts the pairs); everything else (query buffers, candidate
  * lists, FFT buffers) grows to the largest query seen, after which nothing
  * is allocated.
  */
@@ -314,7 +315,9 @@ int nps_workspace_create(nps_workspace **out, const nps_plan *p)
     int counted = (cw && cw->iw) || (lw && lw->iw);
     ws->accf = calloc(nl ? nl : 1, sizeof *ws->accf);
     ws->acc = counted ? calloc(nl ? nl : 1, sizeof *ws->acc) : NULL;
-    ws->touched = malloc((nl ? nl : 1) * sizeof *ws->touched);
+    /* one more than the library: the branch-free scan writes the next slot
+     * before it knows whether the spectrum is new (scan_window) */
+    ws->touched = malloc((nl + 1) * sizeof *ws->touched);
     /* a loss spectrum has at most the peaks of its fragment spectrum */
     ws->rw = malloc((p->max_peaks ? p->max_peaks : 1) * sizeof *ws->rw);
     ws->rv = malloc((p->max_peaks ? p->max_peaks : 1) * sizeof *ws->rv);
@@ -338,7 +341,7 @@ size_t nps_workspace_bytes(const nps_workspace *ws)
     /* the query (5 double arrays, 1 float) and its losses (3 and 1) */
     b += ws->qcap * (8 * sizeof(double) + 2 * sizeof(float));
     b += ws->plan->max_peaks * 2 * sizeof(double); /* the prepared library spectrum */
-    b += ws->nlib * (sizeof *ws->accf + sizeof *ws->touched);
+    b += ws->nlib * sizeof *ws->accf + (ws->nlib + 1) * sizeof *ws->touched;
     if (ws->acc) b += ws->nlib * sizeof *ws->acc;
     b += ws->ccap * sizeof *ws->cbuf;
     b += ws->plan->o.top_k * (sizeof *ws->kbest + sizeof *ws->heap);
