@@ -15,6 +15,9 @@
  *    code and message; a message may quote the previous one.
  *  - A workspace is bounded: its bytes are reported and do not grow when the
  *    same queries are searched again.
+ *  - The fragment index's entries give back their peaks (nps_index_peaks)
+ *    and carry any per-peak array into index order (nps_index_gather) the
+ *    same way on 1 to 7 threads, with and without a peak map.
  *  - The exact library weights kept in the plan (small libraries) and those
  *    prepared per candidate (large ones) give the same hits, bit for bit, in
  *    every mode and score.
@@ -474,6 +477,56 @@ static void weight_cache(void)
     nps_spectra_free(q);
 }
 
+/* The index's entries and their peaks: each peak once, each entry's m/z its
+ * peak's; a gather by blocks on several threads equals the sequential walk. */
+static void index_gather(void)
+{
+    nps_spectra *s;
+    CHECK(nps_spectra_create(&s) == 0);
+    CHECK(synth_library(s, 4000, 31) == 0);
+    nps_library *lib;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    nps_spectra_free(s);
+    const nps_spectra *proc = nps_library_processed(lib);
+    const nps_fragment_index *ix = nps_library_index(lib);
+    size_t n = ix->n, P = nps_spectra_total_peaks(proc);
+    CHECK(n == P);
+    CHECK(n > ((size_t)1 << 16)); /* large enough for the parallel blocks */
+    uint32_t *peak = malloc(n * sizeof *peak), *map = malloc(P * sizeof *map);
+    unsigned char *seen = calloc(P, 1);
+    float *by = malloc(P * sizeof *by), *out = malloc(n * sizeof *out);
+    CHECK(nps_index_peaks(peak, ix, proc) == 0);
+    const double *base;
+    const float *in;
+    size_t k0;
+    nps_spectra_peaks(proc, 0, &base, &in, &k0);
+    size_t bad = 0;
+    for (size_t k = 0; k < n; k++) {
+        bad += peak[k] >= P || seen[peak[k]]++ || ix->mz[k] != (float)base[peak[k]];
+        if (k && ix->spec[k] == ix->spec[k - 1] && ix->mz[k] == ix->mz[k - 1])
+            bad += peak[k] < peak[k - 1]; /* equal m/z of one spectrum: peak order */
+    }
+    CHECK_MSG(bad == 0, "%zu index entries give a wrong peak", bad);
+    for (size_t q = 0; q < P; q++) {
+        by[q] = (float)q;
+        map[q] = (uint32_t)(P - 1 - q);
+    }
+    static const int threads[] = {1, 2, 3, 7};
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++)
+        for (int m = 0; m < 2; m++) {
+            CHECK(nps_index_gather(out, ix, proc, by, m ? map : NULL, threads[t]) == 0);
+            size_t differ = 0;
+            for (size_t k = 0; k < n; k++) differ += out[k] != by[m ? map[peak[k]] : peak[k]];
+            CHECK_MSG(differ == 0, "%d threads, map %d: %zu entries differ", threads[t], m, differ);
+        }
+    free(peak);
+    free(map);
+    free(seen);
+    free(by);
+    free(out);
+    nps_library_free(lib);
+}
+
 /* A query that touches every library spectrum: the branch-free scan writes
  * one slot past the last touched spectrum (under AddressSanitizer, an
  * overflow if the list had only one slot per spectrum). */
@@ -521,5 +574,6 @@ int main(void)
     composite_of_hybrid_hits();
     weight_cache();
     touch_all();
+    index_gather();
     return check_done("test_plan");
 }
