@@ -109,19 +109,6 @@ void nps_shift_plan_free(nps_shift_plan *p)
     free(p);
 }
 
-/* The prepared weights of library spectrum i into w (and v, the
- * composite's second array, both of the spectrum's size). */
-static const double *weights_of(double *w, double *v, const nps_spectra *lib, size_t i,
-                                const nps_score_options *so)
-{
-    const double *mz;
-    const float *in;
-    size_t n;
-    nps_spectra_peaks(lib, i, &mz, &in, &n);
-    nps_score_prepare(w, so->type == NPS_SCORE_COMPOSITE ? v : NULL, mz, in, n, so);
-    return w;
-}
-
 int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const nps_score_options *so,
                           const unsigned char *use, double max_shift, int nthreads)
 {
@@ -154,9 +141,8 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const np
     p->soff = malloc((nsel + 1) * sizeof *p->soff);
     float *buf = fftwf_malloc(p->N * sizeof *buf);
     fftwf_complex *cbuf = fftwf_malloc(p->nc * sizeof *cbuf);
-    double *wb = malloc((2 * maxn + 2) * sizeof *wb);
     int rc = 0;
-    if (!p->slot || !p->spec || !p->sorted || !p->soff || !buf || !cbuf || !wb) {
+    if (!p->slot || !p->spec || !p->sorted || !p->soff || !buf || !cbuf) {
         rc = nps_err(NPS_ENOMEM, "out of memory planning the shift correlation");
         goto out;
     }
@@ -177,12 +163,6 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const np
         const float *in;
         size_t n;
         nps_spectra_peaks(lib, i, &mz, &in, &n);
-        const double *wi = weights_of(wb, wb + maxn + 1, lib, i, so);
-        double ss = 0;
-        for (size_t k = 0; k < n; k++) ss += wi[k] * wi[k];
-        double norm = sqrt(ss);
-        for (size_t k = 0; k < n; k++) p->sorted[off + k] = norm > 0 ? (float)(wi[k] / norm) : 0;
-        qsort(p->sorted + off, n, sizeof *p->sorted, cmp_desc_f);
         off += n;
     }
     p->soff[row] = off;
@@ -191,7 +171,7 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const np
 #pragma omp parallel num_threads(nthreads > 0 ? nthreads : 1)
     {
         float *b = fftwf_malloc(p->N * sizeof *b);
-        double *tw = malloc((2 * maxn + 2) * sizeof *tw);
+        double *tw = malloc((maxn ? maxn : 1) * sizeof *tw);
         if (!b || !tw) {
 #pragma omp atomic write
             failed = 1;
@@ -203,7 +183,16 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const np
             const float *in;
             size_t n;
             nps_spectra_peaks(lib, i, &mz, &in, &n);
-            bin(b, p->N, mz, weights_of(tw, tw + maxn + 1, lib, i, so), n);
+            /* each spectrum prepared once: its sorted normalised weights (the
+             * bound) and its binned transform */
+            nps_score_prepare(tw, NULL, mz, in, n, so);
+            double ss = 0;
+            for (size_t k = 0; k < n; k++) ss += tw[k] * tw[k];
+            double norm = sqrt(ss);
+            float *srt = p->sorted + p->soff[p->slot[i]];
+            for (size_t k = 0; k < n; k++) srt[k] = norm > 0 ? (float)(tw[k] / norm) : 0;
+            qsort(srt, n, sizeof *srt, cmp_desc_f);
+            bin(b, p->N, mz, tw, n);
             fftwf_execute_dft_r2c(p->fwd, b, p->spec + p->slot[i] * p->stride);
         }
         fftwf_free(b);
@@ -213,7 +202,6 @@ int nps_shift_plan_create(nps_shift_plan **out, const nps_spectra *lib, const np
 out:
     fftwf_free(buf);
     fftwf_free(cbuf);
-    free(wb);
     if (rc) {
         nps_shift_plan_free(p);
         return rc;

@@ -109,31 +109,32 @@ static int by_peak(float *out, const nps_target *tg, const nps_weights *lw, int 
                    int nthreads)
 {
     const nps_spectra *p = tg->spectra;
-    size_t n = nps_spectra_count(p), maxk = nps_target_max_peaks(tg);
+    size_t n = nps_spectra_count(p), maxk = lw->w ? 0 : nps_target_max_peaks(tg);
     const double *mz0 = tg->mz0;
     int failed = 0;
 #pragma omp parallel num_threads(nthreads)
     {
-        double *w = malloc((2 * maxk + 2) * sizeof *w), *v = w ? w + maxk + 1 : NULL;
-        if (!w) {
+        /* the cached weights when the plan keeps them, else prepared here */
+        double *buf = lw->w ? NULL : malloc((maxk ? maxk : 1) * sizeof *buf);
+        if (!lw->w && !buf) {
 #pragma omp atomic write
             failed = 1;
         }
 #pragma omp for schedule(static)
         for (size_t i = 0; i < n; i++) {
-            if (!w) continue;
+            if (!lw->w && !buf) continue;
             const double *mz;
             const float *in;
             size_t k;
             nps_spectra_peaks(p, i, &mz, &in, &k);
             if (k == 0) continue;
-            float *o = out + (mz - mz0);
-            double norm = nps_score_prepare(w, lw->so.type == NPS_SCORE_COMPOSITE ? v : NULL, mz,
-                                            in, k, &lw->so);
+            size_t off = (size_t)(mz - mz0);
+            const double *w = lw->w ? lw->w + off : buf;
+            double norm = lw->w ? lw->norm[i] : nps_score_prepare(buf, NULL, mz, in, k, &lw->so);
             for (size_t j = 0; j < k; j++)
-                o[j] = (float)(normed ? (norm > 0 ? w[j] / norm : 0) : w[j]);
+                out[off + j] = (float)(normed ? (norm > 0 ? w[j] / norm : 0) : w[j]);
         }
-        free(w);
+        free(buf);
     }
     return failed ? nps_err(NPS_ENOMEM, "out of memory") : 0;
 }
