@@ -565,6 +565,105 @@ static void touch_all(void)
     nps_spectra_free(q);
 }
 
+static size_t hits_differ(const nps_hit *a, const nps_hit *b, size_t n)
+{
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++) d += !hit_identical(&a[i], &b[i]);
+    return d;
+}
+
+/* Leave out the library spectra whose index is congruent to the query's
+ * modulo 7: exclusions inside the candidates of every query. */
+static int exclude_mod7(void *ctx, size_t query, size_t reference)
+{
+    (void)ctx;
+    return reference % 7 == query % 7;
+}
+
+/* The fragment-index scan kept with a touched list and with dense
+ * accumulators (common.c chooses per query by its number of entries): the
+ * same hits, to the last bit, for every mode, score and reverse setting, with
+ * min_score, exclusions, kinds kept apart, a small and a large top K, and
+ * e-values (which keep the touched list); the dense way is taken where it is
+ * forced and allowed, and never where the list is forced. */
+static void scan_ways(void)
+{
+    nps_library *lib;
+    nps_spectra *q;
+    mixed(&lib, &q);
+    static const nps_search_mode modes[] = {NPS_MODE_AUTO,         NPS_MODE_IDENTITY,
+                                            NPS_MODE_OPEN,         NPS_MODE_HYBRID,
+                                            NPS_MODE_NEUTRAL_LOSS, NPS_MODE_ANALOGUE};
+    size_t nq = nps_spectra_count(q), compared = 0, dense_runs = 0, touched_dense = 0;
+    for (size_t m = 0; m < sizeof modes / sizeof *modes; m++)
+        for (int t = NPS_SCORE_AUTO; t < NPS_SCORE_COUNT; t++)
+            for (int variant = 0; variant < 6; variant++) {
+                /* the composed modes run the others: two variants are enough */
+                int composed = modes[m] == NPS_MODE_AUTO || modes[m] == NPS_MODE_ANALOGUE;
+                if (composed && variant != 0 && variant != 2) continue;
+                nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+                o.mode = modes[m];
+                o.score = (nps_score_type)t;
+                o.reverse = variant == 1;
+                o.min_score = variant == 2 ? 0.35 : 0;
+                o.top_k = variant == 3 ? 1 : variant == 4 ? 40 : 10;
+                o.same_kind_only = variant != 4;
+                o.evalues = variant == 5;
+                if (variant == 2) {
+                    o.exclude = exclude_mod7;
+                    o.exclude_ctx = NULL;
+                }
+                /* wide identity windows go through the index (mode_identity.c) */
+                if (modes[m] == NPS_MODE_IDENTITY) o.precursor_tolerance = 200;
+                nps_plan *plan;
+                CHECK(nps_plan_create(&plan, lib, &o) == 0);
+                nps_workspace *ws;
+                CHECK(nps_workspace_create(&ws, plan) == 0);
+                size_t K = nps_plan_options(plan)->top_k;
+                nps_hit *h[3];
+                size_t *n[3];
+                for (int way = 0; way < 3; way++) {
+                    h[way] = calloc(nq * K, sizeof *h[way]);
+                    n[way] = calloc(nq, sizeof *n[way]);
+                    nps_scan_force = way == 0   ? NPS_SCAN_AUTO
+                                     : way == 1 ? NPS_SCAN_TOUCHED
+                                                : NPS_SCAN_DENSE;
+                    for (size_t i = 0; i < nq; i++) {
+                        nps_query_info info;
+                        CHECK(nps_search_query(h[way] + i * K, &info, ws, plan, q, i) == 0);
+                        n[way][i] = info.n_hits;
+                        if (way == 2) dense_runs += (size_t)ws->dense;
+                        if (way == 1) touched_dense += (size_t)ws->dense;
+                    }
+                }
+                nps_scan_force = NPS_SCAN_AUTO;
+                for (int way = 1; way < 3; way++) {
+                    size_t differ = 0;
+                    for (size_t i = 0; i < nq; i++) {
+                        differ += n[way][i] != n[0][i];
+                        if (n[way][i] == n[0][i])
+                            differ += hits_differ(h[way] + i * K, h[0] + i * K, n[0][i]);
+                        compared += n[0][i];
+                    }
+                    CHECK_MSG(differ == 0, "mode %d score %d variant %d way %d: %zu hits differ",
+                              (int)modes[m], t, variant, way, differ);
+                }
+                for (int way = 0; way < 3; way++) {
+                    free(h[way]);
+                    free(n[way]);
+                }
+                nps_workspace_free(ws);
+                nps_plan_free(plan);
+            }
+    CHECK(compared > 10000);
+    printf("scan ways: %zu hits compared; %zu queries searched the dense way\n", compared,
+           dense_runs);
+    CHECK_MSG(dense_runs > 1000, "%zu queries searched the dense way", dense_runs);
+    CHECK(touched_dense == 0);
+    nps_library_free(lib);
+    nps_spectra_free(q);
+}
+
 int main(void)
 {
     tables();
@@ -573,6 +672,7 @@ int main(void)
     workspace_bytes();
     composite_of_hybrid_hits();
     weight_cache();
+    scan_ways();
     touch_all();
     index_gather();
     return check_done("test_plan");

@@ -20,6 +20,7 @@
 #include <zlib.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,16 +55,87 @@ void nps_hit_row_fill(nps_hit_row *row, const nps_hits *hits, size_t i, const np
 
 /* ------------------------------------------------------------------ TSV */
 
-/* TSV fields must not contain tabs or newlines. */
-static void tsv_str(FILE *fp, const char *s)
+/* A TSV row is composed in memory and written with one fwrite: a report of
+ * ten thousand queries has a hundred thousand rows of twenty-two fields, and
+ * a stdio call per character or field (each taking the stream's lock) cost
+ * more than the search of an identity query. */
+typedef struct {
+    char *p;
+    size_t n, cap;
+    int oom;
+} row_buf;
+
+static int row_reserve(row_buf *b, size_t extra)
 {
-    for (; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, fp);
+    if (b->oom) return -1;
+    if (b->n + extra + 1 <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->n + extra + 1) cap *= 2;
+    char *q = realloc(b->p, cap);
+    if (!q) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = q;
+    b->cap = cap;
+    return 0;
+}
+
+static void row_chr(row_buf *b, char c)
+{
+    if (row_reserve(b, 1) == 0) b->p[b->n++] = c;
+}
+
+static void row_raw(row_buf *b, const char *s)
+{
+    size_t len = strlen(s);
+    if (row_reserve(b, len) == 0) {
+        memcpy(b->p + b->n, s, len);
+        b->n += len;
+    }
+}
+
+/* A text field: TSV fields must not contain tabs or newlines. */
+static void tsv_str(row_buf *b, const char *s)
+{
+    size_t len = strlen(s);
+    if (row_reserve(b, len)) return;
+    char *o = b->p + b->n;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+        o[i] = c;
+    }
+    b->n += len;
+}
+
+/* A number by printf's rules: %.*f of a double (its longest, DBL_MAX, has
+ * 309 digits before the point), %g, or a size. */
+static void row_fixed(row_buf *b, int decimals, double v)
+{
+    char t[400];
+    int k = snprintf(t, sizeof t, "%.*f", decimals, v);
+    if (k > 0 && (size_t)k < sizeof t) row_raw(b, t);
+}
+
+static void row_general(row_buf *b, double v)
+{
+    char t[64];
+    int k = snprintf(t, sizeof t, "%.3g", v);
+    if (k > 0 && (size_t)k < sizeof t) row_raw(b, t);
+}
+
+static void row_size(row_buf *b, size_t v)
+{
+    char t[32];
+    int k = snprintf(t, sizeof t, "%zu", v);
+    if (k > 0 && (size_t)k < sizeof t) row_raw(b, t);
 }
 
 /* A finite number with `decimals` places; nothing for NaN (no value). */
-static void tsv_num(FILE *fp, int decimals, double v)
+static void tsv_num(row_buf *b, int decimals, double v)
 {
-    if (isfinite(v)) fprintf(fp, "%.*f", decimals, v);
+    if (isfinite(v)) row_fixed(b, decimals, v);
 }
 
 static const char tsv_header[] =
@@ -79,54 +151,68 @@ static int write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const np
         fprintf(fp, "%s\t%zu/%zu\tqueries\t%zu\t%zu\t%zu\trun\t%s\n", NPS_SHARD_TSV_TAG,
                 shard->index, shard->count, shard->first, shard->end, shard->total, run_crc);
     fputs(tsv_header, fp);
-    for (size_t i = 0; i < nps_hits_count(h); i++) {
+    row_buf b = {NULL, 0, 0, 0};
+    for (size_t i = 0; i < nps_hits_count(h) && !ferror(fp); i++) {
         nps_hit_row r;
         nps_hit_row_fill(&r, h, i, q, L, co);
         const nps_hit *x = r.hit;
-        tsv_str(fp, r.query_id);
-        fputc('\t', fp);
-        tsv_str(fp, r.query_name);
-        fprintf(fp, "\t%zu\t", x->rank);
-        tsv_str(fp, r.library_id);
-        fputc('\t', fp);
-        tsv_str(fp, r.library_name);
-        fputc('\t', fp);
-        tsv_str(fp, r.inchikey);
-        fprintf(fp, "\t%.6f\t%zu\t%s\t%s\t", x->score, x->matched, nps_score_name(x->score_type),
-                nps_search_mode_name(x->mode));
-        if (r.composite_mf >= 0) fprintf(fp, "%d", r.composite_mf);
-        fputc('\t', fp);
-        tsv_str(fp, r.library_class);
-        fputc('\t', fp);
-        tsv_num(fp, 4, r.precursor_delta);
-        fputc('\t', fp);
-        tsv_num(fp, 4, x->delta_mz);
-        fputc('\t', fp);
-        if (!isnan(x->delta_mz)) fprintf(fp, "%zu", x->shifted);
-        fputc('\t', fp);
-        tsv_num(fp, 6, x->identity_score);
-        fputc('\t', fp);
-        tsv_str(fp, r.shift_interpretation);
-        fputc('\t', fp);
+        b.n = 0;
+        tsv_str(&b, r.query_id);
+        row_chr(&b, '\t');
+        tsv_str(&b, r.query_name);
+        row_chr(&b, '\t');
+        row_size(&b, x->rank);
+        row_chr(&b, '\t');
+        tsv_str(&b, r.library_id);
+        row_chr(&b, '\t');
+        tsv_str(&b, r.library_name);
+        row_chr(&b, '\t');
+        tsv_str(&b, r.inchikey);
+        row_chr(&b, '\t');
+        row_fixed(&b, 6, x->score);
+        row_chr(&b, '\t');
+        row_size(&b, x->matched);
+        row_chr(&b, '\t');
+        row_raw(&b, nps_score_name(x->score_type));
+        row_chr(&b, '\t');
+        row_raw(&b, nps_search_mode_name(x->mode));
+        row_chr(&b, '\t');
+        if (r.composite_mf >= 0) row_size(&b, (size_t)r.composite_mf);
+        row_chr(&b, '\t');
+        tsv_str(&b, r.library_class);
+        row_chr(&b, '\t');
+        tsv_num(&b, 4, r.precursor_delta);
+        row_chr(&b, '\t');
+        tsv_num(&b, 4, x->delta_mz);
+        row_chr(&b, '\t');
+        if (!isnan(x->delta_mz)) row_size(&b, x->shifted);
+        row_chr(&b, '\t');
+        tsv_num(&b, 6, x->identity_score);
+        row_chr(&b, '\t');
+        tsv_str(&b, r.shift_interpretation);
+        row_chr(&b, '\t');
         nps_call call;
         if (x->rank == 1 && nps_hits_call(&call, h, x->query, L, co) == 0) {
             char text[512];
             nps_call_describe(text, sizeof text, &call, h, L);
-            tsv_str(fp, text);
-            fputc('\t', fp);
-            tsv_str(fp, call.class_name);
-            fputc('\t', fp);
-            if (call.class_name[0]) fprintf(fp, "%.3f", call.class_support);
+            tsv_str(&b, text);
+            row_chr(&b, '\t');
+            tsv_str(&b, call.class_name);
+            row_chr(&b, '\t');
+            if (call.class_name[0]) row_fixed(&b, 3, call.class_support);
         } else {
-            fputs("\t\t", fp);
+            row_raw(&b, "\t\t");
         }
-        fputc('\t', fp);
-        if (isfinite(x->e_value)) fprintf(fp, "%.3g", x->e_value);
-        fputc('\t', fp);
-        tsv_num(fp, 4, x->q_value);
-        fputc('\n', fp);
-        if (ferror(fp)) break;
+        row_chr(&b, '\t');
+        if (isfinite(x->e_value)) row_general(&b, x->e_value);
+        row_chr(&b, '\t');
+        tsv_num(&b, 4, x->q_value);
+        row_chr(&b, '\n');
+        if (b.oom) break;
+        if (fwrite(b.p, 1, b.n, fp) != b.n) break;
     }
+    free(b.p);
+    if (b.oom) return nps_err(NPS_ENOMEM, "out of memory");
     return ferror(fp) ? nps_err(NPS_EIO, "write error") : 0;
 }
 

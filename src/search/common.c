@@ -7,22 +7,24 @@
  * precursor lies in the query's window.
  *
  * The indexed path (after the Flash entropy search, library/index.c): each
- * query peak scans the library peaks inside its tolerance window and adds
- * its contribution to the accumulator of their spectrum, so only spectra
- * sharing a fragment with the query are touched, and only those are cleared
- * afterwards. Every score here is a sum of non-negative contributions over
- * matched peak pairs (entropy, cosine; the composite's dot-product term), and
- * the scan adds the contribution of every pair inside the (slightly widened)
- * window, a superset of the pairs the exact one-to-one matching keeps. The
- * accumulated value is therefore an upper bound of the exact score (for the
- * composite, with its ratio term bounded by 1). The candidates are then
- * scored exactly, in decreasing bound, until the next bound falls below the
- * K-th exact score: the result is, by construction, the exhaustive top K,
- * with the exhaustive path's own numbers. When peaks are at least twice the
- * tolerance apart (the default cleaning merges within 0.05 Da for a 0.02 Da
- * tolerance) the bound is the score itself and only about K spectra are
- * rescored. Reverse search renormalises per pair, so it has no bound: every
- * touched spectrum is rescored (still far fewer than the library).
+ * query peak scans the library peaks inside its tolerance window and adds its
+ * contribution to the accumulator of their spectrum, so only spectra sharing a
+ * fragment with the query are touched, and only those are cleared afterwards
+ * (or, when the query's windows hold many entries for the library's size,
+ * every accumulator is read once: scan_window). Every score here is a sum of
+ * non-negative contributions over matched peak pairs (entropy, cosine; the
+ * composite's dot-product term), and the scan adds the contribution of every
+ * pair inside the (slightly widened) window, a superset of the pairs the exact
+ * one-to-one matching keeps. The accumulated value is therefore an upper bound
+ * of the exact score (for the composite, with its ratio term bounded by 1).
+ * The candidates are then scored exactly, in decreasing bound, until the next
+ * bound falls below the K-th exact score: the result is, by construction, the
+ * exhaustive top K, with the exhaustive path's own numbers. When peaks are at
+ * least twice the tolerance apart (the default cleaning merges within 0.05 Da
+ * for a 0.02 Da tolerance) the bound is the score itself and only about K
+ * spectra are rescored. Reverse search renormalises per pair, so it has no
+ * bound: every touched spectrum is rescored (still far fewer than the
+ * library).
  *
  * In HYBRID mode the query's neutral losses are also looked up in the loss
  * index, weighted as the fragments they come from: a shifted match is a
@@ -103,86 +105,108 @@ static inline double xlog2x(double v)
     return v > 0 ? v * log2(v) : 0;
 }
 
-/* Add, for one query value v of weight x, the contribution of every entry of
- * index ix within the tolerance window to its spectrum's accumulator. iw/ify
- * are the entries' weights in ix's order.
- *
- * The scatter into the accumulators is the cost of an open search (tens of
- * thousands of entries per query on a 10^5-spectrum library, each a random
- * access). When the bound is a multiple of the sum (every score but the
- * composite, whose bound also needs the number of pairs), the accumulators
- * are plain floats, half the cache footprint, and a spectrum is new to the
- * touched list when its accumulator is still 0: every contribution is made
- * strictly positive (raising a bound keeps it a bound), so that test is
- * exact, and it is made without a branch (the id is always written, the
- * count advanced by the test). */
-static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_fragment_index *ix,
-                       const float *iw, const float *ify, double v, double tol, double x,
-                       int entropy, int counted, size_t *nt)
+/* The entries of index ix within the tolerance window of a query value v of
+ * weight x: [lo, hi). */
+static inline nps_window window_of(const nps_fragment_index *ix, double v, double tol, double x)
 {
-    const nps_plan *p = c->p;
-    const unsigned char *kinds = p->o.same_kind_only && p->mixed_kinds ? p->kinds_of : NULL;
     /* guard band: wider than float32 rounding of the index and of the bounds */
     double g = 4e-7 * (v + tol) + 1e-9;
-    double fx = entropy ? xlog2x(x) : 0;
-    size_t lo = nps_index_lower(ix, v - tol - g), hi = nps_index_after(ix, (float)(v + tol + g));
-    if (hi <= lo) return 0;
-    /* two passes over the window: the contributions (a straight loop the
-     * compiler vectorises), then the scatter into the accumulators */
-    if (hi - lo > ws->ccap) {
-        int rc = nps_grow((void **)&ws->cbuf, &ws->ccap, hi - lo, sizeof *ws->cbuf);
-        if (rc) return rc;
-    }
-    float *cb = ws->cbuf;
-    const float xf = (float)x, fxf = (float)fx;
-    const size_t w = hi - lo;
-    if (entropy) {
-        const float *yv = iw + lo, *fy = ify + lo;
+    nps_window w = {nps_index_lower(ix, v - tol - g), nps_index_after(ix, (float)(v + tol + g)), x};
+    if (w.hi < w.lo) w.hi = w.lo;
+    return w;
+}
+
+/* The contribution of each entry of a window to its spectrum's bound: the
+ * entropy pair term (x + y) log2 (x + y) - x log2 x - y log2 y from the
+ * entries' weights y and y log2 y, or the product x y. A straight loop the
+ * compiler vectorises; every contribution is made strictly positive (raising
+ * a bound keeps it a bound), so that an accumulator is 0 exactly when its
+ * spectrum was not touched. */
+static void contributions(float *restrict cb, const float *restrict yv, const float *restrict fy,
+                          size_t w, float xf, float fxf)
+{
+    if (fy) {
         for (size_t j = 0; j < w; j++) {
             float xy = xf + yv[j];
             float h = xy * nps_fast_log2f(xy) - fxf - fy[j];
             cb[j] = h > FLT_MIN ? h : FLT_MIN; /* a max the compiler vectorises */
         }
     } else {
-        const float *yv = iw + lo;
         for (size_t j = 0; j < w; j++) {
             float h = xf * yv[j];
             cb[j] = h > FLT_MIN ? h : FLT_MIN;
         }
     }
+}
+
+/* Add the contribution of every entry of window W of index ix to its
+ * spectrum's accumulator. iw/ify are the entries' weights in ix's order.
+ *
+ * The scatter into the accumulators is the cost of an open search (tens of
+ * thousands of entries per query on a 10^5-spectrum library, each a random
+ * access). Three ways, chosen per query (nps_search_indexed):
+ * - counted (the composite, whose bound also needs the number of pairs):
+ *   accumulator and count side by side, a touched list of the spectra seen;
+ * - touched: plain float accumulators (half the cache footprint) and a
+ *   touched list, a spectrum being new when its accumulator is still 0 (the
+ *   test is made without a branch: the id is always written, the count
+ *   advanced by the test);
+ * - dense: plain float accumulators and nothing else; the candidates are
+ *   then found by reading every accumulator (collect_dense), which costs
+ *   less than keeping the list once a query touches a good part of the
+ *   library. */
+enum { SCAN_COUNTED, SCAN_TOUCHED, SCAN_DENSE };
+
+static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_fragment_index *ix,
+                       const float *iw, const float *ify, nps_window W, int how, size_t *nt)
+{
+    const nps_plan *p = c->p;
+    const unsigned char *kinds = p->o.same_kind_only && p->mixed_kinds ? p->kinds_of : NULL;
+    const size_t lo = W.lo, w = W.hi - W.lo;
+    if (w == 0) return 0;
+    if (w > ws->ccap) {
+        int rc = nps_grow((void **)&ws->cbuf, &ws->ccap, w, sizeof *ws->cbuf);
+        if (rc) return rc;
+    }
+    float *cb = ws->cbuf;
+    /* two passes over the window: the contributions, then the scatter */
+    contributions(cb, iw + lo, ify ? ify + lo : NULL, w, (float)W.x,
+                  ify ? (float)xlog2x(W.x) : 0.0f);
     /* locals, so that the count and the arrays stay in registers */
-    uint32_t *touched = ws->touched;
-    size_t n = *nt;
     const uint32_t *spv = ix->spec + lo;
-    if (counted) {
+    const unsigned char kind = (unsigned char)c->kind;
+    if (how == SCAN_COUNTED) {
         struct nps_acc *acc = ws->acc;
+        uint32_t *touched = ws->touched;
+        size_t n = *nt;
         for (size_t j = 0; j < w; j++) {
             uint32_t sp = spv[j];
-            if (kinds && kinds[sp] != (unsigned char)c->kind) continue;
+            if (kinds && kinds[sp] != kind) continue;
             if (acc[sp].cnt++ == 0) touched[n++] = sp;
             acc[sp].acc += cb[j];
         }
+        *nt = n;
+    } else if (how == SCAN_TOUCHED) {
+        float *acc = ws->accf;
+        uint32_t *touched = ws->touched;
+        size_t n = *nt;
+        for (size_t j = 0; j < w; j++) {
+            uint32_t sp = spv[j];
+            if (kinds && kinds[sp] != kind) continue;
+            float a = acc[sp];
+            touched[n] = sp;
+            n += a == 0.0f;
+            acc[sp] = a + cb[j];
+        }
+        *nt = n;
     } else if (kinds) {
         float *acc = ws->accf;
-        for (size_t j = 0; j < w; j++) {
-            uint32_t sp = spv[j];
-            if (kinds[sp] != (unsigned char)c->kind) continue;
-            float a = acc[sp];
-            touched[n] = sp;
-            n += a == 0.0f;
-            acc[sp] = a + cb[j];
-        }
+        for (size_t j = 0; j < w; j++)
+            if (kinds[spv[j]] == kind) acc[spv[j]] += cb[j];
     } else {
         float *acc = ws->accf;
-        for (size_t j = 0; j < w; j++) {
-            uint32_t sp = spv[j];
-            float a = acc[sp];
-            touched[n] = sp;
-            n += a == 0.0f;
-            acc[sp] = a + cb[j];
-        }
+        for (size_t j = 0; j < w; j++) acc[spv[j]] += cb[j];
     }
-    *nt = n;
     return 0;
 }
 
@@ -215,22 +239,31 @@ static inline void kbest_push(double *kb, size_t *nb, size_t K, double b)
 
 enum { BOUND_NONE, BOUND_SCALE, BOUND_FUNCTION };
 
-/* The candidates of the scan: every touched spectrum whose bound can reach
- * min_score, with the K largest bounds in ws->kbest (*nb of them); the
- * accumulators are cleared on the way. `how` is a constant at each call, so
- * the compiler makes one loop per kind of bound (BOUND_FUNCTION reads the
+/* Whether spectrum sp, of bound b, can be a hit of the query at all: its
+ * bound reaches min_score (within the margin), it is not excluded, and (in
+ * identity mode) its precursor lies in the window. The one test both ways of
+ * collecting the candidates make. */
+static inline int candidate_ok(const nps_query_ctx *c, size_t sp, double b, const int windowed)
+{
+    if (b + NPS_BOUND_MARGIN < c->p->o.min_score || !(b > 0) || nps_excluded(c, sp)) return 0;
+    return !windowed || nps_in_window(c, sp);
+}
+
+/* The candidates of a touched-list scan: every touched spectrum whose bound
+ * can reach min_score, with the K largest bounds in ws->kbest (*nb of them);
+ * the accumulators are cleared on the way. `how` is a constant at each call,
+ * so the compiler makes one loop per kind of bound (BOUND_FUNCTION reads the
  * counted accumulators, the others the float ones: scan_window). */
 static inline __attribute__((always_inline)) size_t
 collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int how,
         double (*bound)(double, double, double), double scale, const int windowed)
 {
-    const nps_plan *p = c->p;
     struct nps_acc *acc = ws->acc;
     float *accf = ws->accf;
     const uint32_t *touched = ws->touched;
     nps_bound *cand = ws->cand;
-    double *kb = ws->kbest, nu = (double)c->Q->n, min = p->o.min_score;
-    size_t nc = 0, K = p->o.top_k;
+    double *kb = ws->kbest, nu = (double)c->Q->n;
+    size_t nc = 0, K = c->p->o.top_k;
     for (size_t j = 0; j < nt; j++) {
         uint32_t sp = touched[j];
         double b;
@@ -242,12 +275,84 @@ collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int ho
             b = how == BOUND_NONE ? INFINITY : scale * accf[sp];
             accf[sp] = 0;
         }
-        if (b + NPS_BOUND_MARGIN < min || !(b > 0) || nps_excluded(c, sp)) continue;
-        if (windowed && !nps_in_window(c, sp)) continue;
+        if (!candidate_ok(c, sp, b, windowed)) continue;
         cand[nc++] = (nps_bound){b, sp};
         kbest_push(kb, nb, K, b);
     }
     return nc;
+}
+
+/* The largest float f with scale * f below t, or 0: an accumulator at most f
+ * has a bound below t. */
+static float acc_below(double t, double scale)
+{
+    if (!(t > 0)) return 0.0f;
+    float f = (float)(t / scale);
+    while (f > 0 && (double)f * scale >= t) f = nextafterf(f, 0.0f);
+    return f;
+}
+
+/* The candidates of a dense scan (bounds scale * accf, every spectrum):
+ * every spectrum whose bound is within twice the margin of the K largest
+ * seen so far, which holds every candidate the rescoring will take when the
+ * bounds are the scores (nps_search_indexed); the others are found again by
+ * rescan_dense if they are needed. The accumulators are read sixteen at a
+ * time, a block none of whose values can reach the running threshold
+ * skipped after one vectorised comparison: once the first K are in, nearly
+ * every block is. */
+enum { DENSE_BLOCK = 16 };
+
+/* The first block from b0 on with a value above tf (blocks of DENSE_BLOCK up
+ * to nfull, then the rest as one block). Written with the compilers' vector
+ * types (GCC and clang): four comparisons of four lanes ORed, one test per
+ * block, on any x86-64; the autovectoriser leaves such an early-exit loop
+ * scalar. */
+typedef float nps_v4f __attribute__((vector_size(16)));
+typedef int nps_v4i __attribute__((vector_size(16)));
+
+static size_t next_block(const float *restrict acc, size_t b0, size_t nfull, float tf)
+{
+    const nps_v4f t = {tf, tf, tf, tf};
+    for (; b0 < nfull; b0 += DENSE_BLOCK) {
+        nps_v4f a[4];
+        memcpy(a, acc + b0, sizeof a);
+        nps_v4i m = (a[0] > t) | (a[1] > t) | (a[2] > t) | (a[3] > t);
+        if (m[0] | m[1] | m[2] | m[3]) return b0;
+    }
+    return b0;
+}
+
+static int collect_dense(size_t *out_nc, nps_workspace *ws, const nps_query_ctx *c, size_t *nb,
+                         double scale, const int windowed)
+{
+    const float *acc = ws->accf;
+    double *kb = ws->kbest, min_b = c->p->o.min_score - NPS_BOUND_MARGIN, t = min_b;
+    size_t nc = 0, K = c->p->o.top_k, n = ws->nlib;
+    float tf = acc_below(t, scale);
+    const size_t nfull = n - n % DENSE_BLOCK;
+    for (size_t b0 = 0; b0 < n; b0 += DENSE_BLOCK) {
+        b0 = next_block(acc, b0, nfull, tf);
+        if (b0 >= n) break;
+        size_t e = n - b0 < DENSE_BLOCK ? n - b0 : DENSE_BLOCK;
+        for (size_t j = 0; j < e; j++) {
+            size_t sp = b0 + j;
+            if (!(acc[sp] > tf)) continue;
+            double b = scale * acc[sp];
+            if (b < t || !candidate_ok(c, sp, b, windowed)) continue;
+            if (nc == ws->cand_cap) {
+                int rc = nps_ws_cand_reserve(ws, nc < 64 ? 64 : 2 * nc);
+                if (rc) return rc;
+            }
+            ws->cand[nc++] = (nps_bound){b, sp};
+            kbest_push(kb, nb, K, b);
+            if (*nb == K && kb[0] - 2 * NPS_BOUND_MARGIN > t) {
+                t = kb[0] - 2 * NPS_BOUND_MARGIN;
+                tf = acc_below(t, scale);
+            }
+        }
+    }
+    *out_nc = nc;
+    return 0;
 }
 
 /* Sift entry i down the max-heap h of n candidates, by bound. */
@@ -266,99 +371,25 @@ static void bound_sift(nps_bound *h, size_t n, size_t i)
     h[i] = x;
 }
 
-int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
+/* Rescore exactly every candidate whose bound reaches the K-th largest bound
+ * bk (kb[0] when nb == K). A candidate below bk has an exact score below its
+ * bound plus the margin M, so it can still enter (a tie too, which the
+ * library id breaks) only if b + M reaches the heap's worst exact score w.
+ * When the bounds are the scores (well-separated peaks: the usual case),
+ * w >= bk - M and only candidates with b >= bk - 2M qualify: the near-ties of
+ * the K-th place (replicate spectra make many). They are set aside during
+ * the first pass, so every other candidate is visited once. When w is lower
+ * (loose bounds, or a heap left short by min_score or exclusions), every
+ * candidate below bk is looked at again: from cand when it holds them all,
+ * else by reading the dense accumulators again (dense_scale > 0). */
+static int rescore(nps_workspace *ws, const nps_query_ctx *c, size_t nc, size_t nb,
+                   double dense_scale)
 {
-    const nps_plan *p = c->p;
-    const nps_target *tg = c->tg;
-    const nps_fragment_index *ix = tg->ix;
-    const float *iw = tg->wt[c->t]->iw, *ify = tg->wt[c->t]->ify;
-    const nps_prep *Q = c->Q;
-    const int entropy = nps_score_is_entropy(c->t);
-    const int hybrid = c->mode == NPS_MODE_HYBRID;
-    const double qnorm = Q->norm;
-    const nps_score_ops *ops = nps_score_table[c->t];
-    /* the composite's bound needs the number of pairs (collect) */
-    const int counted = !p->o.reverse && !hybrid && ops->bound != NULL;
-    size_t nt = 0;
-    ws->indexed = 1;
-    if (!entropy && !(qnorm > 0)) return 0;
-    for (size_t i = 0; i < Q->n; i++) {
-        /* The first touch of each window is a cache miss: fetch the bin of the
-         * window after next, and the start of the next window, ahead. */
-        if (i + 2 < Q->n) {
-            double q2 = Q->mz[i + 2], lo2 = q2 - nps_tol_at(c->so, q2);
-            size_t b2 = lo2 > 0 ? (size_t)(lo2 / ix->bin_width) : 0;
-            if (b2 < ix->nbins) __builtin_prefetch(&ix->bin[b2], 0, 1);
-        }
-        if (i + 1 < Q->n) {
-            double q1 = Q->mz[i + 1], lo1 = q1 - nps_tol_at(c->so, q1);
-            size_t b1 = lo1 > 0 ? (size_t)(lo1 / ix->bin_width) : 0;
-            if (b1 < ix->nbins) {
-                size_t pp = ix->bin[b1];
-                __builtin_prefetch(&ix->mz[pp], 0, 1);
-                __builtin_prefetch(&ix->spec[pp], 0, 1);
-                __builtin_prefetch(&iw[pp], 0, 1);
-                if (ify) __builtin_prefetch(&ify[pp], 0, 1);
-            }
-        }
-        double q = Q->mz[i];
-        double x = entropy ? Q->w[i] : Q->w[i] / qnorm;
-        if (!(x > 0) && !p->o.reverse) continue;
-        int rc = scan_window(ws, c, ix, iw, ify, q, nps_tol_at(c->so, q), x, entropy, counted, &nt);
-        if (rc) return rc;
-    }
-    if (hybrid && isfinite(c->qprec)) {
-        /* the query's losses, ascending: its peaks below the precursor, backwards */
-        const float *liw = tg->wt[c->t]->liw, *lify = tg->wt[c->t]->lify;
-        for (size_t i = Q->n; i-- > 0;) {
-            if (!(Q->mz[i] < c->qprec)) continue;
-            double x = entropy ? Q->w[i] : Q->w[i] / qnorm;
-            if (!(x > 0)) continue;
-            /* the hybrid rule's tolerance is that of the query peak's m/z */
-            int rc = scan_window(ws, c, &p->loss_ix, liw, lify, c->qprec - Q->mz[i],
-                                 nps_tol_at(c->so, Q->mz[i]), x, entropy, 0, &nt);
-            if (rc) return rc;
-        }
-    }
-    /* Bounds of the touched spectra, and the K-th largest of them (a min-heap
-     * of K values: most candidates are rejected by one comparison).
-     * The bound of a touched spectrum: in HYBRID mode every score's pair term
-     * is summed as such (the composite's, its dot-product term), so the sum,
-     * halved for entropy, is the bound; otherwise the score's own bound
-     * (reverse search renormalises per pair and has none). This loop runs
-     * once per touched spectrum: it is specialised per kind of bound. */
-    int rc = nps_ws_cand_reserve(ws, nt);
-    if (rc) return rc;
-    size_t nc, nb = 0;
-    const int win = c->windowed; /* identity: a specialisation of its own */
-    if (p->o.reverse && !hybrid)
-        nc = win ? collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, 1)
-                 : collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, 0);
-    else if (hybrid)
-        nc = collect(ws, c, nt, &nb, BOUND_SCALE, NULL, entropy ? 0.5 : 1.0, 0);
-    else if (ops->bound)
-        nc = win ? collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0, 1)
-                 : collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0, 0);
-    else
-        nc = win ? collect(ws, c, nt, &nb, BOUND_SCALE, NULL, ops->bound_scale, 1)
-                 : collect(ws, c, nt, &nb, BOUND_SCALE, NULL, ops->bound_scale, 0);
-    size_t K = p->o.top_k;
-    const double *kb = ws->kbest;
-    ws->nc = nc; /* the bounds are the e-values' null sample */
-    if (nc == 0) return 0;
-    /* Rescore exactly every candidate whose bound reaches the K-th largest
-     * bound bk. A candidate below bk has an exact score below its bound plus
-     * the margin M, so it can still enter (a tie too, which the library id
-     * breaks) only if b + M reaches the heap's worst exact score w. When the
-     * bounds are the scores (well-separated peaks: the usual case), w >= bk - M
-     * and only candidates with b >= bk - 2M qualify: the near-ties of the
-     * K-th place (replicate spectra make many). They are set aside during
-     * the first pass, so every other candidate is visited once. When w is
-     * lower (loose bounds, or a heap left short by min_score or exclusions),
-     * every candidate below bk is looked at again. */
-    double bk = nb < K ? -INFINITY : kb[0];
+    size_t K = c->p->o.top_k;
+    double bk = nb < K ? -INFINITY : ws->kbest[0];
     double near_lo = bk - 2 * NPS_BOUND_MARGIN;
     size_t nn = 0;
+    int rc;
     for (size_t j = 0; j < nc; j++) {
         const nps_bound *cb = &ws->cand[j];
         if (cb->b < bk) {
@@ -376,11 +407,6 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
     }
     if (bk == -INFINITY) return 0; /* every candidate was rescored */
     int near_only = ws->nh == K && nps_rank_worst(ws->heap)->score >= bk - NPS_BOUND_MARGIN;
-    size_t n2 = near_only ? nn : nc, m = 0;
-    const nps_bound *second = near_only ? ws->near : ws->cand;
-    if (!near_only && nc > ws->near_cap &&
-        (rc = nps_grow((void **)&ws->near, &ws->near_cap, nc, sizeof *ws->near)))
-        return rc;
     /* The rest by decreasing bound: the heap's worst score rises as they are
      * scored, and the first bound below it ends the pass (loose bounds, as
      * the composite's, leave hundreds of candidates above the worst score of
@@ -388,10 +414,32 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
      * the final worst score are scored, but for the few that arrive on the
      * way). Compacted into ws->near (in place when it is the source). */
     double worst = ws->nh == K ? nps_rank_worst(ws->heap)->score : -INFINITY;
-    for (size_t j = 0; j < n2; j++) {
-        nps_bound cb = second[j];
-        if (cb.b >= bk || cb.b + NPS_BOUND_MARGIN < worst) continue; /* done above; out */
-        ws->near[m++] = cb;
+    size_t m = 0;
+    if (near_only) {
+        for (size_t j = 0; j < nn; j++)
+            if (!(ws->near[j].b + NPS_BOUND_MARGIN < worst)) ws->near[m++] = ws->near[j];
+    } else if (dense_scale > 0) {
+        const float *acc = ws->accf;
+        float tf = acc_below(worst - NPS_BOUND_MARGIN, dense_scale);
+        for (size_t sp = 0; sp < ws->nlib; sp++) {
+            if (!(acc[sp] > tf)) continue;
+            double b = dense_scale * acc[sp];
+            if (b >= bk || b + NPS_BOUND_MARGIN < worst) continue; /* done above; out */
+            if (!candidate_ok(c, sp, b, c->windowed)) continue;
+            if (m == ws->near_cap &&
+                (rc = nps_grow((void **)&ws->near, &ws->near_cap, m + 1, sizeof *ws->near)))
+                return rc;
+            ws->near[m++] = (nps_bound){b, sp};
+        }
+    } else {
+        if (nc > ws->near_cap &&
+            (rc = nps_grow((void **)&ws->near, &ws->near_cap, nc, sizeof *ws->near)))
+            return rc;
+        for (size_t j = 0; j < nc; j++) {
+            nps_bound cb = ws->cand[j];
+            if (cb.b >= bk || cb.b + NPS_BOUND_MARGIN < worst) continue;
+            ws->near[m++] = cb;
+        }
     }
     /* a max-heap, popped while the bounds reach the worst score: no more of
      * the order is made than is used (and nothing allocated) */
@@ -407,4 +455,143 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
         nps_keep(ws, c, r);
     }
     return 0;
+}
+
+/* The query's windows: one per query peak in the fragment index, then, in
+ * HYBRID mode, one per query loss in the loss index (n_frag of them are
+ * fragment windows). */
+static int query_windows(size_t *n_frag, size_t *n_all, size_t *entries, nps_workspace *ws,
+                         const nps_query_ctx *c)
+{
+    const nps_prep *Q = c->Q;
+    const int entropy = nps_score_is_entropy(c->t);
+    const int hybrid = c->mode == NPS_MODE_HYBRID && isfinite(c->qprec);
+    size_t need = hybrid ? 2 * Q->n : Q->n, n = 0, e = 0;
+    int rc = nps_grow((void **)&ws->win, &ws->win_cap, need, sizeof *ws->win);
+    if (rc) return rc;
+    for (size_t i = 0; i < Q->n; i++) {
+        double q = Q->mz[i];
+        double x = entropy ? Q->w[i] : Q->w[i] / Q->norm;
+        if (!(x > 0) && !c->p->o.reverse) continue;
+        ws->win[n] = window_of(c->tg->ix, q, nps_tol_at(c->so, q), x);
+        e += ws->win[n].hi - ws->win[n].lo;
+        n++;
+    }
+    *n_frag = n;
+    if (hybrid) {
+        /* the query's losses, ascending: its peaks below the precursor, backwards */
+        for (size_t i = Q->n; i-- > 0;) {
+            if (!(Q->mz[i] < c->qprec)) continue;
+            double x = entropy ? Q->w[i] : Q->w[i] / Q->norm;
+            if (!(x > 0)) continue;
+            /* the hybrid rule's tolerance is that of the query peak's m/z */
+            ws->win[n] =
+                window_of(&c->p->loss_ix, c->qprec - Q->mz[i], nps_tol_at(c->so, Q->mz[i]), x);
+            e += ws->win[n].hi - ws->win[n].lo;
+            n++;
+        }
+    }
+    *n_all = n;
+    *entries = e;
+    return 0;
+}
+
+/* A dense scan pays for reading every accumulator once (and clearing them);
+ * the touched list pays for every entry and, more, for every spectrum it
+ * holds. The list is kept while the windows hold fewer entries than an
+ * eighth of the library's spectra. */
+#define NPS_DENSE_MIN_FRACTION 8
+
+int nps_scan_force = NPS_SCAN_AUTO;
+
+int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
+{
+    const nps_plan *p = c->p;
+    const nps_target *tg = c->tg;
+    const nps_weights *wt = tg->wt[c->t];
+    const int entropy = nps_score_is_entropy(c->t);
+    const int hybrid = c->mode == NPS_MODE_HYBRID;
+    const nps_score_ops *ops = nps_score_table[c->t];
+    ws->indexed = 1;
+    if (!entropy && !(c->Q->norm > 0)) return 0;
+    size_t nf, nw, entries;
+    int rc = query_windows(&nf, &nw, &entries, ws, c);
+    if (rc) return rc;
+    /* The bound of a touched spectrum: in HYBRID mode every score's pair term
+     * is summed as such (the composite's, its dot-product term), so the sum,
+     * halved for entropy, is the bound; otherwise the score's own bound
+     * (reverse search renormalises per pair and has none). */
+    int bound_kind = p->o.reverse && !hybrid ? BOUND_NONE
+                     : hybrid                ? BOUND_SCALE
+                     : ops->bound            ? BOUND_FUNCTION
+                                             : BOUND_SCALE;
+    double scale = hybrid ? (entropy ? 0.5 : 1.0) : ops->bound_scale;
+    /* the dense way needs a bound that is a multiple of the sum, and leaves
+     * out the candidates that cannot be hits, which the e-values' null
+     * sample needs */
+    int dense_ok = bound_kind == BOUND_SCALE && !p->o.evalues;
+    int dense = nps_scan_force == NPS_SCAN_AUTO ? entries * NPS_DENSE_MIN_FRACTION >= ws->nlib
+                                                : nps_scan_force == NPS_SCAN_DENSE;
+    int how = bound_kind == BOUND_FUNCTION ? SCAN_COUNTED
+              : dense_ok && dense          ? SCAN_DENSE
+                                           : SCAN_TOUCHED;
+    ws->dense = how == SCAN_DENSE;
+    size_t nt = 0;
+    for (size_t i = 0; i < nw; i++) {
+        const int loss = i >= nf;
+        const nps_fragment_index *ix = loss ? &p->loss_ix : tg->ix;
+        const float *iw = loss ? wt->liw : wt->iw, *ify = loss ? wt->lify : wt->ify;
+        /* the first touch of each window is a cache miss: fetch the start of
+         * the next window ahead */
+        if (i + 1 < nw) {
+            const int l1 = i + 1 >= nf;
+            size_t pp = ws->win[i + 1].lo;
+            const nps_fragment_index *ix1 = l1 ? &p->loss_ix : tg->ix;
+            const float *iw1 = l1 ? wt->liw : wt->iw, *ify1 = l1 ? wt->lify : wt->ify;
+            if (pp < ix1->n) {
+                __builtin_prefetch(&ix1->spec[pp], 0, 1);
+                __builtin_prefetch(&iw1[pp], 0, 1);
+                if (ify1) __builtin_prefetch(&ify1[pp], 0, 1);
+            }
+        }
+        if ((rc = scan_window(ws, c, ix, iw, ify, ws->win[i], how, &nt))) {
+            /* leave the accumulators clear for the next query */
+            if (how == SCAN_DENSE)
+                memset(ws->accf, 0, ws->nlib * sizeof *ws->accf);
+            else
+                for (size_t j = 0; j < nt; j++) {
+                    if (how == SCAN_COUNTED)
+                        ws->acc[ws->touched[j]] = (struct nps_acc){0, 0};
+                    else
+                        ws->accf[ws->touched[j]] = 0;
+                }
+            return rc;
+        }
+    }
+    /* Bounds of the touched spectra, and the K-th largest of them (a min-heap
+     * of K values: most candidates are rejected by one comparison). Each way
+     * is specialised per kind of bound, and identity's window test is a
+     * specialisation of its own. */
+    size_t nc = 0, nb = 0;
+    const int win = c->windowed;
+    if (how == SCAN_DENSE) {
+        rc = collect_dense(&nc, ws, c, &nb, scale, win);
+        if (!rc) rc = rescore(ws, c, nc, nb, scale);
+        memset(ws->accf, 0, ws->nlib * sizeof *ws->accf);
+        ws->nc = 0;
+        return rc;
+    }
+    if ((rc = nps_ws_cand_reserve(ws, nt))) return rc;
+    if (bound_kind == BOUND_NONE)
+        nc = win ? collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, 1)
+                 : collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, 0);
+    else if (bound_kind == BOUND_FUNCTION)
+        nc = win ? collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0, 1)
+                 : collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0, 0);
+    else
+        nc = win ? collect(ws, c, nt, &nb, BOUND_SCALE, NULL, scale, 1)
+                 : collect(ws, c, nt, &nb, BOUND_SCALE, NULL, scale, 0);
+    ws->nc = nc; /* the bounds are the e-values' null sample */
+    if (nc == 0) return 0;
+    return rescore(ws, c, nc, nb, 0);
 }

@@ -290,6 +290,7 @@ void nps_workspace_free(nps_workspace *ws)
     free(ws->rw);
     free(ws->rv);
     free(ws->cbuf);
+    free(ws->win);
     free(ws->kbest);
     free(ws->heap);
     free(ws->cand);
@@ -344,6 +345,7 @@ size_t nps_workspace_bytes(const nps_workspace *ws)
     b += ws->nlib * sizeof *ws->accf + (ws->nlib + 1) * sizeof *ws->touched;
     if (ws->acc) b += ws->nlib * sizeof *ws->acc;
     b += ws->ccap * sizeof *ws->cbuf;
+    b += ws->win_cap * sizeof *ws->win;
     b += ws->plan->o.top_k * (sizeof *ws->kbest + sizeof *ws->heap);
     b += ws->cand_cap * sizeof *ws->cand;
     b += ws->null_cap * sizeof *ws->null;

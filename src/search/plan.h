@@ -45,6 +45,13 @@ static inline size_t nps_evalue_stride(size_t n)
 #define NPS_WEIGHT_CACHE_MAX_BYTES ((size_t)128 << 20)
 extern size_t nps_weight_cache_max_bytes;
 
+/* Which way the fragment-index scan keeps its accumulators (common.c): by
+ * the query's number of index entries against the library's size, or always
+ * one way where the score allows it. The variable is the way in force (tests
+ * set it, to compare the ways; it is read per query). */
+enum { NPS_SCAN_AUTO, NPS_SCAN_TOUCHED, NPS_SCAN_DENSE };
+extern int nps_scan_force;
+
 /* Per-score weights of a target's peaks (weights.c): the score options they
  * are prepared with (nps_target_prep prepares a candidate with them), the
  * exact weights of every peak (w, and v = sqrt(I) for the composite) and
@@ -105,6 +112,13 @@ typedef struct {
     size_t s;
 } nps_bound;
 
+/* One window of a fragment-index scan: the entries [lo, hi) within the
+ * tolerance of a query value of weight x. */
+typedef struct {
+    size_t lo, hi;
+    double x;
+} nps_window;
+
 struct nps_workspace {
     const nps_plan *plan;
     nps_score_workspace *sws;
@@ -132,6 +146,8 @@ struct nps_workspace {
     size_t nlib;
     float *cbuf; /* contributions of one window */
     size_t ccap;
+    nps_window *win; /* the query's windows */
+    size_t win_cap;
     double *kbest;    /* min-heap of the K largest bounds */
     nps_ranked *heap; /* the K best hits of the current query */
     size_t nh;
@@ -148,6 +164,7 @@ struct nps_workspace {
     size_t null_stride; /* ... those whose library index is a multiple of it */
     nps_shift_ws *shw[NPS_SCORE_COUNT];
     int indexed; /* the last query's candidates came from the fragment index */
+    int dense;   /* ... through the dense accumulators */
 };
 
 /* One query as a mode sees it. */

@@ -207,6 +207,7 @@ int nps_search_query(nps_hit *hits, nps_query_info *info, nps_workspace *ws, con
     ws->null_scale = 1;
     ws->null_stride = 1;
     ws->indexed = 0;
+    ws->dense = 0;
     if ((rc = nps_mode_table[m]->search(ws, &c))) return rc;
     nps_rank_sort(ws->heap, ws->nh, p->main.spectra);
     tail_fit fit = {0, 0, 0};
