@@ -16,6 +16,27 @@
 #define NPS_PRINTF(a, b)
 #endif
 
+/* NPS_CLONES: compile a hot, vectorisable loop once per x86-64 level
+ * (AVX-512, AVX2 + FMA, and the baseline SSE2), the one the processor runs
+ * chosen when the program is loaded (GCC and clang target_clones, an ELF
+ * ifunc: glibc, whose __GLIBC__ npsmatch.h's standard headers define). The
+ * binary stays portable; the loop gets the vector width of the machine it
+ * runs on. Not under ThreadSanitizer, whose runtime is not ready when the
+ * loader calls the chooser. */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && !defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NPS_NO_CLONES 1
+#endif
+#endif
+#ifndef NPS_NO_CLONES
+#define NPS_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+#endif
+#ifndef NPS_CLONES
+#define NPS_CLONES
+#endif
+
 /* Record a thread-local error message and return code (for `return nps_err(...)`). */
 int nps_err(int code, const char *fmt, ...) NPS_PRINTF(2, 3);
 /* The same for an input error: "file:line: reason". */

@@ -122,8 +122,8 @@ static inline nps_window window_of(const nps_fragment_index *ix, double v, doubl
  * compiler vectorises; every contribution is made strictly positive (raising
  * a bound keeps it a bound), so that an accumulator is 0 exactly when its
  * spectrum was not touched. */
-static void contributions(float *restrict cb, const float *restrict yv, const float *restrict fy,
-                          size_t w, float xf, float fxf)
+NPS_CLONES static void contributions(float *restrict cb, const float *restrict yv,
+                                     const float *restrict fy, size_t w, float xf, float fxf)
 {
     if (fy) {
         for (size_t j = 0; j < w; j++) {
