@@ -52,6 +52,9 @@ int nps_strcaseeq(const char *a, const char *b);
 char *nps_strdup(const char *s);
 /* Parse a whole string as a finite double (leading/trailing blanks allowed). */
 int nps_parse_double(double *out, const char *s);
+/* snprintf(out, size, "%.*f", decimals, v), the same characters, computed
+ * exactly without stdio for finite |v| < 2^53 and 0 to 9 decimals. */
+int nps_format_fixed(char *out, size_t size, double v, int decimals);
 /* FNV-1a hash of a string. */
 uint64_t nps_hash_str(const char *s);
 /* True when the first n bytes of a file are those of an npsmatch library: the

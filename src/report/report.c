@@ -114,7 +114,7 @@ static void tsv_str(row_buf *b, const char *s)
 static void row_fixed(row_buf *b, int decimals, double v)
 {
     char t[400];
-    int k = snprintf(t, sizeof t, "%.*f", decimals, v);
+    int k = nps_format_fixed(t, sizeof t, v, decimals);
     if (k > 0 && (size_t)k < sizeof t) row_raw(b, t);
 }
 
