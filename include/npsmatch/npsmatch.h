@@ -603,8 +603,9 @@ typedef struct nps_hits nps_hits;
  * the composite MF of EI hits, the plain score of analogue hits, e-values.
  * Results do not depend on which thread, workspace or batch ran the query.
  *
- * A workspace is the per-thread scratch memory: 12 bytes per library
- * spectrum (score accumulators and the touched list of the fragment index)
+ * A workspace is the per-thread scratch memory: 8 bytes per library
+ * spectrum (score accumulators and the touched list of the fragment index;
+ * 16 when the plan has a composite index)
  * plus buffers that grow to the largest query and candidate list seen, after
  * which nothing is allocated (nps_workspace_bytes() reports the total).
  */
