@@ -664,6 +664,104 @@ static void scan_ways(void)
     nps_spectra_free(q);
 }
 
+/* E-values from a dense scan (its own count and thinned null sample) and
+ * from the touched list: the same hits and e-values, bit for bit, on a
+ * library where queries touch thousands of spectra (a null-sample stride
+ * above 1), in open and hybrid mode. */
+static void evalue_ways(void)
+{
+    nps_spectra *s, *q;
+    CHECK(nps_spectra_create(&s) == 0);
+    CHECK(nps_spectra_create(&q) == 0);
+    CHECK(synth_library(s, 30000, 41) == 0);
+    CHECK(synth_queries(q, NULL, s, 40, 42) == 0);
+    nps_library *lib;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    nps_spectra_free(s);
+    size_t nq = nps_spectra_count(q), strided = 0, fitted = 0;
+    static const nps_search_mode modes[] = {NPS_MODE_OPEN, NPS_MODE_HYBRID};
+    for (size_t m = 0; m < 2; m++) {
+        nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+        o.mode = modes[m];
+        o.evalues = 1;
+        nps_plan *plan;
+        CHECK(nps_plan_create(&plan, lib, &o) == 0);
+        nps_workspace *ws;
+        CHECK(nps_workspace_create(&ws, plan) == 0);
+        size_t K = nps_plan_options(plan)->top_k;
+        nps_hit *h[2] = {calloc(nq * K, sizeof(nps_hit)), calloc(nq * K, sizeof(nps_hit))};
+        size_t *n[2] = {calloc(nq, sizeof(size_t)), calloc(nq, sizeof(size_t))};
+        for (int way = 0; way < 2; way++) {
+            nps_scan_force = way ? NPS_SCAN_DENSE : NPS_SCAN_TOUCHED;
+            for (size_t i = 0; i < nq; i++) {
+                nps_query_info info;
+                CHECK(nps_search_query(h[way] + i * K, &info, ws, plan, q, i) == 0);
+                n[way][i] = info.n_hits;
+                CHECK(ws->dense == way);
+                if (way) strided += ws->thinned && nps_evalue_stride(ws->nc) > 1;
+            }
+        }
+        nps_scan_force = NPS_SCAN_AUTO;
+        size_t differ = 0;
+        for (size_t i = 0; i < nq; i++) {
+            differ += n[0][i] != n[1][i];
+            if (n[0][i] != n[1][i]) continue;
+            differ += hits_differ(h[0] + i * K, h[1] + i * K, n[0][i]);
+            for (size_t k = 0; k < n[0][i]; k++) fitted += !isnan(h[0][i * K + k].e_value);
+        }
+        CHECK_MSG(differ == 0, "mode %d: %zu hits differ", (int)modes[m], differ);
+        for (int way = 0; way < 2; way++) {
+            free(h[way]);
+            free(n[way]);
+        }
+        nps_workspace_free(ws);
+        nps_plan_free(plan);
+    }
+    printf("e-values: %zu dense queries with a null-sample stride above 1, %zu hits with an "
+           "e-value\n",
+           strided, fitted);
+    CHECK(strided > 10 && fitted > 100);
+    nps_library_free(lib);
+    nps_spectra_free(q);
+
+    /* every touched spectrum at an even library index: all of them in the
+     * sample of stride 2 (the sample's buffer must hold them) */
+    CHECK(nps_spectra_create(&s) == 0);
+    CHECK(nps_spectra_create(&q) == 0);
+    for (int i = 0; i < 5000; i++) {
+        double mz[3] = {i % 2 ? 300.0 : 100.0, i % 2 ? 400.0 : 200.0, 500.0 + 0.1 * (i % 997)};
+        float in[3] = {100, (float)(20 + i % 50), 10};
+        char id[16];
+        snprintf(id, sizeof id, "E%04d", i);
+        synth_add(s, mz, in, 3, id, 600.0 + i % 100);
+    }
+    double qm[2] = {100.0, 200.0};
+    float qi[2] = {100, 40};
+    synth_add(q, qm, qi, 2, "Q", 650.0);
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    nps_spectra_free(s);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.mode = NPS_MODE_OPEN;
+    o.evalues = 1;
+    nps_plan *plan;
+    CHECK(nps_plan_create(&plan, lib, &o) == 0);
+    nps_workspace *ws;
+    CHECK(nps_workspace_create(&ws, plan) == 0);
+    nps_hit hd[10], ht[10];
+    nps_query_info info[2];
+    nps_scan_force = NPS_SCAN_DENSE;
+    CHECK(nps_search_query(hd, &info[0], ws, plan, q, 0) == 0);
+    CHECK(ws->dense && ws->thinned && ws->nc == 2500 && ws->nsample == 2500);
+    nps_scan_force = NPS_SCAN_TOUCHED;
+    CHECK(nps_search_query(ht, &info[1], ws, plan, q, 0) == 0);
+    nps_scan_force = NPS_SCAN_AUTO;
+    CHECK(info[0].n_hits == 10 && info[1].n_hits == 10 && hits_differ(hd, ht, 10) == 0);
+    nps_workspace_free(ws);
+    nps_plan_free(plan);
+    nps_library_free(lib);
+    nps_spectra_free(q);
+}
+
 int main(void)
 {
     tables();
@@ -673,6 +771,7 @@ int main(void)
     composite_of_hybrid_hits();
     weight_cache();
     scan_ways();
+    evalue_ways();
     touch_all();
     index_gather();
     return check_done("test_plan");

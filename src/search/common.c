@@ -355,6 +355,37 @@ static int collect_dense(size_t *out_nc, nps_workspace *ws, const nps_query_ctx 
     return 0;
 }
 
+/* The number of accumulators above 0: a count the compiler vectorises. */
+NPS_CLONES static size_t count_touched(const float *restrict acc, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) k += acc[i] > 0.0f;
+    return k;
+}
+
+/* The e-values' null sample of a dense scan where every touched spectrum is
+ * a candidate (min_score 0, no exclusion, no window: nps_search_indexed):
+ * their number (ws->nc) and the candidates whose library index is a
+ * multiple of the null-sample stride (ws->sample, flagged by ws->thinned),
+ * the very sample the touched list gives (query.c, fit_tail): same spectra,
+ * same bounds, in library order. */
+static int dense_null(nps_workspace *ws, double scale)
+{
+    const float *acc = ws->accf;
+    size_t n = count_touched(acc, ws->nlib), stride = nps_evalue_stride(n), m = 0;
+    /* at most one in `stride` library indices, and at most n */
+    size_t most = ws->nlib / stride + 1;
+    int rc = nps_grow((void **)&ws->sample, &ws->sample_cap, most < n ? most : n + 1,
+                      sizeof *ws->sample);
+    if (rc) return rc;
+    for (size_t sp = 0; sp < ws->nlib; sp += stride)
+        if (acc[sp] > 0.0f) ws->sample[m++] = (nps_bound){scale * acc[sp], sp};
+    ws->nc = n;
+    ws->nsample = m;
+    ws->thinned = 1;
+    return 0;
+}
+
 /* Sift entry i down the max-heap h of n candidates, by bound. */
 static void bound_sift(nps_bound *h, size_t n, size_t i)
 {
@@ -529,7 +560,11 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
     /* the dense way needs a bound that is a multiple of the sum, and leaves
      * out the candidates that cannot be hits, which the e-values' null
      * sample needs */
-    int dense_ok = bound_kind == BOUND_SCALE && !p->o.evalues;
+    /* e-values take their null sample from every candidate: the dense way
+     * counts and samples them itself when every touched spectrum is one
+     * (no min_score, no exclusion, no identity window; dense_null) */
+    int dense_ok = bound_kind == BOUND_SCALE &&
+                   (!p->o.evalues || (p->o.min_score <= 0 && !p->o.exclude && !c->windowed));
     int dense = nps_scan_force == NPS_SCAN_AUTO ? entries * NPS_DENSE_MIN_FRACTION >= ws->nlib
                                                 : nps_scan_force == NPS_SCAN_DENSE;
     int how = bound_kind == BOUND_FUNCTION ? SCAN_COUNTED
@@ -575,10 +610,11 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
     size_t nc = 0, nb = 0;
     const int win = c->windowed;
     if (how == SCAN_DENSE) {
-        rc = collect_dense(&nc, ws, c, &nb, scale, win);
+        ws->nc = 0;
+        rc = p->o.evalues ? dense_null(ws, scale) : 0;
+        if (!rc) rc = collect_dense(&nc, ws, c, &nb, scale, win);
         if (!rc) rc = rescore(ws, c, nc, nb, scale);
         memset(ws->accf, 0, ws->nlib * sizeof *ws->accf);
-        ws->nc = 0;
         return rc;
     }
     if ((rc = nps_ws_cand_reserve(ws, nt))) return rc;

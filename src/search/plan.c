@@ -295,6 +295,7 @@ void nps_workspace_free(nps_workspace *ws)
     free(ws->heap);
     free(ws->cand);
     free(ws->near);
+    free(ws->sample);
     free(ws->null);
     for (int t = 0; t < NPS_SCORE_COUNT; t++) nps_shift_ws_free(ws->shw[t]);
     free(ws);
@@ -348,6 +349,7 @@ size_t nps_workspace_bytes(const nps_workspace *ws)
     b += ws->win_cap * sizeof *ws->win;
     b += ws->plan->o.top_k * (sizeof *ws->kbest + sizeof *ws->heap);
     b += ws->cand_cap * sizeof *ws->cand;
+    b += ws->sample_cap * sizeof *ws->sample;
     b += ws->null_cap * sizeof *ws->null;
     for (int t = 0; t < NPS_SCORE_COUNT; t++)
         if (ws->shw[t]) b += nps_shift_ws_bytes(ws->shw[t]);

@@ -158,6 +158,11 @@ struct nps_workspace {
     /* e-values: the null sample left by the last query */
     size_t nc;       /* null scores in cand (or in null) */
     int null_in_buf; /* ... in null rather than in cand */
+    /* ... or already thinned, in sample (nsample of the nc candidates: a
+     * dense scan, common.c) */
+    int thinned;
+    nps_bound *sample;
+    size_t sample_cap, nsample;
     double *null;
     size_t null_cap;
     double null_scale;  /* the null sample is 1 / null_scale of the candidates */

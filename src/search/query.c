@@ -52,10 +52,10 @@ static int fit_tail(nps_workspace *ws, tail_fit *out)
         /* thinned (NPS_EVALUE_NULL_SAMPLE) branch-free, since library
          * indices come in no order, into the near-tie buffer, free once the
          * query's hits are kept */
-        const nps_bound *src = ws->cand;
-        size_t sampled = n;
+        const nps_bound *src = ws->thinned ? ws->sample : ws->cand;
+        size_t sampled = ws->thinned ? ws->nsample : n;
         const size_t mask = nps_evalue_stride(n) - 1;
-        if (mask) {
+        if (mask && !ws->thinned) {
             if (n > ws->near_cap &&
                 (rc = nps_grow((void **)&ws->near, &ws->near_cap, n, sizeof *ws->near)))
                 return rc;
@@ -204,6 +204,7 @@ int nps_search_query(nps_hit *hits, nps_query_info *info, nps_workspace *ws, con
     ws->nh = 0;
     ws->nc = 0;
     ws->null_in_buf = 0;
+    ws->thinned = 0;
     ws->null_scale = 1;
     ws->null_stride = 1;
     ws->indexed = 0;
