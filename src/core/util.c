@@ -137,6 +137,9 @@ int nps_library_signature(const void *head, size_t n)
  * ties to even (glibc's printf in the default rounding mode). */
 int nps_format_fixed(char *out, size_t size, double v, int decimals)
 {
+#ifndef __SIZEOF_INT128__ /* no 128-bit integers (32-bit targets): stdio's */
+    return snprintf(out, size, "%.*f", decimals, v);
+#else
     if (!isfinite(v) || decimals < 0 || decimals > 9 || fabs(v) >= 9007199254740992.0)
         return snprintf(out, size, "%.*f", decimals, v);
     int e;
@@ -177,4 +180,5 @@ int nps_format_fixed(char *out, size_t size, double v, int decimals)
         out[c] = '\0';
     }
     return (int)k;
+#endif
 }
