@@ -282,8 +282,9 @@ collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int ho
     return nc;
 }
 
-/* The largest float f with scale * f below t, or 0: an accumulator at most f
- * has a bound below t. */
+/* A float f >= 0 with scale * f below t (0 when t <= 0): an accumulator at
+ * most f has a bound below t, so it is skipped; one above it may still be
+ * below t, which its exact bound, computed next, decides. */
 static float acc_below(double t, double scale)
 {
     if (!(t > 0)) return 0.0f;
@@ -374,9 +375,8 @@ static int dense_null(nps_workspace *ws, double scale)
     const float *acc = ws->accf;
     size_t n = count_touched(acc, ws->nlib), stride = nps_evalue_stride(n), m = 0;
     /* at most one in `stride` library indices, and at most n */
-    size_t most = ws->nlib / stride + 1;
-    int rc = nps_grow((void **)&ws->sample, &ws->sample_cap, most < n ? most : n + 1,
-                      sizeof *ws->sample);
+    size_t most = ws->nlib / stride + 1, need = most < n ? most : n;
+    int rc = nps_grow((void **)&ws->sample, &ws->sample_cap, need ? need : 1, sizeof *ws->sample);
     if (rc) return rc;
     for (size_t sp = 0; sp < ws->nlib; sp += stride)
         if (acc[sp] > 0.0f) ws->sample[m++] = (nps_bound){scale * acc[sp], sp};
