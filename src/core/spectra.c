@@ -18,11 +18,20 @@
 
 #define NONE ((size_t)-1)
 
+static const char *const known_keys[] = {NPS_KEY_INCHIKEY, NPS_KEY_CLASS};
+enum { NKNOWN = sizeof known_keys / sizeof *known_keys, KNOWN_FAR = 0xFFFF };
+
 struct nps_spectra {
     size_t n, cap;
     size_t *peak_off; /* n + 1 */
     size_t *meta_off; /* n + 1, into pairs */
     size_t *id_off, *name_off;
+    /* where the first entry of each well-known key (known_keys) sits among a
+     * spectrum's entries, + 1 (0: absent; KNOWN_FAR: past what 16 bits hold,
+     * looked up by scanning): a report reads the InChIKey and class of every
+     * hit, and scanning a record's forty MassBank keys, each in its own
+     * cache line of the text arena, cost more than the rest of the row */
+    uint16_t *known;
     double *precursor;
     unsigned char *kind;
 
@@ -82,6 +91,7 @@ void nps_spectra_free(nps_spectra *s)
         free(s->meta_off);
         free(s->id_off);
         free(s->name_off);
+        free(s->known);
         free(s->precursor);
         free(s->kind);
         free(s->pairs);
@@ -128,6 +138,13 @@ void nps_spectra_meta_at(const nps_spectra *s, size_t i, size_t j, const char **
 
 const char *nps_spectra_get(const nps_spectra *s, size_t i, const char *key)
 {
+    for (size_t k = 0; k < NKNOWN; k++) {
+        if (!nps_strcaseeq(key, known_keys[k])) continue;
+        unsigned at = s->known[i * NKNOWN + k];
+        if (at == 0) return NULL;
+        if (at != KNOWN_FAR) return s->text + value_off(s, s->meta_off[i] + at - 1);
+        break;
+    }
     for (size_t e = s->meta_off[i]; e < s->meta_off[i + 1]; e++)
         if (nps_strcaseeq(s->text + s->pairs[e], key)) return s->text + value_off(s, e);
     return NULL;
@@ -275,6 +292,9 @@ static int grow_spectra(nps_spectra *s)
     size_t *no = realloc(s->name_off, ncap * sizeof *no);
     if (!no) return nps_err(NPS_ENOMEM, "out of memory");
     s->name_off = no;
+    uint16_t *kn = realloc(s->known, ncap * NKNOWN * sizeof *kn);
+    if (!kn) return nps_err(NPS_ENOMEM, "out of memory");
+    s->known = kn;
     double *pr = realloc(s->precursor, ncap * sizeof *pr);
     if (!pr) return nps_err(NPS_ENOMEM, "out of memory");
     s->precursor = pr;
@@ -296,6 +316,8 @@ static int derive(nps_spectra *s, size_t i, const char *fallback_id, const char 
     size_t a = s->meta_off[i], nk = s->meta_off[i + 1] - a;
     double prec = NAN;
     size_t name = NONE, id_db = NONE, id_title = NONE, id_sid = NONE;
+    uint16_t *known = s->known + i * NKNOWN;
+    for (size_t k = 0; k < NKNOWN; k++) known[k] = 0;
     for (size_t j = 0; j < nk; j++) {
         const char *k = s->text + s->pairs[a + j];
         size_t vo = value_off(s, a + j);
@@ -303,6 +325,9 @@ static int derive(nps_spectra *s, size_t i, const char *fallback_id, const char 
         kv[j] = k;
         kv[nk + j] = v;
         int nonempty = v[0] != '\0';
+        for (size_t w = 0; w < NKNOWN; w++)
+            if (known[w] == 0 && nps_strcaseeq(k, known_keys[w]))
+                known[w] = j + 1 < KNOWN_FAR ? (uint16_t)(j + 1) : (uint16_t)KNOWN_FAR;
         if (nps_strcaseeq(k, NPS_KEY_NAME) && name == NONE)
             name = vo;
         else if (nps_strcaseeq(k, NPS_KEY_ID) && id_db == NONE && nonempty)
@@ -559,6 +584,7 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
         s->meta_off = like->meta_off;
         s->id_off = like->id_off;
         s->name_off = like->name_off;
+        s->known = like->known;
         s->precursor = like->precursor;
         s->kind = like->kind;
         *out = s;
@@ -567,9 +593,10 @@ int nps_spectra_adopt_flat(nps_spectra **out, size_t n, size_t *peak_off, double
     s->meta_off = malloc((n + 1) * sizeof *s->meta_off);
     s->id_off = malloc((n ? n : 1) * sizeof *s->id_off);
     s->name_off = malloc((n ? n : 1) * sizeof *s->name_off);
+    s->known = malloc((n ? n : 1) * NKNOWN * sizeof *s->known);
     s->precursor = malloc((n ? n : 1) * sizeof *s->precursor);
     s->kind = malloc(n ? n : 1);
-    if (!s->meta_off || !s->id_off || !s->name_off || !s->precursor || !s->kind) {
+    if (!s->meta_off || !s->id_off || !s->name_off || !s->known || !s->precursor || !s->kind) {
         rc = nps_err(NPS_ENOMEM, "out of memory");
         goto fail_adopt;
     }
