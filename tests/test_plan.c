@@ -27,6 +27,7 @@
 #include "../src/scoring/scoring.h"
 #include "../src/search/plan.h"
 #include "check.h"
+#include "scratch.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -762,6 +763,110 @@ static void evalue_ways(void)
     nps_spectra_free(q);
 }
 
+/* The index's scan order (library/index.c): a permutation with its inverse;
+ * every entry's spectrum, read through it, owns the entry's peak; the
+ * spectra holding the most frequent 0.02 Da bin come first, as one run (the
+ * rule's first consequence); the order survives a save and an open, with
+ * the file's "spectrum" column holding library indices; the loss index of a
+ * hybrid plan shares it. */
+static void index_scan_order(void)
+{
+    nps_spectra *s;
+    CHECK(nps_spectra_create(&s) == 0);
+    CHECK(synth_library(s, 3000, 47) == 0);
+    nps_library *lib;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    nps_spectra_free(s);
+    const nps_spectra *proc = nps_library_processed(lib);
+    const nps_fragment_index *ix = nps_library_index(lib);
+    size_t ns = nps_spectra_count(proc), P = nps_spectra_total_peaks(proc);
+    CHECK(ix->lib_of != NULL && ix->pos_of != NULL && ix->nspec == ns);
+    if (!ix->lib_of || !ix->pos_of) {
+        nps_library_free(lib);
+        return;
+    }
+    size_t bad = 0, moved = 0;
+    for (size_t r = 0; r < ns; r++) {
+        bad += ix->lib_of[r] >= ns || ix->pos_of[ix->lib_of[r]] != r;
+        moved += ix->lib_of[r] != r;
+    }
+    CHECK_MSG(bad == 0, "%zu positions of the scan order are not a permutation", bad);
+    CHECK(moved > ns / 2); /* synthetic spectra in no order of fragments */
+    const double *base, *mz;
+    const float *in;
+    size_t k0, np;
+    nps_spectra_peaks(proc, 0, &base, &in, &k0);
+    uint32_t *peak = malloc(P * sizeof *peak);
+    CHECK(nps_index_peaks(peak, ix, proc) == 0);
+    bad = 0;
+    for (size_t k = 0; k < ix->n; k++) {
+        nps_spectra_peaks(proc, nps_index_spectrum(ix, k), &mz, &in, &np);
+        size_t at = (size_t)(mz - base);
+        bad += peak[k] < at || peak[k] >= at + np;
+    }
+    CHECK_MSG(bad == 0, "%zu entries' peaks are not their spectrum's", bad);
+    free(peak);
+    /* the most frequent bin, counted the rule's way */
+    size_t nb = 0;
+    for (size_t i = 0; i < ns; i++) {
+        nps_spectra_peaks(proc, i, &mz, &in, &np);
+        for (size_t j = 0; j < np; j++)
+            if ((size_t)(mz[j] / 0.02) + 1 > nb) nb = (size_t)(mz[j] / 0.02) + 1;
+    }
+    size_t *cnt = calloc(nb, sizeof *cnt);
+    unsigned char *has = calloc(ns, 1);
+    for (size_t i = 0; i < ns; i++) {
+        nps_spectra_peaks(proc, i, &mz, &in, &np);
+        for (size_t j = 0; j < np; j++)
+            if (!j || (size_t)(mz[j] / 0.02) != (size_t)(mz[j - 1] / 0.02))
+                cnt[(size_t)(mz[j] / 0.02)]++;
+    }
+    size_t top = 0;
+    for (size_t b = 1; b < nb; b++)
+        if (cnt[b] > cnt[top]) top = b;
+    for (size_t i = 0; i < ns; i++) {
+        nps_spectra_peaks(proc, i, &mz, &in, &np);
+        for (size_t j = 0; j < np; j++) has[i] |= (size_t)(mz[j] / 0.02) == top;
+    }
+    CHECK(cnt[top] > 1 && cnt[top] < ns);
+    size_t run = 0;
+    while (run < ns && has[ix->lib_of[run]]) run++;
+    CHECK_MSG(run == cnt[top], "the most frequent bin's %zu spectra start with a run of %zu",
+              cnt[top], run);
+    free(cnt);
+    free(has);
+    /* save and open */
+    CHECK(scratch_open("plan") == 0);
+    const char *path = scratch_path("order.h5");
+    CHECK(nps_library_save(lib, path) == 0);
+    nps_library *back = NULL;
+    CHECK(nps_library_open(&back, path) == 0);
+    if (back) {
+        const nps_fragment_index *bx = nps_library_index(back);
+        CHECK(bx->n == ix->n && bx->lib_of != NULL);
+        if (bx->lib_of && bx->n == ix->n) {
+            CHECK(memcmp(bx->lib_of, ix->lib_of, ns * sizeof *ix->lib_of) == 0);
+            CHECK(memcmp(bx->spec, ix->spec, ix->n * sizeof *ix->spec) == 0);
+        }
+        CHECK(nps_library_verify(back) == 0);
+    }
+    nps_library_free(back);
+    scratch_close();
+    /* the loss index of a hybrid plan */
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.mode = NPS_MODE_HYBRID;
+    nps_plan *p = NULL;
+    CHECK(nps_plan_create(&p, lib, &o) == 0);
+    if (p) {
+        CHECK(nps_plan_losses(p) == 0);
+        CHECK(p->loss_ix.lib_of != NULL);
+        if (p->loss_ix.lib_of)
+            CHECK(memcmp(p->loss_ix.lib_of, ix->lib_of, ns * sizeof *ix->lib_of) == 0);
+    }
+    nps_plan_free(p);
+    nps_library_free(lib);
+}
+
 int main(void)
 {
     tables();
@@ -774,5 +879,6 @@ int main(void)
     evalue_ways();
     touch_all();
     index_gather();
+    index_scan_order();
     return check_done("test_plan");
 }

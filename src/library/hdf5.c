@@ -279,6 +279,19 @@ static int write_index_peaks(hid_t g, const nps_fragment_index *ix, const nps_sp
     return rc;
 }
 
+/* The "spectrum" column: each entry's library index (the format's meaning;
+ * in memory the index holds accumulator positions, index.h). */
+static int write_index_spectra(hid_t g, const nps_fragment_index *ix)
+{
+    if (!ix->lib_of) return write_ds(g, "spectrum", H5T_NATIVE_UINT32, ix->spec, ix->n);
+    uint32_t *sp = malloc((ix->n ? ix->n : 1) * sizeof *sp);
+    if (!sp) return nps_err(NPS_ENOMEM, "out of memory");
+    for (size_t k = 0; k < ix->n; k++) sp[k] = (uint32_t)nps_index_spectrum(ix, k);
+    int rc = write_ds(g, "spectrum", H5T_NATIVE_UINT32, sp, ix->n);
+    free(sp);
+    return rc;
+}
+
 static int save_to(const nps_library *lib, const char *path)
 {
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
@@ -305,8 +318,10 @@ static int save_to(const nps_library *lib, const char *path)
     const nps_fragment_index *ix = nps_library_index(lib);
     g = H5Gcreate2(f, "index", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (!rc) rc = write_ds(g, "mz", H5T_NATIVE_FLOAT, ix->mz, ix->n);
-    if (!rc) rc = write_ds(g, "spectrum", H5T_NATIVE_UINT32, ix->spec, ix->n);
+    if (!rc) rc = write_index_spectra(g, ix);
     if (!rc) rc = write_index_peaks(g, ix, lib->proc);
+    if (!rc && ix->lib_of)
+        rc = write_ds(g, "order", H5T_NATIVE_UINT32, ix->lib_of, nps_spectra_count(lib->proc));
     H5Gclose(g);
     g = H5Gcreate2(f, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (!rc) rc = write_string_column(g, "id", lib->raw, get_id, NULL);
@@ -489,7 +504,7 @@ static int check_offsets(const uint64_t *off, size_t noff, size_t n, size_t tota
  * the index is then built from the processed peaks, once, at open). */
 static int read_index(nps_library *lib, hid_t f, const char *path)
 {
-    if (H5Lexists(f, "index", H5P_DEFAULT) <= 0) return nps_index_build(&lib->ix, lib->proc);
+    if (H5Lexists(f, "index", H5P_DEFAULT) <= 0) return nps_index_build(&lib->ix, lib->proc, NULL);
     hid_t g = H5Gopen2(f, "index", H5P_DEFAULT);
     if (g < 0) return nps_err(NPS_ELIBRARY, "%s: unreadable group /index", path);
     nps_fragment_index *ix = &lib->ix;
@@ -499,11 +514,24 @@ static int read_index(nps_library *lib, hid_t f, const char *path)
      * entries (index.h), and is written for readers that expect it */
     int rc = read_ds(g, "mz", H5T_NATIVE_FLOAT, 4, &mz, &n1, path);
     if (!rc) rc = read_ds(g, "spectrum", H5T_NATIVE_UINT32, 4, &spec, &n2, path);
+    /* the scan order (index.c), optional: without it, the library's own */
+    void *order = NULL;
+    size_t n3 = 0, ns = nps_spectra_count(lib->proc);
+    if (!rc && H5Lexists(g, "order", H5P_DEFAULT) > 0)
+        rc = read_ds(g, "order", H5T_NATIVE_UINT32, 4, &order, &n3, path);
     H5Gclose(g);
     ix->mz = mz;
     ix->spec = spec;
     ix->n = n1;
     if (!rc && n2 != n1) rc = nps_err(NPS_ELIBRARY, "%s: index sizes disagree", path);
+    if (!rc && order && n3 != ns)
+        rc = nps_err(NPS_ELIBRARY, "%s: the index's scan order holds %zu spectra, not %zu", path,
+                     n3, ns);
+    if (!rc && order) {
+        rc = nps_index_set_order(ix, ns, order);
+        if (!rc) order = NULL;
+    }
+    free(order);
     if (!rc) rc = nps_index_check(ix, lib->proc);
     if (!rc) rc = nps_index_finish(ix);
     if (rc) {
@@ -754,7 +782,7 @@ static int open_impl(nps_library **out, const char *path, unsigned flags, size_t
         rc = nps_err(NPS_ELIBRARY, "%s: invalid library content: %s", path, nps_error_last());
 out:
     if (!rc && lib && lib->proc)
-        rc = n_parts || metadata_only ? nps_index_build(&lib->ix, lib->proc)
+        rc = n_parts || metadata_only ? nps_index_build(&lib->ix, lib->proc, NULL)
                                       : read_index(lib, f, path);
     if (!rc && lib && !n_parts && !metadata_only) lib->part_total = nps_spectra_count(lib->proc);
     if (g >= 0) H5Gclose(g);

@@ -14,16 +14,35 @@
  * nps_index_gather recover it with one pass and a counter per spectrum: four
  * bytes per peak that a 10^6-spectrum library does not keep in memory.
  */
+/*
+ * The spectra are numbered in the index in a scan order of their own
+ * (nps_index_build: spectra sharing frequent fragments numbered together),
+ * so that the entries of one m/z window, which a search adds into one
+ * accumulator per spectrum, land in few cache lines of the accumulators.
+ * spec[k] is that number (the accumulator position); lib_of maps it to the
+ * library's index and pos_of back. NULL for both: the library's own order.
+ */
 typedef struct {
-    size_t n;       /* number of indexed peaks */
-    float *mz;      /* every processed library peak, sorted by m/z */
-    uint32_t *spec; /* the spectrum of each */
-    uint32_t *bin;  /* bin[b]: first position with mz >= b * bin_width; nbins + 1 entries */
+    size_t n;         /* number of indexed peaks */
+    float *mz;        /* every processed library peak, sorted by m/z */
+    uint32_t *spec;   /* the accumulator position of the spectrum of each */
+    uint32_t *lib_of; /* position -> library index (NULL: the same) */
+    uint32_t *pos_of; /* library index -> position (NULL: the same) */
+    size_t nspec;     /* the number of spectra lib_of orders */
+    uint32_t *bin;    /* bin[b]: first position with mz >= b * bin_width; nbins + 1 entries */
     size_t nbins;
     double bin_width;
 } nps_fragment_index;
 
-int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc);
+/* Build the index of the processed spectra proc. The scan order is that of
+ * `like` when given (an index of other peaks of the same spectra, e.g. their
+ * losses, whose accumulators a search shares with it), else made here. */
+int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc,
+                    const nps_fragment_index *like);
+/* Adopt the scan order lib_of (ns values, NULL: the library's order) for an
+ * index whose spec holds library indices (as stored in a file): checks that
+ * it is a permutation and renumbers spec; lib_of is owned on success. */
+int nps_index_set_order(nps_fragment_index *ix, size_t ns, uint32_t *lib_of);
 /* Given n, mz and spec (as stored in a library file): build the bin table. */
 int nps_index_finish(nps_fragment_index *ix);
 /* Structural checks of an index read from a file: every entry in range and in
@@ -40,6 +59,18 @@ int nps_index_gather(float *out, const nps_fragment_index *ix, const nps_spectra
  * in m/z order, with its own spectrum and float32 m/z (NPS_ELIBRARY if not). */
 int nps_index_verify(const nps_fragment_index *ix, const nps_spectra *proc);
 void nps_index_free(nps_fragment_index *ix);
+
+/* The library index of accumulator position r. */
+static inline size_t nps_index_lib(const nps_fragment_index *ix, size_t r)
+{
+    return ix->lib_of ? ix->lib_of[r] : r;
+}
+
+/* The library index of the spectrum of entry k. */
+static inline size_t nps_index_spectrum(const nps_fragment_index *ix, size_t k)
+{
+    return nps_index_lib(ix, ix->spec[k]);
+}
 
 /* First position whose m/z is >= mz. */
 static inline size_t nps_index_lower(const nps_fragment_index *ix, double mz)

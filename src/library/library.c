@@ -149,7 +149,7 @@ int nps_library_create(nps_library **out, const nps_spectra *spectra,
     if ((rc = copy_unique(lib->raw, spectra))) goto fail;
     if (config) lib->cfg = *config;
     if ((rc = nps_preprocess_shared(&lib->proc, lib->raw, &lib->cfg))) goto fail;
-    if ((rc = nps_index_build(&lib->ix, lib->proc))) goto fail;
+    if ((rc = nps_index_build(&lib->ix, lib->proc, NULL))) goto fail;
     lib->part_total = nps_spectra_count(lib->proc);
     *out = lib;
     return 0;

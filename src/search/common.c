@@ -161,7 +161,9 @@ static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_frag
                        const float *iw, const float *ify, nps_window W, int how, size_t *nt)
 {
     const nps_plan *p = c->p;
-    const unsigned char *kinds = p->o.same_kind_only && p->mixed_kinds ? p->kinds_of : NULL;
+    /* the kind of each accumulator position (the index's scan order) */
+    const unsigned char *kinds =
+        p->o.same_kind_only && p->mixed_kinds ? (p->kinds_at ? p->kinds_at : p->kinds_of) : NULL;
     const size_t lo = W.lo, w = W.hi - W.lo;
     if (w == 0) return 0;
     if (w > ws->ccap) {
@@ -264,8 +266,9 @@ collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int ho
     nps_bound *cand = ws->cand;
     double *kb = ws->kbest, nu = (double)c->Q->n;
     size_t nc = 0, K = c->p->o.top_k;
+    const uint32_t *lib_of = c->tg->ix->lib_of;
     for (size_t j = 0; j < nt; j++) {
-        uint32_t sp = touched[j];
+        uint32_t sp = touched[j]; /* an accumulator position */
         double b;
         if (how == BOUND_FUNCTION) {
             b = bound(acc[sp].acc, (double)acc[sp].cnt, nu);
@@ -275,8 +278,9 @@ collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int ho
             b = how == BOUND_NONE ? INFINITY : scale * accf[sp];
             accf[sp] = 0;
         }
-        if (!candidate_ok(c, sp, b, windowed)) continue;
-        cand[nc++] = (nps_bound){b, sp};
+        size_t s = lib_of ? lib_of[sp] : sp;
+        if (!candidate_ok(c, s, b, windowed)) continue;
+        cand[nc++] = (nps_bound){b, s};
         kbest_push(kb, nb, K, b);
     }
     return nc;
@@ -331,6 +335,7 @@ static int collect_dense(size_t *out_nc, nps_workspace *ws, const nps_query_ctx 
     size_t nc = 0, K = c->p->o.top_k, n = ws->nlib;
     float tf = acc_below(t, scale);
     const size_t nfull = n - n % DENSE_BLOCK;
+    const nps_fragment_index *ix = c->tg->ix;
     for (size_t b0 = 0; b0 < n; b0 += DENSE_BLOCK) {
         b0 = next_block(acc, b0, nfull, tf);
         if (b0 >= n) break;
@@ -339,12 +344,13 @@ static int collect_dense(size_t *out_nc, nps_workspace *ws, const nps_query_ctx 
             size_t sp = b0 + j;
             if (!(acc[sp] > tf)) continue;
             double b = scale * acc[sp];
-            if (b < t || !candidate_ok(c, sp, b, windowed)) continue;
+            size_t s = nps_index_lib(ix, sp);
+            if (b < t || !candidate_ok(c, s, b, windowed)) continue;
             if (nc == ws->cand_cap) {
                 int rc = nps_ws_cand_reserve(ws, nc < 64 ? 64 : 2 * nc);
                 if (rc) return rc;
             }
-            ws->cand[nc++] = (nps_bound){b, sp};
+            ws->cand[nc++] = (nps_bound){b, s};
             kbest_push(kb, nb, K, b);
             if (*nb == K && kb[0] - 2 * NPS_BOUND_MARGIN > t) {
                 t = kb[0] - 2 * NPS_BOUND_MARGIN;
@@ -369,17 +375,20 @@ NPS_CLONES static size_t count_touched(const float *restrict acc, size_t n)
  * their number (ws->nc) and the candidates whose library index is a
  * multiple of the null-sample stride (ws->sample, flagged by ws->thinned),
  * the very sample the touched list gives (query.c, fit_tail): same spectra,
- * same bounds, in library order. */
-static int dense_null(nps_workspace *ws, double scale)
+ * same bounds, in library order (read through the index's scan order). */
+static int dense_null(nps_workspace *ws, const nps_fragment_index *ix, double scale)
 {
     const float *acc = ws->accf;
+    const uint32_t *pos = ix->pos_of;
     size_t n = count_touched(acc, ws->nlib), stride = nps_evalue_stride(n), m = 0;
     /* at most one in `stride` library indices, and at most n */
     size_t most = ws->nlib / stride + 1, need = most < n ? most : n;
     int rc = nps_grow((void **)&ws->sample, &ws->sample_cap, need ? need : 1, sizeof *ws->sample);
     if (rc) return rc;
-    for (size_t sp = 0; sp < ws->nlib; sp += stride)
-        if (acc[sp] > 0.0f) ws->sample[m++] = (nps_bound){scale * acc[sp], sp};
+    for (size_t s = 0; s < ws->nlib; s += stride) {
+        float a = acc[pos ? pos[s] : s];
+        if (a > 0.0f) ws->sample[m++] = (nps_bound){scale * a, s};
+    }
     ws->nc = n;
     ws->nsample = m;
     ws->thinned = 1;
@@ -456,11 +465,12 @@ static int rescore(nps_workspace *ws, const nps_query_ctx *c, size_t nc, size_t 
             if (!(acc[sp] > tf)) continue;
             double b = dense_scale * acc[sp];
             if (b >= bk || b + NPS_BOUND_MARGIN < worst) continue; /* done above; out */
-            if (!candidate_ok(c, sp, b, c->windowed)) continue;
+            size_t s = nps_index_lib(c->tg->ix, sp);
+            if (!candidate_ok(c, s, b, c->windowed)) continue;
             if (m == ws->near_cap &&
                 (rc = nps_grow((void **)&ws->near, &ws->near_cap, m + 1, sizeof *ws->near)))
                 return rc;
-            ws->near[m++] = (nps_bound){b, sp};
+            ws->near[m++] = (nps_bound){b, s};
         }
     } else {
         if (nc > ws->near_cap &&
@@ -611,7 +621,7 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
     const int win = c->windowed;
     if (how == SCAN_DENSE) {
         ws->nc = 0;
-        rc = p->o.evalues ? dense_null(ws, scale) : 0;
+        rc = p->o.evalues ? dense_null(ws, tg->ix, scale) : 0;
         if (!rc) rc = collect_dense(&nc, ws, c, &nb, scale, win);
         if (!rc) rc = rescore(ws, c, nc, nb, scale);
         memset(ws->accf, 0, ws->nlib * sizeof *ws->accf);

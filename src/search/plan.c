@@ -114,7 +114,7 @@ int nps_plan_losses(nps_plan *p)
 {
     if (p->has_loss_ix) return 0;
     int rc = nps_losses_build(&p->loss_spectra, &p->lossmap, p->main.spectra);
-    if (!rc) rc = nps_index_build(&p->loss_ix, p->loss_spectra);
+    if (!rc) rc = nps_index_build(&p->loss_ix, p->loss_spectra, p->main.ix);
     if (rc) return rc;
     p->has_loss_ix = 1;
     p->loss.spectra = p->loss_spectra;
@@ -174,6 +174,7 @@ void nps_plan_free(nps_plan *p)
     free(p->lossmap);
     free(p->order);
     free(p->kinds_of);
+    free(p->kinds_at);
     free(p->prec_of);
     free(p->compound_of);
     free(p);
@@ -226,6 +227,13 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
         if (i && p->kinds_of[i] != p->kinds_of[0]) p->mixed_kinds = 1;
     }
     qsort(p->order, p->norder, sizeof *p->order, cmp_prec);
+    if (p->mixed_kinds && p->main.ix->lib_of) {
+        if (!(p->kinds_at = malloc(nl))) {
+            nps_plan_free(p);
+            return nps_err(NPS_ENOMEM, "out of memory");
+        }
+        for (size_t r = 0; r < nl; r++) p->kinds_at[r] = p->kinds_of[p->main.ix->lib_of[r]];
+    }
     p->max_peaks = nps_target_max_peaks(&p->main);
     if (nl) {
         const float *i0;

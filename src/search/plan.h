@@ -101,6 +101,10 @@ struct nps_plan {
      * 0 if unknown; the e-value null sample leaves out the top hit's compound */
     uint64_t *compound_of;
     unsigned char *kinds_of; /* kind of each library spectrum */
+    /* the same at each accumulator position of the fragment index (its scan
+     * order, library/index.h), for the scan's kind filter; NULL unless the
+     * kinds are mixed and the index has an order of its own */
+    unsigned char *kinds_at;
     int mixed_kinds;
     size_t n_of_kind[NPS_KIND_COUNT];
     nps_shift_plan *shift[NPS_SCORE_COUNT];
