@@ -344,6 +344,68 @@ static void verify_invariants(void)
     nps_library_free(lib);
 }
 
+/* A scan order (/index/order) that is not a permutation of the spectra is
+ * rejected on open, even with the checksums right; a file without one opens
+ * and searches in the library's own order, with the same hits. */
+static void scan_order_file(void)
+{
+    nps_spectra *s = read_file(data_path("massbank/massbank_forensic_subset.msp"), NULL);
+    nps_library *lib, *x = NULL;
+    CHECK(nps_library_create(&lib, s, NULL) == 0);
+    CHECK(nps_library_save(lib, scratch_path("o.h5")) == 0);
+    CHECK(nps_library_save(lib, scratch_path("n.h5")) == 0);
+    hid_t f = H5Fopen(scratch_path("o.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "index/order", H5P_DEFAULT);
+    CHECK(d >= 0);
+    hid_t sp = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    CHECK(n == (hssize_t)nps_spectra_count(s));
+    uint32_t *o = malloc((size_t)n * sizeof *o);
+    H5Dread(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, o);
+    o[n - 1] = o[0]; /* one spectrum twice, one never */
+    H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, o);
+    free(o);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(f);
+    CHECK(nps_envelope_seal(scratch_path("o.h5")) == 0);
+    CHECK(nps_library_open(&x, scratch_path("o.h5")) == NPS_ELIBRARY);
+    CHECK(strstr(nps_error_last(), "permutation") && strstr(nps_error_last(), "o.h5"));
+    nps_library_free(x);
+    x = NULL;
+    /* without the order: the library's own, and the same hits */
+    f = H5Fopen(scratch_path("n.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+    CHECK(H5Ldelete(f, "index/order", H5P_DEFAULT) >= 0);
+    H5Fclose(f);
+    CHECK(nps_envelope_seal(scratch_path("n.h5")) == 0);
+    CHECK(nps_library_open(&x, scratch_path("n.h5")) == 0);
+    if (x) {
+        CHECK(nps_library_index(x)->lib_of == NULL && nps_library_index(lib)->lib_of != NULL);
+        CHECK(nps_library_verify(x) == 0);
+        nps_search_options so = NPS_SEARCH_OPTIONS_INIT;
+        so.mode = NPS_MODE_OPEN;
+        so.threads = 1;
+        nps_hits *a = NULL, *b = NULL;
+        CHECK(nps_search_run(&a, lib, s, &so) == 0);
+        CHECK(nps_search_run(&b, x, s, &so) == 0);
+        if (a && b) {
+            CHECK(nps_hits_count(a) == nps_hits_count(b) && nps_hits_count(a) > 0);
+            size_t differ = 0;
+            for (size_t i = 0; i < nps_hits_count(a) && i < nps_hits_count(b); i++) {
+                const nps_hit *ha = nps_hits_at(a, i), *hb = nps_hits_at(b, i);
+                differ += ha->query != hb->query || ha->reference != hb->reference ||
+                          ha->score != hb->score;
+            }
+            CHECK_MSG(differ == 0, "%zu hits differ between the two orders", differ);
+        }
+        nps_hits_free(a);
+        nps_hits_free(b);
+    }
+    nps_library_free(x);
+    nps_spectra_free(s);
+    nps_library_free(lib);
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -442,6 +504,7 @@ int main(void)
     params_roundtrip();
     unique_ids();
     verify_invariants();
+    scan_order_file();
     killed_writer();
     damaged();
     search_only();
