@@ -28,6 +28,7 @@
 #include "index.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -333,13 +334,16 @@ int nps_index_set_order(nps_fragment_index *ix, size_t ns, uint32_t *lib_of)
     int rc = 0;
     uint32_t *pos = invert_order(&rc, lib_of, ns);
     if (!pos) return rc;
-    for (size_t k = 0; k < ix->n; k++) {
+    for (size_t k = 0; k < ix->n; k++)
         if (ix->spec[k] >= ns) {
             free(pos);
             return nps_err(NPS_ELIBRARY, "index entry %zu is out of range", k);
         }
-        ix->spec[k] = pos[ix->spec[k]];
-    }
+    /* a random read a stored entry (10^7 of them at 10^6 spectra): in parallel */
+    const ptrdiff_t n = (ptrdiff_t)ix->n;
+    uint32_t *spec = ix->spec;
+#pragma omp parallel for schedule(static) if (n > 1 << 20)
+    for (ptrdiff_t k = 0; k < n; k++) spec[k] = pos[spec[k]];
     free(ix->lib_of);
     free(ix->pos_of);
     ix->lib_of = lib_of;
