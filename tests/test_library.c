@@ -300,6 +300,43 @@ static void atomic_save(void)
     nps_spectra_free(s);
 }
 
+/* Edit a uint32 dataset of a saved library in place with edit(values, n),
+ * then re-seal the envelope: damage a writer makes, behind right checksums. */
+static void edit_u32(const char *path, const char *name, void (*edit)(uint32_t *, size_t))
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    CHECK_MSG(d >= 0, "%s: no dataset %s", path, name);
+    hid_t sp = H5Dget_space(d);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    uint32_t *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (n > 0 && H5Dread(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
+        edit(v, (size_t)n);
+        CHECK(H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    }
+    free(v);
+    H5Sclose(sp);
+    H5Dclose(d);
+    H5Fclose(f);
+    CHECK(nps_envelope_seal(path) == 0);
+}
+
+/* two entries' spectrum numbers swapped: each spectrum keeps its number of
+ * entries, so only the entries' m/z against their peaks tell */
+static void swap_two(uint32_t *v, size_t n)
+{
+    CHECK(v[10] != v[n / 2]);
+    uint32_t t = v[10];
+    v[10] = v[n / 2];
+    v[n / 2] = t;
+}
+
+/* one spectrum twice in a scan order, one never */
+static void repeat_first(uint32_t *v, size_t n)
+{
+    v[n - 1] = v[0];
+}
+
 /* A library whose checksums are right but whose content breaks an invariant
  * (a damaged writer, not a damaged disk) is caught by nps_library_verify. */
 static void verify_invariants(void)
@@ -310,24 +347,7 @@ static void verify_invariants(void)
     CHECK(nps_library_verify(lib) == 0);
     CHECK(nps_library_save(lib, scratch_path("v.h5")) == 0);
     nps_spectra_free(s);
-    /* swap two index entries' spectrum numbers (each spectrum keeps its
-     * number of entries), then re-seal the envelope */
-    hid_t f = H5Fopen(scratch_path("v.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t d = H5Dopen2(f, "index/spectrum", H5P_DEFAULT);
-    hid_t sp = H5Dget_space(d);
-    hssize_t n = H5Sget_simple_extent_npoints(sp);
-    uint32_t *pk = malloc((size_t)n * sizeof *pk);
-    H5Dread(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, pk);
-    CHECK(pk[10] != pk[n / 2]);
-    uint32_t t = pk[10];
-    pk[10] = pk[n / 2];
-    pk[n / 2] = t;
-    H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, pk);
-    free(pk);
-    H5Sclose(sp);
-    H5Dclose(d);
-    H5Fclose(f);
-    CHECK(nps_envelope_seal(scratch_path("v.h5")) == 0);
+    edit_u32(scratch_path("v.h5"), "index/spectrum", swap_two);
     CHECK(nps_library_open(&x, scratch_path("v.h5")) == 0); /* opens: the checksums are right */
     CHECK(nps_library_verify(x) == NPS_ELIBRARY);
     CHECK(strstr(nps_error_last(), "index entry") != NULL);
@@ -354,27 +374,13 @@ static void scan_order_file(void)
     CHECK(nps_library_create(&lib, s, NULL) == 0);
     CHECK(nps_library_save(lib, scratch_path("o.h5")) == 0);
     CHECK(nps_library_save(lib, scratch_path("n.h5")) == 0);
-    hid_t f = H5Fopen(scratch_path("o.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t d = H5Dopen2(f, "index/order", H5P_DEFAULT);
-    CHECK(d >= 0);
-    hid_t sp = H5Dget_space(d);
-    hssize_t n = H5Sget_simple_extent_npoints(sp);
-    CHECK(n == (hssize_t)nps_spectra_count(s));
-    uint32_t *o = malloc((size_t)n * sizeof *o);
-    H5Dread(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, o);
-    o[n - 1] = o[0]; /* one spectrum twice, one never */
-    H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, o);
-    free(o);
-    H5Sclose(sp);
-    H5Dclose(d);
-    H5Fclose(f);
-    CHECK(nps_envelope_seal(scratch_path("o.h5")) == 0);
+    edit_u32(scratch_path("o.h5"), "index/order", repeat_first);
     CHECK(nps_library_open(&x, scratch_path("o.h5")) == NPS_ELIBRARY);
     CHECK(strstr(nps_error_last(), "permutation") && strstr(nps_error_last(), "o.h5"));
     nps_library_free(x);
     x = NULL;
     /* without the order: the library's own, and the same hits */
-    f = H5Fopen(scratch_path("n.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t f = H5Fopen(scratch_path("n.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
     CHECK(H5Ldelete(f, "index/order", H5P_DEFAULT) >= 0);
     H5Fclose(f);
     CHECK(nps_envelope_seal(scratch_path("n.h5")) == 0);

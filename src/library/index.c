@@ -90,7 +90,7 @@ int nps_index_check(const nps_fragment_index *ix, const nps_spectra *proc)
         const float *in;
         size_t n;
         nps_spectra_peaks(proc, s, &mz, &in, &n);
-        size_t r = ix->pos_of ? ix->pos_of[s] : s;
+        size_t r = nps_index_pos(ix, s);
         if (cnt[r] != n)
             rc = nps_err(NPS_ELIBRARY,
                          "the index holds %u entries of spectrum %zu, which has %zu peaks",
@@ -125,7 +125,7 @@ static uint32_t *block_starts(const nps_fragment_index *ix, const nps_spectra *p
         size_t np;
         nps_spectra_peaks(proc, s, &mz, &in, &np);
         if (s == 0) mz0 = mz;
-        size_t at = (size_t)(mz - mz0), r = ix->pos_of ? ix->pos_of[s] : s;
+        size_t at = (size_t)(mz - mz0), r = nps_index_pos(ix, s);
         for (int t = 0; t < T; t++) {
             size_t c = cnt[(size_t)t * ns + r];
             cnt[(size_t)t * ns + r] = (uint32_t)at;
@@ -217,7 +217,7 @@ int nps_index_verify(const nps_fragment_index *ix, const nps_spectra *proc)
 #define ORDER_BIN_WIDTH 0.02
 
 typedef struct {
-    const uint32_t *r; /* ascending ranks of the spectrum's bins */
+    uint32_t *r; /* ascending ranks of the spectrum's bins */
     uint32_t n, id;
 } order_key;
 
@@ -288,7 +288,7 @@ static int scan_order(uint32_t *lib_of, const nps_spectra *proc)
     qsort(cb, nbins, 2 * sizeof *cb, cmp_bin_count);
     for (size_t i = 0; i < nbins; i++) rank[cb[2 * i + 1]] = (uint32_t)i;
     for (size_t s = 0; s < ns; s++) {
-        uint32_t *r = ranks + (keys[s].r - ranks);
+        uint32_t *r = keys[s].r;
         for (uint32_t j = 0; j < keys[s].n; j++) r[j] = rank[r[j]];
         /* a short insertion sort: the ranks of one spectrum's bins */
         for (uint32_t j = 1; j < keys[s].n; j++) {
@@ -357,7 +357,9 @@ int nps_index_build(nps_fragment_index *ix, const nps_spectra *proc, const nps_f
     memset(ix, 0, sizeof *ix);
     size_t n = nps_spectra_total_peaks(proc), ns = nps_spectra_count(proc);
     if (like && like->lib_of && ns != like->nspec)
-        return nps_err(NPS_EINVAL, "an index ordered like one of other spectra");
+        return nps_err(NPS_EINVAL,
+                       "the index to share a scan order with orders %zu spectra, not %zu",
+                       like->nspec, ns);
     if (n >= UINT32_MAX || ns >= UINT32_MAX)
         return nps_err(NPS_EINVAL, "library too large for the fragment index (%zu peaks)", n);
     uint32_t *k0 = calloc(n ? n : 1, sizeof *k0), *k1 = malloc((n ? n : 1) * sizeof *k1);

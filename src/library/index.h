@@ -66,6 +66,12 @@ static inline size_t nps_index_lib(const nps_fragment_index *ix, size_t r)
     return ix->lib_of ? ix->lib_of[r] : r;
 }
 
+/* The accumulator position of library index s. */
+static inline size_t nps_index_pos(const nps_fragment_index *ix, size_t s)
+{
+    return ix->pos_of ? ix->pos_of[s] : s;
+}
+
 /* The library index of the spectrum of entry k. */
 static inline size_t nps_index_spectrum(const nps_fragment_index *ix, size_t k)
 {

@@ -266,7 +266,7 @@ collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int ho
     nps_bound *cand = ws->cand;
     double *kb = ws->kbest, nu = (double)c->Q->n;
     size_t nc = 0, K = c->p->o.top_k;
-    const uint32_t *lib_of = c->tg->ix->lib_of;
+    const nps_fragment_index *ix = c->tg->ix;
     for (size_t j = 0; j < nt; j++) {
         uint32_t sp = touched[j]; /* an accumulator position */
         double b;
@@ -278,7 +278,7 @@ collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int ho
             b = how == BOUND_NONE ? INFINITY : scale * accf[sp];
             accf[sp] = 0;
         }
-        size_t s = lib_of ? lib_of[sp] : sp;
+        size_t s = nps_index_lib(ix, sp);
         if (!candidate_ok(c, s, b, windowed)) continue;
         cand[nc++] = (nps_bound){b, s};
         kbest_push(kb, nb, K, b);
@@ -379,14 +379,13 @@ NPS_CLONES static size_t count_touched(const float *restrict acc, size_t n)
 static int dense_null(nps_workspace *ws, const nps_fragment_index *ix, double scale)
 {
     const float *acc = ws->accf;
-    const uint32_t *pos = ix->pos_of;
     size_t n = count_touched(acc, ws->nlib), stride = nps_evalue_stride(n), m = 0;
     /* at most one in `stride` library indices, and at most n */
     size_t most = ws->nlib / stride + 1, need = most < n ? most : n;
     int rc = nps_grow((void **)&ws->sample, &ws->sample_cap, need ? need : 1, sizeof *ws->sample);
     if (rc) return rc;
     for (size_t s = 0; s < ws->nlib; s += stride) {
-        float a = acc[pos ? pos[s] : s];
+        float a = acc[nps_index_pos(ix, s)];
         if (a > 0.0f) ws->sample[m++] = (nps_bound){scale * a, s};
     }
     ws->nc = n;
