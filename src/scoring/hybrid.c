@@ -59,7 +59,7 @@ static inline double contribution(const nps_prep *q, const nps_prep *r, size_t i
 {
     if (entropy) {
         double x = q->w[i], y = r->w[j];
-        return 0.5 * (xlog2x(x + y) - xlog2x(x) - xlog2x(y));
+        return 0.5 * (xlog2x(x + y) - (q->v ? q->v[i] : xlog2x(x)) - (r->v ? r->v[j] : xlog2x(y)));
     }
     return q->w[i] * r->w[j] * inv_norms;
 }

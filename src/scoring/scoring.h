@@ -10,7 +10,9 @@ typedef struct {
     const double *mz;
     const float *in; /* preprocessed intensities (needed to re-prepare for --reverse) */
     const double *w; /* score weights: entropy-weighted p, p, mz^a I^b, or sqrt(mz I) */
-    const double *v; /* composite only: sqrt(I), for the ratio term */
+    /* composite: sqrt(I), for the ratio term; entropy scores: w log2 w of
+     * each weight (NULL: computed where needed), the same bits either way */
+    const double *v;
     size_t n;
     double norm; /* sqrt(sum w^2) (cosine, composite) */
 } nps_prep;
@@ -53,7 +55,8 @@ static inline int nps_score_is_entropy(nps_score_type t)
     return nps_score_table[t]->entropy;
 }
 
-/* Fill w (n values) and, for the composite score, v; return the norm. */
+/* Fill w (n values) and v when given (the composite's sqrt(I), the entropy
+ * scores' w log2 w); return the norm. */
 double nps_score_prepare(double *w, double *v, const double *mz, const float *in, size_t n,
                          const nps_score_options *o);
 
@@ -73,6 +76,8 @@ double nps_entropy_pair(const nps_prep *q, const nps_prep *r, const nps_score_op
 int nps_greedy_match(nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
                      const nps_score_options *o);
 void nps_entropy_weights(double *w, const float *in, size_t n, int weighted);
+/* fw[i] = w[i] log2 w[i] (0 for w[i] <= 0): the entropy pair terms' f(w). */
+void nps_entropy_terms(double *fw, const double *w, size_t n);
 
 /* Hybrid score of prepared spectra (hybrid.c): direct matches and matches
  * shifted by delta; qprec/rprec (or NAN) limit shifted matches to peaks below

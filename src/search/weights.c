@@ -54,13 +54,14 @@ static int build_cache(nps_weights *lw, const nps_target *tg, int nthreads)
 {
     const nps_spectra *p = tg->spectra;
     size_t P = nps_spectra_total_peaks(p), n = nps_spectra_count(p);
-    int comp = lw->so.type == NPS_SCORE_COMPOSITE; /* only the composite needs sqrt(I) */
-    size_t bytes = P * sizeof(double) * (comp ? 2 : 1) + n * sizeof(double);
+    /* the composite's sqrt(I), the entropy scores' w log2 w (entropy.c) */
+    int with_v = lw->so.type == NPS_SCORE_COMPOSITE || nps_score_is_entropy(lw->so.type);
+    size_t bytes = P * sizeof(double) * (with_v ? 2 : 1) + n * sizeof(double);
     if (bytes > nps_weight_cache_max_bytes) return 0;
     lw->w = malloc((P ? P : 1) * sizeof(double));
-    lw->v = comp ? malloc((P ? P : 1) * sizeof(double)) : NULL;
+    lw->v = with_v ? malloc((P ? P : 1) * sizeof(double)) : NULL;
     lw->norm = malloc((n ? n : 1) * sizeof(double));
-    if (!lw->w || (comp && !lw->v) || !lw->norm) return nps_err(NPS_ENOMEM, "out of memory");
+    if (!lw->w || (with_v && !lw->v) || !lw->norm) return nps_err(NPS_ENOMEM, "out of memory");
     const double *mz0 = tg->mz0;
 #pragma omp parallel for schedule(static) num_threads(nthreads)
     for (size_t i = 0; i < n; i++) {
@@ -69,7 +70,8 @@ static int build_cache(nps_weights *lw, const nps_target *tg, int nthreads)
         size_t k;
         nps_spectra_peaks(p, i, &mz, &in, &k);
         size_t off = k ? (size_t)(mz - mz0) : 0;
-        lw->norm[i] = nps_score_prepare(lw->w + off, comp ? lw->v + off : NULL, mz, in, k, &lw->so);
+        lw->norm[i] =
+            nps_score_prepare(lw->w + off, with_v ? lw->v + off : NULL, mz, in, k, &lw->so);
     }
     return 0;
 }
