@@ -19,7 +19,10 @@
  * numbers are the same bits either way (tests/test_plan.c compares the two),
  * and every path (indexed, pairwise, exhaustive) scores with them. Below it,
  * the searches that score many candidates exactly (identity windows, the EI
- * composite) do not prepare each one again per query. The float32 copies are
+ * composite) do not prepare each one again per query. For the entropy
+ * scores the cache also holds each weight's w log2 w while both fit (the
+ * weights alone are kept first), so that rescoring a candidate takes one
+ * logarithm a matched pair (entropy.c). The float32 copies are
  * built through one spectrum-order array, which for the entropy scores is
  * the w log2 w array itself (filled from the index-order weights once the
  * gather has read it), so the build holds no more than what it leaves.
@@ -54,9 +57,13 @@ static int build_cache(nps_weights *lw, const nps_target *tg, int nthreads)
 {
     const nps_spectra *p = tg->spectra;
     size_t P = nps_spectra_total_peaks(p), n = nps_spectra_count(p);
-    /* the composite's sqrt(I), the entropy scores' w log2 w (entropy.c) */
-    int with_v = lw->so.type == NPS_SCORE_COMPOSITE || nps_score_is_entropy(lw->so.type);
-    size_t bytes = P * sizeof(double) * (with_v ? 2 : 1) + n * sizeof(double);
+    /* the composite needs its sqrt(I); the entropy scores' w log2 w
+     * (entropy.c) only save time, so they are left out first */
+    const int comp = lw->so.type == NPS_SCORE_COMPOSITE;
+    size_t one = P * sizeof(double), bytes = one + n * sizeof(double);
+    int with_v =
+        comp || (nps_score_is_entropy(lw->so.type) && bytes + one <= nps_weight_cache_max_bytes);
+    if (with_v) bytes += one;
     if (bytes > nps_weight_cache_max_bytes) return 0;
     lw->w = malloc((P ? P : 1) * sizeof(double));
     lw->v = with_v ? malloc((P ? P : 1) * sizeof(double)) : NULL;
