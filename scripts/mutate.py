@@ -63,13 +63,13 @@ def run(cmd, cwd, log, timeout=None):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only")
+    ap.add_argument("--only", help="comma-separated mutation names")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--keep", action="store_true", help="keep the scratch copy")
     a = ap.parse_args()
     muts = parse(LIST)
     if a.only:
-        muts = [m for m in muts if m["name"] == a.only]
+        muts = [m for m in muts if m["name"] in a.only.split(",")]
     if not muts:
         sys.exit("mutate: no mutations selected")
     data = os.path.realpath(os.path.join(ROOT, "..", "shared", "data"))

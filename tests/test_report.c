@@ -71,7 +71,10 @@ static void writers(void)
     CHECK(strcmp(row.query_id, "Q1") == 0 && strcmp(row.library_id, "L1") == 0);
     CHECK(strcmp(row.library_class, "Stimulant") == 0 && strcmp(row.inchikey, "") == 0);
     CHECK(row.composite_mf >= 0 && row.composite_mf <= 999);
-    CHECK(row.composite_mf == (int)floor(999.0 * row.hit->composite + 0.5));
+    /* NIST prints floor(1000 MF), at most 999; RMF likewise, never below MF here */
+    CHECK(row.composite_mf == (int)fmin(999, floor(1000.0 * row.hit->composite)));
+    CHECK(row.composite_rmf == (int)fmin(999, floor(1000.0 * row.hit->composite_rmf)));
+    CHECK(row.composite_rmf >= row.composite_mf);
     CHECK(isnan(row.precursor_delta)); /* EI: no precursor */
 
     /* TSV: a header, one row per hit, the call on first rows only */
@@ -89,9 +92,11 @@ static void writers(void)
         line[n] = '\0';
         char *f[32];
         int nf = split_tab(line, f, 32);
-        CHECK_MSG(nf == 22, "%d columns", nf);
-        if (lines > 1 && nf == 22 && f[17][0]) calls++;
-        if (lines > 1 && nf == 22) CHECK(f[17][0] ? strcmp(f[2], "1") == 0 : 1);
+        CHECK_MSG(nf == 23, "%d columns", nf);
+        if (lines > 1 && nf == 23 && f[17][0]) calls++;
+        if (lines > 1 && nf == 23) CHECK(f[17][0] ? strcmp(f[2], "1") == 0 : 1);
+        if (lines > 1 && nf == 23)
+            CHECK(f[22][0] && atoi(f[22]) >= atoi(f[10])); /* composite_rmf */
     }
     CHECK(lines == nh + 1);
     CHECK(calls == 2);

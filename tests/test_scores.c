@@ -105,15 +105,17 @@ static void composite_by_hand(void)
     o.type = NPS_SCORE_COMPOSITE;
     o.tolerance = 0.5;
     nps_score_result r = pair(m, qi, 3, m, ri, 3, &o);
+    /* NIST's intensities: base peak 999, rounded (499.5 rounds up) */
+    const double Iq[] = {999, 500, 250}, Ir[] = {999, 250, 250};
     double dot = 0, nq = 0, nr = 0;
     for (int k = 0; k < 3; k++) {
-        dot += sqrt(m[k] * qi[k]) * sqrt(m[k] * ri[k]);
-        nq += m[k] * qi[k];
-        nr += m[k] * ri[k];
+        dot += sqrt(m[k] * Iq[k]) * sqrt(m[k] * Ir[k]);
+        nq += m[k] * Iq[k];
+        nr += m[k] * Ir[k];
     }
     double dp = dot * dot / (nq * nr);
-    double r1 = (sqrt(25.0) * sqrt(100.0)) / (sqrt(100.0) * sqrt(50.0)); /* m/z 60 */
-    double r2 = (sqrt(25.0) * sqrt(50.0)) / (sqrt(25.0) * sqrt(25.0));   /* m/z 70 */
+    double r1 = sqrt((250.0 / 999.0) / (500.0 / 999.0)); /* m/z 60 */
+    double r2 = sqrt((250.0 / 250.0) / (250.0 / 500.0)); /* m/z 70 */
     double fr = (fmin(r1, 1 / r1) * 60 + fmin(r2, 1 / r2) * 70) / (60 + 70);
     double mf = (3 * dp + 2 * fr) / (3 + 2);
     CHECK(r.matched == 3);
@@ -132,12 +134,13 @@ static void composite_by_hand(void)
 }
 
 /*
- * The composite MF where every shortcut shows: query and library m/z differ
- * within the tolerance (so a ratio term weighted by the library's m/z, or by
- * the previous peak's, is wrong), the two ratio terms differ, and the
- * spectra have different peak counts (so N_u taken from the library is
- * wrong). Computed here from the definition, independently of the code, on
- * both paths (the direct one, and the general one that also returns pairs).
+ * The composite MF where every rule of NIST's shows (composite.c): m/z that
+ * are not integers fall in NIST's bins (70.1 and 69.9 are both 70), the two
+ * ratio terms differ and are weighted by the bin, the spectra have other
+ * peak counts than the number of common bins (n1 = 3, not 4 or 5), peaks of
+ * one spectrum only count in the dot term's sums, and the intensities are
+ * NIST's, rescaled to 999 and rounded. Computed here from the definition, on
+ * both paths (with and without the matched pairs).
  */
 static void composite_reference(void)
 {
@@ -148,31 +151,35 @@ static void composite_reference(void)
     nps_score_options o = NPS_SCORE_OPTIONS_INIT;
     o.type = NPS_SCORE_COMPOSITE;
     o.tolerance = 0.5;
-    /* matched: (50.0, 50.1), (60.2, 60.0), (70.1, 69.9) */
-    const int mq[] = {0, 1, 2}, mr[] = {0, 1, 2};
+    /* bins 50, 60, 70, 85 and 50, 60, 70, 120, 130; common 50, 60, 70 */
+    const double Mq[] = {50, 60, 70, 85}, Iq[] = {999, 500, 200, 100};
+    const double Mr[] = {50, 60, 70, 120, 130}, Ir[] = {999, 624, 500, 375, 62};
     double dot = 0, nq = 0, nr = 0;
-    for (int k = 0; k < 3; k++) dot += sqrt(qm[mq[k]] * qi[mq[k]]) * sqrt(rm[mr[k]] * ri[mr[k]]);
-    for (int k = 0; k < 4; k++) nq += qm[k] * qi[k];
-    for (int k = 0; k < 5; k++) nr += rm[k] * ri[k];
+    for (int k = 0; k < 3; k++) dot += sqrt(Mq[k] * Iq[k] * Mr[k] * Ir[k]);
+    for (int k = 0; k < 4; k++) nq += Mq[k] * Iq[k];
+    for (int k = 0; k < 5; k++) nr += Mr[k] * Ir[k];
     double dp = dot * dot / (nq * nr);
     double num = 0, den = 0;
     for (int k = 1; k < 3; k++) {
-        double R = (sqrt((double)ri[mr[k]]) * sqrt((double)qi[mq[k - 1]])) /
-                   (sqrt((double)ri[mr[k - 1]]) * sqrt((double)qi[mq[k]]));
-        num += fmin(R, 1 / R) * qm[mq[k]]; /* weighted by the unknown's m/z of the later peak */
-        den += qm[mq[k]];
+        double R = sqrt((Ir[k] / Ir[k - 1]) / (Iq[k] / Iq[k - 1]));
+        num += fmin(R, 1 / R) * Mq[k]; /* weighted by the later bin */
+        den += Mq[k];
     }
     double fr = num / den;
-    double mf = (4 * dp + 2 * fr) / (4 + 2); /* N_u = 4 peaks of the unknown, N_ur = 2 */
-    /* the two ratio terms really differ, and the m/z really disagree */
+    double mf = (3 * dp + 2 * fr) / (3 + 2); /* n1 = 3 common bins, n2 = 2 ratio terms */
+    /* the two ratio terms really differ */
     CHECK(fabs(fr - 1) > 0.05 && mf > 0.3 && mf < 0.99);
     nps_score_result r = pair(qm, qi, 4, rm, ri, 5, &o);
     CHECK(r.matched == 3);
     CHECK_NEAR(r.score, mf, 1e-12);
+    /* RMF: the unknown's bin 85, absent from the library, leaves F1's sum */
+    double rmf = (3 * (dot * dot / ((nq - 85 * 100) * nr)) + 2 * fr) / 5;
+    CHECK_NEAR(r.reverse, rmf, 1e-12);
     nps_peak_match m[8];
     size_t nm = 8;
     CHECK(nps_score_pair(&r, m, &nm, ws, qm, qi, 4, rm, ri, 5, &o) == 0);
     CHECK(nm == 3 && r.matched == 3);
+    CHECK(m[2].query == 2 && m[2].reference == 2);
     CHECK_NEAR(r.score, mf, 1e-12);
 }
 
@@ -204,14 +211,14 @@ static void one_to_one(void)
             double wy = pow(0.25, o.intensity_power); /* the stronger peak matches */
             want = 1.0 / sqrt(1.0 + wy * wy);
         } else if (o.type == NPS_SCORE_COMPOSITE) {
-            double wx2 = 100.0 * 1.0, wy2 = 100.01 * 0.25; /* w^2 = mz I; one pair, no ratio */
-            want = wx2 / (wx2 + wy2);
+            /* NIST sums both query peaks into bin 100: one common bin */
+            want = 1.0;
         } else {
             want = pair(qfar, qi, 2, rm, ri, 1, &o).score;
         }
         CHECK_MSG(fabs(r.score - want) <= 1e-9, "%s: %.9f, one-to-one %.9f", nps_score_name(o.type),
                   r.score, want);
-        CHECK(r.score < 0.999);
+        CHECK(r.score < 0.999 || o.type == NPS_SCORE_COMPOSITE);
     }
 }
 
@@ -225,15 +232,25 @@ static void boundary_and_ppm(void)
     o.tolerance = 0.5;
     for (int t = 0; t < 4; t++) {
         o.type = (nps_score_type)t;
+        if (o.type == NPS_SCORE_COMPOSITE) continue; /* bins, not a tolerance: below */
         CHECK_MSG(pair(a, one, 1, b, one, 1, &o).matched == 1, "score %d", t);
         CHECK_MSG(pair(a, one, 1, c, one, 1, &o).matched == 0, "score %d", t);
     }
+    /* the composite's bins: (99.649, 100.649] is 100 */
+    o.type = NPS_SCORE_COMPOSITE;
+    const double bin_in[] = {100.649}, bin_out[] = {100.6491}, bin_lo[] = {99.6491},
+                 bin_below[] = {99.649};
+    CHECK(pair(a, one, 1, bin_in, one, 1, &o).matched == 1);
+    CHECK(pair(a, one, 1, bin_out, one, 1, &o).matched == 0);
+    CHECK(pair(a, one, 1, bin_lo, one, 1, &o).matched == 1);
+    CHECK(pair(a, one, 1, bin_below, one, 1, &o).matched == 0);
     /* 10 ppm at m/z 500 is 0.005 Da, relative to the query peak */
     const double q[] = {500.0}, in[] = {500.004}, out[] = {500.006};
     o.tolerance = 10;
     o.tolerance_ppm = 1;
     for (int t = 0; t < 4; t++) {
         o.type = (nps_score_type)t;
+        if (o.type == NPS_SCORE_COMPOSITE) continue;
         CHECK(pair(q, one, 1, in, one, 1, &o).matched == 1);
         CHECK(pair(q, one, 1, out, one, 1, &o).matched == 0);
     }

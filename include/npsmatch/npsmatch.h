@@ -377,6 +377,7 @@ typedef struct {
     double score;     /* 0..1 */
     size_t matched;   /* matched peak pairs */
     double composite; /* NIST composite match factor 0..1 (composite score only) */
+    double reverse;   /* its reverse match factor 0..1 (composite score only) */
 } nps_score_result;
 
 /* Score a query against a reference spectrum, both already preprocessed.
@@ -574,7 +575,8 @@ typedef struct {
     size_t reference; /* index into the library */
     double score;
     size_t matched;
-    double composite; /* NIST composite MF 0..1 for EI queries, NAN otherwise */
+    double composite;     /* NIST composite MF 0..1 for EI queries, NAN otherwise */
+    double composite_rmf; /* its reverse match factor 0..1 for EI queries, NAN otherwise */
     nps_score_type score_type;
     nps_search_mode mode; /* the mode actually run (never AUTO or ANALOGUE) */
     double delta_mz;      /* HYBRID, SHIFT: query - reference mass difference; NAN otherwise */
@@ -788,7 +790,8 @@ typedef struct {
     const char *query_id, *query_name;
     const char *library_id, *library_name, *inchikey, *library_class;
     double plain_score;             /* nps_hit_plain_score */
-    int composite_mf;               /* NIST-style match factor 0..999 (EI), or -1 */
+    int composite_mf;               /* NIST's match factor 0..999 (EI), or -1 */
+    int composite_rmf;              /* NIST's reverse match factor 0..999 (EI), or -1 */
     double precursor_delta;         /* library - query precursor m/z, NAN if either is unknown */
     char shift_interpretation[256]; /* what the mass difference most likely is, or "" */
 } nps_hit_row;

@@ -7,7 +7,8 @@
  * precursor_delta, then the analogue columns: delta_mz (unknown - library),
  * shifted_peaks, identity_score, shift_interpretation, and on each query's
  * first row its call (identified / possible new analogue / none), call_class
- * and class_support. JSON holds the same fields per query.
+ * and class_support, e_value, q_value, and composite_rmf (0-999, EI queries).
+ * JSON holds the same fields per query.
  */
 #include "cli.h"
 

@@ -17,6 +17,8 @@
  */
 #include "report.h"
 
+#include "../scoring/scoring.h"
+
 #include <zlib.h>
 
 #include <math.h>
@@ -44,7 +46,8 @@ void nps_hit_row_fill(nps_hit_row *row, const nps_hits *hits, size_t i, const np
     row->inchikey = or_empty(nps_spectra_get(library, x->reference, NPS_KEY_INCHIKEY));
     row->library_class = or_empty(nps_spectra_get(library, x->reference, NPS_KEY_CLASS));
     row->plain_score = nps_hit_plain_score(x);
-    row->composite_mf = isnan(x->composite) ? -1 : (int)floor(999.0 * x->composite + 0.5);
+    row->composite_mf = isnan(x->composite) ? -1 : nps_composite_mf_int(x->composite);
+    row->composite_rmf = isnan(x->composite_rmf) ? -1 : nps_composite_mf_int(x->composite_rmf);
     row->precursor_delta = nps_spectra_precursor_mz(library, x->reference) -
                            nps_spectra_precursor_mz(queries, x->query);
     if (!isnan(x->delta_mz))
@@ -142,7 +145,7 @@ static const char tsv_header[] =
     "query_id\tquery_name\trank\tlibrary_id\tlibrary_name\tinchikey\tscore\tmatched_peaks"
     "\tscore_type\tmode\tcomposite_mf\tlibrary_class\tprecursor_delta\tdelta_mz"
     "\tshifted_peaks\tidentity_score\tshift_interpretation\tcall\tcall_class"
-    "\tclass_support\te_value\tq_value\n";
+    "\tclass_support\te_value\tq_value\tcomposite_rmf\n";
 
 static int write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L,
                      const nps_call_options *co, const nps_shard *shard, const char *run_crc)
@@ -207,6 +210,8 @@ static int write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const np
         if (isfinite(x->e_value)) row_general(&b, x->e_value);
         row_chr(&b, '\t');
         tsv_num(&b, 4, x->q_value);
+        row_chr(&b, '\t');
+        if (r.composite_rmf >= 0) row_size(&b, (size_t)r.composite_rmf);
         row_chr(&b, '\n');
         if (b.oom) break;
         if (fwrite(b.p, 1, b.n, fp) != b.n) break;
@@ -360,6 +365,7 @@ static json_t *hit_object(const nps_hit_row *r)
         nps_json_put(&j, "shift_interpretation", nps_json_str(r->shift_interpretation));
     }
     if (r->composite_mf >= 0) nps_json_put(&j, "composite_mf", json_integer(r->composite_mf));
+    if (r->composite_rmf >= 0) nps_json_put(&j, "composite_rmf", json_integer(r->composite_rmf));
     if (!isnan(r->precursor_delta))
         nps_json_put(&j, "precursor_delta", nps_json_num(r->precursor_delta, 4));
     if (!isnan(x->e_value)) nps_json_put(&j, "e_value", nps_json_num(x->e_value, -3));

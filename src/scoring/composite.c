@@ -1,18 +1,40 @@
 /*
- * The NIST composite (identity) match factor for EI spectra (Stein & Scott,
- * J. Am. Soc. Mass Spectrom. 5, 859 (1994); Stein, JASMS 5, 316 (1994)).
+ * The NIST identity match factor (MF) and reverse match factor (RMF) of EI
+ * spectra: what NIST MS Search's Identity (EI Normal) algorithm computes, as
+ * Samokhin worked it out from the program's own hit lists ("The Identity
+ * Algorithm: How the Most Popular Electron Ionization Mass Spectral Library
+ * Search Engine Actually Works", J. Am. Soc. Mass Spectrom. 35, 3178
+ * (2024)), which differs from the 1994 papers' description (Stein & Scott,
+ * JASMS 5, 859; Stein, JASMS 5, 316). tests/test_nist.c checks it against
+ * NIST MS Search's results file: 30 hits, MF and RMF equal to the integer.
  *
- * Peaks are paired with the greedy rule of the cosine score, weighting each
- * peak by W = sqrt(mz I). Then
- *   DP  = (sum_matched W_u W_l)^2 / (sum_all W_u^2 * sum_all W_l^2)
- *   F_R = sum_i min(R_i, 1/R_i) mz_i / sum_i mz_i over consecutive matched
- *         pairs (in m/z order of the unknown), with
- *         R_i = (V_l,i V_u,i-1) / (V_l,i-1 V_u,i),  V = sqrt(I)
- *   MF  = (N_u DP + N_ur F_R) / (N_u + N_ur),
- * N_u the number of peaks of the unknown and N_ur the number of ratio terms
- * (matched pairs minus one). The ratio term rewards spectra whose adjacent
- * peaks keep the same relative abundances, which a dot product alone misses.
- * MF lies in [0, 1]; NIST prints it as round(999 MF).
+ * Each spectrum is first put in NIST's form (prepare): m/z to integers with
+ * the bin boundary at 0.649 (M = ceil(mz - 0.649): 57.64 is 57, 57.65 is
+ * 58; AMDIS's rule too), the intensities of one bin summed, scaled so that
+ * the base peak is 999 and rounded to integers, bins that round to 0 left
+ * out. Then, for an unknown u and a library spectrum l:
+ *   - library m/z below the unknown's lowest are left out (the unknown was
+ *     not recorded there), and so is an m/z where both intensities are at
+ *     most 1;
+ *   - the dot term F1 = (sum_c M sqrt(I_u I_l))^2 / (sum M I_u * sum M I_l),
+ *     the weights sqrt(M I), the sums over every m/z left in, c over the
+ *     common ones (present in both);
+ *   - the ratio term F2 = sum M min(R, 1/R) / sum M over adjacent common
+ *     m/z (two common m/z with no other m/z left in between: a peak present
+ *     in one spectrum only breaks the chain), R = sqrt((I_l / I_l') /
+ *     (I_u / I_u')) against the previous common m/z';
+ *   - MF = (n1 F1 + n2 F2) / (n1 + n2), n1 the number of common m/z, n2 of
+ *     ratio terms.
+ * RMF is the same with the unknown's m/z that the library spectrum lacks
+ * left out of F1's unknown sum (the ratio term is the forward one). NIST
+ * prints round(1000 MF - 0.5), i.e. floor(1000 MF), at most 999
+ * (nps_composite_mf_int). The m/z tolerance plays no part: the bins match or
+ * they do not.
+ *
+ * The prepared form keeps one entry per input peak, so that the plan's
+ * per-peak weight arrays and the fragment index stay aligned: the first peak
+ * of each bin carries the bin (v = its NIST intensity, w = sqrt(M v)), the
+ * others v = w = 0; norm = ||w||.
  */
 #include "scoring.h"
 
@@ -21,107 +43,115 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-/* MF from the dot product and the ratio terms (already summed). */
-static double finish(const nps_prep *q, const nps_prep *r, double dot, double fr_num, double fr_den,
-                     size_t nur)
+double nps_nist_mz(double mz)
 {
-    double dp = (dot * dot) / (q->norm * q->norm * r->norm * r->norm);
-    double nu = (double)q->n;
-    if (nur == 0 || fr_den <= 0) return dp > 1 ? 1 : dp;
-    double fr = fr_num / fr_den;
-    double mf = (nu * dp + (double)nur * fr) / (nu + (double)nur);
-    return mf > 1 ? 1 : mf < 0 ? 0 : mf;
+    return ceil(mz - 0.649);
 }
 
-/* The ratio term of consecutive matched pairs (i0, j0) -> (i1, j1). */
-static inline void ratio_term(const nps_prep *q, const nps_prep *r, size_t i0, size_t j0, size_t i1,
-                              size_t j1, double *num, double *den, size_t *nur)
+int nps_composite_mf_int(double mf)
 {
-    double vu0 = q->v[i0], vu1 = q->v[i1], vl0 = r->v[j0], vl1 = r->v[j1];
-    if (vu0 <= 0 || vu1 <= 0 || vl0 <= 0 || vl1 <= 0) return;
-    double R = (vl1 * vu0) / (vl0 * vu1);
-    double m = R < 1 ? R : 1 / R;
-    *num += m * q->mz[i1];
-    *den += q->mz[i1];
-    (*nur)++;
+    if (!(mf > 0)) return 0;
+    double k = floor(1000.0 * mf);
+    return k > 999 ? 999 : (int)k;
 }
 
-/*
- * One two-pointer pass for the usual case: when no peak has two candidates
- * within the tolerance, the greedy assignment keeps every candidate, in m/z
- * order, and MF follows directly. Returns 0 (not handled) at the first
- * conflict, for the general path.
- */
-static int composite_direct(double *mf, size_t *matched, const nps_prep *q, const nps_prep *r,
-                            const nps_score_options *o)
-{
-    size_t lo = 0, last_j = SIZE_MAX, np = 0, nur = 0, pi = 0, pj = 0;
-    double dot = 0, num = 0, den = 0;
-    for (size_t i = 0; i < q->n; i++) {
-        double tol = nps_tol_at(o, q->mz[i]);
-        double a = q->mz[i] - tol, b = q->mz[i] + tol;
-        while (lo < r->n && r->mz[lo] < a) lo++;
-        if (lo >= r->n || r->mz[lo] > b) continue;
-        size_t j = lo;
-        if ((last_j != SIZE_MAX && j <= last_j) || (j + 1 < r->n && r->mz[j + 1] <= b)) return 0;
-        last_j = j;
-        dot += q->w[i] * r->w[j];
-        if (np) ratio_term(q, r, pi, pj, i, j, &num, &den, &nur);
-        pi = i;
-        pj = j;
-        np++;
-    }
-    *matched = np;
-    *mf = np ? finish(q, r, dot, num, den, nur) : 0;
-    return 1;
-}
-
-double nps_score_composite_prepared(nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
-                                    const nps_score_options *o, size_t *matched)
-{
-    *matched = 0;
-    if (q->n == 0 || r->n == 0 || q->norm <= 0 || r->norm <= 0) return 0;
-    double mf;
-    if (!ws->want_pairs && composite_direct(&mf, matched, q, r, o)) return mf;
-    if (nps_greedy_match(ws, q, r, o)) return 0;
-    size_t np = ws->npairs;
-    *matched = np;
-    if (np == 0) return 0;
-    /* insertion sort of the pairs by query index (m/z order of the unknown);
-     * they usually come in that order already */
-    nps_peak_match *p = ws->pairs;
-    for (size_t k = 1; k < np; k++) {
-        if (p[k - 1].query < p[k].query) continue;
-        nps_peak_match t = p[k];
-        size_t b = k;
-        while (b > 0 && p[b - 1].query > t.query) {
-            p[b] = p[b - 1];
-            b--;
-        }
-        p[b] = t;
-    }
-    double dot = 0, num = 0, den = 0;
-    size_t nur = 0;
-    for (size_t k = 0; k < np; k++) dot += q->w[p[k].query] * r->w[p[k].reference];
-    for (size_t k = 1; k < np; k++)
-        ratio_term(q, r, p[k - 1].query, p[k - 1].reference, p[k].query, p[k].reference, &num, &den,
-                   &nur);
-    return finish(q, r, dot, num, den, nur);
-}
-
-/* w = sqrt(mz I) (the NIST dot-product weights), v = sqrt(I) (the ratio
- * term's); the norm is ||w||. */
+/* w = sqrt(M I), v = I (NIST's integer intensity) on the first peak of each
+ * bin; norm = ||w||. v may be NULL (w alone). */
 static double prepare(double *w, double *v, const double *mz, const float *in, size_t n,
                       const nps_score_options *o)
 {
     (void)o;
+    double base = 0;
+    for (size_t i = 0; i < n;) {
+        double M = nps_nist_mz(mz[i]), s = 0;
+        size_t j = i;
+        while (j < n && nps_nist_mz(mz[j]) == M) s += (double)in[j++];
+        if (M >= 1 && s > base) base = s;
+        i = j;
+    }
     double ss = 0;
-    for (size_t i = 0; i < n; i++) {
-        w[i] = sqrt(mz[i] * (double)in[i]);
-        if (v) v[i] = sqrt((double)in[i]);
-        ss += w[i] * w[i];
+    for (size_t i = 0; i < n;) {
+        double M = nps_nist_mz(mz[i]), s = 0;
+        size_t j = i;
+        while (j < n && nps_nist_mz(mz[j]) == M) s += (double)in[j++];
+        double I = M >= 1 && base > 0 && s > 0 ? floor(999.0 * s / base + 0.5) : 0;
+        for (size_t k = i; k < j; k++) {
+            w[k] = 0;
+            if (v) v[k] = 0;
+        }
+        w[i] = sqrt(M * I);
+        if (v) v[i] = I;
+        ss += M * I;
+        i = j;
     }
     return sqrt(ss);
+}
+
+/* The next bin of a prepared spectrum from peak k on (v > 0), at or above lo. */
+static inline size_t next_bin(const nps_prep *p, size_t k, double lo)
+{
+    while (k < p->n && (!(p->v[k] > 0) || nps_nist_mz(p->mz[k]) < lo)) k++;
+    return k;
+}
+
+double nps_score_composite_prepared(nps_score_workspace *ws, const nps_prep *u, const nps_prep *l,
+                                    const nps_score_options *o, size_t *matched, double *rmf)
+{
+    (void)o;
+    *matched = 0;
+    if (rmf) *rmf = 0;
+    ws->npairs = 0;
+    if (!u->v || !l->v) return 0;
+    size_t i = next_bin(u, 0, -INFINITY), j;
+    if (i >= u->n) return 0;
+    const double lo = nps_nist_mz(u->mz[i]);
+    j = next_bin(l, 0, lo);
+    double su = 0, sl = 0, sur = 0, dot = 0, num = 0, den = 0, pa = 0, pb = 0;
+    size_t n1 = 0, n2 = 0;
+    int chain = 0;
+    while (i < u->n || j < l->n) {
+        double Mu = i < u->n ? nps_nist_mz(u->mz[i]) : INFINITY;
+        double Ml = j < l->n ? nps_nist_mz(l->mz[j]) : INFINITY;
+        double M = Mu < Ml ? Mu : Ml;
+        double a = Mu == M ? u->v[i] : 0, b = Ml == M ? l->v[j] : 0;
+        size_t ii = i, jj = j;
+        if (Mu == M) i = next_bin(u, i + 1, lo);
+        if (Ml == M) j = next_bin(l, j + 1, lo);
+        if (a <= 1 && b <= 1) continue; /* left out: no sum, no break */
+        su += M * a;
+        sl += M * b;
+        if (b > 0) sur += M * a;
+        if (!(a > 0 && b > 0)) {
+            chain = 0;
+            continue;
+        }
+        dot += sqrt(M * a * M * b);
+        if (chain) {
+            double R = sqrt((b / pb) / (a / pa));
+            num += M * (R < 1 ? R : 1 / R);
+            den += M;
+            n2++;
+        }
+        n1++;
+        pa = a;
+        pb = b;
+        chain = 1;
+        if (ws->want_pairs) {
+            if (ws->npairs == ws->pairs_cap &&
+                nps_grow((void **)&ws->pairs, &ws->pairs_cap, ws->npairs + 1, sizeof *ws->pairs))
+                return 0;
+            ws->pairs[ws->npairs++] = (nps_peak_match){ii, jj};
+        }
+    }
+    *matched = n1;
+    if (n1 == 0 || !(su > 0) || !(sl > 0)) return 0;
+    double f2 = den > 0 ? num / den : 0, d2 = dot * dot;
+    double mf = ((double)n1 * (d2 / (su * sl)) + (double)n2 * f2) / (double)(n1 + n2);
+    if (rmf) {
+        double r = ((double)n1 * (d2 / (sur * sl)) + (double)n2 * f2) / (double)(n1 + n2);
+        *rmf = r > 1 ? 1 : r < 0 ? 0 : r;
+    }
+    return mf > 1 ? 1 : mf < 0 ? 0 : mf;
 }
 
 static int pair(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_m,
@@ -130,22 +160,73 @@ static int pair(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_
 {
     size_t k = 0;
     ws->want_pairs = cap > 0;
-    res->score = nps_score_composite_prepared(ws, q, r, o, &res->matched);
+    res->score = nps_score_composite_prepared(ws, q, r, o, &res->matched, &res->reverse);
     ws->want_pairs = 0;
     res->composite = res->score;
-    for (; k < cap && k < ws->npairs && res->matched; k++) m[k] = ws->pairs[k];
+    for (; k < cap && k < ws->npairs; k++) m[k] = ws->pairs[k];
     *n_m = k;
     return 0;
 }
 
-/* The index sums the normalised dot-product terms: DP <= a^2; the ratio term
- * is at most 1 and weighs N_ur <= min(pairs, N_u) - 1 pairs of pairs. */
-static double bound(double a, double pairs, double nu)
+/*
+ * The bound from the fragment-index scan. The scan sums a = sum x y over
+ * every pair of peaks within the query's bin (x = w_u / ||u||, y = w_l /
+ * ||l||), a superset of the common m/z, so dot <= a ||u|| ||l||. F1's sums
+ * are smaller than the norms (m/z left out), but at least SU_min = sum M I_u
+ * over the unknown's intensities above 1 and E_l = sum M I_l over the
+ * library's above 1 from the cut at or above the unknown's lowest m/z (m/z
+ * never left out): F1 <= a^2 s, s = (||u||^2 / SU_min) (||l||^2 / E_l),
+ * passed by the scan (nps_composite_query_scale, the plan's cut table). The
+ * ratio term is at most 1 and n2 <= n1 - 1, n1 <= n = min(pairs, nu), so
+ * MF <= (n F + n - 1) / (2 n - 1), F = min(1, a^2 s), increasing in n. The
+ * sum a is float32: raised by 1e-5 relative, far above its rounding.
+ */
+static double bound(double a, double pairs, double nu, double s)
 {
-    double dp = a * a > 1 ? 1 : a * a;
-    if (pairs > nu) pairs = nu;
-    double nur = pairs > 1 ? pairs - 1 : 0;
-    return nur > 0 ? (nu * dp + nur) / (nu + nur) : dp;
+    double ar = a * (1 + 1e-5), f = ar * ar * s;
+    if (!(f <= 1)) f = 1; /* also s infinite */
+    double n = pairs < nu ? pairs : nu;
+    return n > 1 ? (n * f + n - 1) / (2 * n - 1) : f;
+}
+
+/* The cuts of the bound's library sums: every other m/z to 60 (the start of
+ * most GC-MS scans), then coarser. */
+static const double cuts[NPS_COMPOSITE_CUTS] = {
+    1,  2,  4,  6,  8,  10, 12, 14, 16, 18, 20, 22, 24, 26, 28,  30,  32,  34,  36,  38,
+    40, 42, 44, 46, 48, 50, 52, 54, 56, 58, 60, 64, 72, 80, 100, 120, 150, 200, 300, 500};
+
+void nps_composite_cut_scales(float *out, size_t stride, const nps_prep *l)
+{
+    double e[NPS_COMPOSITE_CUTS] = {0};
+    for (size_t k = 0; k < l->n; k++) {
+        if (!(l->v[k] > 1)) continue;
+        double M = nps_nist_mz(l->mz[k]);
+        for (size_t c = 0; c < NPS_COMPOSITE_CUTS && cuts[c] <= M; c++) e[c] += M * l->v[k];
+    }
+    double n2 = l->norm * l->norm;
+    for (size_t c = 0; c < NPS_COMPOSITE_CUTS; c++) {
+        float f = e[c] > 0 ? (float)(n2 / e[c]) : INFINITY;
+        /* rounded up: a bound may only grow */
+        if (e[c] > 0 && (double)f < n2 / e[c]) f = nextafterf(f, INFINITY);
+        out[c * stride] = f;
+    }
+}
+
+double nps_composite_query_scale(const nps_prep *u, size_t *cut)
+{
+    *cut = NPS_COMPOSITE_CUTS;
+    if (!u->v) return INFINITY;
+    double lo = INFINITY, smin = 0;
+    for (size_t k = 0; k < u->n; k++) {
+        if (!(u->v[k] > 0)) continue;
+        double M = nps_nist_mz(u->mz[k]);
+        if (M < lo) lo = M;
+        if (u->v[k] > 1) smin += M * u->v[k];
+    }
+    size_t c = 0;
+    while (c < NPS_COMPOSITE_CUTS && cuts[c] < lo) c++;
+    *cut = c;
+    return smin > 0 ? u->norm * u->norm / smin : INFINITY;
 }
 
 const nps_score_ops nps_score_composite = {"composite", 0, prepare, pair, bound, 0.0};

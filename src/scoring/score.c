@@ -136,6 +136,7 @@ int nps_score_prepared(nps_score_result *res, nps_peak_match *matches, size_t *n
     res->score = 0;
     res->matched = 0;
     res->composite = NAN;
+    res->reverse = NAN;
     if (o->reverse) {
         int rc = reverse_query(&rq, ws, q0, r, o);
         if (rc) return rc;

@@ -10,7 +10,7 @@ typedef struct {
     const double *mz;
     const float *in; /* preprocessed intensities (needed to re-prepare for --reverse) */
     const double *w; /* score weights: entropy-weighted p, p, mz^a I^b, or sqrt(mz I) */
-    /* composite: sqrt(I), for the ratio term; entropy scores: w log2 w of
+    /* composite: NIST's integer intensity (composite.c); entropy scores: w log2 w of
      * each weight (NULL: computed where needed), the same bits either way */
     const double *v;
     size_t n;
@@ -27,7 +27,8 @@ typedef struct {
  *            into m (their number into *n_m).
  *   bound:   an upper bound of the exact score from the fragment-index scan:
  *            a = the sum of the pair terms of every pair within tolerance
- *            (several per peak possible), pairs = their number, nu = query peaks;
+ *            (several per peak possible), pairs = their number, nu = query peaks,
+ *            s = a scale of the query and the spectrum (the composite's);
  *            NULL when the bound is bound_scale * a (the scan then applies it
  *            inline: it runs once per touched library spectrum).
  *   entropy: the pair term is the entropy one, 0.5 (f(x+y) - f(x) - f(y)) with
@@ -42,7 +43,7 @@ typedef struct {
     int (*pair)(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_m,
                 nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
                 const nps_score_options *o);
-    double (*bound)(double a, double pairs, double nu);
+    double (*bound)(double a, double pairs, double nu, double s);
     double bound_scale;
 } nps_score_ops;
 
@@ -66,9 +67,22 @@ int nps_score_prepared(nps_score_result *res, nps_peak_match *matches, size_t *n
                        const nps_score_options *o);
 
 /* The composite (NIST identity) match factor of a prepared pair, whatever
- * the ranking score; q and r must be prepared for NPS_SCORE_COMPOSITE. */
+ * the ranking score, and its reverse match factor into *rmf (may be NULL);
+ * q and r must be prepared for NPS_SCORE_COMPOSITE. */
 double nps_score_composite_prepared(nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
-                                    const nps_score_options *o, size_t *matched);
+                                    const nps_score_options *o, size_t *matched, double *rmf);
+/* NIST's nominal m/z of a peak (bin boundary at 0.649). */
+/* The match factor NIST prints for MF (or RMF) 0..1: floor(1000 MF), at most 999. */
+int nps_composite_mf_int(double mf);
+double nps_nist_mz(double mz);
+/* The index bound's scales (composite.c): the cut table of a prepared
+ * library spectrum, ||l||^2 over its intensities above 1 from each cut on
+ * (out[c * stride], rounded up; infinite when none), and a prepared query's
+ * ||u||^2 over its intensities above 1, with the cut to read (*cut ==
+ * NPS_COMPOSITE_CUTS: none applies, the bound is 1). */
+#define NPS_COMPOSITE_CUTS 40
+void nps_composite_cut_scales(float *out, size_t stride, const nps_prep *l);
+double nps_composite_query_scale(const nps_prep *u, size_t *cut);
 
 /* Individual scores (on prepared weights). */
 double nps_entropy_pair(const nps_prep *q, const nps_prep *r, const nps_score_options *o,

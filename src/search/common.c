@@ -258,7 +258,8 @@ static inline int candidate_ok(const nps_query_ctx *c, size_t sp, double b, cons
  * counted accumulators, the others the float ones: scan_window). */
 static inline __attribute__((always_inline)) size_t
 collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int how,
-        double (*bound)(double, double, double), double scale, const int windowed)
+        double (*bound)(double, double, double, double), double scale, const float *lf,
+        const int windowed)
 {
     struct nps_acc *acc = ws->acc;
     float *accf = ws->accf;
@@ -271,7 +272,7 @@ collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int ho
         uint32_t sp = touched[j]; /* an accumulator position */
         double b;
         if (how == BOUND_FUNCTION) {
-            b = bound(acc[sp].acc, (double)acc[sp].cnt, nu);
+            b = bound(acc[sp].acc, (double)acc[sp].cnt, nu, lf ? scale * lf[sp] : INFINITY);
             acc[sp].acc = 0;
             acc[sp].cnt = 0;
         } else {
@@ -508,6 +509,7 @@ static int query_windows(size_t *n_frag, size_t *n_all, size_t *entries, nps_wor
     const nps_prep *Q = c->Q;
     const int entropy = nps_score_is_entropy(c->t);
     const int hybrid = c->mode == NPS_MODE_HYBRID && isfinite(c->qprec);
+    const int bins = c->t == NPS_SCORE_COMPOSITE && c->mode != NPS_MODE_HYBRID;
     size_t need = hybrid ? 2 * Q->n : Q->n, n = 0, e = 0;
     int rc = nps_grow((void **)&ws->win, &ws->win_cap, need, sizeof *ws->win);
     if (rc) return rc;
@@ -515,7 +517,10 @@ static int query_windows(size_t *n_frag, size_t *n_all, size_t *entries, nps_wor
         double q = Q->mz[i];
         double x = entropy ? Q->w[i] : Q->w[i] / Q->norm;
         if (!(x > 0) && !c->p->o.reverse) continue;
-        ws->win[n] = window_of(c->tg->ix, q, nps_tol_at(c->so, q), x);
+        /* the composite matches NIST's nominal bins, (M - 0.351, M + 0.649]
+         * (composite.c); other scores, the tolerance */
+        ws->win[n] = bins ? window_of(c->tg->ix, nps_nist_mz(q) + 0.149, 0.5, x)
+                          : window_of(c->tg->ix, q, nps_tol_at(c->so, q), x);
         e += ws->win[n].hi - ws->win[n].lo;
         n++;
     }
@@ -629,15 +634,24 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
         return rc;
     }
     if ((rc = nps_ws_cand_reserve(ws, nt))) return rc;
+    /* the composite's bound scales: the query's, and the cut table's row for
+     * its lowest m/z (composite.c) */
+    double qs = 1;
+    const float *lf = NULL;
+    if (bound_kind == BOUND_FUNCTION && c->t == NPS_SCORE_COMPOSITE && wt->cut) {
+        size_t cut;
+        qs = nps_composite_query_scale(c->Q, &cut);
+        if (cut < NPS_COMPOSITE_CUTS) lf = wt->cut + cut * ws->nlib;
+    }
     if (bound_kind == BOUND_NONE)
-        nc = win ? collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, 1)
-                 : collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, 0);
+        nc = win ? collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, NULL, 1)
+                 : collect(ws, c, nt, &nb, BOUND_NONE, NULL, 0, NULL, 0);
     else if (bound_kind == BOUND_FUNCTION)
-        nc = win ? collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0, 1)
-                 : collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, 0, 0);
+        nc = win ? collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, qs, lf, 1)
+                 : collect(ws, c, nt, &nb, BOUND_FUNCTION, ops->bound, qs, lf, 0);
     else
-        nc = win ? collect(ws, c, nt, &nb, BOUND_SCALE, NULL, scale, 1)
-                 : collect(ws, c, nt, &nb, BOUND_SCALE, NULL, scale, 0);
+        nc = win ? collect(ws, c, nt, &nb, BOUND_SCALE, NULL, scale, NULL, 1)
+                 : collect(ws, c, nt, &nb, BOUND_SCALE, NULL, scale, NULL, 0);
     ws->nc = nc; /* the bounds are the e-values' null sample */
     if (nc == 0) return 0;
     return rescore(ws, c, nc, nb, 0);

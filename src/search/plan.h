@@ -64,6 +64,9 @@ typedef struct {
     double *w, *v, *norm;
     float *iw, *ify;
     float *liw, *lify;
+    /* the composite's bound: per cut of composite.c, the scale of every
+     * spectrum at its accumulator position (NPS_COMPOSITE_CUTS rows) */
+    float *cut;
 } nps_weights;
 
 /* A searchable set of spectra: the library's processed spectra, or their

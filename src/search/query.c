@@ -115,15 +115,9 @@ static int reserve_query(nps_workspace *ws, size_t n)
     return 0;
 }
 
-/* The composite MF is computed apart from the ranking score when the hit's
- * score is something else: another score, reverse, or an analogue score. */
-static int wants_separate_mf(nps_score_type t, nps_search_mode m, int reverse)
-{
-    return t != NPS_SCORE_COMPOSITE || reverse || m == NPS_MODE_SHIFT || m == NPS_MODE_HYBRID ||
-           m == NPS_MODE_NEUTRAL_LOSS;
-}
-
-/* Complete the hits: e-value, plain score of analogue hits, composite MF. */
+/* Complete the hits: e-value, plain score of analogue hits, and for EI the
+ * composite (NIST identity) MF and RMF, whatever the ranking score: ten exact
+ * scores a query. */
 static int complete(nps_hit *hits, nps_workspace *ws, const nps_query_ctx *c, const tail_fit *fit,
                     size_t query)
 {
@@ -133,15 +127,14 @@ static int complete(nps_hit *hits, nps_workspace *ws, const nps_query_ctx *c, co
     nps_score_options sc;
     nps_plan_score_options(&sc, &p->o, NPS_SCORE_COMPOSITE, c->kind);
     sc.reverse = 0;
-    int want_mf =
-        c->kind == NPS_KIND_EI && ws->nh && wants_separate_mf(c->t, c->mode, p->o.reverse);
+    int want_mf = c->kind == NPS_KIND_EI && ws->nh;
     nps_prep QC = {c->Q->mz, c->Q->in, ws->cw, ws->cv, c->Q->n, 0};
     if (want_mf) QC.norm = nps_score_prepare(ws->cw, ws->cv, QC.mz, QC.in, QC.n, &sc);
     for (size_t k = 0; k < ws->nh; k++) {
         const nps_ranked *r = &ws->heap[k];
         nps_hit *h = &hits[k];
-        *h = (nps_hit){query,   k + 1,    r->ref,     r->score, r->matched, NAN, c->t,
-                       c->mode, r->delta, r->shifted, NAN,      NAN,        NAN};
+        *h = (nps_hit){query, k + 1,   r->ref,   r->score,   r->matched, NAN, NAN,
+                       c->t,  c->mode, r->delta, r->shifted, NAN,        NAN, NAN};
         if (fit->ok) h->e_value = exp(fit->a + fit->b * r->score);
         nps_prep R;
         if (c->mode == NPS_MODE_HYBRID || c->mode == NPS_MODE_SHIFT) {
@@ -151,16 +144,13 @@ static int complete(nps_hit *hits, nps_workspace *ws, const nps_query_ctx *c, co
             if (rc) return rc;
             h->identity_score = pr.score;
         }
-        if (c->kind != NPS_KIND_EI) continue;
-        if (!want_mf) {
-            h->composite = r->score;
-            continue;
-        }
+        if (!want_mf) continue;
         nps_target_prep(&R, ws, &p->main, NPS_SCORE_COMPOSITE, r->ref);
         nps_score_result res;
         int rc = nps_score_prepared(&res, NULL, NULL, ws->sws, &QC, &R, &sc);
         if (rc) return rc;
         h->composite = res.score;
+        h->composite_rmf = res.reverse;
     }
     return 0;
 }

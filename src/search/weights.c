@@ -48,6 +48,7 @@ void nps_weights_free(nps_weights *w)
     free(w->ify);
     free(w->liw);
     free(w->lify);
+    free(w->cut);
     free(w);
 }
 
@@ -188,10 +189,54 @@ static int index_order(float **iw, float **ify, const nps_fragment_index *ix,
     return 0;
 }
 
+/* The composite bound's cut table (composite.c), row c at the accumulator
+ * positions of the target's index. */
+static int cut_table(nps_weights *lw, const nps_target *tg, int nthreads)
+{
+    const nps_spectra *p = tg->spectra;
+    size_t n = nps_spectra_count(p), maxk = lw->w ? 0 : nps_target_max_peaks(tg);
+    lw->cut = malloc((n ? n : 1) * NPS_COMPOSITE_CUTS * sizeof *lw->cut);
+    if (!lw->cut) return nps_err(NPS_ENOMEM, "out of memory");
+    const double *mz0 = tg->mz0;
+    int failed = 0;
+#pragma omp parallel num_threads(nthreads)
+    {
+        double *buf = lw->w ? NULL : malloc(2 * (maxk ? maxk : 1) * sizeof *buf);
+        if (!lw->w && !buf) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < n; i++) {
+            if (!lw->w && !buf) continue;
+            const double *mz;
+            const float *in;
+            size_t k;
+            nps_spectra_peaks(p, i, &mz, &in, &k);
+            size_t off = k ? (size_t)(mz - mz0) : 0;
+            nps_prep R = {mz, in, NULL, NULL, k, 0};
+            if (lw->w) {
+                R.w = lw->w + off;
+                R.v = lw->v + off;
+                R.norm = lw->norm[i];
+            } else {
+                R.norm = nps_score_prepare(buf, buf + maxk, mz, in, k, &lw->so);
+                R.w = buf;
+                R.v = buf + maxk;
+            }
+            nps_composite_cut_scales(lw->cut + nps_index_pos(tg->ix, i), n, &R);
+        }
+        free(buf);
+    }
+    return failed ? nps_err(NPS_ENOMEM, "out of memory") : 0;
+}
+
 int nps_weights_index_order(nps_weights *lw, const nps_target *tg, nps_score_type t, int nthreads)
 {
-    return index_order(&lw->iw, &lw->ify, tg->ix, tg->spectra, NULL, tg, lw,
-                       !nps_score_is_entropy(t), nthreads);
+    int rc = index_order(&lw->iw, &lw->ify, tg->ix, tg->spectra, NULL, tg, lw,
+                         !nps_score_is_entropy(t), nthreads);
+    if (!rc && t == NPS_SCORE_COMPOSITE) rc = cut_table(lw, tg, nthreads);
+    return rc;
 }
 
 /* Weights in the loss index's order: entry k is the loss of processed peak
