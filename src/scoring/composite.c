@@ -43,11 +43,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-double nps_nist_mz(double mz)
-{
-    return ceil(mz - 0.649);
-}
-
 int nps_composite_mf_int(double mf)
 {
     if (!(mf > 0)) return 0;
@@ -109,14 +104,20 @@ double nps_score_composite_prepared(nps_score_workspace *ws, const nps_prep *u, 
     double su = 0, sl = 0, sur = 0, dot = 0, num = 0, den = 0, pa = 0, pb = 0;
     size_t n1 = 0, n2 = 0;
     int chain = 0;
+    /* each bin's m/z is taken once; past lo, every later bin is above it */
+    double Mu = nps_nist_mz(u->mz[i]), Ml = j < l->n ? nps_nist_mz(l->mz[j]) : INFINITY;
     while (i < u->n || j < l->n) {
-        double Mu = i < u->n ? nps_nist_mz(u->mz[i]) : INFINITY;
-        double Ml = j < l->n ? nps_nist_mz(l->mz[j]) : INFINITY;
         double M = Mu < Ml ? Mu : Ml;
         double a = Mu == M ? u->v[i] : 0, b = Ml == M ? l->v[j] : 0;
         size_t ii = i, jj = j;
-        if (Mu == M) i = next_bin(u, i + 1, lo);
-        if (Ml == M) j = next_bin(l, j + 1, lo);
+        if (Mu == M) {
+            i = next_bin(u, i + 1, -INFINITY);
+            Mu = i < u->n ? nps_nist_mz(u->mz[i]) : INFINITY;
+        }
+        if (Ml == M) {
+            j = next_bin(l, j + 1, -INFINITY);
+            Ml = j < l->n ? nps_nist_mz(l->mz[j]) : INFINITY;
+        }
         if (a <= 1 && b <= 1) continue; /* left out: no sum, no break */
         su += M * a;
         sl += M * b;
@@ -125,16 +126,19 @@ double nps_score_composite_prepared(nps_score_workspace *ws, const nps_prep *u, 
             chain = 0;
             continue;
         }
-        dot += sqrt(M * a * M * b);
+        /* sqrt(M I_u) sqrt(M I_l), and R from the same weights: w_l w_u' /
+         * (w_l' w_u) = sqrt((I_l / I_l') / (I_u / I_u')), no root taken */
+        double wa = u->w[ii], wb = l->w[jj];
+        dot += wa * wb;
         if (chain) {
-            double R = sqrt((b / pb) / (a / pa));
+            double R = (wb * pa) / (pb * wa);
             num += M * (R < 1 ? R : 1 / R);
             den += M;
             n2++;
         }
         n1++;
-        pa = a;
-        pb = b;
+        pa = wa;
+        pb = wb;
         chain = 1;
         if (ws->want_pairs) {
             if (ws->npairs == ws->pairs_cap &&
@@ -177,16 +181,21 @@ static int pair(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_
  * library's above 1 from the cut at or above the unknown's lowest m/z (m/z
  * never left out): F1 <= a^2 s, s = (||u||^2 / SU_min) (||l||^2 / E_l),
  * passed by the scan (nps_composite_query_scale, the plan's cut table). The
- * ratio term is at most 1 and n2 <= n1 - 1, n1 <= n = min(pairs, nu), so
- * MF <= (n F + n - 1) / (2 n - 1), F = min(1, a^2 s), increasing in n. The
- * sum a is float32: raised by 1e-5 relative, far above its rounding.
+ * ratio term the scan computes itself (common.c, scan_window): it meets the
+ * common bins in m/z order, knows from the query's intensities and the
+ * library's chain counts (weights.c) whether a bin of either spectrum above 1
+ * lies between two of them, and sums min(R, 1/R) from the index weights
+ * (the norms cancel in R). So n1, n2 and F2 are NIST's own, in float32, and
+ * MF <= (n1 F + n2 F2) / (n1 + n2) with F = min(1, a^2 s); a and F2 are
+ * raised by 1e-5 (relative, absolute), far above their float32 rounding.
  */
-static double bound(double a, double pairs, double nu, double s)
+static double bound(double a, double n1, double n2, double f2, double s)
 {
     double ar = a * (1 + 1e-5), f = ar * ar * s;
     if (!(f <= 1)) f = 1; /* also s infinite */
-    double n = pairs < nu ? pairs : nu;
-    return n > 1 ? (n * f + n - 1) / (2 * n - 1) : f;
+    double r = f2 + 1e-5;
+    if (!(r <= 1)) r = 1;
+    return n1 + n2 > 0 ? (n1 * f + n2 * r) / (n1 + n2) : f;
 }
 
 /* The cuts of the bound's library sums: every other m/z to 60 (the start of

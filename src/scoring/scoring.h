@@ -27,8 +27,10 @@ typedef struct {
  *            into m (their number into *n_m).
  *   bound:   an upper bound of the exact score from the fragment-index scan:
  *            a = the sum of the pair terms of every pair within tolerance
- *            (several per peak possible), pairs = their number, nu = query peaks,
- *            s = a scale of the query and the spectrum (the composite's);
+ *            (several per peak possible), pairs = their number (the
+ *            composite: its common bins), terms and mean = the composite's
+ *            ratio terms and their weighted mean, s = a scale of the query
+ *            and the spectrum (the composite's);
  *            NULL when the bound is bound_scale * a (the scan then applies it
  *            inline: it runs once per touched library spectrum).
  *   entropy: the pair term is the entropy one, 0.5 (f(x+y) - f(x) - f(y)) with
@@ -43,7 +45,7 @@ typedef struct {
     int (*pair)(nps_score_result *res, nps_peak_match *m, size_t cap, size_t *n_m,
                 nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
                 const nps_score_options *o);
-    double (*bound)(double a, double pairs, double nu, double s);
+    double (*bound)(double a, double pairs, double terms, double mean, double s);
     double bound_scale;
 } nps_score_ops;
 
@@ -71,10 +73,18 @@ int nps_score_prepared(nps_score_result *res, nps_peak_match *matches, size_t *n
  * q and r must be prepared for NPS_SCORE_COMPOSITE. */
 double nps_score_composite_prepared(nps_score_workspace *ws, const nps_prep *q, const nps_prep *r,
                                     const nps_score_options *o, size_t *matched, double *rmf);
-/* NIST's nominal m/z of a peak (bin boundary at 0.649). */
 /* The match factor NIST prints for MF (or RMF) 0..1: floor(1000 MF), at most 999. */
 int nps_composite_mf_int(double mf);
-double nps_nist_mz(double mz);
+/* NIST's nominal m/z of a peak, ceil(mz - 0.649) (bin boundary at 0.649),
+ * without a libm call on baseline x86-64 (no rounding instruction): the
+ * exact scoring takes it for every peak of every candidate. */
+static inline double nps_nist_mz(double mz)
+{
+    double x = mz - 0.649;
+    if (!(x > -4e15 && x < 4e15)) return x; /* NaN, infinities: as they are */
+    double t = (double)(long long)x;        /* toward zero */
+    return t < x ? t + 1 : t;
+}
 /* The index bound's scales (composite.c): the cut table of a prepared
  * library spectrum, ||l||^2 over its intensities above 1 from each cut on
  * (out[c * stride], rounded up; infinite when none), and a prepared query's

@@ -111,7 +111,8 @@ static inline nps_window window_of(const nps_fragment_index *ix, double v, doubl
 {
     /* guard band: wider than float32 rounding of the index and of the bounds */
     double g = 4e-7 * (v + tol) + 1e-9;
-    nps_window w = {nps_index_lower(ix, v - tol - g), nps_index_after(ix, (float)(v + tol + g)), x};
+    nps_window w = {
+        nps_index_lower(ix, v - tol - g), nps_index_after(ix, (float)(v + tol + g)), x, 0, 0, 0, 0};
     if (w.hi < w.lo) w.hi = w.lo;
     return w;
 }
@@ -158,7 +159,8 @@ NPS_CLONES static void contributions(float *restrict cb, const float *restrict y
 enum { SCAN_COUNTED, SCAN_TOUCHED, SCAN_DENSE };
 
 static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_fragment_index *ix,
-                       const float *iw, const float *ify, nps_window W, int how, size_t *nt)
+                       const float *iw, const float *ify, const uint64_t *chain, nps_window W,
+                       int how, size_t *nt)
 {
     const nps_plan *p = c->p;
     /* the kind of each accumulator position (the index's scan order) */
@@ -181,11 +183,52 @@ static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_frag
         struct nps_acc *acc = ws->acc;
         uint32_t *touched = ws->touched;
         size_t n = *nt;
+        /* The composite's ratio term, as the scan meets the common bins in
+         * m/z order (composite.c): a common bin left in (either intensity
+         * above 1) closes a ratio term with its spectrum's previous one when
+         * no bin above 1 of either spectrum lies between them: no query bin
+         * above 1 (the last one before this window is brk), no library bin
+         * above 1 (its chain count h equals the previous one's h plus its
+         * flag). The term min(R, 1/R), R = (y x') / (y' x) from the weights
+         * (the norms cancel), is summed weighted by the bin's m/z. Only
+         * entries of the window's own bin count: the guard band may reach a
+         * neighbouring bin's peak, and a peak merged into an earlier one's
+         * bin (UINT64_MAX) carries nothing. Without chain values every pair
+         * counts as a common bin and a ratio term of 1, which only raises
+         * the bound. */
+        const uint32_t k1 = W.k + 1, brk = W.brk;
+        const uint64_t *chv = chain ? chain + lo : NULL;
+        const float *yv = iw + lo, xw = (float)W.x, Mw = (float)W.bin;
         for (size_t j = 0; j < w; j++) {
             uint32_t sp = spv[j];
             if (kinds && kinds[sp] != kind) continue;
-            if (acc[sp].cnt++ == 0) touched[n++] = sp;
-            acc[sp].acc += cb[j];
+            struct nps_acc *A = &acc[sp];
+            /* a contribution is never 0: an accumulator at 0 is untouched */
+            touched[n] = sp;
+            n += A->acc == 0.0f;
+            A->acc += cb[j];
+            if (!chv) {
+                A->n1++;
+                A->n2++;
+                A->num += 1;
+                A->den += 1;
+                continue;
+            }
+            uint64_t g = chv[j];
+            uint32_t h = (uint32_t)g;
+            if ((uint32_t)(g >> 32) != W.bin || !(W.above | (h & 1))) continue;
+            if (A->last != 0 && A->last >= brk && (h >> 1) == A->lastg) {
+                /* min(R, 1/R) with one division */
+                float rp = yv[j] * A->xprev, rq = A->yprev * xw;
+                A->num += Mw * (rp < rq ? rp / rq : rq / rp);
+                A->den += Mw;
+                A->n2++;
+            }
+            A->n1++;
+            A->last = k1;
+            A->lastg = (h >> 1) + (h & 1);
+            A->xprev = xw;
+            A->yprev = yv[j];
         }
         *nt = n;
     } else if (how == SCAN_TOUCHED) {
@@ -258,23 +301,24 @@ static inline int candidate_ok(const nps_query_ctx *c, size_t sp, double b, cons
  * counted accumulators, the others the float ones: scan_window). */
 static inline __attribute__((always_inline)) size_t
 collect(nps_workspace *ws, const nps_query_ctx *c, size_t nt, size_t *nb, int how,
-        double (*bound)(double, double, double, double), double scale, const float *lf,
+        double (*bound)(double, double, double, double, double), double scale, const float *lf,
         const int windowed)
 {
     struct nps_acc *acc = ws->acc;
     float *accf = ws->accf;
     const uint32_t *touched = ws->touched;
     nps_bound *cand = ws->cand;
-    double *kb = ws->kbest, nu = (double)c->Q->n;
+    double *kb = ws->kbest;
     size_t nc = 0, K = c->p->o.top_k;
     const nps_fragment_index *ix = c->tg->ix;
     for (size_t j = 0; j < nt; j++) {
         uint32_t sp = touched[j]; /* an accumulator position */
         double b;
         if (how == BOUND_FUNCTION) {
-            b = bound(acc[sp].acc, (double)acc[sp].cnt, nu, lf ? scale * lf[sp] : INFINITY);
-            acc[sp].acc = 0;
-            acc[sp].cnt = 0;
+            b = bound(acc[sp].acc, (double)acc[sp].n1, (double)acc[sp].n2,
+                      acc[sp].den > 0 ? (double)acc[sp].num / acc[sp].den : 0,
+                      lf ? scale * lf[sp] : INFINITY);
+            acc[sp] = (struct nps_acc){0};
         } else {
             b = how == BOUND_NONE ? INFINITY : scale * accf[sp];
             accf[sp] = 0;
@@ -510,6 +554,7 @@ static int query_windows(size_t *n_frag, size_t *n_all, size_t *entries, nps_wor
     const int entropy = nps_score_is_entropy(c->t);
     const int hybrid = c->mode == NPS_MODE_HYBRID && isfinite(c->qprec);
     const int bins = c->t == NPS_SCORE_COMPOSITE && c->mode != NPS_MODE_HYBRID;
+    uint32_t brk = 0;
     size_t need = hybrid ? 2 * Q->n : Q->n, n = 0, e = 0;
     int rc = nps_grow((void **)&ws->win, &ws->win_cap, need, sizeof *ws->win);
     if (rc) return rc;
@@ -521,6 +566,14 @@ static int query_windows(size_t *n_frag, size_t *n_all, size_t *entries, nps_wor
          * (composite.c); other scores, the tolerance */
         ws->win[n] = bins ? window_of(c->tg->ix, nps_nist_mz(q) + 0.149, 0.5, x)
                           : window_of(c->tg->ix, q, nps_tol_at(c->so, q), x);
+        ws->win[n].k = (uint32_t)n;
+        ws->win[n].brk = brk;
+        ws->win[n].above = bins && Q->v && Q->v[i] > 1;
+        ws->win[n].bin = bins && nps_nist_mz(q) >= 0 && nps_nist_mz(q) < 4e9
+                             ? (uint32_t)nps_nist_mz(q)
+                             : UINT32_MAX;
+        /* NIST's intensity of this query bin (composite.c) */
+        if (bins && Q->v && Q->v[i] > 1) brk = (uint32_t)n + 1;
         e += ws->win[n].hi - ws->win[n].lo;
         n++;
     }
@@ -573,6 +626,9 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
                      : ops->bound            ? BOUND_FUNCTION
                                              : BOUND_SCALE;
     double scale = hybrid ? (entropy ? 0.5 : 1.0) : ops->bound_scale;
+    /* the composite's counts are 16-bit: a query of more bins is rescored
+     * for every spectrum it touches */
+    if (bound_kind == BOUND_FUNCTION && nw > UINT16_MAX) bound_kind = BOUND_NONE;
     /* the dense way needs a bound that is a multiple of the sum, and leaves
      * out the candidates that cannot be hits, which the e-values' null
      * sample needs */
@@ -605,14 +661,14 @@ int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c)
                 if (ify1) __builtin_prefetch(&ify1[pp], 0, 1);
             }
         }
-        if ((rc = scan_window(ws, c, ix, iw, ify, ws->win[i], how, &nt))) {
+        if ((rc = scan_window(ws, c, ix, iw, ify, loss ? NULL : wt->chain, ws->win[i], how, &nt))) {
             /* leave the accumulators clear for the next query */
             if (how == SCAN_DENSE)
                 memset(ws->accf, 0, ws->nlib * sizeof *ws->accf);
             else
                 for (size_t j = 0; j < nt; j++) {
                     if (how == SCAN_COUNTED)
-                        ws->acc[ws->touched[j]] = (struct nps_acc){0, 0};
+                        ws->acc[ws->touched[j]] = (struct nps_acc){0};
                     else
                         ws->accf[ws->touched[j]] = 0;
                 }

@@ -324,7 +324,10 @@ int nps_workspace_create(nps_workspace **out, const nps_plan *p)
     const nps_weights *cw = p->main.wt[NPS_SCORE_COMPOSITE], *lw = p->loss.wt[NPS_SCORE_COMPOSITE];
     int counted = (cw && cw->iw) || (lw && lw->iw);
     ws->accf = calloc(nl ? nl : 1, sizeof *ws->accf);
-    ws->acc = counted ? calloc(nl ? nl : 1, sizeof *ws->acc) : NULL;
+    /* aligned, so that no accumulator straddles two cache lines */
+    size_t acc_bytes = ((nl ? nl : 1) * sizeof *ws->acc + 63) / 64 * 64;
+    ws->acc = counted ? aligned_alloc(64, acc_bytes) : NULL;
+    if (ws->acc) memset(ws->acc, 0, acc_bytes);
     /* one more than the library: the branch-free scan writes the next slot
      * before it knows whether the spectrum is new (scan_window) */
     ws->touched = malloc((nl + 1) * sizeof *ws->touched);

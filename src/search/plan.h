@@ -67,6 +67,11 @@ typedef struct {
     /* the composite's bound: per cut of composite.c, the scale of every
      * spectrum at its accumulator position (NPS_COMPOSITE_CUTS rows) */
     float *cut;
+    /* ... and per index entry, for its ratio chain: its NIST bin M << 32 |
+     * (2 h + (I > 1)), h the number of bins of its spectrum above 1 before
+     * its own (NIST's intensities); UINT64_MAX for a peak merged into an
+     * earlier one's bin */
+    uint64_t *chain;
 } nps_weights;
 
 /* A searchable set of spectra: the library's processed spectra, or their
@@ -124,6 +129,11 @@ typedef struct {
 typedef struct {
     size_t lo, hi;
     double x;
+    /* the composite's: this window's number, and that of the last earlier
+     * window whose query intensity is above 1 (+ 1; 0: none) */
+    uint32_t k, brk;
+    uint32_t bin;   /* the query bin's NIST m/z */
+    uint32_t above; /* its NIST intensity is above 1 */
 } nps_window;
 
 struct nps_workspace {
@@ -147,7 +157,14 @@ struct nps_workspace {
     float *accf;
     struct nps_acc {
         float acc;
-        uint32_t cnt;
+        /* the composite's counts (common.c, scan_window): the last common
+         * bin met (its window + 1; 0: none) and its library chain count, the
+         * common bins (n1), the ratio terms (n2) with their weighted sum
+         * (num / den), and the previous common bin's weights; 32 bytes, one
+         * aligned half cache line */
+        uint32_t last, lastg;
+        uint16_t n1, n2;
+        float num, den, xprev, yprev;
     } * acc;
     uint32_t *touched; /* spectra with cnt > 0 */
     size_t nlib;

@@ -49,6 +49,7 @@ void nps_weights_free(nps_weights *w)
     free(w->liw);
     free(w->lify);
     free(w->cut);
+    free(w->chain);
     free(w);
 }
 
@@ -195,8 +196,13 @@ static int cut_table(nps_weights *lw, const nps_target *tg, int nthreads)
 {
     const nps_spectra *p = tg->spectra;
     size_t n = nps_spectra_count(p), maxk = lw->w ? 0 : nps_target_max_peaks(tg);
+    size_t P = nps_spectra_total_peaks(p);
     lw->cut = malloc((n ? n : 1) * NPS_COMPOSITE_CUTS * sizeof *lw->cut);
-    if (!lw->cut) return nps_err(NPS_ENOMEM, "out of memory");
+    uint64_t *byp = malloc((P ? P : 1) * sizeof *byp); /* chain values by peak */
+    if (!lw->cut || !byp) {
+        free(byp);
+        return nps_err(NPS_ENOMEM, "out of memory");
+    }
     const double *mz0 = tg->mz0;
     int failed = 0;
 #pragma omp parallel num_threads(nthreads)
@@ -225,9 +231,32 @@ static int cut_table(nps_weights *lw, const nps_target *tg, int nthreads)
                 R.v = buf + maxk;
             }
             nps_composite_cut_scales(lw->cut + nps_index_pos(tg->ix, i), n, &R);
+            /* the ratio chain values of its peaks */
+            uint32_t h = 0;
+            for (size_t j = 0; j < k; j++) {
+                double M = nps_nist_mz(mz[j]);
+                if (!(R.v[j] > 0) || !(M >= 0 && M < 4e9)) {
+                    byp[off + j] = UINT64_MAX;
+                    continue;
+                }
+                int above = R.v[j] > 1;
+                byp[off + j] = (uint64_t)M << 32 | (2 * h + (uint32_t)above);
+                h += (uint32_t)above;
+            }
         }
         free(buf);
     }
+    if (!failed) {
+        /* to index order: entry k is peak pk[k] */
+        uint32_t *pk = malloc((tg->ix->n ? tg->ix->n : 1) * sizeof *pk);
+        lw->chain = malloc((tg->ix->n ? tg->ix->n : 1) * sizeof *lw->chain);
+        int rc = pk && lw->chain ? nps_index_peaks(pk, tg->ix, p) : NPS_ENOMEM;
+        if (!rc)
+            for (size_t e = 0; e < tg->ix->n; e++) lw->chain[e] = byp[pk[e]];
+        free(pk);
+        if (rc) failed = 1;
+    }
+    free(byp);
     return failed ? nps_err(NPS_ENOMEM, "out of memory") : 0;
 }
 
