@@ -137,18 +137,24 @@ int nps_score_prepared(nps_score_result *res, nps_peak_match *matches, size_t *n
     res->matched = 0;
     res->composite = NAN;
     res->reverse = NAN;
-    if (o->reverse) {
+    if ((int)o->type < 0 || (int)o->type >= NPS_SCORE_COUNT)
+        return nps_err(NPS_EINVAL, "unknown score type %d", (int)o->type);
+    /* The composite's reverse search is NIST's: its RMF, which leaves out
+     * the unknown's bins the library spectrum lacks by its own rule
+     * (composite.c); the other scores keep only the query peaks with a
+     * reference peak within the tolerance and score what is left. */
+    const int filter = o->reverse && o->type != NPS_SCORE_COMPOSITE;
+    if (filter) {
         int rc = reverse_query(&rq, ws, q0, r, o);
         if (rc) return rc;
         q = &rq;
     }
     size_t cap = n_matches ? *n_matches : 0, k = 0;
-    if ((int)o->type < 0 || (int)o->type >= NPS_SCORE_COUNT)
-        return nps_err(NPS_EINVAL, "unknown score type %d", (int)o->type);
     int rc = nps_score_table[o->type]->pair(res, matches, cap, &k, ws, q, r, o);
     if (rc) return rc;
-    if (o->reverse)
+    if (filter)
         for (size_t p = 0; p < k; p++) matches[p].query = ws->rq_idx[matches[p].query];
+    if (o->reverse && o->type == NPS_SCORE_COMPOSITE) res->score = res->reverse;
     if (n_matches) *n_matches = k;
     return 0;
 }
