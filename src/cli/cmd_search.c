@@ -43,7 +43,7 @@ static const char *search_help =
     "                             less well than the score itself, README, Confidence)\n"
     "  --identity-threshold S     call: plain score for an identification (default per\n"
     "                             kind and score, measured: MS/MS entropy 0.76, EI composite\n"
-    "                             0.88; docs/scores.md)\n"
+    "                             0.89; docs/scores.md)\n"
     "  --analogue-threshold S     call: analogue score for a possible analogue (default per\n"
     "                             kind and score: MS/MS entropy 0.45, EI composite 0.93)\n"
     "  --tolerance DA             fragment tolerance (default 0.02 MS/MS, 0.5 EI)\n"
