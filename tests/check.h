@@ -108,7 +108,9 @@ static inline int hit_identical(const nps_hit *x, const nps_hit *y)
     return x->query == y->query && x->rank == y->rank && x->reference == y->reference &&
            x->score == y->score && x->matched == y->matched && x->score_type == y->score_type &&
            x->mode == y->mode && x->shifted == y->shifted &&
-           same_double(x->composite, y->composite) && same_double(x->delta_mz, y->delta_mz) &&
+           same_double(x->composite, y->composite) &&
+           same_double(x->composite_rmf, y->composite_rmf) &&
+           same_double(x->delta_mz, y->delta_mz) &&
            same_double(x->identity_score, y->identity_score) &&
            same_double(x->e_value, y->e_value) && same_double(x->q_value, y->q_value);
 }

@@ -50,34 +50,40 @@ int nps_composite_mf_int(double mf)
     return k > 999 ? 999 : (int)k;
 }
 
+/* The end of the bin that peak i starts (peaks sorted by m/z), its nominal
+ * m/z into *M and summed intensity into *s; always past i. */
+static size_t bin_end(double *M, double *s, const double *mz, const float *in, size_t n, size_t i)
+{
+    *M = nps_nist_mz(mz[i]);
+    *s = (double)in[i];
+    size_t j = i + 1;
+    while (j < n && nps_nist_mz(mz[j]) == *M) *s += (double)in[j++];
+    return j;
+}
+
 /* w = sqrt(M I), v = I (NIST's integer intensity) on the first peak of each
  * bin; norm = ||w||. v may be NULL (w alone). */
 static double prepare(double *w, double *v, const double *mz, const float *in, size_t n,
                       const nps_score_options *o)
 {
     (void)o;
-    double base = 0;
+    double base = 0, M, s;
     for (size_t i = 0; i < n;) {
-        double M = nps_nist_mz(mz[i]), s = 0;
-        size_t j = i;
-        while (j < n && nps_nist_mz(mz[j]) == M) s += (double)in[j++];
-        if (M >= 1 && s > base) base = s;
-        i = j;
+        i = bin_end(&M, &s, mz, in, n, i);
+        if (M >= 1 && isfinite(M) && s > base) base = s;
     }
     double ss = 0;
-    for (size_t i = 0; i < n;) {
-        double M = nps_nist_mz(mz[i]), s = 0;
-        size_t j = i;
-        while (j < n && nps_nist_mz(mz[j]) == M) s += (double)in[j++];
-        double I = M >= 1 && base > 0 && s > 0 ? floor(999.0 * s / base + 0.5) : 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        j = bin_end(&M, &s, mz, in, n, i);
+        double I = M >= 1 && isfinite(M) && base > 0 && s > 0 ? floor(999.0 * s / base + 0.5) : 0;
         for (size_t k = i; k < j; k++) {
             w[k] = 0;
             if (v) v[k] = 0;
         }
+        if (!(I > 0)) continue;
         w[i] = sqrt(M * I);
         if (v) v[i] = I;
         ss += M * I;
-        i = j;
     }
     return sqrt(ss);
 }

@@ -564,14 +564,13 @@ static int query_windows(size_t *n_frag, size_t *n_all, size_t *entries, nps_wor
         if (!(x > 0) && !c->p->o.reverse) continue;
         /* the composite matches NIST's nominal bins, (M - 0.351, M + 0.649]
          * (composite.c); other scores, the tolerance */
-        ws->win[n] = bins ? window_of(c->tg->ix, nps_nist_mz(q) + 0.149, 0.5, x)
+        double M = bins ? nps_nist_mz(q) : 0;
+        ws->win[n] = bins ? window_of(c->tg->ix, M + 0.149, 0.5, x)
                           : window_of(c->tg->ix, q, nps_tol_at(c->so, q), x);
         ws->win[n].k = (uint32_t)n;
         ws->win[n].brk = brk;
+        ws->win[n].bin = bins && M >= 0 && M < 4e9 ? (uint32_t)M : UINT32_MAX;
         ws->win[n].above = bins && Q->v && Q->v[i] > 1;
-        ws->win[n].bin = bins && nps_nist_mz(q) >= 0 && nps_nist_mz(q) < 4e9
-                             ? (uint32_t)nps_nist_mz(q)
-                             : UINT32_MAX;
         /* NIST's intensity of this query bin (composite.c) */
         if (bins && Q->v && Q->v[i] > 1) brk = (uint32_t)n + 1;
         e += ws->win[n].hi - ws->win[n].lo;

@@ -54,7 +54,8 @@ extern int nps_scan_force;
 
 /* Per-score weights of a target's peaks (weights.c): the score options they
  * are prepared with (nps_target_prep prepares a candidate with them), the
- * exact weights of every peak (w, and v = sqrt(I) for the composite) and
+ * exact weights of every peak (w, and v: the composite's NIST intensity, the
+ * entropy scores' w log2 w) and
  * norm of every spectrum while they are cheap (NULL otherwise), and,
  * in the target's fragment-index order for the bounds, iw (ify = iw log2 iw
  * for the entropy scores). liw/lify: the main target's weights in the loss
@@ -150,10 +151,9 @@ struct nps_workspace {
     double *lmz, *lw, *lv;
     float *lin; /* both sets hold qcap peaks */
     /* the fragment-index scan: per library spectrum the accumulated bound
-     * (accf), or, for the composite, whose bound also needs the number of
-     * pairs, both side by side (acc, allocated only when the plan has a
-     * composite index: one cache line serves both, as the scatter into these
-     * arrays is the memory-bound part of open search) */
+     * (accf), or, for the composite, whose bound also needs NIST's counts
+     * and ratio term, the bound and those side by side in one 32-byte
+     * record (acc, allocated only when the plan has a composite index) */
     float *accf;
     struct nps_acc {
         float acc;

@@ -3,7 +3,7 @@
  * library peak, computed once per plan.
  *
  * Every score works on "prepared" spectra (scoring.h): entropy-weighted
- * intensities, mz^a I^b, or sqrt(mz I) and sqrt(I) for the composite, plus a
+ * intensities, mz^a I^b, or NIST's sqrt(M I) and I for the composite, plus a
  * per-spectrum norm. For the bounds the plan keeps them in the order of the
  * fragment index, as float32 (normalised for the cosine-type scores; with
  * the precomputed w log2 w of the entropy contribution), so that the index
@@ -59,7 +59,7 @@ static int build_cache(nps_weights *lw, const nps_target *tg, int nthreads)
 {
     const nps_spectra *p = tg->spectra;
     size_t P = nps_spectra_total_peaks(p), n = nps_spectra_count(p);
-    /* the composite needs its sqrt(I); the entropy scores' w log2 w
+    /* the composite needs its NIST intensities; the entropy scores' w log2 w
      * (entropy.c) only save time, so they are left out first */
     const int comp = lw->so.type == NPS_SCORE_COMPOSITE;
     size_t one = P * sizeof(double), bytes = one + n * sizeof(double);
@@ -113,6 +113,30 @@ size_t nps_target_max_peaks(const nps_target *tg)
     return m;
 }
 
+/* Spectrum i of the target prepared for lw's score: the cached weights when
+ * the plan keeps them, else prepared into buf (maxk values, and maxk more for
+ * v when with_v). */
+static void prep_spectrum(nps_prep *R, const nps_target *tg, const nps_weights *lw, size_t i,
+                          double *buf, size_t maxk, int with_v)
+{
+    const double *mz;
+    const float *in;
+    size_t k;
+    nps_spectra_peaks(tg->spectra, i, &mz, &in, &k);
+    size_t off = k ? (size_t)(mz - tg->mz0) : 0;
+    *R = (nps_prep){mz, in, NULL, NULL, k, 0};
+    if (lw->w) {
+        R->w = lw->w + off;
+        R->v = lw->v ? lw->v + off : NULL;
+        R->norm = lw->norm[i];
+    } else {
+        double *v = with_v ? buf + maxk : NULL;
+        R->norm = nps_score_prepare(buf, v, mz, in, k, &lw->so);
+        R->w = buf;
+        R->v = v;
+    }
+}
+
 /* The float32 weight of every peak of the target, in peak order: normalised
  * for the cosine-type scores, whose index contributions are products of unit
  * vectors. */
@@ -134,16 +158,12 @@ static int by_peak(float *out, const nps_target *tg, const nps_weights *lw, int 
 #pragma omp for schedule(static)
         for (size_t i = 0; i < n; i++) {
             if (!lw->w && !buf) continue;
-            const double *mz;
-            const float *in;
-            size_t k;
-            nps_spectra_peaks(p, i, &mz, &in, &k);
-            if (k == 0) continue;
-            size_t off = (size_t)(mz - mz0);
-            const double *w = lw->w ? lw->w + off : buf;
-            double norm = lw->w ? lw->norm[i] : nps_score_prepare(buf, NULL, mz, in, k, &lw->so);
-            for (size_t j = 0; j < k; j++)
-                out[off + j] = (float)(normed ? (norm > 0 ? w[j] / norm : 0) : w[j]);
+            nps_prep R;
+            prep_spectrum(&R, tg, lw, i, buf, maxk, 0);
+            if (R.n == 0) continue;
+            size_t off = (size_t)(R.mz - mz0);
+            for (size_t j = 0; j < R.n; j++)
+                out[off + j] = (float)(normed ? (R.norm > 0 ? R.w[j] / R.norm : 0) : R.w[j]);
         }
         free(buf);
     }
@@ -215,21 +235,10 @@ static int cut_table(nps_weights *lw, const nps_target *tg, int nthreads)
 #pragma omp for schedule(static)
         for (size_t i = 0; i < n; i++) {
             if (!lw->w && !buf) continue;
-            const double *mz;
-            const float *in;
-            size_t k;
-            nps_spectra_peaks(p, i, &mz, &in, &k);
-            size_t off = k ? (size_t)(mz - mz0) : 0;
-            nps_prep R = {mz, in, NULL, NULL, k, 0};
-            if (lw->w) {
-                R.w = lw->w + off;
-                R.v = lw->v + off;
-                R.norm = lw->norm[i];
-            } else {
-                R.norm = nps_score_prepare(buf, buf + maxk, mz, in, k, &lw->so);
-                R.w = buf;
-                R.v = buf + maxk;
-            }
+            nps_prep R;
+            prep_spectrum(&R, tg, lw, i, buf, maxk, 1);
+            size_t k = R.n, off = k ? (size_t)(R.mz - mz0) : 0;
+            const double *mz = R.mz;
             nps_composite_cut_scales(lw->cut + nps_index_pos(tg->ix, i), n, &R);
             /* the ratio chain values of its peaks */
             uint32_t h = 0;
