@@ -52,9 +52,46 @@ static inline uint32_t key_of(float f)
     return u;
 }
 
+static int cmp_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Entries of one m/z in ascending accumulator position. A window that holds
+ * one m/z value, which is every window of a unit-mass library (most EI
+ * libraries record integer m/z), then walks the accumulators forwards: the
+ * hardware prefetcher follows the walk, where the random order of library
+ * numbers made every entry of a common ion a cache miss. Entries of one m/z
+ * differ only in their spectrum, and a spectrum's entries of one m/z value
+ * are interchangeable (the peak of an entry follows from the order of its
+ * spectrum's entries, nps_index_gather, so a swap swaps identical m/z), so
+ * no result depends on this order. */
+static void sort_ties(nps_fragment_index *ix)
+{
+    for (size_t i = 0, j; i < ix->n; i = j) {
+        uint32_t k = key_of(ix->mz[i]);
+        for (j = i + 1; j < ix->n && key_of(ix->mz[j]) == k;) j++;
+        if (j - i < 2) continue;
+        uint32_t *s = ix->spec + i;
+        size_t m = j - i;
+        if (m <= 16) {
+            for (size_t a = 1; a < m; a++) { /* insertion sort: most runs are short */
+                uint32_t v = s[a];
+                size_t b = a;
+                for (; b > 0 && s[b - 1] > v; b--) s[b] = s[b - 1];
+                s[b] = v;
+            }
+        } else {
+            qsort(s, m, sizeof *s, cmp_u32);
+        }
+    }
+}
+
 int nps_index_finish(nps_fragment_index *ix)
 {
     size_t n = ix->n;
+    sort_ties(ix);
     double maxmz = n ? (double)ix->mz[n - 1] : 0;
     ix->bin_width = BIN_WIDTH;
     ix->nbins = (size_t)(maxmz / BIN_WIDTH) + 2;
