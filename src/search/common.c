@@ -158,6 +158,31 @@ NPS_CLONES static void contributions(float *restrict cb, const float *restrict y
  *   library. */
 enum { SCAN_COUNTED, SCAN_TOUCHED, SCAN_DENSE };
 
+/* min(p, q) / max(p, q) for p, q >= 0, without a branch: the bit patterns
+ * of non-negative floats order like their values, and the integer select
+ * becomes a conditional move (a float select became a compare and a jump). */
+static inline float min_over_max(float p, float q)
+{
+    uint32_t a, b;
+    memcpy(&a, &p, sizeof a);
+    memcpy(&b, &q, sizeof b);
+    uint32_t lo = a < b ? a : b, hi = a ^ b ^ lo;
+    float fl, fh;
+    memcpy(&fl, &lo, sizeof fl);
+    memcpy(&fh, &hi, sizeof fh);
+    return fl / fh;
+}
+
+/* x when on is 1, +0 when on is 0 (whatever x is, a NaN too) */
+static inline float masked(float x, uint32_t on)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    u &= 0u - on;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
 static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_fragment_index *ix,
                        const float *iw, const float *ify, const uint64_t *chain, nps_window W,
                        int how, size_t *nt)
@@ -217,13 +242,17 @@ static int scan_window(nps_workspace *ws, const nps_query_ctx *c, const nps_frag
             uint64_t g = chv[j];
             uint32_t h = (uint32_t)g;
             if ((uint32_t)(g >> 32) != W.bin || !(W.above | (h & 1))) continue;
-            if (A->last != 0 && A->last >= brk && (h >> 1) == A->lastg) {
-                /* min(R, 1/R) with one division */
-                float rp = yv[j] * A->xprev, rq = A->yprev * xw;
-                A->num += Mw * (rp < rq ? rp / rq : rq / rp);
-                A->den += Mw;
-                A->n2++;
-            }
+            /* Whether this bin closes a ratio term, and which side of the
+             * ratio is the smaller, are data (about half the entries either
+             * way): as branches they were mispredicted on every other entry.
+             * So the term is always formed, min / max with one division,
+             * and added under a mask; the first common bin's xprev = yprev
+             * = 0 gives 0/0, which the mask turns into 0. A third less scan
+             * time (bench/RESULTS.md section 16). */
+            const uint32_t pair = (A->last != 0) & (A->last >= brk) & ((h >> 1) == A->lastg);
+            A->num += masked(Mw * min_over_max(yv[j] * A->xprev, A->yprev * xw), pair);
+            A->den += masked(Mw, pair);
+            A->n2 = (uint16_t)(A->n2 + pair);
             A->n1++;
             A->last = k1;
             A->lastg = (h >> 1) + (h & 1);
