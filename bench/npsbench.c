@@ -6,6 +6,7 @@
  *   npsbench evalues            do e-values separate right from wrong top hits? their cost
  *   npsbench accuracy           cross-laboratory MS/MS identification accuracy
  *   npsbench ei-accuracy        cross-laboratory EI identification accuracy
+ *   npsbench mixtures [deep]    mixture analysis: false mixture calls, recall, cost
  *   npsbench index [W...]       the fragment-index workloads W1-W4 of issue 3
  *   npsbench scaling [SVG]      time per query against library size, and its plot
  *
@@ -465,7 +466,12 @@ static int cmp_ei(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-static int bench_ei_accuracy(void)
+/* The cross-laboratory EI queries: one per (compound, contributor) for the
+ * compounds measured by at least two contributors (the contributor's
+ * spectrum with the most peaks); *ei_out all MassBank EI records,
+ * eligible[i] those of type MS with peaks. */
+static query_t *ei_crosslab_queries(nps_spectra **ei_out, unsigned char **eligible_out,
+                                    size_t *nq_out, size_t *compounds_out)
 {
     nps_spectra *ei = load(data("massbank/massbank_ei_all.msp"));
     size_t n = nps_spectra_count(ei);
@@ -488,8 +494,7 @@ static int bench_ei_accuracy(void)
         nr++;
     }
     qsort(r, nr, sizeof *r, cmp_ei);
-    /* one query per (compound, contributor), for compounds with >= 2 contributors */
-    query_t *qs = malloc(nr * sizeof *qs);
+    query_t *qs = malloc((nr ? nr : 1) * sizeof *qs);
     size_t nq = 0, compounds = 0;
     for (size_t a = 0; a < nr;) {
         size_t b = a, ncontrib = 0;
@@ -509,6 +514,21 @@ static int bench_ei_accuracy(void)
         }
         a = b;
     }
+    free(r);
+    *ei_out = ei;
+    *eligible_out = eligible;
+    *nq_out = nq;
+    *compounds_out = compounds;
+    return qs;
+}
+
+static int bench_ei_accuracy(void)
+{
+    nps_spectra *ei;
+    unsigned char *eligible;
+    size_t nq, compounds;
+    query_t *qs = ei_crosslab_queries(&ei, &eligible, &nq, &compounds);
+    size_t n = nps_spectra_count(ei);
     machine();
     size_t ne = 0;
     for (size_t i = 0; i < n; i++) ne += eligible[i];
@@ -526,9 +546,239 @@ static int bench_ei_accuracy(void)
     static const nps_search_mode modes[] = {NPS_MODE_OPEN};
     evaluate(ei, eligible, qs, nq, vars, sizeof vars / sizeof *vars, modes, 1, 0.5);
     free(qs);
-    free(r);
     free(eligible);
     nps_spectra_free(ei);
+    return 0;
+}
+
+/* ------------------------------------------------------------- mixtures */
+
+/* Add to out the two-component mixture of spectra x and y of all: each
+ * scaled to unit total intensity, y carrying share wy of the ion current,
+ * peaks at one m/z summed; the precursor (MS/MS) is x's. */
+static void add_mixture(nps_spectra *out, const nps_spectra *all, size_t x, size_t y, double wy,
+                        const char *id)
+{
+    const double *mx, *my;
+    const float *ix, *iy;
+    size_t nx, ny;
+    nps_spectra_peaks(all, x, &mx, &ix, &nx);
+    nps_spectra_peaks(all, y, &my, &iy, &ny);
+    double tx = 0, ty = 0;
+    for (size_t i = 0; i < nx; i++) tx += ix[i];
+    for (size_t i = 0; i < ny; i++) ty += iy[i];
+    double *mz = malloc((nx + ny + 1) * sizeof *mz);
+    float *in = malloc((nx + ny + 1) * sizeof *in);
+    size_t n = 0, i = 0, j = 0;
+    while (i < nx || j < ny) {
+        double a = i < nx ? mx[i] : INFINITY, b = j < ny ? my[j] : INFINITY;
+        double v = 0, m = a < b ? a : b;
+        if (a == m) v += (1 - wy) * ix[i++] / tx;
+        if (b == m) v += wy * iy[j++] / ty;
+        mz[n] = m;
+        in[n++] = (float)(1000.0 * v);
+    }
+    int ei = nps_spectra_kind(all, x) == NPS_KIND_EI;
+    char prec[32];
+    snprintf(prec, sizeof prec, "%.6f", nps_spectra_precursor_mz(all, x));
+    const char *k[] = {"Name", "DB#", ei ? "Ionization" : "Spectrum_type", "PrecursorMZ"};
+    const char *v[] = {id, id, ei ? "EI" : "MS2", prec};
+    if (nps_spectra_add(out, mz, in, n, k, v, ei ? 3 : 4)) {
+        fprintf(stderr, "%s\n", nps_error_last());
+        exit(1);
+    }
+    free(mz);
+    free(in);
+}
+
+typedef struct {
+    size_t pure, pure_mixture, pure_identified, identifiable, residual;
+    double secs_on, secs_off;
+    size_t mix[3], both[3], one[3], third[3], wrong[3];
+} mix_tally;
+
+/* The blocks a call names, as indices into blocks (n of them). */
+static size_t call_blocks(size_t *out, const nps_call *c, const size_t *map)
+{
+    for (size_t i = 0; i < c->n_components; i++) out[i] = map[c->components[i].reference];
+    return c->n_components;
+}
+
+static int mix_mode = NPS_MIXTURES_ON;
+
+/* One contributor's turn: its queries, pure and mixed, against the others'. */
+static void mixture_turn(mix_tally *t, const nps_spectra *all, const unsigned char *eligible,
+                         char (*contrib)[64], char (*blocks)[32], const query_t *qs, size_t a,
+                         size_t b, double tolerance)
+{
+    nps_spectra *libsp, *qsp;
+    size_t *map = crosslab_split(&libsp, &qsp, all, eligible, contrib, qs, a, b);
+    nps_library *lib;
+    nps_library_create(&lib, libsp, NULL);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.tolerance = tolerance;
+    o.threads = 1;
+    nps_call_options co = NPS_CALL_OPTIONS_INIT;
+    /* the cost: the batch alone (plans made first), mixtures on and off */
+    nps_hits *h, *hoff;
+    nps_plan *pon, *poff;
+    o.mixtures = 0;
+    if (nps_plan_create(&poff, lib, &o)) {
+        fprintf(stderr, "%s\n", nps_error_last());
+        exit(1);
+    }
+    o.mixtures = mix_mode;
+    if (nps_plan_create(&pon, lib, &o)) {
+        fprintf(stderr, "%s\n", nps_error_last());
+        exit(1);
+    }
+    double t0 = now();
+    if (nps_search_batch(&hoff, poff, qsp)) {
+        fprintf(stderr, "%s\n", nps_error_last());
+        exit(1);
+    }
+    t->secs_off += now() - t0;
+    t0 = now();
+    if (nps_search_batch(&h, pon, qsp)) {
+        fprintf(stderr, "%s\n", nps_error_last());
+        exit(1);
+    }
+    t->secs_on += now() - t0;
+    nps_hits_free(hoff);
+    nps_plan_free(poff);
+    /* pure queries: mixture calls, and which are identified rightly (the
+     * components of the generated mixtures) */
+    size_t *ok = malloc((b - a + 1) * sizeof *ok), nok = 0;
+    for (size_t k = a; k < b; k++) {
+        nps_call c;
+        nps_hits_call(&c, h, k - a, libsp, &co);
+        const nps_mixture *mx = nps_hits_mixture(h, k - a);
+        t->pure++;
+        t->residual += mx && mx->residual_searched;
+        if (c.status == NPS_CALL_MIXTURE) t->pure_mixture++;
+        if (c.status == NPS_CALL_IDENTIFIED &&
+            strcmp(blocks[map[c.components[0].reference]], qs[k].block) == 0) {
+            t->pure_identified++;
+            ok[nok++] = k;
+        }
+    }
+    t->identifiable += nok;
+    nps_hits_free(h);
+    /* mixtures of two rightly identified queries of different compounds:
+     * each with the one 7 places on (a fixed pairing), at 1:1, 2:1, 4:1 */
+    static const double wy[3] = {0.5, 1.0 / 3.0, 0.2};
+    nps_spectra *mq;
+    nps_spectra_create(&mq);
+    size_t np = 0, (*pairs)[2] = malloc((nok * 3 + 1) * sizeof *pairs);
+    for (size_t i = 0; i < nok; i++) {
+        size_t x = ok[i], y = ok[(i + 7) % nok];
+        if (nok < 2 || strcmp(qs[x].block, qs[y].block) == 0) continue;
+        for (int r = 0; r < 3; r++) {
+            char id[64];
+            snprintf(id, sizeof id, "MIX%zu_%d", np, r);
+            add_mixture(mq, all, qs[x].q, qs[y].q, wy[r], id);
+            pairs[np][0] = x;
+            pairs[np][1] = y;
+            np++;
+        }
+    }
+    if (np) {
+        if (nps_search_batch(&h, pon, mq)) {
+            fprintf(stderr, "%s\n", nps_error_last());
+            exit(1);
+        }
+        for (size_t i = 0; i < np; i++) {
+            int r = (int)(i % 3);
+            nps_call c;
+            nps_hits_call(&c, h, i, libsp, &co);
+            size_t named[NPS_MIXTURE_MAX], nn = call_blocks(named, &c, map);
+            const char *bx = qs[pairs[i][0]].block, *by = qs[pairs[i][1]].block;
+            int hx = 0, hy = 0, other = 0;
+            for (size_t j = 0; j < nn; j++) {
+                if (strcmp(blocks[named[j]], bx) == 0)
+                    hx = 1;
+                else if (strcmp(blocks[named[j]], by) == 0)
+                    hy = 1;
+                else
+                    other = 1;
+            }
+            t->mix[r]++;
+            if (c.status == NPS_CALL_MIXTURE && hx && hy && !other)
+                t->both[r]++;
+            else if (other)
+                t->wrong[r]++;
+            else if (hx || hy)
+                t->one[r]++;
+            if (c.status == NPS_CALL_MIXTURE && hx && hy && other) t->third[r]++;
+        }
+        nps_hits_free(h);
+    }
+    free(pairs);
+    free(ok);
+    nps_plan_free(pon);
+    nps_spectra_free(mq);
+    nps_library_free(lib);
+    free(map);
+    nps_spectra_free(libsp);
+    nps_spectra_free(qsp);
+}
+
+static void mixture_report(const char *what, const mix_tally *t)
+{
+    double lo, hi;
+    wilson(&lo, &hi, t->pure_mixture, t->pure);
+    printf("%s: %zu pure queries: called mixture %zu (%.1f %%, %.1f-%.1f %%); identified rightly "
+           "%zu; residual searched %.1f %%\n",
+           what, t->pure, t->pure_mixture, 100.0 * (double)t->pure_mixture / (double)t->pure,
+           100 * lo, 100 * hi, t->pure_identified, 100.0 * (double)t->residual / (double)t->pure);
+    printf("%s: the default search (the batch, plan made) with mixtures %.3f ms a query, "
+           "without %.3f (+%.1f %%; 1 thread)\n",
+           what, 1e3 * t->secs_on / (double)t->pure, 1e3 * t->secs_off / (double)t->pure,
+           100.0 * (t->secs_on / t->secs_off - 1));
+    static const char *const ratio[3] = {"1:1", "2:1", "4:1"};
+    printf("%-6s %-5s %8s %16s %8s %8s %8s\n", "", "ratio", "n", "both named (CI)", "one", "wrong",
+           "+third");
+    for (int r = 0; r < 3; r++) {
+        wilson(&lo, &hi, t->both[r], t->mix[r]);
+        printf("%-6s %-5s %8zu %7.1f %% %3.0f-%3.0f %7zu %8zu %8zu\n", what, ratio[r], t->mix[r],
+               t->mix[r] ? 100.0 * (double)t->both[r] / (double)t->mix[r] : 0, 100 * lo, 100 * hi,
+               t->one[r], t->wrong[r], t->third[r]);
+    }
+}
+
+/* Mixture analysis on the cross-laboratory sets (EI and MS/MS): every query
+ * against the other contributors' spectra, the default search (mixtures on,
+ * then off for the cost); then two-component mixtures generated from pairs
+ * of queries that the search identifies rightly alone (their compounds are
+ * in the library through other laboratories' spectra), at 1:1, 2:1 and 4:1.
+ * "both named": a mixture call naming the two compounds and no other. */
+static int bench_mixtures(int deep)
+{
+    machine();
+    mix_mode = deep ? NPS_MIXTURES_DEEP : NPS_MIXTURES_ON;
+    printf("mixtures %s\n", deep ? "deep (MS/MS residuals searched too)" : "on (the default)");
+    for (int ei = 1; ei >= 0; ei--) {
+        nps_spectra *all;
+        unsigned char *eligible;
+        size_t nq, groups;
+        query_t *qs = ei ? ei_crosslab_queries(&all, &eligible, &nq, &groups)
+                         : crosslab_queries(&all, &eligible, &nq, &groups);
+        char(*contrib)[64], (*blocks)[32];
+        lab_keys(&contrib, &blocks, all, qs, nq);
+        mix_tally t = {0};
+        for (size_t a = 0; a < nq;) {
+            size_t b = a;
+            while (b < nq && strcmp(qs[b].contrib, qs[a].contrib) == 0) b++;
+            mixture_turn(&t, all, eligible, contrib, blocks, qs, a, b, ei ? 0.5 : 0.02);
+            a = b;
+        }
+        mixture_report(ei ? "EI" : "MS/MS", &t);
+        free(contrib);
+        free(blocks);
+        free(qs);
+        free(eligible);
+        nps_spectra_free(all);
+    }
     return 0;
 }
 
@@ -1573,6 +1823,7 @@ int main(int argc, char **argv)
         fprintf(
             stderr,
             "usage: npsbench load [RUNS] | defaults [RUNS] | evalues | accuracy | ei-accuracy | "
+            "mixtures [deep] | "
             "index [W1 W2 W3 "
             "W4] | scaling [SVG] | mzml [MB] | families [TSV [SCORE]] | families-ei "
             "[TSV [SCORE]]\n");
@@ -1585,6 +1836,8 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "evalues") == 0) return bench_evalues();
     if (strcmp(argv[1], "accuracy") == 0) return bench_accuracy();
     if (strcmp(argv[1], "ei-accuracy") == 0) return bench_ei_accuracy();
+    if (strcmp(argv[1], "mixtures") == 0)
+        return bench_mixtures(argc > 2 && strcmp(argv[2], "deep") == 0);
     if (strcmp(argv[1], "index") == 0) return bench_index(argc, argv);
     if (strcmp(argv[1], "scaling") == 0)
         return bench_scaling(argc > 2 ? argv[2] : "bench/scaling.svg");

@@ -20,12 +20,21 @@ while IFS=$'\t' read -r qid kind expected; do
     [ "$qid" = query_id ] && continue
     top=$(awk -F'\t' -v q="$qid" '$1 == q && $3 == 1 {print $5}' "$T/hits.tsv")
     case $kind in
-    identity) [ "$top" = "$expected" ] && ok || fail "$qid: top hit '$top', expected '$expected'" ;;
+    identity)
+        [ "$top" = "$expected" ] && ok || fail "$qid: top hit '$top', expected '$expected'"
+        call=$(awk -F'\t' -v q="$qid" '$1 == q && $3 == 1 {print $18}' "$T/hits.tsv")
+        case $call in "identified: $expected (score "*) ok ;; *) fail "$qid: call '$call'" ;; esac ;;
     mixture)
         for comp in ${expected//;/ }; do
             awk -F'\t' -v q="$qid" -v c="$comp" '$1 == q && $3 <= 3 && $5 == c {f=1} END {exit !f}' "$T/hits.tsv" \
                 && ok || fail "$qid: mixture component $comp not in the top 3"
-        done ;;
+        done
+        # the call names the components, by decreasing share
+        call=$(awk -F'\t' -v q="$qid" '$1 == q && $3 == 1 {print $18}' "$T/hits.tsv")
+        want="mixture: ${expected//;/ (0.?? ) + } (0.??)"
+        want=${want// )/)}
+        # shellcheck disable=SC2053
+        [[ $call == $want ]] && ok || fail "$qid: call '$call', expected the mixture $expected" ;;
     analogue)
         cls=$(awk -F'\t' -v q="$qid" '$1 == q && $3 == 1 {print $12}' "$T/hits.tsv")
         [ "$cls" = "$expected" ] && ok || fail "$qid: analogue top class '$cls', expected '$expected'"
@@ -62,7 +71,24 @@ head -c 8 "$T/h.json" | grep -q '{"run": ' && tail -c 3 "$T/h.json" | grep -q ']
 if have_python; then
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); q=d["queries"]; r=d["run"]; assert len(q)==14 and q[0]["hits"][0]["rank"]==1; assert r["npsmatch_version"] and r["library"]["spectra"]==60 and r["library"]["checksum"].startswith("crc32:") and r["search"]["top"]==10 and r["input"]["queries"]==14' "$T/h.json" \
         && ok || fail "JSON does not parse"
+    # the call's contract: status, text, components (one for an identification, the
+    # mixture's for a mixture, none otherwise)
+    python3 -c 'import json,sys
+d=json.load(open(sys.argv[1])); c={q["query_id"]: q["call"] for q in d["queries"]}
+m=c["SEIZURE-2026-011"]; assert m["status"]=="mixture" and m["text"].startswith("mixture: "), m
+assert [x["library_name"] for x in m["components"]]==["Cocaine","Levamisole"], m
+assert abs(sum(x["fraction"] for x in m["components"])-1)<0.01 and all(x["score"]>0.7 and x["library_id"] for x in m["components"]), m
+i=c["SEIZURE-2026-003"]; assert i["status"]=="identified" and [x["library_name"] for x in i["components"]]==["Cocaine"] and i["components"][0]["fraction"]==1, i
+assert all(v["status"] in ("identified","mixture","analogue","none") for v in c.values())
+assert all((len(v["components"])>0)==(v["status"] in ("identified","mixture")) for v in c.values())' "$T/h.json" \
+        && ok || fail "JSON call contract"
 fi
+# --no-mixtures: the demo mixture is no longer called one
+"$N" search --library "$LIB" --no-mixtures -o "$T/nomix.tsv" "$U" 2>/dev/null
+awk -F'\t' '$1 == "SEIZURE-2026-011" && $3 == 1 {print $18}' "$T/nomix.tsv" | grep -q '^mixture' \
+    && fail "--no-mixtures still calls a mixture" || ok
+"$N" search --library "$LIB" --mixtures bogus "$U" >/dev/null 2>"$T/e"
+[ $? = 2 ] && grep -q "not off, on or deep" "$T/e" && ok || fail "--mixtures bogus accepted"
 # options change the result as documented
 "$N" search --library "$LIB" --score cosine --mode open --top 1 "$U" 2>/dev/null | awk -F'\t' 'NR>1 {print $9, $10}' | sort -u > "$T/so"
 grep -qx "cosine open" "$T/so" && [ "$(wc -l < "$T/so")" = 1 ] && ok || fail "--score/--mode not applied: $(cat "$T/so")"

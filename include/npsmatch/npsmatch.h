@@ -549,6 +549,13 @@ typedef struct {
      * batch, so that a plan does not prepare (FFT transforms, index-order
      * weights, loss spectra) for queries that never come. */
     unsigned query_forms;
+    /* Mixture analysis of every query in nps_search_batch (nps_search_query_mixture):
+     * whether one library compound or a combination of 2-3 explains it.
+     * NPS_MIXTURES_OFF, NPS_MIXTURES_ON (the default: EI queries, their
+     * residuals searched too) or NPS_MIXTURES_DEEP (MS/MS queries as well, their
+     * residuals searched in open mode: several times the cost of an identity
+     * search). With mixtures the plan also prepares open search. */
+    int mixtures;
 } nps_search_options;
 
 /* The query_forms bit of queries of a kind, with or without a precursor. */
@@ -559,8 +566,12 @@ typedef struct {
 /* clang-format off */
 #define NPS_SEARCH_OPTIONS_INIT                                                \
     {NPS_SEARCH_OPTIONS_VERSION, NPS_SCORE_AUTO, NPS_MODE_AUTO, -1.0, 0, 0.01, \
-     0, 0, NPS_DEFAULT_MZ_POWER, NPS_DEFAULT_INTENSITY_POWER, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 2, 0, NULL, NULL, 0u}
+     0, 0, NPS_DEFAULT_MZ_POWER, NPS_DEFAULT_INTENSITY_POWER, 10, 0.0, 0, 1, NULL, NULL, 0, NULL, 200.0, 3, 2, 0, NULL, NULL, 0u, 1}
 /* clang-format on */
+
+#define NPS_MIXTURES_OFF 0
+#define NPS_MIXTURES_ON 1
+#define NPS_MIXTURES_DEEP 2
 
 /* Default fragment tolerances per kind (Da). */
 #define NPS_DEFAULT_TOLERANCE_EI 0.5
@@ -642,6 +653,45 @@ typedef struct {
 int nps_search_query(nps_hit *hits, nps_query_info *info, nps_workspace *ws, const nps_plan *plan,
                      const nps_spectra *queries, size_t query);
 
+/*
+ * Mixture analysis (src/search/mixture.c): does one library compound explain
+ * the query, or a combination of two or three? The candidates are the
+ * distinct compounds among the query's hits and, when the best single
+ * compound leaves a good part of the query unexplained, among the hits of an
+ * open search of what it leaves (the residual). The query is fitted as a
+ * non-negative combination of candidate spectra (least squares on the
+ * query's peaks, each spectrum scaled to unit total intensity, so that the
+ * coefficients are shares of the ion current); a second (third) compound is
+ * accepted only when it improves the fit by a measured margin, carries a
+ * measured share, and every component matches, by the plain score, what the
+ * others leave of the query. Thresholds and their calibration:
+ * docs/scores.md and bench/RESULTS.md.
+ */
+#define NPS_MIXTURE_MAX 3
+typedef struct {
+    size_t reference; /* library spectrum (the compound's best-scoring one) */
+    double fraction;  /* its share of the query's ion current, 0..1 (components sum to 1) */
+    double score;     /* the plain score of the reference against what the other
+                         components leave of the query (against the query itself
+                         for a single component) */
+} nps_mixture_component;
+
+typedef struct {
+    size_t n; /* 0: not analysed (no hit); 1: one compound; 2-3: a mixture */
+    nps_mixture_component c[NPS_MIXTURE_MAX]; /* by decreasing fraction */
+    double explained;        /* 1 - RSS / TSS of the chosen fit (NAN: not fitted, MS/MS
+                                without NPS_MIXTURES_DEEP) */
+    double explained_single; /* the same for the best single compound */
+    int residual_searched;   /* the residual was searched for further candidates */
+} nps_mixture;
+
+/* Analyse query `query` of `queries` from its hits (as nps_search_query
+ * wrote them, best first), with the same plan and a workspace of it (its
+ * query buffers are reused). */
+int nps_search_query_mixture(nps_mixture *out, nps_workspace *ws, const nps_plan *plan,
+                             const nps_spectra *queries, size_t query, const nps_hit *hits,
+                             size_t n_hits);
+
 /* The batch convenience over nps_search_query: every query, in parallel
  * (options.threads), one workspace per thread. A failure in any worker stops
  * the batch and its code and message reach the caller. */
@@ -660,6 +710,10 @@ size_t nps_hits_count(const nps_hits *h);
 const nps_hit *nps_hits_at(const nps_hits *h, size_t i);
 /* The range [first, first + n) of hits for one query. */
 void nps_hits_for_query(const nps_hits *h, size_t query, size_t *first, size_t *n);
+/* The mixture analysis of a query (options.mixtures), or NULL when the batch
+ * made none (mixtures off, or hits merged from the parts of a split
+ * library). */
+const nps_mixture *nps_hits_mixture(const nps_hits *h, size_t query);
 
 /* A search split by library across processes (MPI ranks): each searches the
  * whole batch against its part (nps_library_open_part) and packs its hits,
@@ -754,13 +808,30 @@ void nps_call_default_thresholds(nps_kind kind, nps_score_type score, double *id
 typedef enum {
     NPS_CALL_NONE = 0,       /* nothing convincing */
     NPS_CALL_IDENTIFIED = 1, /* a library compound, by its plain score */
-    NPS_CALL_ANALOGUE = 2    /* no identification; a close relative by the analogue score */
+    NPS_CALL_ANALOGUE = 2,   /* no identification; a close relative by the analogue score */
+    NPS_CALL_MIXTURE = 3     /* two or three library compounds together (nps_mixture) */
 } nps_call_status;
+
+/* The name of a status as reports write it: "none", "identified",
+ * "analogue", "mixture". */
+const char *nps_call_status_name(nps_call_status s);
+
+/* One compound a call names: for IDENTIFIED the identification (fraction
+ * 1), for MIXTURE each component (nps_mixture_component's fraction and
+ * score). */
+typedef struct {
+    size_t reference; /* library spectrum */
+    double fraction;
+    double score;
+} nps_call_component;
 
 typedef struct {
     nps_call_status status;
-    size_t query;             /* the query called */
-    size_t hit;               /* the hit the call rests on (index for nps_hits_at), or SIZE_MAX */
+    size_t query;        /* the query called */
+    size_t hit;          /* the hit the call rests on (index for nps_hits_at), or SIZE_MAX;
+                            MIXTURE: the query's top hit */
+    size_t n_components; /* IDENTIFIED 1, MIXTURE 2-3, otherwise 0 */
+    nps_call_component components[NPS_MIXTURE_MAX];
     double delta_mz;          /* ANALOGUE: unknown - nearest relative */
     char interpretation[256]; /* ANALOGUE: the structural change delta most likely is, or "" */
     char class_name[128];     /* the class voted by the top hits (library Class field), or "" */
@@ -769,12 +840,14 @@ typedef struct {
 
 /* The call for one query from its hits (any mode; ANALOGUE needs a HYBRID
  * or SHIFT search), with library the spectra the hits refer to (for the
- * class field and names). */
+ * class field and names). A mixture analysis of the query in h
+ * (nps_hits_mixture) that found two or three compounds makes the call
+ * MIXTURE, whatever the single hits would give. */
 int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spectra *library,
                   const nps_call_options *options);
-/* One line for a report: "identified: <name> (score)", "possible new
- * analogue: <class>, nearest <name>, dM <delta> (<interpretation>)" or
- * "no identification". */
+/* One line for a report: "identified: <name> (score)", "mixture: <name>
+ * (<fraction>) + <name> (<fraction>)", "possible new analogue: <class>,
+ * nearest <name>, dM <delta> (<interpretation>)" or "no identification". */
 void nps_call_describe(char *buf, size_t n, const nps_call *call, const nps_hits *h,
                        const nps_spectra *library);
 

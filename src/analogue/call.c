@@ -1,6 +1,9 @@
 /*
  * Calls: what a lab reports for one unknown, from its ranked hits.
  *
+ *  - mixture: the query's mixture analysis (src/search/mixture.c) found two
+ *    or three compounds that together explain it; the call names them with
+ *    their shares of the ion current;
  *  - identified: some hit's plain score (identity_score in the analogue
  *    modes, the score itself otherwise) reaches the identity threshold; the
  *    best such hit is the identification;
@@ -83,6 +86,12 @@ static void thresholds(const nps_hit *x, const nps_spectra *lib, const nps_call_
     if (o->analogue_threshold >= 0) *analogue = o->analogue_threshold;
 }
 
+const char *nps_call_status_name(nps_call_status s)
+{
+    static const char *const names[] = {"none", "identified", "analogue", "mixture"};
+    return (unsigned)s < sizeof names / sizeof *names ? names[s] : "none";
+}
+
 double nps_hit_plain_score(const nps_hit *hit)
 {
     return isnan(hit->identity_score) ? hit->score : hit->identity_score;
@@ -148,8 +157,22 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
             out->hit = first + k;
         }
     }
+    /* a mixture: the components the mixture analysis accepted */
+    const nps_mixture *mx = nps_hits_mixture(h, query);
+    if (mx && mx->n >= 2) {
+        out->status = NPS_CALL_MIXTURE;
+        out->hit = first;
+        out->n_components = mx->n;
+        for (size_t i = 0; i < mx->n; i++)
+            out->components[i] =
+                (nps_call_component){mx->c[i].reference, mx->c[i].fraction, mx->c[i].score};
+        return 0;
+    }
     if (out->hit != SIZE_MAX) {
         out->status = NPS_CALL_IDENTIFIED;
+        const nps_hit *x = nps_hits_at(h, out->hit);
+        out->n_components = 1;
+        out->components[0] = (nps_call_component){x->reference, 1.0, nps_hit_plain_score(x)};
         return 0;
     }
     const nps_hit *top = nps_hits_at(h, first);
@@ -193,6 +216,16 @@ void nps_call_describe(char *buf, size_t n, const nps_call *c, const nps_hits *h
         }
         snprintf(buf, n, "no identification%s%s%s", best, c->class_name[0] ? "; class votes: " : "",
                  c->class_name);
+        return;
+    }
+    if (c->status == NPS_CALL_MIXTURE) {
+        size_t k = (size_t)snprintf(buf, n, "mixture:");
+        for (size_t i = 0; i < c->n_components && k < n; i++) {
+            const char *nm = nps_spectra_name(lib, c->components[i].reference);
+            if (!*nm) nm = nps_spectra_id(lib, c->components[i].reference);
+            k += (size_t)snprintf(buf + k, n - k, "%s %.200s (%.2f)", i ? " +" : "", nm,
+                                  c->components[i].fraction);
+        }
         return;
     }
     const nps_hit *x = nps_hits_at(h, c->hit);

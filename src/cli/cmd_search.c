@@ -46,6 +46,9 @@ static const char *search_help =
     "                             0.89; docs/scores.md)\n"
     "  --analogue-threshold S     call: analogue score for a possible analogue (default per\n"
     "                             kind and score: MS/MS entropy 0.45, EI composite 0.93)\n"
+    "  --mixtures off|on|deep     call: mixture analysis (default on: EI queries; deep: MS/MS\n"
+    "                             too, residuals searched in open mode, about twice the cost\n"
+    "                             of an identity search); --no-mixtures is --mixtures off\n"
     "  --tolerance DA             fragment tolerance (default 0.02 MS/MS, 0.5 EI)\n"
     "  --tolerance-ppm PPM        fragment tolerance in ppm\n"
     "  --precursor-tolerance DA   identity window (default 0.01)\n"
@@ -127,6 +130,8 @@ int cmd_search(int argc, char **argv)
                                        {"exhaustive", no_argument, 0, 'X'},
                                        {"shard", required_argument, 0, 1110},
                                        {"mpi", no_argument, 0, 1112},
+                                       {"mixtures", required_argument, 0, 1113},
+                                       {"no-mixtures", no_argument, 0, 1114},
                                        {"help", no_argument, 0, 'h'},
                                        SEARCH_LONG_OPTIONS,
                                        PREP_LONG_OPTIONS,
@@ -171,6 +176,21 @@ int cmd_search(int argc, char **argv)
             break;
         case 1106:
             decoys = 1;
+            break;
+        case 1113:
+            if (strcmp(optarg, "off") == 0)
+                so.mixtures = NPS_MIXTURES_OFF;
+            else if (strcmp(optarg, "on") == 0)
+                so.mixtures = NPS_MIXTURES_ON;
+            else if (strcmp(optarg, "deep") == 0)
+                so.mixtures = NPS_MIXTURES_DEEP;
+            else {
+                fprintf(stderr, "npsmatch: --mixtures: '%s' is not off, on or deep\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 1114:
+            so.mixtures = NPS_MIXTURES_OFF;
             break;
         case 1107:
             if (cli_parse_double(&fdr, optarg, "--fdr")) return EXIT_USAGE;
@@ -279,6 +299,9 @@ int cmd_search(int argc, char **argv)
             fprintf(stderr, "npsmatch: --mpi cannot be combined with %s\n", no);
             return EXIT_USAGE;
         }
+        /* a part cannot fit a mixture: the residual search needs the whole
+         * library */
+        so.mixtures = NPS_MIXTURES_OFF;
 #endif
     }
     if (!format_given && outp) { /* -o hits.json writes JSON */

@@ -377,7 +377,6 @@ static json_t *hit_object(const nps_hit_row *r)
 static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
                             const nps_spectra *L, const nps_call_options *co)
 {
-    static const char *const status[] = {"none", "identified", "analogue"};
     nps_jobj j = nps_json_object();
     nps_json_put(&j, "query_id", nps_json_str(nps_spectra_id(q, qi)));
     nps_json_put(&j, "query_name", nps_json_str(nps_spectra_name(q, qi)));
@@ -399,8 +398,25 @@ static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
         char text[512];
         nps_call_describe(text, sizeof text, &call, h, L);
         nps_jobj cj = nps_json_object();
-        nps_json_put(&cj, "status", json_string(status[call.status]));
+        nps_json_put(&cj, "status", json_string(nps_call_status_name(call.status)));
         nps_json_put(&cj, "text", nps_json_str(text));
+        /* the compounds the call names: {library_id, library_name,
+         * fraction, score} */
+        json_t *comp = json_array();
+        for (size_t i = 0; comp && i < call.n_components; i++) {
+            const nps_call_component *cc = &call.components[i];
+            nps_jobj e = nps_json_object();
+            nps_json_put(&e, "library_id", nps_json_str(nps_spectra_id(L, cc->reference)));
+            nps_json_put(&e, "library_name", nps_json_str(nps_spectra_name(L, cc->reference)));
+            nps_json_put(&e, "fraction", nps_json_num(cc->fraction, 3));
+            nps_json_put(&e, "score", nps_json_num(cc->score, 4));
+            json_t *eo = nps_json_done(&e);
+            if (!eo || json_array_append_new(comp, eo)) {
+                json_decref(comp);
+                comp = NULL;
+            }
+        }
+        nps_json_put(&cj, "components", comp);
         nps_json_put(&cj, "class", nps_json_str(call.class_name));
         nps_json_put(&cj, "class_support", nps_json_num(call.class_support, 3));
         nps_json_put(&j, "call", nps_json_done(&cj));

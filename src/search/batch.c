@@ -1,5 +1,6 @@
 /*
- * A batch of queries: the loop over nps_search_query, in parallel.
+ * A batch of queries: the loop over nps_search_query (and, with
+ * options.mixtures, nps_search_query_mixture), in parallel.
  *
  * This is a thin client of the per-query call, like any front end: one
  * workspace per thread, dynamic scheduling (queries differ in cost by orders
@@ -26,6 +27,7 @@ void nps_hits_free(nps_hits *h)
     free(h->hits);
     free(h->qoff);
     free(h->absent);
+    free(h->mix);
     free(h);
 }
 
@@ -43,6 +45,11 @@ void nps_hits_for_query(const nps_hits *h, size_t query, size_t *first, size_t *
 {
     *first = h->qoff[query];
     *n = h->qoff[query + 1] - h->qoff[query];
+}
+
+const nps_mixture *nps_hits_mixture(const nps_hits *h, size_t query)
+{
+    return h->mix && query < h->nq ? &h->mix[query] : NULL;
 }
 
 size_t nps_hits_queries_without_hit(const nps_hits *h)
@@ -85,11 +92,13 @@ int nps_search_batch(nps_hits **out, const nps_plan *plan, const nps_spectra *qu
     nps_hit **results = calloc(nq ? nq : 1, sizeof(nps_hit *)); /* per query, its hits */
     size_t *counts = calloc(nq ? nq : 1, sizeof *counts);
     unsigned char *absent = calloc(nq ? nq : 1, 1);
-    if (!h || !results || !counts || !absent) {
+    nps_mixture *mix = o->mixtures ? calloc(nq ? nq : 1, sizeof *mix) : NULL;
+    if (!h || !results || !counts || !absent || (o->mixtures && !mix)) {
         free(h);
         free(results);
         free(counts);
         free(absent);
+        free(mix);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
     worker_error err = {0, ""};
@@ -120,6 +129,8 @@ int nps_search_batch(nps_hits **out, const nps_plan *plan, const nps_spectra *qu
 #endif
             nps_query_info info;
             rc = nps_search_query(scratch, &info, ws, plan, queries, q);
+            if (!rc && mix)
+                rc = nps_search_query_mixture(&mix[q], ws, plan, queries, q, scratch, info.n_hits);
             if (!rc && info.n_hits) {
                 results[q] = malloc(info.n_hits * sizeof **results);
                 if (results[q])
@@ -172,6 +183,8 @@ int nps_search_batch(nps_hits **out, const nps_plan *plan, const nps_spectra *qu
     h->nq = nq;
     h->absent = absent;
     absent = NULL;
+    h->mix = mix;
+    mix = NULL;
     *out = h;
     h = NULL;
 out:
@@ -179,6 +192,7 @@ out:
     free(results);
     free(counts);
     free(absent);
+    free(mix);
     nps_hits_free(h);
     return rc;
 }

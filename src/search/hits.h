@@ -11,6 +11,7 @@ struct nps_hits {
     size_t nq;
     size_t n_kind_absent;  /* queries whose kind the library does not hold */
     unsigned char *absent; /* nq: that query's kind is absent (NULL: none is) */
+    nps_mixture *mix;      /* nq: each query's mixture analysis (NULL: none made) */
 };
 
 #endif

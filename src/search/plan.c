@@ -255,6 +255,10 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
             nps_search_mode m = nps_mode_resolve(o->mode, (nps_kind)k, has_prec);
             if (nps_mode_table[m]->prepare) rc = nps_mode_table[m]->prepare(p, t);
         }
+        /* the mixture analysis searches residuals in open mode (mixture.c):
+         * EI's by default, MS/MS's only when deep */
+        if (!rc && any && (o->mixtures == NPS_MIXTURES_DEEP || (o->mixtures && k == NPS_KIND_EI)))
+            rc = nps_mode_table[NPS_MODE_OPEN]->prepare(p, t);
         if (!rc && any && k == NPS_KIND_EI)
             rc = nps_plan_weights(p, &p->main, NPS_SCORE_COMPOSITE, 0);
     }
@@ -306,6 +310,7 @@ void nps_workspace_free(nps_workspace *ws)
     free(ws->sample);
     free(ws->null);
     for (int t = 0; t < NPS_SCORE_COUNT; t++) nps_shift_ws_free(ws->shw[t]);
+    nps_mix_ws_free(ws->mix);
     free(ws);
 }
 
@@ -364,6 +369,7 @@ size_t nps_workspace_bytes(const nps_workspace *ws)
     b += ws->null_cap * sizeof *ws->null;
     for (int t = 0; t < NPS_SCORE_COUNT; t++)
         if (ws->shw[t]) b += nps_shift_ws_bytes(ws->shw[t]);
+    b += nps_mix_ws_bytes(ws->mix);
     b += nps_score_workspace_bytes(ws->sws);
     return b;
 }

@@ -192,8 +192,9 @@ struct nps_workspace {
     double null_scale;  /* the null sample is 1 / null_scale of the candidates */
     size_t null_stride; /* ... those whose library index is a multiple of it */
     nps_shift_ws *shw[NPS_SCORE_COUNT];
-    int indexed; /* the last query's candidates came from the fragment index */
-    int dense;   /* ... through the dense accumulators */
+    int indexed;            /* the last query's candidates came from the fragment index */
+    int dense;              /* ... through the dense accumulators */
+    struct nps_mix_ws *mix; /* mixture analysis scratch (mixture.c), made on first use */
 };
 
 /* One query as a mode sees it. */
@@ -282,6 +283,16 @@ int nps_search_pairwise(nps_workspace *ws, const nps_query_ctx *c, size_t lo, si
                         int use_order);
 /* The fragment-index search (bounds, then exact rescoring) of c->tg. */
 int nps_search_indexed(nps_workspace *ws, const nps_query_ctx *c);
+/* nps_search_query on raw peaks (rn of them, sorted by m/z) of a given kind
+ * and precursor (NAN: none), in mode m (resolved: never AUTO or ANALOGUE);
+ * query is the index options.exclude is asked about. The mixture analysis
+ * searches a residual this way. */
+int nps_search_peaks(nps_hit *hits, nps_query_info *info, nps_workspace *ws, const nps_plan *p,
+                     nps_kind kind, double qprec, nps_search_mode m, const double *rmz,
+                     const float *rin, size_t rn, size_t query);
+/* The mixture analysis scratch of a workspace (mixture.c). */
+void nps_mix_ws_free(struct nps_mix_ws *m);
+size_t nps_mix_ws_bytes(const struct nps_mix_ws *m);
 /* Grow the candidate array to hold n. */
 int nps_ws_cand_reserve(nps_workspace *ws, size_t n);
 

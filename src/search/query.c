@@ -165,22 +165,30 @@ int nps_search_query(nps_hit *hits, nps_query_info *info, nps_workspace *ws, con
     const nps_search_options *o = &p->o;
     nps_kind kind = nps_spectra_kind(queries, query);
     double qprec = nps_spectra_precursor_mz(queries, query);
-    nps_score_type t = o->score == NPS_SCORE_AUTO ? nps_search_default_score(kind) : o->score;
     nps_search_mode m = nps_mode_resolve(o->mode, kind, isfinite(qprec));
-    nps_query_info qi = {kind, t, m, 0, 0, 0};
-    if (info) *info = qi;
     if (!(p->forms & NPS_QUERY_FORM(kind, isfinite(qprec))))
         return nps_err(NPS_EINVAL, "the plan was not prepared for %s queries %s a precursor",
                        kind == NPS_KIND_EI ? "EI" : "MS/MS", isfinite(qprec) ? "with" : "without");
+    const double *rmz;
+    const float *rin;
+    size_t rn;
+    nps_spectra_peaks(queries, query, &rmz, &rin, &rn);
+    return nps_search_peaks(hits, info, ws, p, kind, qprec, m, rmz, rin, rn, query);
+}
+
+int nps_search_peaks(nps_hit *hits, nps_query_info *info, nps_workspace *ws, const nps_plan *p,
+                     nps_kind kind, double qprec, nps_search_mode m, const double *rmz,
+                     const float *rin, size_t rn, size_t query)
+{
+    const nps_search_options *o = &p->o;
+    nps_score_type t = o->score == NPS_SCORE_AUTO ? nps_search_default_score(kind) : o->score;
+    nps_query_info qi = {kind, t, m, 0, 0, 0};
+    if (info) *info = qi;
     if (o->same_kind_only && p->n_of_kind[kind] == 0) { /* nothing to search */
         if (info) info->no_library_kind = 1;
         return 0;
     }
     /* the query, preprocessed as the library was */
-    const double *rmz;
-    const float *rin;
-    size_t rn;
-    nps_spectra_peaks(queries, query, &rmz, &rin, &rn);
     int rc = reserve_query(ws, rn);
     if (rc) return rc;
     const nps_preprocess_config *cfg = nps_library_preprocessing(p->library);

@@ -117,7 +117,11 @@ int nps_search_target_decoy(nps_hits **out, const nps_library *lib, const nps_sp
         rc = nps_spectra_add_from(all, dec, i);
     if (!rc) rc = nps_library_create(&td, all, &raw);
     if (!rc) rc = nps_preprocess_spectra(&qp, queries, nps_library_preprocessing(lib));
-    if (!rc) rc = nps_search_run(&h, td, qp, so);
+    /* no mixture analysis: its components could be decoys, which the
+     * q-values then remove from the hits but not from a mixture */
+    nps_search_options o = *so;
+    o.mixtures = NPS_MIXTURES_OFF;
+    if (!rc) rc = nps_search_run(&h, td, qp, &o);
     if (!rc) rc = nps_hits_target_decoy(h, nps_spectra_count(P), fdr, threshold, n_decoy_tops);
     nps_library_free(td);
     nps_spectra_free(all);
