@@ -7,6 +7,7 @@
  *   npsbench accuracy           cross-laboratory MS/MS identification accuracy
  *   npsbench ei-accuracy        cross-laboratory EI identification accuracy
  *   npsbench mixtures [deep]    mixture analysis: false mixture calls, recall, cost
+ *   npsbench ambiguity          the ambiguity margin: calls with the compound present and absent
  *   npsbench index [W...]       the fragment-index workloads W1-W4 of issue 3
  *   npsbench scaling [SVG]      time per query against library size, and its plot
  *
@@ -773,6 +774,141 @@ static int bench_mixtures(int deep)
             a = b;
         }
         mixture_report(ei ? "EI" : "MS/MS", &t);
+        free(contrib);
+        free(blocks);
+        free(qs);
+        free(eligible);
+        nps_spectra_free(all);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ ambiguity */
+
+#define AMB_MARGINS 8
+static const double amb_margin[AMB_MARGINS] = {0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15};
+
+typedef struct {
+    /* present: right, wrong, ambiguous with the right one, without, mixture, other */
+    size_t p[AMB_MARGINS][6];
+    /* absent: identified, ambiguous, mixture, other */
+    size_t a[AMB_MARGINS][4];
+    size_t np, na;
+} amb_tally;
+
+typedef struct {
+    const size_t *map;
+    char (*blocks)[32];
+    const query_t *qs;
+    size_t a;
+} lco_ctx;
+
+/* leave the query's compound out */
+static int lco_exclude(void *vctx, size_t query, size_t reference)
+{
+    const lco_ctx *c = vctx;
+    return strcmp(c->blocks[c->map[reference]], c->qs[c->a + query].block) == 0;
+}
+
+static void ambiguity_turn(amb_tally *t, const nps_spectra *all, const unsigned char *eligible,
+                           char (*contrib)[64], char (*blocks)[32], const query_t *qs, size_t a,
+                           size_t b, double tolerance)
+{
+    nps_spectra *libsp, *qsp;
+    size_t *map = crosslab_split(&libsp, &qsp, all, eligible, contrib, qs, a, b);
+    nps_library *lib;
+    nps_library_create(&lib, libsp, NULL);
+    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+    o.tolerance = tolerance;
+    lco_ctx ctx = {map, blocks, qs, a};
+    for (int lco = 0; lco < 2; lco++) {
+        o.exclude = lco ? lco_exclude : NULL;
+        o.exclude_ctx = lco ? &ctx : NULL;
+        nps_hits *h;
+        if (nps_search_run(&h, lib, qsp, &o)) {
+            fprintf(stderr, "%s\n", nps_error_last());
+            exit(1);
+        }
+        for (size_t k = a; k < b; k++) {
+            if (lco)
+                t->na++;
+            else
+                t->np++;
+            for (int m = 0; m < AMB_MARGINS; m++) {
+                nps_call_options co = NPS_CALL_OPTIONS_INIT;
+                co.ambiguity_margin = amb_margin[m];
+                nps_call c;
+                nps_hits_call(&c, h, k - a, libsp, &co);
+                int right = 0;
+                if (c.status == NPS_CALL_IDENTIFIED)
+                    right = strcmp(blocks[map[c.components[0].reference]], qs[k].block) == 0;
+                else if (c.status == NPS_CALL_AMBIGUOUS)
+                    for (size_t i = 0; i < c.n_candidates; i++)
+                        right |= strcmp(blocks[map[c.candidates[i].reference]], qs[k].block) == 0;
+                if (lco) {
+                    int cell = c.status == NPS_CALL_IDENTIFIED  ? 0
+                               : c.status == NPS_CALL_AMBIGUOUS ? 1
+                               : c.status == NPS_CALL_MIXTURE   ? 2
+                                                                : 3;
+                    t->a[m][cell]++;
+                } else {
+                    int cell = c.status == NPS_CALL_IDENTIFIED  ? (right ? 0 : 1)
+                               : c.status == NPS_CALL_AMBIGUOUS ? (right ? 2 : 3)
+                               : c.status == NPS_CALL_MIXTURE   ? 4
+                                                                : 5;
+                    t->p[m][cell]++;
+                }
+            }
+        }
+        nps_hits_free(h);
+    }
+    nps_library_free(lib);
+    free(map);
+    nps_spectra_free(libsp);
+    nps_spectra_free(qsp);
+}
+
+/* The ambiguity margin, measured: the cross-laboratory queries against the
+ * other contributors' spectra with their compound present, and with it left
+ * out; per margin, the calls. A useful answer for a present compound is its
+ * identification or an ambiguous call naming it; for an absent one, any
+ * identification (or mixture) names a wrong compound. */
+static int bench_ambiguity(void)
+{
+    machine();
+    for (int ei = 1; ei >= 0; ei--) {
+        nps_spectra *all;
+        unsigned char *eligible;
+        size_t nq, groups;
+        query_t *qs = ei ? ei_crosslab_queries(&all, &eligible, &nq, &groups)
+                         : crosslab_queries(&all, &eligible, &nq, &groups);
+        char(*contrib)[64], (*blocks)[32];
+        lab_keys(&contrib, &blocks, all, qs, nq);
+        amb_tally t;
+        memset(&t, 0, sizeof t);
+        for (size_t a = 0; a < nq;) {
+            size_t b = a;
+            while (b < nq && strcmp(qs[b].contrib, qs[a].contrib) == 0) b++;
+            ambiguity_turn(&t, all, eligible, contrib, blocks, qs, a, b, ei ? 0.5 : 0.02);
+            a = b;
+        }
+        const char *k = ei ? "EI" : "MS/MS";
+        printf("%s: %zu queries, compound present (other contributors) and left out; default "
+               "search and call\n",
+               k, t.np);
+        printf("%-6s %-7s | %-9s %-7s %-9s %-9s %-7s %-6s %-7s | %-9s %-9s %-7s\n", "", "margin",
+               "id right", "id wrong", "amb+right", "amb-right", "mixture", "other", "useful",
+               "absent id", "absent amb", "mixture");
+        for (int m = 0; m < AMB_MARGINS; m++) {
+            const size_t *p = t.p[m], *q = t.a[m];
+            double P = (double)t.np, A = (double)t.na;
+            printf(
+                "%-6s %-7.3f | %8.1f%% %7.1f%% %8.1f%% %8.1f%% %6.1f%% %5.1f%% %6.1f%% | %8.1f%% "
+                "%8.1f%% %6.1f%%\n",
+                k, amb_margin[m], 100 * p[0] / P, 100 * p[1] / P, 100 * p[2] / P, 100 * p[3] / P,
+                100 * p[4] / P, 100 * p[5] / P, 100 * (p[0] + p[2]) / P, 100 * q[0] / A,
+                100 * q[1] / A, 100 * q[2] / A);
+        }
         free(contrib);
         free(blocks);
         free(qs);
@@ -1823,7 +1959,7 @@ int main(int argc, char **argv)
         fprintf(
             stderr,
             "usage: npsbench load [RUNS] | defaults [RUNS] | evalues | accuracy | ei-accuracy | "
-            "mixtures [deep] | "
+            "mixtures [deep] | ambiguity | "
             "index [W1 W2 W3 "
             "W4] | scaling [SVG] | mzml [MB] | families [TSV [SCORE]] | families-ei "
             "[TSV [SCORE]]\n");
@@ -1836,6 +1972,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "evalues") == 0) return bench_evalues();
     if (strcmp(argv[1], "accuracy") == 0) return bench_accuracy();
     if (strcmp(argv[1], "ei-accuracy") == 0) return bench_ei_accuracy();
+    if (strcmp(argv[1], "ambiguity") == 0) return bench_ambiguity();
     if (strcmp(argv[1], "mixtures") == 0)
         return bench_mixtures(argc > 2 && strcmp(argv[2], "deep") == 0);
     if (strcmp(argv[1], "index") == 0) return bench_index(argc, argv);

@@ -776,12 +776,15 @@ typedef struct {
     size_t min_shifted;        /* an analogue's mass difference must be borne out by this
                                   many shifted peak pairs (one pair is too easily a
                                   coincidence, or a second compound in a mixture) */
+    double ambiguity_margin;   /* an identification is AMBIGUOUS when another compound's
+                                  plain score is within this of the best; < 0: the measured
+                                  default for its kind and score */
 } nps_call_options;
 
 #define NPS_CALL_OPTIONS_VERSION 1
 #define NPS_CALL_OPTIONS_INIT                                                                      \
     {                                                                                              \
-        NPS_CALL_OPTIONS_VERSION, -1.0, -1.0, 0.01, 5, 2                                           \
+        NPS_CALL_OPTIONS_VERSION, -1.0, -1.0, 0.01, 5, 2, -1.0                                     \
     }
 
 /* The plain score of a hit: how alike the query and the library spectrum
@@ -809,12 +812,16 @@ typedef enum {
     NPS_CALL_NONE = 0,       /* nothing convincing */
     NPS_CALL_IDENTIFIED = 1, /* a library compound, by its plain score */
     NPS_CALL_ANALOGUE = 2,   /* no identification; a close relative by the analogue score */
-    NPS_CALL_MIXTURE = 3     /* two or three library compounds together (nps_mixture) */
+    NPS_CALL_MIXTURE = 3,    /* two or three library compounds together (nps_mixture) */
+    NPS_CALL_AMBIGUOUS = 4   /* an identification, but other compounds score as well: the
+                                spectrum does not tell them apart (positional isomers) */
 } nps_call_status;
 
 /* The name of a status as reports write it: "none", "identified",
- * "analogue", "mixture". */
+ * "analogue", "mixture", "ambiguous". */
 const char *nps_call_status_name(nps_call_status s);
+
+#define NPS_CALL_MAX_CANDIDATES 8
 
 /* One compound a call names: for IDENTIFIED the identification (fraction
  * 1), for MIXTURE each component (nps_mixture_component's fraction and
@@ -832,6 +839,11 @@ typedef struct {
                             MIXTURE: the query's top hit */
     size_t n_components; /* IDENTIFIED 1, MIXTURE 2-3, otherwise 0 */
     nps_call_component components[NPS_MIXTURE_MAX];
+    /* AMBIGUOUS: the compounds within the margin, best first (fraction NAN),
+     * and whether they all share one formula (positional isomers) */
+    size_t n_candidates;
+    nps_call_component candidates[NPS_CALL_MAX_CANDIDATES];
+    int isomers;
     double delta_mz;          /* ANALOGUE: unknown - nearest relative */
     char interpretation[256]; /* ANALOGUE: the structural change delta most likely is, or "" */
     char class_name[128];     /* the class voted by the top hits (library Class field), or "" */

@@ -4,6 +4,10 @@
  *  - mixture: the query's mixture analysis (src/search/mixture.c) found two
  *    or three compounds that together explain it; the call names them with
  *    their shares of the ion current;
+ *  - ambiguous: an identification, but another compound (InChIKey first
+ *    block, else name) scores within a measured margin of it: the call names
+ *    every such compound, and says so when they share one formula
+ *    (positional isomers, which EI spectra often cannot tell apart);
  *  - identified: some hit's plain score (identity_score in the analogue
  *    modes, the score itself otherwise) reaches the identity threshold; the
  *    best such hit is the identification;
@@ -22,6 +26,7 @@
  * measurements.
  */
 #include "../core/internal.h"
+#include "../search/plan.h"
 
 #include <assert.h>
 #include <math.h>
@@ -86,9 +91,84 @@ static void thresholds(const nps_hit *x, const nps_spectra *lib, const nps_call_
     if (o->analogue_threshold >= 0) *analogue = o->analogue_threshold;
 }
 
+/* Default ambiguity margins per kind and score: an identification is
+ * ambiguous when another compound's plain score is within this of the best.
+ * Measured for the default scores (bench/RESULTS.md section 16, `npsbench
+ * ambiguity`: cross-laboratory queries with their compound present, and left
+ * out): at 0.05, EI composite identifications of absent compounds 7.2 ->
+ * 4.9 %, wrong identifications of present ones 3.8 -> 1.2 %, useful answers
+ * (the right compound identified, or among the candidates) 41.0 -> 43.4 %;
+ * MS/MS entropy 5.0 % absent (unchanged), useful 54.6 -> 55.0 %. Wider
+ * margins change little more and name more candidates. The other scores
+ * use the same margin, not measured. */
+static const double default_margin[NPS_KIND_COUNT][NPS_SCORE_COUNT] = {
+    [NPS_KIND_EI] = {[NPS_SCORE_ENTROPY] = 0.05,
+                     [NPS_SCORE_ENTROPY_UNWEIGHTED] = 0.05,
+                     [NPS_SCORE_COSINE] = 0.05,
+                     [NPS_SCORE_COMPOSITE] = 0.05},
+    [NPS_KIND_MSMS] = {[NPS_SCORE_ENTROPY] = 0.05,
+                       [NPS_SCORE_ENTROPY_UNWEIGHTED] = 0.05,
+                       [NPS_SCORE_COSINE] = 0.05,
+                       [NPS_SCORE_COMPOSITE] = 0.05},
+};
+
+/* Whether library spectra a and b are of one compound, as the e-values and
+ * the mixture analysis see it (nps_compound_key: InChIKey first block, else
+ * name; a spectrum without either is a compound of its own). */
+static int same_compound(const nps_spectra *lib, size_t a, size_t b)
+{
+    if (a == b) return 1;
+    uint64_t ka = nps_compound_key(lib, a), kb = nps_compound_key(lib, b);
+    return ka && ka == kb;
+}
+
+/* Whether identification x is ambiguous: other compounds among the query's
+ * hits [first, first + n) whose plain score is within the margin of x's.
+ * Fills the candidates, best first. */
+static int ambiguous(nps_call *out, const nps_hits *h, size_t first, size_t n, const nps_hit *x,
+                     const nps_spectra *lib, const nps_call_options *o)
+{
+    double margin = o->ambiguity_margin >= 0
+                        ? o->ambiguity_margin
+                        : default_margin[nps_spectra_kind(lib, x->reference)][x->score_type];
+    double best = nps_hit_plain_score(x);
+    size_t nc = 0;
+    nps_call_component *c = out->candidates;
+    c[nc++] = (nps_call_component){x->reference, NAN, best};
+    /* every hit: in the analogue modes the ranks follow the analogue score,
+     * not the plain one */
+    for (size_t k = 0; k < n; k++) {
+        const nps_hit *y = nps_hits_at(h, first + k);
+        double s = nps_hit_plain_score(y);
+        if (!(s >= best - margin)) continue;
+        size_t j = 0;
+        while (j < nc && !same_compound(lib, c[j].reference, y->reference)) j++;
+        if (j < nc) continue;
+        if (nc == NPS_CALL_MAX_CANDIDATES) break;
+        c[nc++] = (nps_call_component){y->reference, NAN, s};
+    }
+    if (nc < 2) return 0;
+    for (size_t i = 1; i < nc; i++) /* best first: an insertion sort of at most 8 */
+        for (size_t j = i; j > 0 && c[j].score > c[j - 1].score; j--) {
+            nps_call_component tmp = c[j];
+            c[j] = c[j - 1];
+            c[j - 1] = tmp;
+        }
+    const char *f0 = nps_spectra_get(lib, c[0].reference, NPS_KEY_FORMULA);
+    int iso = f0 && *f0;
+    for (size_t i = 1; iso && i < nc; i++) {
+        const char *f = nps_spectra_get(lib, c[i].reference, NPS_KEY_FORMULA);
+        iso = f && strcmp(f, f0) == 0;
+    }
+    out->status = NPS_CALL_AMBIGUOUS;
+    out->n_candidates = nc;
+    out->isomers = iso;
+    return 1;
+}
+
 const char *nps_call_status_name(nps_call_status s)
 {
-    static const char *const names[] = {"none", "identified", "analogue", "mixture"};
+    static const char *const names[] = {"none", "identified", "analogue", "mixture", "ambiguous"};
     return (unsigned)s < sizeof names / sizeof *names ? names[s] : "none";
 }
 
@@ -169,8 +249,9 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
         return 0;
     }
     if (out->hit != SIZE_MAX) {
-        out->status = NPS_CALL_IDENTIFIED;
         const nps_hit *x = nps_hits_at(h, out->hit);
+        if (ambiguous(out, h, first, n, x, lib, o)) return 0;
+        out->status = NPS_CALL_IDENTIFIED;
         out->n_components = 1;
         out->components[0] = (nps_call_component){x->reference, 1.0, nps_hit_plain_score(x)};
         return 0;
@@ -216,6 +297,20 @@ void nps_call_describe(char *buf, size_t n, const nps_call *c, const nps_hits *h
         }
         snprintf(buf, n, "no identification%s%s%s", best, c->class_name[0] ? "; class votes: " : "",
                  c->class_name);
+        return;
+    }
+    if (c->status == NPS_CALL_AMBIGUOUS) {
+        size_t k = (size_t)snprintf(buf, n, "ambiguous: one of");
+        for (size_t i = 0; i < c->n_candidates && k < n; i++) {
+            const char *nm = nps_spectra_name(lib, c->candidates[i].reference);
+            if (!*nm) nm = nps_spectra_id(lib, c->candidates[i].reference);
+            k += (size_t)snprintf(buf + k, n - k, "%s %.200s (%.3f)", i ? "," : "", nm,
+                                  c->candidates[i].score);
+        }
+        if (k < n)
+            snprintf(buf + k, n - k, "; %s",
+                     c->isomers ? "positional isomer not determined by this spectrum"
+                                : "not told apart by this spectrum");
         return;
     }
     if (c->status == NPS_CALL_MIXTURE) {

@@ -374,6 +374,25 @@ static json_t *hit_object(const nps_hit_row *r)
     return nps_json_done(&j);
 }
 
+/* [{library_id, library_name, fraction, score}], fraction null when NAN */
+static json_t *component_array(const nps_call_component *cc, size_t n, const nps_spectra *L)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        nps_jobj e = nps_json_object();
+        nps_json_put(&e, "library_id", nps_json_str(nps_spectra_id(L, cc[i].reference)));
+        nps_json_put(&e, "library_name", nps_json_str(nps_spectra_name(L, cc[i].reference)));
+        nps_json_put(&e, "fraction", nps_json_num(cc[i].fraction, 3));
+        nps_json_put(&e, "score", nps_json_num(cc[i].score, 4));
+        json_t *eo = nps_json_done(&e);
+        if (!eo || json_array_append_new(arr, eo)) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
+}
+
 static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
                             const nps_spectra *L, const nps_call_options *co)
 {
@@ -400,23 +419,13 @@ static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
         nps_jobj cj = nps_json_object();
         nps_json_put(&cj, "status", json_string(nps_call_status_name(call.status)));
         nps_json_put(&cj, "text", nps_json_str(text));
-        /* the compounds the call names: {library_id, library_name,
-         * fraction, score} */
-        json_t *comp = json_array();
-        for (size_t i = 0; comp && i < call.n_components; i++) {
-            const nps_call_component *cc = &call.components[i];
-            nps_jobj e = nps_json_object();
-            nps_json_put(&e, "library_id", nps_json_str(nps_spectra_id(L, cc->reference)));
-            nps_json_put(&e, "library_name", nps_json_str(nps_spectra_name(L, cc->reference)));
-            nps_json_put(&e, "fraction", nps_json_num(cc->fraction, 3));
-            nps_json_put(&e, "score", nps_json_num(cc->score, 4));
-            json_t *eo = nps_json_done(&e);
-            if (!eo || json_array_append_new(comp, eo)) {
-                json_decref(comp);
-                comp = NULL;
-            }
+        /* the compounds the call names (components), and for an ambiguous
+         * call those it cannot tell apart (candidates) */
+        nps_json_put(&cj, "components", component_array(call.components, call.n_components, L));
+        if (call.status == NPS_CALL_AMBIGUOUS) {
+            nps_json_put(&cj, "candidates", component_array(call.candidates, call.n_candidates, L));
+            nps_json_put(&cj, "isomers", json_boolean(call.isomers));
         }
-        nps_json_put(&cj, "components", comp);
         nps_json_put(&cj, "class", nps_json_str(call.class_name));
         nps_json_put(&cj, "class_support", nps_json_num(call.class_support, 3));
         nps_json_put(&j, "call", nps_json_done(&cj));
