@@ -73,8 +73,8 @@ static void ambiguity(gsl_rng *r)
     nps_spectra *ls, *q;
     CHECK(nps_spectra_create(&ls) == 0);
     CHECK(nps_spectra_create(&q) == 0);
-    double mz[40], mz2[40];
-    float in[40], twin[40], other[40];
+    double mz[40] = {0}, mz2[40] = {0};
+    float in[40] = {0}, twin[40] = {0}, other[40] = {0};
     synth_ei_peaks(r, mz, in, 40);
     synth_ei_peaks(r, mz2, other, 40);
     for (size_t j = 0; j < 40; j++) twin[j] = in[j] * (float)(0.97 + 0.06 * gsl_rng_uniform(r));
@@ -86,8 +86,8 @@ static void ambiguity(gsl_rng *r)
     CHECK(nps_spectra_add(ls, mz, twin, 40, k, v2, 4) == 0);
     CHECK(nps_spectra_add(ls, mz2, other, 40, k, v3, 4) == 0);
     for (int i = 0; i < 30; i++) { /* unrelated spectra */
-        double m[30];
-        float x[30];
+        double m[30] = {0};
+        float x[30] = {0};
         synth_ei_peaks(r, m, x, 30);
         char id[16];
         snprintf(id, sizeof id, "U%02d", i);
