@@ -119,8 +119,7 @@ struct nps_mix_ws {
     size_t top_k;
     size_t ref[MIX_CANDIDATES];
     uint64_t key[MIX_CANDIDATES];
-    double off[MIX_CANDIDATES];   /* off-axis sums of squares */
-    double score[MIX_CANDIDATES]; /* plain score against the whole query, NAN: not known */
+    double off[MIX_CANDIDATES]; /* off-axis sums of squares */
     double G[MIX_CANDIDATES * MIX_CANDIDATES], ab[MIX_CANDIDATES];
 };
 
@@ -418,7 +417,6 @@ static size_t add_candidates(struct nps_mix_ws *m, size_t nc, const nps_spectra 
         if (j < nc) continue;
         m->ref[nc] = hits[i].reference;
         m->key[nc] = key;
-        m->score[nc] = nps_hit_plain_score(&hits[i]);
         nc++;
     }
     return nc;
