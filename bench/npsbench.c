@@ -8,6 +8,7 @@
  *   npsbench ei-accuracy        cross-laboratory EI identification accuracy
  *   npsbench mixtures [deep]    mixture analysis: false mixture calls, recall, cost
  *   npsbench ambiguity          the ambiguity margin: calls with the compound present and absent
+ *   npsbench probability        the identification probability: fit and calibration
  *   npsbench index [W...]       the fragment-index workloads W1-W4 of issue 3
  *   npsbench scaling [SVG]      time per query against library size, and its plot
  *
@@ -30,6 +31,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -552,6 +554,18 @@ static int bench_ei_accuracy(void)
     return 0;
 }
 
+/* The cross-laboratory set of a kind (EI or MS/MS): its queries sorted by
+ * contributor, and every record's contributor and compound block. */
+static query_t *crosslab_set(int ei, nps_spectra **all, unsigned char **eligible, size_t *nq,
+                             char (**contrib)[64], char (**blocks)[32])
+{
+    size_t groups;
+    query_t *qs = ei ? ei_crosslab_queries(all, eligible, nq, &groups)
+                     : crosslab_queries(all, eligible, nq, &groups);
+    lab_keys(contrib, blocks, *all, qs, *nq);
+    return qs;
+}
+
 /* ------------------------------------------------------------- mixtures */
 
 /* Add to out the two-component mixture of spectra x and y of all: each
@@ -761,11 +775,9 @@ static int bench_mixtures(int deep)
     for (int ei = 1; ei >= 0; ei--) {
         nps_spectra *all;
         unsigned char *eligible;
-        size_t nq, groups;
-        query_t *qs = ei ? ei_crosslab_queries(&all, &eligible, &nq, &groups)
-                         : crosslab_queries(&all, &eligible, &nq, &groups);
+        size_t nq;
         char(*contrib)[64], (*blocks)[32];
-        lab_keys(&contrib, &blocks, all, qs, nq);
+        query_t *qs = crosslab_set(ei, &all, &eligible, &nq, &contrib, &blocks);
         mix_tally t = {0};
         for (size_t a = 0; a < nq;) {
             size_t b = a;
@@ -810,62 +822,95 @@ static int lco_exclude(void *vctx, size_t query, size_t reference)
     return strcmp(c->blocks[c->map[reference]], c->qs[c->a + query].block) == 0;
 }
 
-static void ambiguity_turn(amb_tally *t, const nps_spectra *all, const unsigned char *eligible,
-                           char (*contrib)[64], char (*blocks)[32], const query_t *qs, size_t a,
-                           size_t b, double tolerance)
+/* One search of a leave-compound-out run: the hits of queries qs[a, b)
+ * against the library libsp (map: library index -> the set's record),
+ * with their compound present (lco 0) or left out (lco 1). */
+typedef void (*lco_fn)(void *ctx, const nps_hits *h, const nps_spectra *libsp, const size_t *map,
+                       char (*blocks)[32], const query_t *qs, size_t a, size_t b, int lco);
+
+/* The cross-laboratory queries of a kind, each laboratory's in turn
+ * against the other laboratories' spectra (default search, with the
+ * tolerance of the kind), once with the compound present and once left
+ * out; fn sees every search. Returns the number of queries. */
+static size_t lco_searches(int ei, int mixtures, lco_fn fn, void *fctx)
 {
-    nps_spectra *libsp, *qsp;
-    size_t *map = crosslab_split(&libsp, &qsp, all, eligible, contrib, qs, a, b);
-    nps_library *lib;
-    nps_library_create(&lib, libsp, NULL);
-    nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
-    o.tolerance = tolerance;
-    lco_ctx ctx = {map, blocks, qs, a};
-    for (int lco = 0; lco < 2; lco++) {
-        o.exclude = lco ? lco_exclude : NULL;
-        o.exclude_ctx = lco ? &ctx : NULL;
-        nps_hits *h;
-        if (nps_search_run(&h, lib, qsp, &o)) {
-            fprintf(stderr, "%s\n", nps_error_last());
-            exit(1);
+    nps_spectra *all;
+    unsigned char *eligible;
+    size_t nq;
+    char(*contrib)[64], (*blocks)[32];
+    query_t *qs = crosslab_set(ei, &all, &eligible, &nq, &contrib, &blocks);
+    for (size_t a = 0; a < nq;) {
+        size_t b = a;
+        while (b < nq && strcmp(qs[b].contrib, qs[a].contrib) == 0) b++;
+        nps_spectra *libsp, *qsp;
+        size_t *map = crosslab_split(&libsp, &qsp, all, eligible, contrib, qs, a, b);
+        nps_library *lib;
+        nps_library_create(&lib, libsp, NULL);
+        nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
+        o.tolerance = ei ? 0.5 : 0.02;
+        o.mixtures = mixtures;
+        lco_ctx ctx = {map, blocks, qs, a};
+        for (int lco = 0; lco < 2; lco++) {
+            o.exclude = lco ? lco_exclude : NULL;
+            o.exclude_ctx = lco ? &ctx : NULL;
+            nps_hits *h;
+            if (nps_search_run(&h, lib, qsp, &o)) {
+                fprintf(stderr, "%s\n", nps_error_last());
+                exit(1);
+            }
+            fn(fctx, h, libsp, map, blocks, qs, a, b, lco);
+            nps_hits_free(h);
         }
-        for (size_t k = a; k < b; k++) {
-            if (lco)
-                t->na++;
-            else
-                t->np++;
-            for (int m = 0; m < AMB_MARGINS; m++) {
-                nps_call_options co = NPS_CALL_OPTIONS_INIT;
-                co.ambiguity_margin = amb_margin[m];
-                nps_call c;
-                nps_hits_call(&c, h, k - a, libsp, &co);
-                int right = 0;
-                if (c.status == NPS_CALL_IDENTIFIED)
-                    right = strcmp(blocks[map[c.components[0].reference]], qs[k].block) == 0;
-                else if (c.status == NPS_CALL_AMBIGUOUS)
-                    for (size_t i = 0; i < c.n_candidates; i++)
-                        right |= strcmp(blocks[map[c.candidates[i].reference]], qs[k].block) == 0;
-                if (lco) {
-                    int cell = c.status == NPS_CALL_IDENTIFIED  ? 0
-                               : c.status == NPS_CALL_AMBIGUOUS ? 1
-                               : c.status == NPS_CALL_MIXTURE   ? 2
-                                                                : 3;
-                    t->a[m][cell]++;
-                } else {
-                    int cell = c.status == NPS_CALL_IDENTIFIED  ? (right ? 0 : 1)
-                               : c.status == NPS_CALL_AMBIGUOUS ? (right ? 2 : 3)
-                               : c.status == NPS_CALL_MIXTURE   ? 4
-                                                                : 5;
-                    t->p[m][cell]++;
-                }
+        nps_library_free(lib);
+        free(map);
+        nps_spectra_free(libsp);
+        nps_spectra_free(qsp);
+        a = b;
+    }
+    free(contrib);
+    free(blocks);
+    free(qs);
+    free(eligible);
+    nps_spectra_free(all);
+    return nq;
+}
+
+static void ambiguity_tally(void *ctx, const nps_hits *h, const nps_spectra *libsp,
+                            const size_t *map, char (*blocks)[32], const query_t *qs, size_t a,
+                            size_t b, int lco)
+{
+    amb_tally *t = ctx;
+    for (size_t k = a; k < b; k++) {
+        if (lco)
+            t->na++;
+        else
+            t->np++;
+        for (int m = 0; m < AMB_MARGINS; m++) {
+            nps_call_options co = NPS_CALL_OPTIONS_INIT;
+            co.ambiguity_margin = amb_margin[m];
+            nps_call c;
+            nps_hits_call(&c, h, k - a, libsp, &co);
+            int right = 0;
+            if (c.status == NPS_CALL_IDENTIFIED)
+                right = strcmp(blocks[map[c.components[0].reference]], qs[k].block) == 0;
+            else if (c.status == NPS_CALL_AMBIGUOUS)
+                for (size_t i = 0; i < c.n_candidates; i++)
+                    right |= strcmp(blocks[map[c.candidates[i].reference]], qs[k].block) == 0;
+            if (lco) {
+                int cell = c.status == NPS_CALL_IDENTIFIED  ? 0
+                           : c.status == NPS_CALL_AMBIGUOUS ? 1
+                           : c.status == NPS_CALL_MIXTURE   ? 2
+                                                            : 3;
+                t->a[m][cell]++;
+            } else {
+                int cell = c.status == NPS_CALL_IDENTIFIED  ? (right ? 0 : 1)
+                           : c.status == NPS_CALL_AMBIGUOUS ? (right ? 2 : 3)
+                           : c.status == NPS_CALL_MIXTURE   ? 4
+                                                            : 5;
+                t->p[m][cell]++;
             }
         }
-        nps_hits_free(h);
     }
-    nps_library_free(lib);
-    free(map);
-    nps_spectra_free(libsp);
-    nps_spectra_free(qsp);
 }
 
 /* The ambiguity margin, measured: the cross-laboratory queries against the
@@ -877,21 +922,9 @@ static int bench_ambiguity(void)
 {
     machine();
     for (int ei = 1; ei >= 0; ei--) {
-        nps_spectra *all;
-        unsigned char *eligible;
-        size_t nq, groups;
-        query_t *qs = ei ? ei_crosslab_queries(&all, &eligible, &nq, &groups)
-                         : crosslab_queries(&all, &eligible, &nq, &groups);
-        char(*contrib)[64], (*blocks)[32];
-        lab_keys(&contrib, &blocks, all, qs, nq);
         amb_tally t;
         memset(&t, 0, sizeof t);
-        for (size_t a = 0; a < nq;) {
-            size_t b = a;
-            while (b < nq && strcmp(qs[b].contrib, qs[a].contrib) == 0) b++;
-            ambiguity_turn(&t, all, eligible, contrib, blocks, qs, a, b, ei ? 0.5 : 0.02);
-            a = b;
-        }
+        lco_searches(ei, NPS_MIXTURES_ON, ambiguity_tally, &t);
         const char *k = ei ? "EI" : "MS/MS";
         printf("%s: %zu queries, compound present (other contributors) and left out; default "
                "search and call\n",
@@ -909,11 +942,247 @@ static int bench_ambiguity(void)
                 100 * p[4] / P, 100 * p[5] / P, 100 * (p[0] + p[2]) / P, 100 * q[0] / A,
                 100 * q[1] / A, 100 * q[2] / A);
         }
-        free(contrib);
-        free(blocks);
-        free(qs);
-        free(eligible);
-        nps_spectra_free(all);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------- probability */
+
+static double roc_auc(const double *values, const unsigned char *pos, size_t n);
+
+/* The observations of one search for the probability model: per query, the
+ * distinct compounds of its hit list (InChIKey first block, else the name,
+ * the rule of nps_compound_key) with their best plain score and its matched
+ * peaks, and whether each is the query's compound. */
+typedef struct {
+    nps_probability_obs *o;
+    unsigned char *fold; /* per observation: its query compound's half */
+    unsigned char *absent;
+    double *builtin; /* the search's own probability (the built-in model) */
+    size_t n, cap, nq;
+} prob_set;
+
+static unsigned fold_of(const char *block)
+{
+    return (unsigned)(crc32(0, (const unsigned char *)block, (unsigned)strlen(block)) & 1u);
+}
+
+static void compound_of(char *out, size_t n, const nps_spectra *s, size_t i)
+{
+    block_of(out, n, s, i);
+    if (out[0]) return;
+    const char *nm = nps_spectra_name(s, i);
+    size_t k = 0;
+    for (; nm && nm[k] && k + 1 < n; k++) out[k] = (char)tolower((unsigned char)nm[k]);
+    out[k] = '\0';
+}
+
+static void prob_collect(void *ctx, const nps_hits *h, const nps_spectra *libsp, const size_t *map,
+                         char (*blocks)[32], const query_t *qs, size_t a, size_t b, int absent)
+{
+    prob_set *ps = ctx;
+    for (size_t k = a; k < b; k++) {
+        size_t first, n;
+        nps_hits_for_query(h, k - a, &first, &n);
+        char seen[64][64];
+        size_t ns = 0;
+        for (size_t i = 0; i < n && ns < 64; i++) {
+            const nps_hit *x = nps_hits_at(h, first + i);
+            char key[64];
+            compound_of(key, sizeof key, libsp, x->reference);
+            size_t j = 0;
+            while (j < ns && (!key[0] || strcmp(seen[j], key) != 0)) j++;
+            if (j < ns) continue; /* a lower hit of a compound listed already */
+            snprintf(seen[ns++], 64, "%s", key);
+            if (ps->n == ps->cap) {
+                ps->cap = ps->cap ? 2 * ps->cap : 4096;
+                ps->o = realloc(ps->o, ps->cap * sizeof *ps->o);
+                ps->fold = realloc(ps->fold, ps->cap);
+                ps->absent = realloc(ps->absent, ps->cap);
+                ps->builtin = realloc(ps->builtin, ps->cap * sizeof *ps->builtin);
+                if (!ps->o || !ps->fold || !ps->absent || !ps->builtin) {
+                    fprintf(stderr, "npsbench: out of memory\n");
+                    exit(1);
+                }
+            }
+            ps->o[ps->n] =
+                (nps_probability_obs){ps->nq, nps_hit_plain_score(x), x->matched,
+                                      strcmp(blocks[map[x->reference]], qs[k].block) == 0};
+            ps->fold[ps->n] = (unsigned char)fold_of(qs[k].block);
+            ps->absent[ps->n] = (unsigned char)absent;
+            ps->builtin[ps->n] = x->probability;
+            ps->n++;
+        }
+        ps->nq++;
+    }
+}
+
+/* The observations of one half (fold f), or of both (f < 0). */
+static nps_probability_obs *prob_subset(const prob_set *ps, int f, size_t *n_out)
+{
+    nps_probability_obs *o = malloc((ps->n ? ps->n : 1) * sizeof *o);
+    size_t n = 0;
+    for (size_t i = 0; i < ps->n; i++)
+        if (f < 0 || ps->fold[i] == (unsigned char)f) o[n++] = ps->o[i];
+    *n_out = n;
+    return o;
+}
+
+#define PROB_BINS 10
+
+typedef struct {
+    size_t n[PROB_BINS], right[PROB_BINS];
+    double sum[PROB_BINS];
+} calib;
+
+static void calib_add(calib *c, double p, int right)
+{
+    int b = (int)(p * PROB_BINS);
+    if (b >= PROB_BINS) b = PROB_BINS - 1;
+    if (b < 0) b = 0;
+    c->n[b]++;
+    c->right[b] += right != 0;
+    c->sum[b] += p;
+}
+
+static void calib_print(const char *what, const calib *c)
+{
+    printf("%s\n  %-9s %7s %9s %9s %15s\n", what, "bin", "n", "mean p", "observed", "95% interval");
+    for (int b = 0; b < PROB_BINS; b++) {
+        if (!c->n[b]) continue;
+        double lo, hi;
+        wilson(&lo, &hi, c->right[b], c->n[b]);
+        printf("  %.1f-%.1f   %7zu %9.3f %9.3f   [%.3f, %.3f]\n", b / 10.0, (b + 1) / 10.0, c->n[b],
+               c->sum[b] / (double)c->n[b], (double)c->right[b] / (double)c->n[b], lo, hi);
+    }
+}
+
+/*
+ * The probability model, fitted and calibrated: the cross-laboratory
+ * queries of both kinds, each searched (CLI defaults) against the other
+ * laboratories' spectra with its compound present and with it left out.
+ * Two compound-disjoint halves: each half's model is fitted on the other
+ * half, so the calibration tables are out of sample; then the model on all
+ * of it, the built-in one (stats/probability.c). Per half-probability bin,
+ * the observed share of right compounds, for every listed compound and for
+ * the top compound only; ROC AUC of the top compound's probability and of
+ * its plain score for right against wrong.
+ */
+static int bench_probability(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    machine();
+    for (int ei = 1; ei >= 0; ei--) {
+        prob_set ps;
+        memset(&ps, 0, sizeof ps);
+        /* the hits do not depend on the mixture analysis: off */
+        size_t nq = lco_searches(ei, NPS_MIXTURES_OFF, prob_collect, &ps);
+        const char *kname = ei ? "EI (composite MF)" : "MS/MS (entropy, identity)";
+        printf("\n%s: %zu queries x (present, left out) = %zu searches, %zu listed compounds\n",
+               kname, nq, ps.nq, ps.n);
+        /* both forms of the model, each fitted per half on the other half;
+         * the one with the better out-of-sample likelihood is kept */
+        nps_probability_model half[2], vh[2][2];
+        double vnll[2] = {0, 0};
+        static const unsigned vflags[2] = {0, NPS_PROBABILITY_SCORE_ONLY};
+        for (int v = 0; v < 2; v++) {
+            for (int f = 0; f < 2; f++) {
+                size_t n;
+                nps_probability_obs *o = prob_subset(&ps, 1 - f, &n);
+                if (nps_probability_fit(&vh[v][f], o, n, vflags[v])) {
+                    fprintf(stderr, "%s\n", nps_error_last());
+                    exit(1);
+                }
+                free(o);
+            }
+            /* out-of-sample negative log-likelihood per search */
+            for (size_t i = 0; i < ps.n;) {
+                size_t j = i, right = SIZE_MAX;
+                while (j < ps.n && ps.o[j].query == ps.o[i].query) {
+                    if (ps.o[j].right) right = j;
+                    j++;
+                }
+                const nps_probability_model *hm = &vh[v][ps.fold[i]];
+                double pr = 1;
+                if (right != SIZE_MAX) {
+                    pr = nps_probability_of(hm, ps.o + i, j - i, right - i);
+                } else {
+                    for (size_t k = i; k < j; k++)
+                        pr -= nps_probability_of(hm, ps.o + i, j - i, k - i);
+                }
+                vnll[v] -= log(fmax(pr, 1e-300));
+                i = j;
+            }
+            vnll[v] /= (double)ps.nq;
+            printf("  %s: out-of-sample -log L per search %.4f; halves: (%.3f, %.3f, %.3f), "
+                   "(%.3f, %.3f, %.3f)\n",
+                   v ? "score only" : "score + matched peaks", vnll[v], vh[v][0].none,
+                   vh[v][0].score, vh[v][0].matched, vh[v][1].none, vh[v][1].score,
+                   vh[v][1].matched);
+        }
+        int best = vnll[1] < vnll[0];
+        half[0] = vh[best][0];
+        half[1] = vh[best][1];
+        size_t nall;
+        nps_probability_obs *oall = prob_subset(&ps, -1, &nall);
+        nps_probability_model m;
+        if (nps_probability_fit(&m, oall, nall, vflags[best])) {
+            fprintf(stderr, "%s\n", nps_error_last());
+            exit(1);
+        }
+        free(oall);
+        printf("  kept: %s; all (built-in): {NPS_PROBABILITY_MODEL_VERSION, %.4f, %.4f, %.4f}\n",
+               best ? "score only" : "score + matched peaks", m.none, m.score, m.matched);
+        /* out-of-sample probabilities: each observation under the model of
+         * its own half (fitted on the other) */
+        calib every, top, top_present, top_absent, builtin;
+        memset(&every, 0, sizeof every);
+        memset(&top, 0, sizeof top);
+        memset(&top_present, 0, sizeof top_present);
+        memset(&top_absent, 0, sizeof top_absent);
+        memset(&builtin, 0, sizeof builtin);
+        double *tp = malloc(ps.nq * sizeof *tp), *ts = malloc(ps.nq * sizeof *ts);
+        unsigned char *tr = malloc(ps.nq);
+        size_t nt = 0, sum_right = 0;
+        double sum_p = 0;
+        for (size_t i = 0; i < ps.n;) {
+            size_t j = i;
+            while (j < ps.n && ps.o[j].query == ps.o[i].query) j++;
+            const nps_probability_model *hm = &half[ps.fold[i]];
+            for (size_t k = i; k < j; k++) {
+                double p = nps_probability_of(hm, ps.o + i, j - i, k - i);
+                calib_add(&every, p, ps.o[k].right);
+                if (isfinite(ps.builtin[k])) calib_add(&builtin, ps.builtin[k], ps.o[k].right);
+                if (k == i) {
+                    calib_add(&top, p, ps.o[k].right);
+                    calib_add(ps.absent[k] ? &top_absent : &top_present, p, ps.o[k].right);
+                    tp[nt] = p;
+                    ts[nt] = ps.o[k].score;
+                    tr[nt] = (unsigned char)ps.o[k].right;
+                    nt++;
+                    sum_p += p;
+                    sum_right += ps.o[k].right != 0;
+                }
+            }
+            i = j;
+        }
+        calib_print("  every listed compound, out of sample:", &every);
+        calib_print("  the top compound, out of sample:", &top);
+        calib_print("  the top compound, compound present:", &top_present);
+        calib_print("  the top compound, compound left out:", &top_absent);
+        calib_print("  every listed compound, the search's own (built-in model, in sample):",
+                    &builtin);
+        printf("  top compound: mean probability %.3f, observed right %.3f; ROC AUC right vs "
+               "wrong: probability %.3f, plain score %.3f\n",
+               sum_p / (double)nt, (double)sum_right / (double)nt, roc_auc(tp, tr, nt),
+               roc_auc(ts, tr, nt));
+        free(tp);
+        free(ts);
+        free(tr);
+        free(ps.o);
+        free(ps.fold);
+        free(ps.absent);
+        free(ps.builtin);
     }
     return 0;
 }
@@ -1764,7 +2033,8 @@ static double roc_auc(const double *values, const unsigned char *pos, size_t n)
     double rank_sum = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        while (j < n && values[ix[j]] == values[ix[i]]) j++;
+        /* a tie group (a NaN is a group of its own: it equals nothing) */
+        while (j < n && (j == i || values[ix[j]] == values[ix[i]])) j++;
         double mid = 0.5 * (double)(i + 1 + j); /* average 1-based rank of the tie group */
         for (size_t k = i; k < j; k++)
             if (pos[ix[k]]) rank_sum += mid;
@@ -1959,7 +2229,7 @@ int main(int argc, char **argv)
         fprintf(
             stderr,
             "usage: npsbench load [RUNS] | defaults [RUNS] | evalues | accuracy | ei-accuracy | "
-            "mixtures [deep] | ambiguity | "
+            "mixtures [deep] | ambiguity | probability | "
             "index [W1 W2 W3 "
             "W4] | scaling [SVG] | mzml [MB] | families [TSV [SCORE]] | families-ei "
             "[TSV [SCORE]]\n");
@@ -1973,6 +2243,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "accuracy") == 0) return bench_accuracy();
     if (strcmp(argv[1], "ei-accuracy") == 0) return bench_ei_accuracy();
     if (strcmp(argv[1], "ambiguity") == 0) return bench_ambiguity();
+    if (strcmp(argv[1], "probability") == 0) return bench_probability();
     if (strcmp(argv[1], "mixtures") == 0)
         return bench_mixtures(argc > 2 && strcmp(argv[2], "deep") == 0);
     if (strcmp(argv[1], "index") == 0) return bench_index(argc, argv);

@@ -15,4 +15,6 @@ echo "== calls: npsmatch search --mode analogue (identified / possible new analo
 ./build/npsmatch search --mode analogue --top 5 -o calls.tsv reference_spectra/sample_unknowns.msp
 awk -F'\t' 'NR > 1 && $3 == 1 {printf "%-18s %s\n", $1, $18}' calls.tsv
 echo
-echo "full results: hits.tsv (identity/open search), calls.tsv (analogue search)"
+./build/npsmatch search -o report.html reference_spectra/sample_unknowns.msp 2>/dev/null
+echo "full results: hits.tsv (identity/open search), calls.tsv (analogue search),"
+echo "report.html (the case report: calls, hit tables, mirror plots; open it in a browser)"

@@ -112,7 +112,8 @@ static inline int hit_identical(const nps_hit *x, const nps_hit *y)
            same_double(x->composite_rmf, y->composite_rmf) &&
            same_double(x->delta_mz, y->delta_mz) &&
            same_double(x->identity_score, y->identity_score) &&
-           same_double(x->e_value, y->e_value) && same_double(x->q_value, y->q_value);
+           same_double(x->e_value, y->e_value) && same_double(x->q_value, y->q_value) &&
+           same_double(x->rmf, y->rmf) && same_double(x->probability, y->probability);
 }
 
 /* Two hit lists are identical, hit for hit. On a difference, the first

@@ -92,11 +92,17 @@ static void writers(void)
         line[n] = '\0';
         char *f[32];
         int nf = split_tab(line, f, 32);
-        CHECK_MSG(nf == 23, "%d columns", nf);
-        if (lines > 1 && nf == 23 && f[17][0]) calls++;
-        if (lines > 1 && nf == 23) CHECK(f[17][0] ? strcmp(f[2], "1") == 0 : 1);
-        if (lines > 1 && nf == 23)
+        CHECK_MSG(nf == 25, "%d columns", nf);
+        if (lines == 1 && nf == 25)
+            CHECK(strcmp(f[23], "rmf") == 0 && strcmp(f[24], "probability") == 0);
+        if (lines > 1 && nf == 25 && f[17][0]) calls++;
+        if (lines > 1 && nf == 25) CHECK(f[17][0] ? strcmp(f[2], "1") == 0 : 1);
+        if (lines > 1 && nf == 25) {
             CHECK(f[22][0] && atoi(f[22]) >= atoi(f[10])); /* composite_rmf */
+            /* the ranking score is the composite: its RMF, on 0..1 */
+            CHECK(f[23][0] && fabs(atof(f[23]) - atof(f[22]) / 1000.0) < 1.5e-3);
+            CHECK(f[24][0] && atof(f[24]) > 0 && atof(f[24]) < 1); /* probability */
+        }
     }
     CHECK(lines == nh + 1);
     CHECK(calls == 2);
@@ -147,6 +153,27 @@ static void writers(void)
         json_decref(d);
     }
     free(j);
+
+    /* HTML: a section per query, a plot per hit, names escaped, no shard */
+    nps_report_options ho = NPS_REPORT_OPTIONS_INIT;
+    ho.format = NPS_REPORT_HTML;
+    ho.search = &so;
+    char *html = report(h, qs, lib, &ho, &rc);
+    CHECK(rc == 0 && html && strncmp(html, "<!DOCTYPE html>", 15) == 0);
+    size_t sections = 0, plots = 0;
+    for (const char *p = html; p && (p = strstr(p, "<section class=\"query\"")); p++) sections++;
+    for (const char *p = html; p && (p = strstr(p, "role=\"img\"")); p++) plots++;
+    CHECK_MSG(sections == 2 && plots == nh, "%zu sections, %zu plots, %zu hits", sections, plots,
+              nh);
+    CHECK(html && strstr(html, "m&#xE9;thylamine") != NULL); /* Latin-1 read as such */
+    CHECK(html && strstr(html, "<script") == NULL && strstr(html, "</html>\n") != NULL);
+    free(html);
+    nps_shard one;
+    nps_shard_make(&one, 1, 1, 2);
+    ho.shard = &one;
+    html = report(h, qs, lib, &ho, &rc);
+    CHECK(rc == NPS_EINVAL);
+    free(html);
 
     /* arguments */
     char *x = report(h, qs, lib, NULL, &rc);

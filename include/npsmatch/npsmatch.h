@@ -596,7 +596,64 @@ typedef struct {
     double identity_score;
     double e_value; /* expected chance hits scoring this well (options.evalues); NAN if unfitted */
     double q_value; /* target-decoy q-value (nps_hits_target_decoy); NAN otherwise */
+    /* The reverse match factor of the plain score: the fragment spectra
+     * scored without a shift after the query peaks with no reference peak
+     * within the tolerance are left out (for the composite score, NIST's
+     * RMF: composite_rmf). */
+    double rmf;
+    /* The probability that this hit's compound is the query's compound,
+     * given the other compounds of the hit list (nps_probability_model);
+     * replicates of one compound carry the same value; NAN when no
+     * calibrated model covers the query's kind and score. */
+    double probability;
 } nps_hit;
+
+/*
+ * The identification probability (stats/probability.c): a multinomial logit
+ * over the distinct compounds of a query's hit list and one more answer,
+ * "none of them". Compound c (its best hit) has utility
+ *     u_c = score * s_c + matched * ln(1 + m_c)
+ * with s_c its plain score (0..1) and m_c its matched peaks; "none" has
+ * utility `none`. P(c) = exp(u_c) / (exp(none) + sum over c' of exp(u_c')).
+ * Like NIST MS Search's Prob it rests on how far the best compound stands
+ * from the others; unlike it, the compound can be absent from the library.
+ * The built-in models were fitted by leave-compound-out on the shared
+ * MassBank data (bench/RESULTS.md, `npsbench probability`); a lab can fit
+ * its own with nps_probability_fit.
+ */
+typedef struct {
+    int version;
+    double none;    /* utility of "none of the listed compounds" */
+    double score;   /* per unit of plain score */
+    double matched; /* per unit of ln(1 + matched peaks) */
+} nps_probability_model;
+#define NPS_PROBABILITY_MODEL_VERSION 1
+
+/* The built-in model for queries of a kind ranked by a score, or
+ * NPS_ENOTFOUND when that pair is not calibrated. */
+int nps_probability_model_default(nps_probability_model *out, nps_kind kind, nps_score_type score);
+
+/* One compound of one query's hit list, for fitting: its plain score, its
+ * matched peaks, and whether it is the query's compound. The observations
+ * of a query are consecutive (same `query`); a query none of whose listed
+ * compounds is right says "none". */
+typedef struct {
+    size_t query;
+    double score;
+    size_t matched;
+    int right;
+} nps_probability_obs;
+
+/* Maximum-likelihood fit (GSL's BFGS); NPS_EINVAL when obs has fewer than
+ * two queries, a query with two right compounds, or the fit does not
+ * converge. With NPS_PROBABILITY_SCORE_ONLY the matched-peaks term is left
+ * at 0 (a small calibration set, where it is collinear with the score). */
+#define NPS_PROBABILITY_SCORE_ONLY 1u
+int nps_probability_fit(nps_probability_model *out, const nps_probability_obs *obs, size_t n,
+                        unsigned flags);
+/* The probability of obs[i] within its query's observations obs[0, n). */
+double nps_probability_of(const nps_probability_model *m, const nps_probability_obs *obs, size_t n,
+                          size_t i);
 
 typedef struct nps_hits nps_hits;
 
@@ -830,6 +887,9 @@ typedef struct {
     size_t reference; /* library spectrum */
     double fraction;
     double score;
+    /* the hit's probability (nps_hit.probability); NAN for a mixture's
+     * components, which the single-compound model does not describe */
+    double probability;
 } nps_call_component;
 
 typedef struct {
@@ -885,7 +945,10 @@ typedef struct {
 void nps_hit_row_fill(nps_hit_row *row, const nps_hits *hits, size_t i, const nps_spectra *queries,
                       const nps_spectra *library, const nps_call_options *call);
 
-typedef enum { NPS_REPORT_TSV = 0, NPS_REPORT_JSON = 1 } nps_report_format;
+/* TSV and JSON: one row / object per hit, for programs. HTML: the case
+ * report for people, self-contained (call, hit table, mirror plots,
+ * provenance), of a whole batch (not of a shard). */
+typedef enum { NPS_REPORT_TSV = 0, NPS_REPORT_JSON = 1, NPS_REPORT_HTML = 2 } nps_report_format;
 
 /* One of `count` deterministic parts of a batch of `total` queries, for a
  * scheduler that spreads a batch over nodes (each holding the whole

@@ -134,7 +134,7 @@ static int ambiguous(nps_call *out, const nps_hits *h, size_t first, size_t n, c
     double best = nps_hit_plain_score(x);
     size_t nc = 0;
     nps_call_component *c = out->candidates;
-    c[nc++] = (nps_call_component){x->reference, NAN, best};
+    c[nc++] = (nps_call_component){x->reference, NAN, best, x->probability};
     /* every hit: in the analogue modes the ranks follow the analogue score,
      * not the plain one */
     for (size_t k = 0; k < n; k++) {
@@ -145,7 +145,7 @@ static int ambiguous(nps_call *out, const nps_hits *h, size_t first, size_t n, c
         while (j < nc && !same_compound(lib, c[j].reference, y->reference)) j++;
         if (j < nc) continue;
         if (nc == NPS_CALL_MAX_CANDIDATES) break;
-        c[nc++] = (nps_call_component){y->reference, NAN, s};
+        c[nc++] = (nps_call_component){y->reference, NAN, s, y->probability};
     }
     if (nc < 2) return 0;
     for (size_t i = 1; i < nc; i++) /* best first: an insertion sort of at most 8 */
@@ -245,7 +245,7 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
         out->n_components = mx->n;
         for (size_t i = 0; i < mx->n; i++)
             out->components[i] =
-                (nps_call_component){mx->c[i].reference, mx->c[i].fraction, mx->c[i].score};
+                (nps_call_component){mx->c[i].reference, mx->c[i].fraction, mx->c[i].score, NAN};
         return 0;
     }
     if (out->hit != SIZE_MAX) {
@@ -253,7 +253,8 @@ int nps_hits_call(nps_call *out, const nps_hits *h, size_t query, const nps_spec
         if (ambiguous(out, h, first, n, x, lib, o)) return 0;
         out->status = NPS_CALL_IDENTIFIED;
         out->n_components = 1;
-        out->components[0] = (nps_call_component){x->reference, 1.0, nps_hit_plain_score(x)};
+        out->components[0] =
+            (nps_call_component){x->reference, 1.0, nps_hit_plain_score(x), x->probability};
         return 0;
     }
     const nps_hit *top = nps_hits_at(h, first);

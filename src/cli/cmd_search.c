@@ -35,8 +35,9 @@ static const char *search_help =
     "  --max-shift DA             shift: largest mass difference looked for (200)\n"
     "  --shift-candidates N       shift: correlation peaks scored per spectrum (3)\n"
     "  --shift-min-pairs N        shift: shifted peak pairs a mass difference needs (2)\n"
-    "  --decoys                   target-decoy search: q-values for every hit, and the score\n"
-    "                             threshold at --fdr (naive decoys, one per library spectrum)\n"
+    "  --decoys                   experimental: target-decoy q-values for every hit and the\n"
+    "                             score threshold at --fdr; optimistic on real data (0.065\n"
+    "                             observed at q 0.01): use the probability column\n"
     "  --fdr A                    the false discovery rate for the threshold (0.01)\n"
     "  --evalues                  a per-query e-value for every hit (fitted null score tail;\n"
     "                             off by default: it separates right from wrong top hits\n"
@@ -67,7 +68,8 @@ static const char *search_help =
     "  --mpi                      under mpirun -np K: each rank searches 1/K of the library\n"
     "                             (an HDF5 library file), rank 0 merges the exact top hits\n"
     "                             and writes the output, identical to one process's\n"
-    "  --format tsv|json, --to    output format (tsv; json for -o *.json)\n"
+    "  --format tsv|json|html     output format (tsv; json for -o *.json, html for -o *.html:\n"
+    "                             the case report, with mirror plots); also --to\n"
     "  -o OUT                     write to OUT (replaced atomically; devices, FIFOs in place)\n"
     "  --strict                   stop at the first malformed record\n"
     "  --input-format F           read QUERY files as msp, mgf, massbank, csv, mzml, mzxml,\n"
@@ -145,7 +147,8 @@ int cmd_search(int argc, char **argv)
      * section 9); --no-evalues is still accepted */
     so.evalues = 0;
     const char *libpath = NULL, *outp = NULL;
-    int json = 0, format_given = 0, c, idx;
+    nps_report_format fmt = NPS_REPORT_TSV;
+    int format_given = 0, c, idx;
     size_t shard_i = 0, shard_n = 0;
     int use_mpi = 0;
     cli_reader rd = CLI_READER_INIT;
@@ -223,11 +226,13 @@ int cmd_search(int argc, char **argv)
             break;
         case 'f':
             if (strcmp(optarg, "json") == 0)
-                json = 1;
+                fmt = NPS_REPORT_JSON;
             else if (strcmp(optarg, "tsv") == 0)
-                json = 0;
+                fmt = NPS_REPORT_TSV;
+            else if (strcmp(optarg, "html") == 0)
+                fmt = NPS_REPORT_HTML;
             else {
-                fprintf(stderr, "npsmatch: --format: '%s' is not tsv or json\n", optarg);
+                fprintf(stderr, "npsmatch: --format: '%s' is not tsv, json or html\n", optarg);
                 return EXIT_USAGE;
             }
             format_given = 1;
@@ -304,9 +309,17 @@ int cmd_search(int argc, char **argv)
         so.mixtures = NPS_MIXTURES_OFF;
 #endif
     }
-    if (!format_given && outp) { /* -o hits.json writes JSON */
+    if (!format_given && outp) { /* -o hits.json writes JSON, -o report.html HTML */
         size_t n = strlen(outp);
-        json = n > 5 && strcasecmp(outp + n - 5, ".json") == 0;
+        if (n > 5 && strcasecmp(outp + n - 5, ".json") == 0) fmt = NPS_REPORT_JSON;
+        if ((n > 5 && strcasecmp(outp + n - 5, ".html") == 0) ||
+            (n > 4 && strcasecmp(outp + n - 4, ".htm") == 0))
+            fmt = NPS_REPORT_HTML;
+    }
+    if (fmt == NPS_REPORT_HTML && shard_n) {
+        fprintf(stderr, "npsmatch: an HTML report is of a whole batch: write the shards as TSV "
+                        "or JSON and `npsmatch merge` them\n");
+        return EXIT_USAGE;
     }
     int bundled = 0;
     if (!libpath) {
@@ -421,7 +434,7 @@ int cmd_search(int argc, char **argv)
                 isfinite(thr) ? thr : 0.0);
     size_t absent = nps_hits_queries_kind_absent(hits);
     nps_report_options ro = NPS_REPORT_OPTIONS_INIT;
-    ro.format = json ? NPS_REPORT_JSON : NPS_REPORT_TSV;
+    ro.format = fmt;
     ro.library_path = libpath;
     ro.search = &so;
     ro.call = &co;

@@ -25,8 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (2..4), or 0. */
-static size_t utf8_len(const unsigned char *p)
+size_t nps_utf8_len(const unsigned char *p)
 {
     size_t n = p[0] >= 0xC2 && p[0] <= 0xDF   ? 2
                : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
@@ -50,7 +49,7 @@ json_t *nps_json_str(const char *s)
         if (u[i] < 0x80) {
             i++;
         } else {
-            size_t k = utf8_len(u + i);
+            size_t k = nps_utf8_len(u + i);
             if (k) {
                 i += k;
             } else {
@@ -64,7 +63,7 @@ json_t *nps_json_str(const char *s)
     if (!t) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        size_t k = u[i] < 0x80 ? 1 : utf8_len(u + i);
+        size_t k = u[i] < 0x80 ? 1 : nps_utf8_len(u + i);
         if (k) {
             memcpy(t + o, u + i, k);
             o += k;

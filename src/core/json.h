@@ -13,6 +13,8 @@
  * software writes "méthylène" that way), so nothing is lost and the output
  * is always valid JSON. NULL (out of memory) only. */
 json_t *nps_json_str(const char *s);
+/* Length of the valid UTF-8 sequence at p (2..4; p[0] >= 0x80), or 0. */
+size_t nps_utf8_len(const unsigned char *p);
 /* A number rounded to `decimals` places (decimals < 0: to -decimals
  * significant digits), or null when it is not finite: JSON has no NaN or
  * infinity, and a bare "inf" would make the whole document unreadable. */

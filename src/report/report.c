@@ -145,7 +145,7 @@ static const char tsv_header[] =
     "query_id\tquery_name\trank\tlibrary_id\tlibrary_name\tinchikey\tscore\tmatched_peaks"
     "\tscore_type\tmode\tcomposite_mf\tlibrary_class\tprecursor_delta\tdelta_mz"
     "\tshifted_peaks\tidentity_score\tshift_interpretation\tcall\tcall_class"
-    "\tclass_support\te_value\tq_value\tcomposite_rmf\n";
+    "\tclass_support\te_value\tq_value\tcomposite_rmf\trmf\tprobability\n";
 
 static int write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const nps_spectra *L,
                      const nps_call_options *co, const nps_shard *shard, const char *run_crc)
@@ -212,6 +212,10 @@ static int write_tsv(FILE *fp, const nps_hits *h, const nps_spectra *q, const np
         tsv_num(&b, 4, x->q_value);
         row_chr(&b, '\t');
         if (r.composite_rmf >= 0) row_size(&b, (size_t)r.composite_rmf);
+        row_chr(&b, '\t');
+        tsv_num(&b, 6, x->rmf);
+        row_chr(&b, '\t');
+        tsv_num(&b, 4, x->probability);
         row_chr(&b, '\n');
         if (b.oom) break;
         if (fwrite(b.p, 1, b.n, fp) != b.n) break;
@@ -368,13 +372,15 @@ static json_t *hit_object(const nps_hit_row *r)
     if (r->composite_rmf >= 0) nps_json_put(&j, "composite_rmf", json_integer(r->composite_rmf));
     if (!isnan(r->precursor_delta))
         nps_json_put(&j, "precursor_delta", nps_json_num(r->precursor_delta, 4));
+    nps_json_put(&j, "rmf", nps_json_num(x->rmf, 6));
+    nps_json_put(&j, "probability", nps_json_num(x->probability, 4));
     if (!isnan(x->e_value)) nps_json_put(&j, "e_value", nps_json_num(x->e_value, -3));
     if (!isnan(x->q_value)) nps_json_put(&j, "q_value", nps_json_num(x->q_value, 4));
     if (*r->library_class) nps_json_put(&j, "library_class", nps_json_str(r->library_class));
     return nps_json_done(&j);
 }
 
-/* [{library_id, library_name, fraction, score}], fraction null when NAN */
+/* [{library_id, library_name, fraction, score, probability}], null for NAN */
 static json_t *component_array(const nps_call_component *cc, size_t n, const nps_spectra *L)
 {
     json_t *arr = json_array();
@@ -384,6 +390,7 @@ static json_t *component_array(const nps_call_component *cc, size_t n, const nps
         nps_json_put(&e, "library_name", nps_json_str(nps_spectra_name(L, cc[i].reference)));
         nps_json_put(&e, "fraction", nps_json_num(cc[i].fraction, 3));
         nps_json_put(&e, "score", nps_json_num(cc[i].score, 4));
+        nps_json_put(&e, "probability", nps_json_num(cc[i].probability, 4));
         json_t *eo = nps_json_done(&e);
         if (!eo || json_array_append_new(arr, eo)) {
             json_decref(arr);
@@ -506,7 +513,8 @@ int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
     if (!options) options = &def;
     if (options->version != NPS_REPORT_OPTIONS_VERSION)
         return nps_err(NPS_EINVAL, "nps_report_options version %d not supported", options->version);
-    if (options->format != NPS_REPORT_TSV && options->format != NPS_REPORT_JSON)
+    if (options->format != NPS_REPORT_TSV && options->format != NPS_REPORT_JSON &&
+        options->format != NPS_REPORT_HTML)
         return nps_err(NPS_EINVAL, "unknown report format %d", (int)options->format);
     const nps_shard *sh = options->shard;
     if (sh && (sh->count == 0 || sh->index < 1 || sh->index > sh->count ||
@@ -521,6 +529,12 @@ int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
         char crc[24] = "";
         if (sh) nps_report_run_checksum(crc, run); /* identifies the batch a part belongs to */
         rc = write_tsv(fp, hits, queries, nps_library_spectra(library), co, sh, crc);
+    } else if (options->format == NPS_REPORT_HTML) {
+        if (sh) {
+            json_decref(run);
+            return nps_err(NPS_EINVAL, "an HTML report is of a whole batch, not of a shard");
+        }
+        rc = nps_report_html(fp, hits, queries, library, run, co, options->search);
     } else {
         rc = write_json(fp, hits, queries, library, run, co);
     }

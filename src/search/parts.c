@@ -12,7 +12,9 @@
  * part, so the best K of the union of the parts' top K lists is the whole
  * library's top K, in the same order. This holds for every score and mode
  * whose score of a pair depends on that pair alone, which is all of them;
- * it does not hold for what depends on the rest of the library: e-values
+ * it does not hold for what depends on the rest of the library: the
+ * probability (over the compounds of the query's whole hit list: recomputed
+ * here on the merged list, with the model it was computed with), e-values
  * (fitted to the query's scores against the whole library; nps_plan_create
  * refuses them on a part) and target-decoy q-values (decoys are made from
  * the whole library and ranked against every target).
@@ -26,6 +28,9 @@
  * instead of merged into a plausible wrong answer.
  */
 #include "hits.h"
+#include "plan.h"
+
+#include "../stats/stats.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -165,10 +170,17 @@ int nps_hits_merge_parts(nps_hits **out, const void *const *packs, const size_t 
     pack_view *v = calloc(n_parts, sizeof *v);
     size_t *head = calloc(n_parts, sizeof *head);
     nps_hits *h = calloc(1, sizeof *h);
-    if (!v || !head || !h) {
+    /* the probability's scratch, per hit of a query */
+    uint64_t *pkey = malloc(top_k * sizeof *pkey);
+    double *pu = malloc(top_k * sizeof *pu);
+    size_t *pcls = malloc(top_k * sizeof *pcls);
+    if (!v || !head || !h || !pkey || !pu || !pcls) {
         free(v);
         free(head);
         free(h);
+        free(pkey);
+        free(pu);
+        free(pcls);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
     int rc = 0;
@@ -219,12 +231,19 @@ int nps_hits_merge_parts(nps_hits **out, const void *const *packs, const size_t 
             if (best == n_parts) break;
             head[best]++;
             bh.rank = r + 1;
+            pkey[r] = nps_compound_key(L, bh.reference);
             h->hits[h->n++] = bh;
         }
+        size_t n = h->n - h->qoff[q];
+        const nps_probability_model *m = n ? nps_probability_model_of(&h->hits[h->qoff[q]]) : NULL;
+        if (m) nps_probability_assign(&h->hits[h->qoff[q]], n, pkey, pu, pcls, m);
     }
     if (!rc && h->qoff) h->qoff[nq] = h->n;
     free(v);
     free(head);
+    free(pkey);
+    free(pu);
+    free(pcls);
     if (rc) {
         nps_hits_free(h);
         return rc;

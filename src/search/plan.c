@@ -20,6 +20,8 @@
  */
 #include "plan.h"
 
+#include "../stats/stats.h"
+
 #include <ctype.h>
 
 #include <math.h>
@@ -227,6 +229,10 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
         if (i && p->kinds_of[i] != p->kinds_of[0]) p->mixed_kinds = 1;
     }
     qsort(p->order, p->norder, sizeof *p->order, cmp_prec);
+    for (int k = 0; k < NPS_KIND_COUNT; k++)
+        for (int t = 0; t < NPS_SCORE_COUNT; t++)
+            if (nps_probability_builtin((nps_kind)k, (nps_score_type)t))
+                p->probability[k][t] = *nps_probability_builtin((nps_kind)k, (nps_score_type)t);
     if (p->mixed_kinds && p->main.ix->lib_of) {
         if (!(p->kinds_at = malloc(nl))) {
             nps_plan_free(p);
@@ -241,7 +247,8 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
         nps_spectra_peaks(lib, 0, &p->main.mz0, &i0, &k0);
     }
     /* Prepare, for every form of query the plan will see (kind, with or
-     * without a precursor), what its mode and score need. EI queries also
+     * without a precursor), what its mode and score need, and the score's
+     * weights of the fragment spectra (every hit's RMF). EI queries also
      * get the composite weights, for the composite MF of every hit. */
     p->forms = o->query_forms ? o->query_forms : ~0u;
     for (int k = 0; k < NPS_KIND_COUNT && !rc; k++) {
@@ -259,6 +266,8 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
          * EI's by default, MS/MS's only when deep */
         if (!rc && any && (o->mixtures == NPS_MIXTURES_DEEP || (o->mixtures && k == NPS_KIND_EI)))
             rc = nps_mode_table[NPS_MODE_OPEN]->prepare(p, t);
+        /* every hit's reverse match factor scores the fragment pair */
+        if (!rc && any) rc = nps_plan_weights(p, &p->main, t, 0);
         if (!rc && any && k == NPS_KIND_EI)
             rc = nps_plan_weights(p, &p->main, NPS_SCORE_COMPOSITE, 0);
     }
@@ -305,6 +314,9 @@ void nps_workspace_free(nps_workspace *ws)
     free(ws->win);
     free(ws->kbest);
     free(ws->heap);
+    free(ws->pkey);
+    free(ws->pu);
+    free(ws->pcls);
     free(ws->cand);
     free(ws->near);
     free(ws->sample);
@@ -325,6 +337,9 @@ int nps_workspace_create(nps_workspace **out, const nps_plan *p)
     int rc = nps_score_workspace_create(&ws->sws);
     ws->heap = malloc(K * sizeof *ws->heap);
     ws->kbest = malloc(K * sizeof *ws->kbest);
+    ws->pkey = malloc(K * sizeof *ws->pkey);
+    ws->pu = malloc(K * sizeof *ws->pu);
+    ws->pcls = malloc(K * sizeof *ws->pcls);
     /* the counted accumulators only for a composite fragment-index search */
     const nps_weights *cw = p->main.wt[NPS_SCORE_COMPOSITE], *lw = p->loss.wt[NPS_SCORE_COMPOSITE];
     int counted = (cw && cw->iw) || (lw && lw->iw);
@@ -339,8 +354,8 @@ int nps_workspace_create(nps_workspace **out, const nps_plan *p)
     /* a loss spectrum has at most the peaks of its fragment spectrum */
     ws->rw = malloc((p->max_peaks ? p->max_peaks : 1) * sizeof *ws->rw);
     ws->rv = malloc((p->max_peaks ? p->max_peaks : 1) * sizeof *ws->rv);
-    if (rc || !ws->heap || !ws->kbest || !ws->accf || (counted && !ws->acc) || !ws->touched ||
-        !ws->rw || !ws->rv) {
+    if (rc || !ws->heap || !ws->kbest || !ws->pkey || !ws->pu || !ws->pcls || !ws->accf ||
+        (counted && !ws->acc) || !ws->touched || !ws->rw || !ws->rv) {
         nps_workspace_free(ws);
         return nps_err(NPS_ENOMEM, "out of memory");
     }
@@ -363,7 +378,8 @@ size_t nps_workspace_bytes(const nps_workspace *ws)
     if (ws->acc) b += ws->nlib * sizeof *ws->acc;
     b += ws->ccap * sizeof *ws->cbuf;
     b += ws->win_cap * sizeof *ws->win;
-    b += ws->plan->o.top_k * (sizeof *ws->kbest + sizeof *ws->heap);
+    b += ws->plan->o.top_k * (sizeof *ws->kbest + sizeof *ws->heap + sizeof *ws->pkey +
+                              sizeof *ws->pu + sizeof *ws->pcls);
     b += ws->cand_cap * sizeof *ws->cand;
     b += ws->sample_cap * sizeof *ws->sample;
     b += ws->null_cap * sizeof *ws->null;

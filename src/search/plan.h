@@ -109,6 +109,9 @@ struct nps_plan {
     /* with evalues: the compound of each library spectrum (nps_compound_key),
      * 0 if unknown; the e-value null sample leaves out the top hit's compound */
     uint64_t *compound_of;
+    /* the probability model of each kind and ranking score (version 0: none,
+     * the hits' probability is NAN) */
+    nps_probability_model probability[NPS_KIND_COUNT][NPS_SCORE_COUNT];
     unsigned char *kinds_of; /* kind of each library spectrum */
     /* the same at each accumulator position of the fragment index (its scan
      * order, library/index.h), for the scan's kind filter; NULL unless the
@@ -174,6 +177,11 @@ struct nps_workspace {
     size_t win_cap;
     double *kbest;    /* min-heap of the K largest bounds */
     nps_ranked *heap; /* the K best hits of the current query */
+    /* the probability's scratch (stats/probability.c): per hit its compound
+     * key, utility and compound class */
+    uint64_t *pkey;
+    double *pu;
+    size_t *pcls;
     size_t nh;
     nps_bound *cand; /* candidates (max-heap in shift mode) */
     size_t cand_cap;

@@ -115,43 +115,55 @@ static int reserve_query(nps_workspace *ws, size_t n)
     return 0;
 }
 
-/* Complete the hits: e-value, plain score of analogue hits, and for EI the
- * composite (NIST identity) MF and RMF, whatever the ranking score: ten exact
- * scores a query. */
+/* Complete the hits: e-value, plain score of analogue hits, the reverse
+ * match factor, for EI the composite (NIST identity) MF and RMF whatever the
+ * ranking score, and the probability: a few exact scores per hit. */
 static int complete(nps_hit *hits, nps_workspace *ws, const nps_query_ctx *c, const tail_fit *fit,
                     size_t query)
 {
     const nps_plan *p = c->p;
     nps_score_options plain = *c->so;
     plain.reverse = 0;
+    nps_score_options rev = plain;
+    rev.reverse = 1;
     nps_score_options sc;
     nps_plan_score_options(&sc, &p->o, NPS_SCORE_COMPOSITE, c->kind);
     sc.reverse = 0;
     int want_mf = c->kind == NPS_KIND_EI && ws->nh;
     nps_prep QC = {c->Q->mz, c->Q->in, ws->cw, ws->cv, c->Q->n, 0};
     if (want_mf) QC.norm = nps_score_prepare(ws->cw, ws->cv, QC.mz, QC.in, QC.n, &sc);
+    const nps_spectra *meta = nps_library_spectra(p->library);
     for (size_t k = 0; k < ws->nh; k++) {
         const nps_ranked *r = &ws->heap[k];
         nps_hit *h = &hits[k];
-        *h = (nps_hit){query, k + 1,   r->ref,   r->score,   r->matched, NAN, NAN,
-                       c->t,  c->mode, r->delta, r->shifted, NAN,        NAN, NAN};
+        *h = (nps_hit){query,   k + 1,    r->ref,     r->score, r->matched, NAN, NAN, c->t,
+                       c->mode, r->delta, r->shifted, NAN,      NAN,        NAN, NAN, NAN};
         if (fit->ok) h->e_value = exp(fit->a + fit->b * r->score);
+        ws->pkey[k] = nps_compound_key(meta, r->ref);
         nps_prep R;
+        nps_target_prep(&R, ws, c->tg, c->t, r->ref);
+        nps_score_result pr;
+        int rc;
         if (c->mode == NPS_MODE_HYBRID || c->mode == NPS_MODE_SHIFT) {
-            nps_target_prep(&R, ws, &p->main, c->t, r->ref);
-            nps_score_result pr;
-            int rc = nps_score_prepared(&pr, NULL, NULL, ws->sws, c->Q, &R, &plain);
-            if (rc) return rc;
+            if ((rc = nps_score_prepared(&pr, NULL, NULL, ws->sws, c->Q, &R, &plain))) return rc;
             h->identity_score = pr.score;
+        }
+        /* the composite's RMF comes with its MF below */
+        if (c->t != NPS_SCORE_COMPOSITE || !want_mf) {
+            if ((rc = nps_score_prepared(&pr, NULL, NULL, ws->sws, c->Q, &R, &rev))) return rc;
+            h->rmf = pr.score;
         }
         if (!want_mf) continue;
         nps_target_prep(&R, ws, &p->main, NPS_SCORE_COMPOSITE, r->ref);
         nps_score_result res;
-        int rc = nps_score_prepared(&res, NULL, NULL, ws->sws, &QC, &R, &sc);
-        if (rc) return rc;
+        if ((rc = nps_score_prepared(&res, NULL, NULL, ws->sws, &QC, &R, &sc))) return rc;
         h->composite = res.score;
         h->composite_rmf = res.reverse;
+        if (c->t == NPS_SCORE_COMPOSITE) h->rmf = res.reverse;
     }
+    if (ws->nh && p->probability[c->kind][c->t].version)
+        nps_probability_assign(hits, ws->nh, ws->pkey, ws->pu, ws->pcls,
+                               &p->probability[c->kind][c->t]);
     return 0;
 }
 

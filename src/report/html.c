@@ -1,0 +1,440 @@
+/*
+ * The case report: one self-contained HTML file per batch, for the analyst
+ * who signs the result and for the file it goes into.
+ *
+ * What a seized-drug report shows for each exhibit (SWGDRUG
+ * Recommendations, part III B, "Methods of analysis / documentation"; the
+ * ENFSI guideline for the forensic examination of drugs): the conclusion,
+ * the library hits it rests on with their match factors, and the spectra
+ * themselves, unknown over reference, so that a reviewer can see which ions
+ * agree. So, per query: the call (report.c's rule, nps_hits_call); the hit
+ * table (score, NIST MF and RMF for EI, the reverse match factor, the
+ * probability, class, mass differences); and a head-to-tail mirror plot of
+ * the query against each of its top hits, drawn as inline SVG: the query
+ * up, the library spectrum down, both scaled to their base peak, peaks with
+ * a partner within the search tolerance in colour (through the hit's mass
+ * shift, for analogue hits, in a second colour), the others grey, the
+ * largest peaks labelled. Once per batch: the provenance (npsmatch version,
+ * library file and the checksum verified when it was opened, every search
+ * and call parameter: the JSON report's run object, verbatim) and the date.
+ *
+ * Self-contained: no script, no external style sheet, font or image, so the
+ * file opens the same in ten years and on an air-gapped workstation; a print
+ * style sheet keeps each query on its own page when printed to PDF.
+ * Accessible: every plot is an <svg role="img"> with a <title> and a <desc>
+ * that says in words what it shows; tables have captions and header scopes.
+ *
+ * The peaks drawn are the query as read and the library spectrum as the
+ * library holds it; "matched" is the tolerance rule every score uses (a
+ * peak with a partner within the tolerance), not a re-derivation of the
+ * score, which the table states exactly.
+ */
+#include "report.h"
+
+#include "../scoring/scoring.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* the mirror plots a query gets: its first hits */
+#define HTML_PLOTS 3
+/* peaks labelled with their m/z on each side of a plot */
+#define HTML_LABELS 5
+
+/* Text as HTML: the five characters with a meaning escaped, control
+ * characters as spaces, and bytes that are not UTF-8 read as Latin-1 (what
+ * they almost always are in spectra files; core/json.c does the same). */
+static void esc(FILE *fp, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; u && u[i];) {
+        unsigned char c = u[i];
+        size_t k = c < 0x80 ? 1 : nps_utf8_len(u + i);
+        if (c >= 0x80) {
+            if (k)
+                fwrite(u + i, 1, k, fp);
+            else
+                fprintf(fp, "&#x%02X;", c);
+            i += k ? k : 1;
+            continue;
+        }
+        switch (c) {
+        case '&':
+            fputs("&amp;", fp);
+            break;
+        case '<':
+            fputs("&lt;", fp);
+            break;
+        case '>':
+            fputs("&gt;", fp);
+            break;
+        case '"':
+            fputs("&quot;", fp);
+            break;
+        case '\'':
+            fputs("&#39;", fp);
+            break;
+        default:
+            fputc(c < 0x20 && c != '\n' && c != '\t' ? ' ' : c, fp);
+        }
+        i++;
+    }
+}
+
+static const char style[] =
+    "body{font:14px/1.4 system-ui,sans-serif;color:#111;margin:2em auto;max-width:60em;"
+    "padding:0 1em}\n"
+    "h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em}\n"
+    "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:2px 6px;"
+    "text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "caption{text-align:left;font-weight:bold;padding:.2em 0}\n"
+    ".call{font-size:1.1em;padding:.4em .6em;border-left:5px solid #888;background:#f4f4f4}\n"
+    ".call.identified{border-color:#1a7f37}.call.mixture{border-color:#1f5fa8}\n"
+    ".call.ambiguous{border-color:#b35900}.call.analogue{border-color:#8250df}\n"
+    "figure{margin:.8em 0}figcaption{font-size:.9em;color:#333}\n"
+    "svg{max-width:100%;height:auto}pre{white-space:pre-wrap;font-size:.8em;background:#f7f7f7;"
+    "padding:.5em}\n"
+    ".notice{border:1px solid #b35900;padding:.4em .6em}\n"
+    "@media print{body{margin:0;max-width:none}section.query{break-before:page}"
+    "figure,table{break-inside:avoid}nav{display:none}}\n";
+
+/* The fragment tolerance the search used for a query of this kind. */
+static void tolerance_of(double *tol, int *ppm, const nps_search_options *so, nps_kind kind)
+{
+    *ppm = so && so->tolerance >= 0 && so->tolerance_ppm;
+    if (so && so->tolerance >= 0)
+        *tol = so->tolerance;
+    else
+        *tol = kind == NPS_KIND_EI ? NPS_DEFAULT_TOLERANCE_EI : NPS_DEFAULT_TOLERANCE_MSMS;
+}
+
+/* Whether m/z x has a peak of (mz, n) within the tolerance (mz ascending). */
+static int has_partner(const double *mz, size_t n, double x, double tol, int ppm)
+{
+    double t = ppm ? x * tol * 1e-6 : tol;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (mz[mid] < x - t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && mz[lo] <= x + t;
+}
+
+typedef struct {
+    const double *mz;
+    const float *in;
+    size_t n;
+    double base; /* the largest intensity */
+} side;
+
+static side side_of(const nps_spectra *s, size_t i)
+{
+    side d = {NULL, NULL, 0, 0};
+    nps_spectra_peaks(s, i, &d.mz, &d.in, &d.n);
+    for (size_t k = 0; k < d.n; k++)
+        if (d.in[k] > d.base) d.base = d.in[k];
+    return d;
+}
+
+/* Whether peak k of a is matched to b: 1 directly, 2 through the shift
+ * delta (a - b), 0 not. */
+static int match_kind(const side *a, size_t k, const side *b, double delta, double tol, int ppm)
+{
+    if (has_partner(b->mz, b->n, a->mz[k], tol, ppm)) return 1;
+    if (isfinite(delta) && delta != 0 && has_partner(b->mz, b->n, a->mz[k] - delta, tol, ppm))
+        return 2;
+    return 0;
+}
+
+/* The HTML_LABELS largest peaks of a side (indices, at most n). */
+static size_t largest(size_t *out, const side *d)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < d->n; k++) {
+        size_t j;
+        if (!(d->in[k] > 0)) continue;
+        if (n < HTML_LABELS)
+            j = n++;
+        else if (d->in[k] > d->in[out[HTML_LABELS - 1]])
+            j = HTML_LABELS - 1;
+        else
+            continue;
+        out[j] = k;
+        for (; j > 0 && d->in[out[j]] > d->in[out[j - 1]]; j--) {
+            size_t t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    }
+    return n;
+}
+
+/* One side of a mirror plot: peaks as vertical lines from the axis, up
+ * (dir -1) or down (dir +1); returns how many were matched. */
+static size_t draw_side(FILE *fp, const side *a, const side *b, double delta, double tol, int ppm,
+                        double x0, double x1, double lo, double hi, double axis, double height,
+                        int dir)
+{
+    static const char *const colour[] = {"#9a9a9a", "#1f5fa8", "#c0392b"};
+    size_t matched = 0;
+    double w = x1 - x0, span = hi > lo ? hi - lo : 1;
+    for (int pass = 0; pass < 3; pass++) /* grey first, so that colour is on top */
+        for (size_t k = 0; k < a->n; k++) {
+            int m = match_kind(a, k, b, dir < 0 ? delta : -delta, tol, ppm);
+            if (m != pass || !(a->in[k] > 0) || a->base <= 0) continue;
+            matched += m != 0;
+            double x = x0 + w * (a->mz[k] - lo) / span, y = height * a->in[k] / a->base;
+            fprintf(fp,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"1.5\"/>",
+                    x, axis, x, axis + dir * y, colour[m]);
+        }
+    size_t top[HTML_LABELS], nt = largest(top, a);
+    for (size_t i = 0; i < nt; i++) {
+        size_t k = top[i];
+        double x = x0 + w * (a->mz[k] - lo) / span, y = height * a->in[k] / a->base;
+        fprintf(fp,
+                "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.*f</text>",
+                x, axis + dir * (y + 3) + (dir > 0 ? 8 : 0), tol >= 0.3 && !ppm ? 0 : 4, a->mz[k]);
+    }
+    return matched;
+}
+
+/* The mirror plot of query q against library spectrum r (hit x). */
+static void mirror(FILE *fp, const nps_spectra *Q, size_t q, const nps_spectra *L, const nps_hit *x,
+                   const nps_search_options *so, const char *id)
+{
+    side a = side_of(Q, q), b = side_of(L, x->reference);
+    double tol;
+    int ppm;
+    tolerance_of(&tol, &ppm, so, nps_spectra_kind(Q, q));
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t k = 0; k < a.n; k++) lo = fmin(lo, a.mz[k]), hi = fmax(hi, a.mz[k]);
+    for (size_t k = 0; k < b.n; k++) lo = fmin(lo, b.mz[k]), hi = fmax(hi, b.mz[k]);
+    if (!isfinite(lo)) lo = 0, hi = 100;
+    double pad = fmax(5, 0.03 * (hi - lo));
+    lo = fmax(0, floor((lo - pad) / 10) * 10);
+    hi = ceil((hi + pad) / 10) * 10;
+    const double W = 720, H = 320, x0 = 50, x1 = W - 15, axis = 160, height = 130;
+    const char *qn = nps_spectra_name(Q, q), *ln = nps_spectra_name(L, x->reference);
+    if (!*qn) qn = nps_spectra_id(Q, q);
+    if (!*ln) ln = nps_spectra_id(L, x->reference);
+    fprintf(fp,
+            "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+            "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-labelledby=\"%s-t %s-d\">"
+            "<title id=\"%s-t\">Mirror plot: ",
+            W, H, W, H, id, id, id);
+    esc(fp, qn);
+    fputs(" (up) against ", fp);
+    esc(fp, ln);
+    fputs(" (down)</title>", fp);
+    /* the description says how many peaks agree: count them first */
+    size_t qm = 0, lm = 0;
+    for (size_t k = 0; k < a.n; k++)
+        qm += a.in[k] > 0 && match_kind(&a, k, &b, x->delta_mz, tol, ppm);
+    for (size_t k = 0; k < b.n; k++)
+        lm += b.in[k] > 0 && match_kind(&b, k, &a, -x->delta_mz, tol, ppm);
+    fprintf(fp,
+            "<desc id=\"%s-d\">Head-to-tail plot, m/z %.0f to %.0f. Query: %zu peaks, %zu with a "
+            "library peak within %g %s%s. Library spectrum: %zu peaks, %zu with a query peak. "
+            "Matched peaks blue%s, others grey; each side scaled to its base peak.</desc>",
+            id, lo, hi, a.n, qm, tol, ppm ? "ppm" : "Da",
+            isfinite(x->delta_mz) && x->delta_mz != 0 ? " (directly or through the mass shift)"
+                                                      : "",
+            b.n, lm, isfinite(x->delta_mz) && x->delta_mz != 0 ? ", through the shift red" : "");
+    /* axes: the m/z axis in the middle, ticks every step */
+    fprintf(fp, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#000\"/>", x0, axis,
+            x1, axis);
+    double span = hi - lo, step = span > 3000  ? 500
+                                  : span > 600 ? 100
+                                  : span > 250 ? 50
+                                  : span > 100 ? 20
+                                               : 10;
+    for (long i = (long)ceil(lo / step); (double)i * step <= hi; i++) {
+        double t = (double)i * step, xt = x0 + (x1 - x0) * (t - lo) / span;
+        fprintf(fp,
+                "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#000\"/>"
+                "<text x=\"%.1f\" y=\"%.0f\" font-size=\"9\" text-anchor=\"middle\" "
+                "fill=\"#555\">%.0f</text>",
+                xt, axis, xt, axis + 4, xt, H - 4, t);
+    }
+    fprintf(fp,
+            "<text x=\"4\" y=\"20\" font-size=\"11\">query</text>"
+            "<text x=\"4\" y=\"%.0f\" font-size=\"11\">library</text>"
+            "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"end\" fill=\"#555\">m/z"
+            "</text>",
+            H - 20, x1, H - 4);
+    draw_side(fp, &a, &b, x->delta_mz, tol, ppm, x0, x1, lo, hi, axis, height, -1);
+    draw_side(fp, &b, &a, -x->delta_mz, tol, ppm, x0, x1, lo, hi, axis, height, +1);
+    fputs("</svg><figcaption>", fp);
+    esc(fp, qn);
+    fputs(" (up) against ", fp);
+    esc(fp, ln);
+    fprintf(fp, " (%s, down): %zu of %zu query peaks matched.</figcaption></figure>\n",
+            nps_spectra_id(L, x->reference), qm, a.n);
+}
+
+static void num_cell(FILE *fp, int decimals, double v)
+{
+    if (isfinite(v))
+        fprintf(fp, "<td class=\"n\">%.*f</td>", decimals, v);
+    else
+        fputs("<td></td>", fp);
+}
+
+static void hit_table(FILE *fp, const nps_hits *h, size_t first, size_t n, const nps_spectra *Q,
+                      const nps_spectra *L, const nps_call_options *co)
+{
+    int ei = 0;
+    for (size_t k = 0; k < n; k++) ei |= !isnan(nps_hits_at(h, first + k)->composite);
+    const nps_hit *h0 = nps_hits_at(h, first);
+    fprintf(fp,
+            "<table><caption>Library hits (%s search)</caption><thead><tr>"
+            "<th scope=\"col\">rank</th><th scope=\"col\">library spectrum</th>"
+            "<th scope=\"col\">score (%s)</th>",
+            nps_search_mode_name(h0->mode), nps_score_name(h0->score_type));
+    if (ei) fputs("<th scope=\"col\">MF</th><th scope=\"col\">RMF</th>", fp);
+    fputs("<th scope=\"col\">reverse</th><th scope=\"col\">probability</th>"
+          "<th scope=\"col\">matched peaks</th><th scope=\"col\">class</th>"
+          "<th scope=\"col\">&Delta; m/z</th></tr></thead><tbody>",
+          fp);
+    for (size_t k = 0; k < n; k++) {
+        nps_hit_row r;
+        nps_hit_row_fill(&r, h, first + k, Q, L, co);
+        const nps_hit *x = r.hit;
+        fprintf(fp, "<tr><td class=\"n\">%zu</td><td>", x->rank);
+        esc(fp, *r.library_name ? r.library_name : r.library_id);
+        fputs(" <small>(", fp);
+        esc(fp, r.library_id);
+        fprintf(fp, ")</small></td><td class=\"n\">%.3f</td>", x->score);
+        if (ei) {
+            if (r.composite_mf >= 0)
+                fprintf(fp, "<td class=\"n\">%d</td><td class=\"n\">%d</td>", r.composite_mf,
+                        r.composite_rmf);
+            else
+                fputs("<td></td><td></td>", fp);
+        }
+        num_cell(fp, 3, x->rmf);
+        num_cell(fp, 3, x->probability);
+        fprintf(fp, "<td class=\"n\">%zu</td><td>", x->matched);
+        esc(fp, r.library_class);
+        fputs("</td>", fp);
+        double d = isfinite(x->delta_mz) ? x->delta_mz : -r.precursor_delta;
+        num_cell(fp, 4, d);
+        fputs("</tr>", fp);
+    }
+    fputs("</tbody></table>\n", fp);
+}
+
+static void query_section(FILE *fp, const nps_hits *h, size_t qi, const nps_spectra *Q,
+                          const nps_spectra *L, const nps_call_options *co,
+                          const nps_search_options *so)
+{
+    const char *qid = nps_spectra_id(Q, qi), *qn = nps_spectra_name(Q, qi);
+    fprintf(fp, "<section class=\"query\" id=\"q%zu\"><h2>", qi + 1);
+    esc(fp, qid);
+    if (*qn && strcmp(qn, qid) != 0) {
+        fputs(" &mdash; ", fp);
+        esc(fp, qn);
+    }
+    fputs("</h2>\n", fp);
+    size_t first, n;
+    nps_hits_for_query(h, qi, &first, &n);
+    nps_call call;
+    char text[512] = "no hit";
+    const char *status = "none";
+    if (nps_hits_call(&call, h, qi, L, co) == 0) {
+        if (n) nps_call_describe(text, sizeof text, &call, h, L);
+        status = nps_call_status_name(call.status);
+    }
+    fprintf(fp, "<p class=\"call %s\"><strong>", status);
+    esc(fp, text);
+    fputs("</strong></p>\n", fp);
+    if (!n) {
+        fputs("<p>No library spectrum scored above the search's minimum.</p></section>\n", fp);
+        return;
+    }
+    hit_table(fp, h, first, n, Q, L, co);
+    for (size_t k = 0; k < n && k < HTML_PLOTS; k++) {
+        char id[48];
+        snprintf(id, sizeof id, "q%zu-h%zu", qi + 1, k + 1);
+        mirror(fp, Q, qi, L, nps_hits_at(h, first + k), so, id);
+    }
+    fputs("</section>\n", fp);
+}
+
+/* The report's date: SOURCE_DATE_EPOCH when set (reproducible builds of a
+ * report), else now; UTC. */
+static void report_date(char *out, size_t n)
+{
+    const char *e = getenv("SOURCE_DATE_EPOCH");
+    time_t t = e && *e ? (time_t)strtoll(e, NULL, 10) : time(NULL);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || strftime(out, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(out, n, "unknown");
+}
+
+int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *Q, const nps_library *lib,
+                    const json_t *run, const nps_call_options *co, const nps_search_options *so)
+{
+    const nps_spectra *L = nps_library_spectra(lib);
+    char date[64];
+    report_date(date, sizeof date);
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+          "<meta name=\"generator\" content=\"npsmatch " NPS_VERSION_STRING "\">"
+          "<title>npsmatch case report</title><style>\n",
+          fp);
+    fputs(style, fp);
+    fputs("</style></head><body>\n<header><h1>npsmatch case report</h1>\n<p>", fp);
+    size_t nq = nps_spectra_count(Q), identified = 0, mixtures = 0, ambiguous = 0, analogues = 0;
+    for (size_t qi = 0; qi < nq; qi++) {
+        nps_call c;
+        if (nps_hits_call(&c, h, qi, L, co)) continue;
+        identified += c.status == NPS_CALL_IDENTIFIED;
+        mixtures += c.status == NPS_CALL_MIXTURE;
+        ambiguous += c.status == NPS_CALL_AMBIGUOUS;
+        analogues += c.status == NPS_CALL_ANALOGUE;
+    }
+    fprintf(fp,
+            "%zu queries: %zu identified, %zu mixtures, %zu ambiguous, %zu possible analogues, "
+            "%zu without a call. Generated %s by npsmatch " NPS_VERSION_STRING ".</p>\n",
+            nq, identified, mixtures, ambiguous, analogues,
+            nq - identified - mixtures - ambiguous - analogues, date);
+    fputs("<p class=\"notice\">Library matches are evidence for, not proof of, an "
+          "identification: confirm against certified reference material analysed under the "
+          "same conditions.</p>\n",
+          fp);
+    /* provenance: the library and its checksum first, then everything */
+    const json_t *jl = json_object_get(run, "library");
+    const char *path = json_string_value(json_object_get(jl, "path"));
+    const char *ck = json_string_value(json_object_get(jl, "checksum"));
+    fputs("<section id=\"provenance\"><h2>Provenance</h2><dl><dt>library</dt><dd>", fp);
+    esc(fp, path && *path ? path : "(unnamed)");
+    fprintf(fp, ", %lld spectra</dd><dt>library checksum</dt><dd>",
+            (long long)json_integer_value(json_object_get(jl, "spectra")));
+    esc(fp, ck ? ck : "not verified (library built in memory)");
+    fputs("</dd></dl><details><summary>every parameter (the JSON report's run object)</summary>"
+          "<pre>",
+          fp);
+    char *js = json_dumps(run, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    esc(fp, js ? js : "");
+    free(js);
+    fputs("</pre></details></section>\n", fp);
+    fputs("<nav><h2>Queries</h2><ol>", fp);
+    for (size_t qi = 0; qi < nq; qi++) {
+        fprintf(fp, "<li><a href=\"#q%zu\">", qi + 1);
+        esc(fp, nps_spectra_id(Q, qi));
+        fputs("</a></li>", fp);
+    }
+    fputs("</ol></nav></header>\n<main>\n", fp);
+    for (size_t qi = 0; qi < nq && !ferror(fp); qi++) query_section(fp, h, qi, Q, L, co, so);
+    fputs("</main></body></html>\n", fp);
+    return ferror(fp) ? nps_err(NPS_EIO, "write error") : 0;
+}
