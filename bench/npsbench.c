@@ -87,8 +87,9 @@ static void wilson(double *lo, double *hi, size_t k, size_t n)
     double z = gsl_cdf_ugaussian_Pinv(0.975), p = n ? (double)k / (double)n : 0;
     double d = 1 + z * z / (double)n, c = p + z * z / (2.0 * (double)n);
     double r = z * sqrt(p * (1 - p) / (double)n + z * z / (4.0 * (double)n * (double)n));
-    *lo = (c - r) / d;
-    *hi = (c + r) / d;
+    /* clamped: at k = 0 or n rounding leaves -0 or 1 + 1e-16 */
+    *lo = fmax(0.0, (c - r) / d);
+    *hi = fmin(1.0, (c + r) / d);
 }
 
 static void machine(void)
@@ -799,6 +800,8 @@ static int bench_mixtures(int deep)
 
 #define AMB_MARGINS 8
 static const double amb_margin[AMB_MARGINS] = {0, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15};
+#define AMB_GATES 7
+static const double amb_gate[AMB_GATES] = {0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6};
 
 typedef struct {
     /* present: right, wrong, ambiguous with the right one, without, mixture, other */
@@ -806,6 +809,9 @@ typedef struct {
     /* absent: identified, ambiguous, mixture, other */
     size_t a[AMB_MARGINS][4];
     size_t np, na;
+    /* at the default margin, identifications kept only at probability >=
+     * amb_gate[g]: present right, present wrong, absent identified */
+    size_t g_right[AMB_GATES], g_wrong[AMB_GATES], g_absent[AMB_GATES];
 } amb_tally;
 
 typedef struct {
@@ -896,6 +902,16 @@ static void ambiguity_tally(void *ctx, const nps_hits *h, const nps_spectra *lib
             else if (c.status == NPS_CALL_AMBIGUOUS)
                 for (size_t i = 0; i < c.n_candidates; i++)
                     right |= strcmp(blocks[map[c.candidates[i].reference]], qs[k].block) == 0;
+            if (amb_margin[m] == 0.05 && c.status == NPS_CALL_IDENTIFIED)
+                for (int g = 0; g < AMB_GATES; g++) {
+                    if (!(c.components[0].probability >= amb_gate[g])) continue;
+                    if (lco)
+                        t->g_absent[g]++;
+                    else if (right)
+                        t->g_right[g]++;
+                    else
+                        t->g_wrong[g]++;
+                }
             if (lco) {
                 int cell = c.status == NPS_CALL_IDENTIFIED  ? 0
                            : c.status == NPS_CALL_AMBIGUOUS ? 1
@@ -941,6 +957,18 @@ static int bench_ambiguity(void)
                 k, amb_margin[m], 100 * p[0] / P, 100 * p[1] / P, 100 * p[2] / P, 100 * p[3] / P,
                 100 * p[4] / P, 100 * p[5] / P, 100 * (p[0] + p[2]) / P, 100 * q[0] / A,
                 100 * q[1] / A, 100 * q[2] / A);
+        }
+        /* would a probability floor on identifications help? (margin 0.05) */
+        const int m5 = 4;
+        printf("%s, margin 0.05, identified only at probability >= gate:\n", k);
+        printf("  %-5s | %-9s %-8s %-7s | %-9s %-15s\n", "gate", "id right", "id wrong", "useful",
+               "absent id", "absent id+mix");
+        for (int g = 0; g < AMB_GATES; g++) {
+            double P = (double)t.np, A = (double)t.na;
+            printf("  %-5.2f | %8.1f%% %7.1f%% %6.1f%% | %8.1f%% %14.1f%%\n", amb_gate[g],
+                   100 * t.g_right[g] / P, 100 * t.g_wrong[g] / P,
+                   100 * (t.g_right[g] + t.p[m5][2]) / P, 100 * t.g_absent[g] / A,
+                   100 * (t.g_absent[g] + t.a[m5][2]) / A);
         }
     }
     return 0;

@@ -49,6 +49,8 @@
  * they almost always are in spectra files; core/json.c does the same). */
 static void esc(FILE *fp, const char *s)
 {
+    static const char *const entity[128] = {
+        ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;"};
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; u && u[i];) {
         unsigned char c = u[i];
@@ -61,25 +63,10 @@ static void esc(FILE *fp, const char *s)
             i += k ? k : 1;
             continue;
         }
-        switch (c) {
-        case '&':
-            fputs("&amp;", fp);
-            break;
-        case '<':
-            fputs("&lt;", fp);
-            break;
-        case '>':
-            fputs("&gt;", fp);
-            break;
-        case '"':
-            fputs("&quot;", fp);
-            break;
-        case '\'':
-            fputs("&#39;", fp);
-            break;
-        default:
+        if (entity[c])
+            fputs(entity[c], fp);
+        else
             fputc(c < 0x20 && c != '\n' && c != '\t' ? ' ' : c, fp);
-        }
         i++;
     }
 }
