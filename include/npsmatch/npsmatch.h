@@ -619,7 +619,8 @@ typedef struct {
  * from the others; unlike it, the compound can be absent from the library.
  * The built-in models were fitted by leave-compound-out on the shared
  * MassBank data (bench/RESULTS.md, `npsbench probability`); a lab can fit
- * its own with nps_probability_fit.
+ * its own with nps_probability_fit and apply it with nps_probability_of
+ * (searches use the built-in models).
  */
 typedef struct {
     int version;
