@@ -474,10 +474,13 @@ static int cmp_ei(const void *a, const void *b)
  * compounds measured by at least two contributors (the contributor's
  * spectrum with the most peaks); *ei_out all MassBank EI records,
  * eligible[i] those of type MS with peaks. */
-static query_t *ei_crosslab_queries(nps_spectra **ei_out, unsigned char **eligible_out,
-                                    size_t *nq_out, size_t *compounds_out)
+/* The same protocol on any MassBank MSP: msms selects positive-mode MS2
+ * records with a precursor instead of EI (type MS) records. */
+static query_t *crosslab_records(const char *file, int msms, nps_spectra **ei_out,
+                                 unsigned char **eligible_out, size_t *nq_out,
+                                 size_t *compounds_out)
 {
-    nps_spectra *ei = load(data("massbank/massbank_ei_all.msp"));
+    nps_spectra *ei = load(data(file));
     size_t n = nps_spectra_count(ei);
     unsigned char *eligible = calloc(n, 1);
     ei_rec *r = malloc(n * sizeof *r);
@@ -488,7 +491,14 @@ static query_t *ei_crosslab_queries(nps_spectra **ei_out, unsigned char **eligib
         const float *in;
         size_t k;
         nps_spectra_peaks(ei, i, &mz, &in, &k);
-        eligible[i] = t && strcmp(t, "MS") == 0 && k > 0;
+        if (msms) {
+            const char *mode = nps_spectra_get(ei, i, NPS_KEY_ION_MODE);
+            eligible[i] = t && strcmp(t, "MS2") == 0 && k > 0 &&
+                          !isnan(nps_spectra_precursor_mz(ei, i)) && mode &&
+                          (strcmp(mode, "P") == 0 || strcasecmp(mode, "POSITIVE") == 0);
+        } else {
+            eligible[i] = t && strcmp(t, "MS") == 0 && k > 0;
+        }
         if (!eligible[i]) continue;
         block_of(r[nr].block, 32, ei, i);
         contributor_of(r[nr].contrib, 64, ei, i);
@@ -526,6 +536,13 @@ static query_t *ei_crosslab_queries(nps_spectra **ei_out, unsigned char **eligib
     return qs;
 }
 
+static query_t *ei_crosslab_queries(nps_spectra **ei_out, unsigned char **eligible_out,
+                                    size_t *nq_out, size_t *compounds_out)
+{
+    return crosslab_records("massbank/massbank_ei_all.msp", 0, ei_out, eligible_out, nq_out,
+                            compounds_out);
+}
+
 static int bench_ei_accuracy(void)
 {
     nps_spectra *ei;
@@ -555,14 +572,17 @@ static int bench_ei_accuracy(void)
     return 0;
 }
 
-/* The cross-laboratory set of a kind (EI or MS/MS): its queries sorted by
- * contributor, and every record's contributor and compound block. */
+/* The cross-laboratory set of a kind (1 EI, 0 the forensic MS/MS subset,
+ * 2 the 78k MS/MS records): its queries sorted by contributor, and every
+ * record's contributor and compound block. */
 static query_t *crosslab_set(int ei, nps_spectra **all, unsigned char **eligible, size_t *nq,
                              char (**contrib)[64], char (**blocks)[32])
 {
     size_t groups;
-    query_t *qs = ei ? ei_crosslab_queries(all, eligible, nq, &groups)
-                     : crosslab_queries(all, eligible, nq, &groups);
+    query_t *qs = ei == 1   ? ei_crosslab_queries(all, eligible, nq, &groups)
+                  : ei == 2 ? crosslab_records("massbank/massbank_msms_open_licenses.msp", 1, all,
+                                               eligible, nq, &groups)
+                            : crosslab_queries(all, eligible, nq, &groups);
     lab_keys(contrib, blocks, *all, qs, *nq);
     return qs;
 }
@@ -853,7 +873,7 @@ static size_t lco_searches(int ei, int mixtures, lco_fn fn, void *fctx)
         nps_library *lib;
         nps_library_create(&lib, libsp, NULL);
         nps_search_options o = NPS_SEARCH_OPTIONS_INIT;
-        o.tolerance = ei ? 0.5 : 0.02;
+        o.tolerance = ei == 1 ? 0.5 : 0.02;
         o.mixtures = mixtures;
         lco_ctx ctx = {map, blocks, qs, a};
         for (int lco = 0; lco < 2; lco++) {
@@ -1100,12 +1120,17 @@ static int bench_probability(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     machine();
-    for (int ei = 1; ei >= 0; ei--) {
+    /* EI, the forensic MS/MS subset, and all 78k MS/MS records */
+    static const int sets[] = {1, 0, 2};
+    for (size_t si = 0; si < 3; si++) {
+        int ei = sets[si];
         prob_set ps;
         memset(&ps, 0, sizeof ps);
         /* the hits do not depend on the mixture analysis: off */
         size_t nq = lco_searches(ei, NPS_MIXTURES_OFF, prob_collect, &ps);
-        const char *kname = ei ? "EI (composite MF)" : "MS/MS (entropy, identity)";
+        const char *kname = ei == 1   ? "EI (composite MF)"
+                            : ei == 2 ? "MS/MS, all 78k MassBank records (entropy, identity)"
+                                      : "MS/MS, forensic subset (entropy, identity)";
         printf("\n%s: %zu queries x (present, left out) = %zu searches, %zu listed compounds\n",
                kname, nq, ps.nq, ps.n);
         /* both forms of the model, each fitted per half on the other half;
