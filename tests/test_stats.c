@@ -213,6 +213,18 @@ static void evaluate_known(void)
                e->n_queries, e->top1, e->mrr);
         CHECK(e->n_queries == 400 && e->n_evaluated == 300);
         CHECK(e->top1 >= 0.95 && e->mrr >= e->top1 && e->top5 >= e->top1);
+        /* the probability table: every evaluated top hit (MS/MS entropy has a
+         * model) in one bin, the right ones counted as top-1 counts them */
+        size_t binned = 0;
+        double right = 0;
+        for (int b = 0; b < NPS_EVALUATE_PROB_BINS; b++) {
+            binned += e->prob_n[b];
+            if (!e->prob_n[b]) continue;
+            right += e->prob_observed[b] * (double)e->prob_n[b];
+            CHECK(e->prob_mean[b] >= b / 10.0 && e->prob_mean[b] <= (b + 1) / 10.0);
+        }
+        CHECK_MSG(binned == e->n_hit, "%zu binned of %zu", binned, e->n_hit);
+        CHECK(fabs(right - e->top1 * (double)e->n_evaluated) < 1e-6);
         nps_evaluation_free(e);
     }
     /* the query's own laboratory left out: its source spectrum is gone and the

@@ -1033,6 +1033,7 @@ typedef struct {
 #define NPS_EVALUATE_CAL_LEVELS 6
 #define NPS_EVALUATE_CLASS_LEVELS 3
 #define NPS_EVALUATE_ABSENT_LEVELS 3
+#define NPS_EVALUATE_PROB_BINS 10
 
 typedef struct {
     size_t n_queries;   /* in the set */
@@ -1079,6 +1080,12 @@ typedef struct {
     double *top_score;
     unsigned char *top_correct;
     size_t n_top;
+    /* the top hit's probability (nps_hit.probability) against how often it
+     * is right, in NPS_EVALUATE_PROB_BINS bins of width 0.1 (not with
+     * leave-compound-out, where no top hit is right): a library's own check
+     * of the built-in model */
+    size_t prob_n[NPS_EVALUATE_PROB_BINS];
+    double prob_mean[NPS_EVALUATE_PROB_BINS], prob_observed[NPS_EVALUATE_PROB_BINS];
 } nps_evaluation;
 
 /* Search every query and score the results against the truth. */

@@ -78,6 +78,23 @@ static void identification(nps_jobj *j, const nps_evaluation *e)
         }
     }
     nps_json_put(j, "calibration", cal);
+    /* the probability, bin by bin (bins with queries only) */
+    json_t *pc = json_array();
+    for (int b = 0; pc && b < NPS_EVALUATE_PROB_BINS; b++) {
+        if (!e->prob_n[b]) continue;
+        nps_jobj c = nps_json_object();
+        nps_json_put(&c, "bin_low", nps_json_num((double)b / NPS_EVALUATE_PROB_BINS, 1));
+        nps_json_put(&c, "bin_high", nps_json_num((double)(b + 1) / NPS_EVALUATE_PROB_BINS, 1));
+        nps_json_put(&c, "queries", count(e->prob_n[b]));
+        nps_json_put(&c, "predicted", nps_json_num(e->prob_mean[b], 4));
+        nps_json_put(&c, "observed", nps_json_num(e->prob_observed[b], 4));
+        json_t *o = nps_json_done(&c);
+        if (!o || json_array_append_new(pc, o)) {
+            json_decref(pc);
+            pc = NULL;
+        }
+    }
+    nps_json_put(j, "probability_calibration", pc);
 }
 
 static void leave_compound_out(nps_jobj *j, const nps_evaluation *e)

@@ -321,10 +321,22 @@ int nps_evaluate(nps_evaluation **out, const nps_library *lib, const nps_spectra
         r10 += rank && rank <= 10;
         rr += rank ? 1.0 / (double)rank : 0;
         const nps_hit *top = nps_hits_at(h, first);
+        if (isfinite(top->probability)) {
+            int b = (int)(top->probability * NPS_EVALUATE_PROB_BINS);
+            b = b < 0 ? 0 : b >= NPS_EVALUATE_PROB_BINS ? NPS_EVALUATE_PROB_BINS - 1 : b;
+            e->prob_n[b]++;
+            e->prob_mean[b] += top->probability;
+            e->prob_observed[b] += rank == 1;
+        }
         e->top_score[e->n_top] = top->score;
         e->top_correct[e->n_top] = rank == 1;
         sv[e->n_top] = (scored){top->score, rank == 1};
         e->n_top++;
+    }
+    for (int b = 0; b < NPS_EVALUATE_PROB_BINS; b++) {
+        double k = (double)e->prob_n[b];
+        e->prob_mean[b] = k ? e->prob_mean[b] / k : NAN;
+        e->prob_observed[b] = k ? e->prob_observed[b] / k : NAN;
     }
     double ne = e->n_evaluated ? (double)e->n_evaluated : 1;
     e->top1 = (double)r1 / ne;
