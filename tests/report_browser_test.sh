@@ -51,6 +51,9 @@ plots=$(awk -F'\t' 'NR > 1 && $3 <= 3' "$T/hits.tsv" | wc -l)
 [ "$(count '<title id="q[0-9]*-h[0-9]-t">Mirror plot: ')" = "$plots" ] && ok || fail "plot titles"
 [ "$(count '<desc id="q[0-9]*-h[0-9]-d">Head-to-tail plot')" = "$plots" ] && ok || fail "plot descriptions"
 [ "$(count '<caption>Library hits')" = 14 ] && ok || fail "hit tables"
+# the calls at a glance: a row per query, linked to its section
+[ "$(count '<tr><td><a href="#q[0-9]*">SEIZURE-2026-0[0-9]*</a></td>')" = 14 ] && ok || fail "summary rows"
+grep -q '<a href="#q11">SEIZURE-2026-011</a></td><td>mixture: Cocaine' "$T/dom.html" && ok || fail "summary: the mixture"
 grep -q '<p class="call mixture"><strong>mixture: Cocaine (0.[0-9]*) + Levamisole (0.[0-9]*)</strong>' "$T/dom.html" \
     && ok || fail "the demo mixture's call"
 grep -q '<p class="call identified"><strong>identified: Methamphetamine (score 0.9' "$T/dom.html" \

@@ -72,7 +72,7 @@ static void esc(FILE *fp, const char *s)
 }
 
 static const char style[] =
-    "body{font:14px/1.4 system-ui,sans-serif;color:#111;margin:2em auto;max-width:60em;"
+    "body{font:14px/1.4 system-ui,sans-serif;color:#111;margin:2em auto;max-width:66em;"
     "padding:0 1em}\n"
     "h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em}\n"
     "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:2px 6px;"
@@ -86,7 +86,7 @@ static const char style[] =
     "padding:.5em}\n"
     ".notice{border:1px solid #b35900;padding:.4em .6em}\n"
     "@media print{body{margin:0;max-width:none}section.query{break-before:page}"
-    "figure,table{break-inside:avoid}nav{display:none}}\n";
+    "figure,table{break-inside:avoid}}\n";
 
 /* The fragment tolerance the search used for a query of this kind. */
 static void tolerance_of(double *tol, int *ppm, const nps_search_options *so, nps_kind kind)
@@ -390,9 +390,9 @@ int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *Q, const nps
         analogues += c.status == NPS_CALL_ANALOGUE;
     }
     fprintf(fp,
-            "%zu queries: %zu identified, %zu mixtures, %zu ambiguous, %zu possible analogues, "
-            "%zu without a call. Generated %s by npsmatch " NPS_VERSION_STRING ".</p>\n",
-            nq, identified, mixtures, ambiguous, analogues,
+            "%zu quer%s: identified %zu, mixture %zu, ambiguous %zu, possible new analogue "
+            "%zu, no call %zu. Generated %s by npsmatch " NPS_VERSION_STRING ".</p>\n",
+            nq, nq == 1 ? "y" : "ies", identified, mixtures, ambiguous, analogues,
             nq - identified - mixtures - ambiguous - analogues, date);
     fputs("<p class=\"notice\">Library matches are evidence for, not proof of, an "
           "identification: confirm against certified reference material analysed under the "
@@ -407,21 +407,42 @@ int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *Q, const nps
     fprintf(fp, ", %lld spectra</dd><dt>library checksum</dt><dd>",
             (long long)json_integer_value(json_object_get(jl, "spectra")));
     esc(fp, ck ? ck : "not verified (library built in memory)");
-    fputs("</dd></dl><details><summary>every parameter (the JSON report's run object)</summary>"
-          "<pre>",
+    fputs("</dd><dt>every parameter</dt><dd><a href=\"#parameters\">at the end of the report"
+          "</a></dd></dl></section>\n",
+          fp);
+    /* the calls at a glance, each linked to its query's section */
+    fputs("<section id=\"summary\"><h2>Calls</h2><table><caption>One row per query</caption>"
+          "<thead><tr><th scope=\"col\">query</th><th scope=\"col\">call</th>"
+          "<th scope=\"col\">probability</th></tr></thead><tbody>",
+          fp);
+    for (size_t qi = 0; qi < nq; qi++) {
+        nps_call c;
+        char text[512] = "no hit";
+        double prob = NAN;
+        size_t first, n;
+        nps_hits_for_query(h, qi, &first, &n);
+        if (n && nps_hits_call(&c, h, qi, L, co) == 0) {
+            nps_call_describe(text, sizeof text, &c, h, L);
+            if (c.status == NPS_CALL_IDENTIFIED) prob = c.components[0].probability;
+        }
+        fprintf(fp, "<tr><td><a href=\"#q%zu\">", qi + 1);
+        esc(fp, nps_spectra_id(Q, qi));
+        fputs("</a></td><td>", fp);
+        esc(fp, text);
+        fputs("</td>", fp);
+        num_cell(fp, 3, prob);
+        fputs("</tr>", fp);
+    }
+    fputs("</tbody></table></section></header>\n<main>\n", fp);
+    for (size_t qi = 0; qi < nq && !ferror(fp); qi++) query_section(fp, h, qi, Q, L, co, so);
+    /* not in a <details>: a closed one would not print, and the record
+     * needs every parameter */
+    fputs("</main>\n<section id=\"parameters\"><h2>Every parameter (the JSON report's run "
+          "object)</h2><pre>",
           fp);
     char *js = json_dumps(run, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     esc(fp, js ? js : "");
     free(js);
-    fputs("</pre></details></section>\n", fp);
-    fputs("<nav><h2>Queries</h2><ol>", fp);
-    for (size_t qi = 0; qi < nq; qi++) {
-        fprintf(fp, "<li><a href=\"#q%zu\">", qi + 1);
-        esc(fp, nps_spectra_id(Q, qi));
-        fputs("</a></li>", fp);
-    }
-    fputs("</ol></nav></header>\n<main>\n", fp);
-    for (size_t qi = 0; qi < nq && !ferror(fp); qi++) query_section(fp, h, qi, Q, L, co, so);
-    fputs("</main></body></html>\n", fp);
+    fputs("</pre></section></body></html>\n", fp);
     return ferror(fp) ? nps_err(NPS_EIO, "write error") : 0;
 }
