@@ -118,6 +118,13 @@ static int reverse_query(nps_prep *out, nps_score_workspace *ws, const nps_prep 
             k++;
         }
     }
+    /* every query peak kept (a third of the hits of a default search): the
+     * query as prepared is what preparing it again would give, bit for bit
+     * (preparation does not depend on `reverse`) */
+    if (k == q->n) {
+        *out = *q;
+        return 0;
+    }
     out->mz = ws->rq_mz;
     out->in = ws->rq_in;
     out->n = k;
