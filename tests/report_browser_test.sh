@@ -59,6 +59,10 @@ grep -q '<p class="call mixture"><strong>mixture: Cocaine (0.[0-9]*) + Levamisol
 grep -q '<p class="call identified"><strong>identified: Methamphetamine (score 0.9' "$T/dom.html" \
     && ok || fail "SEIZURE-2026-001's call"
 grep -q 'crc32:[0-9a-f]\{8\}' "$T/dom.html" && ok || fail "the library checksum in the provenance"
+grep -q 'role="alert"><strong>Warning:</strong> this report searched the bundled illustrative library' "$T/dom.html" \
+    && ok || fail "the bundled library's warning"
+NPSMATCH_LIBRARY= "$N" search --library "$LIB" -o "$T/own.html" "$U" 2>/dev/null
+grep -q 'role="alert"' "$T/own.html" && fail "a warning without the bundled library" || ok
 grep -q '"npsmatch_version": "' "$T/dom.html" && ok || fail "the run object in the provenance"
 # the hit table of an EI query carries MF, RMF, reverse and probability
 grep -q '<th scope="col">MF</th><th scope="col">RMF</th><th scope="col">reverse</th><th scope="col">probability</th>' \

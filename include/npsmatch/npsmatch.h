@@ -980,13 +980,16 @@ typedef struct {
     size_t queries_kind_absent;               /* queries of a kind the library does not hold */
     size_t records_skipped, records_filtered; /* while reading the queries */
     const nps_shard *shard; /* the report of one part of a batch (see nps_report_merge) */
+    /* HTML: a warning the front end puts at the top of the case report (e.g.
+     * that the library is the bundled illustrative one), or NULL */
+    const char *warning;
 } nps_report_options;
 
 #define NPS_REPORT_OPTIONS_VERSION 1
 #define NPS_REPORT_OPTIONS_INIT                                                                    \
     {                                                                                              \
         NPS_REPORT_OPTIONS_VERSION, NPS_REPORT_TSV, NULL, NULL, NULL, NULL, 0, 0, 0.0, 0.0, 0, 0,  \
-            0, NULL                                                                                \
+            0, NULL, NULL                                                                          \
     }
 
 /* Write the report of a search to fp. TSV: a header line, then one row per

@@ -447,6 +447,10 @@ int cmd_search(int argc, char **argv)
     ro.records_skipped = rd.skipped;
     ro.records_filtered = rd.filtered;
     ro.shard = shard_n ? &shard : NULL;
+    if (bundled)
+        ro.warning = "this report searched the bundled illustrative library: its spectra are "
+                     "reconstructions for demonstration, not validated reference spectra; it "
+                     "is not a basis for casework.";
     if (cli_write_report(outp, hits, queries, rlib, &ro)) goto out;
     size_t nohit = nps_hits_queries_without_hit(hits);
     if (absent)

@@ -84,7 +84,8 @@ static const char style[] =
     "figure{margin:.8em 0}figcaption{font-size:.9em;color:#333}\n"
     "svg{max-width:100%;height:auto}pre{white-space:pre-wrap;font-size:.8em;background:#f7f7f7;"
     "padding:.5em}\n"
-    ".notice{border:1px solid #b35900;padding:.4em .6em}\n"
+    ".notice{border:1px solid #b35900;padding:.4em .6em}"
+    ".warning{background:#fff4e5;border-width:2px}\n"
     "@media print{body{margin:0;max-width:none}section.query{break-before:page}"
     "figure,table{break-inside:avoid}}\n";
 
@@ -368,7 +369,8 @@ static void report_date(char *out, size_t n)
 }
 
 int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *Q, const nps_library *lib,
-                    const json_t *run, const nps_call_options *co, const nps_search_options *so)
+                    const json_t *run, const nps_call_options *co, const nps_search_options *so,
+                    const char *warning)
 {
     const nps_spectra *L = nps_library_spectra(lib);
     char date[64];
@@ -394,6 +396,11 @@ int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *Q, const nps
             "%zu, no call %zu. Generated %s by npsmatch " NPS_VERSION_STRING ".</p>\n",
             nq, nq == 1 ? "y" : "ies", identified, mixtures, ambiguous, analogues,
             nq - identified - mixtures - ambiguous - analogues, date);
+    if (warning && *warning) {
+        fputs("<p class=\"notice warning\" role=\"alert\"><strong>Warning:</strong> ", fp);
+        esc(fp, warning);
+        fputs("</p>\n", fp);
+    }
     fputs("<p class=\"notice\">Library matches are evidence for, not proof of, an "
           "identification: confirm against certified reference material analysed under the "
           "same conditions.</p>\n",

@@ -534,7 +534,8 @@ int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
             json_decref(run);
             return nps_err(NPS_EINVAL, "an HTML report is of a whole batch, not of a shard");
         }
-        rc = nps_report_html(fp, hits, queries, library, run, co, options->search);
+        rc =
+            nps_report_html(fp, hits, queries, library, run, co, options->search, options->warning);
     } else {
         rc = write_json(fp, hits, queries, library, run, co);
     }

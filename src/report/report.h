@@ -17,9 +17,11 @@ int nps_report_json_end(FILE *fp, size_t n);
 void nps_report_run_checksum(char out[24], const json_t *run);
 
 /* The HTML case report (html.c): run is the JSON report's run object, so
- * is the search's options (NULL: defaults). */
+ * is the search's options (NULL: defaults), warning shown at the top (or
+ * NULL). */
 int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *queries, const nps_library *lib,
-                    const json_t *run, const nps_call_options *co, const nps_search_options *so);
+                    const json_t *run, const nps_call_options *co, const nps_search_options *so,
+                    const char *warning);
 
 /* The first line of a sharded TSV report. */
 #define NPS_SHARD_TSV_TAG "#npsmatch-shard"
