@@ -190,6 +190,62 @@ static void writers(void)
     nps_spectra_free(qs);
 }
 
+/* Count the mirror plots' red lines (peaks matched through the mass shift)
+ * above the axis (the query) and below it (the library spectrum). */
+static void shifted_lines(const char *html, size_t *up, size_t *down)
+{
+    *up = *down = 0;
+    for (const char *p = html; (p = strstr(p, "<line ")); p++) {
+        const char *e = strchr(p, '>');
+        if (!e || !strstr(p, "stroke=\"#c0392b\"") || strstr(p, "stroke=\"#c0392b\"") > e) continue;
+        double y1, y2;
+        const char *a = strstr(p, "y1=\""), *b = strstr(p, "y2=\"");
+        if (!a || !b || a > e || b > e) continue;
+        y1 = atof(a + 4);
+        y2 = atof(b + 4);
+        if (y2 < y1) (*up)++;
+        if (y2 > y1) (*down)++;
+    }
+}
+
+/* An analogue hit's plot: the peaks that pair through the mass shift are
+ * red on both sides, the query's and the library spectrum's. */
+static void html_shifted(void)
+{
+    nps_spectra *ls, *qs;
+    nps_spectra_create(&ls);
+    nps_spectra_create(&qs);
+    const double lm[] = {91.0542, 119.0491, 147.0441, 175.0754, 203.1067};
+    const double qm[] = {91.0542, 119.0491, 161.0597, 189.0910, 217.1223}; /* +CH2 on 3 */
+    const float in[] = {300, 500, 999, 400, 250};
+    const char *k[] = {"Name", "DB#", "PrecursorMZ", "Spectrum_type"};
+    const char *lv[] = {"parent", "L1", "250.1200", "MS2"},
+               *qv[] = {"homologue", "Q1", "264.1357", "MS2"};
+    CHECK(nps_spectra_add(ls, lm, in, 5, k, lv, 4) == 0);
+    CHECK(nps_spectra_add(qs, qm, in, 5, k, qv, 4) == 0);
+    nps_library *lib;
+    CHECK(nps_library_create(&lib, ls, NULL) == 0);
+    nps_search_options so = NPS_SEARCH_OPTIONS_INIT;
+    so.mode = NPS_MODE_HYBRID;
+    nps_hits *h;
+    CHECK(nps_search_run(&h, lib, qs, &so) == 0);
+    CHECK(nps_hits_count(h) == 1 && fabs(nps_hits_at(h, 0)->delta_mz - 14.0157) < 1e-3);
+    nps_report_options ho = NPS_REPORT_OPTIONS_INIT;
+    ho.format = NPS_REPORT_HTML;
+    ho.search = &so;
+    int rc;
+    char *html = report(h, qs, lib, &ho, &rc);
+    CHECK(rc == 0 && html);
+    size_t up = 0, down = 0;
+    if (html) shifted_lines(html, &up, &down);
+    CHECK_MSG(html && up == 3 && down == 3, "shifted peaks: %zu query, %zu library", up, down);
+    free(html);
+    nps_hits_free(h);
+    nps_library_free(lib);
+    nps_spectra_free(ls);
+    nps_spectra_free(qs);
+}
+
 /* Parts tile the batch, in order, sizes within one of each other. */
 static void shards(void)
 {
@@ -218,5 +274,6 @@ int main(void)
     shards();
     rules();
     writers();
+    html_shifted();
     return check_done("test_report");
 }

@@ -32,6 +32,7 @@
 #include "report.h"
 
 #include "../scoring/scoring.h"
+#include "../search/plan.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -89,20 +90,11 @@ static const char style[] =
     "@media print{body{margin:0;max-width:none}section.query{break-before:page}"
     "figure,table{break-inside:avoid}}\n";
 
-/* The fragment tolerance the search used for a query of this kind. */
-static void tolerance_of(double *tol, int *ppm, const nps_search_options *so, nps_kind kind)
+/* Whether m/z x has a peak of (mz, n) within the score's tolerance (mz
+ * ascending). */
+static int has_partner(const double *mz, size_t n, double x, const nps_score_options *o)
 {
-    *ppm = so && so->tolerance >= 0 && so->tolerance_ppm;
-    if (so && so->tolerance >= 0)
-        *tol = so->tolerance;
-    else
-        *tol = kind == NPS_KIND_EI ? NPS_DEFAULT_TOLERANCE_EI : NPS_DEFAULT_TOLERANCE_MSMS;
-}
-
-/* Whether m/z x has a peak of (mz, n) within the tolerance (mz ascending). */
-static int has_partner(const double *mz, size_t n, double x, double tol, int ppm)
-{
-    double t = ppm ? x * tol * 1e-6 : tol;
+    double t = nps_tol_at(o, x);
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -132,11 +124,11 @@ static side side_of(const nps_spectra *s, size_t i)
 
 /* Whether peak k of a is matched to b: 1 directly, 2 through the shift
  * delta (a - b), 0 not. */
-static int match_kind(const side *a, size_t k, const side *b, double delta, double tol, int ppm)
+static int match_kind(const side *a, size_t k, const side *b, double delta,
+                      const nps_score_options *o)
 {
-    if (has_partner(b->mz, b->n, a->mz[k], tol, ppm)) return 1;
-    if (isfinite(delta) && delta != 0 && has_partner(b->mz, b->n, a->mz[k] - delta, tol, ppm))
-        return 2;
+    if (has_partner(b->mz, b->n, a->mz[k], o)) return 1;
+    if (isfinite(delta) && delta != 0 && has_partner(b->mz, b->n, a->mz[k] - delta, o)) return 2;
     return 0;
 }
 
@@ -164,34 +156,35 @@ static size_t largest(size_t *out, const side *d)
 }
 
 /* One side of a mirror plot: peaks as vertical lines from the axis, up
- * (dir -1) or down (dir +1); returns how many were matched. */
-static size_t draw_side(FILE *fp, const side *a, const side *b, double delta, double tol, int ppm,
-                        double x0, double x1, double lo, double hi, double axis, double height,
-                        int dir)
+ * (dir -1) or down (dir +1); delta is this side's m/z minus the other's
+ * (match_kind). */
+static void draw_side(FILE *fp, const side *a, const side *b, double delta,
+                      const nps_score_options *o, double x0, double x1, double lo, double hi,
+                      double axis, double height, int dir)
 {
     static const char *const colour[] = {"#9a9a9a", "#1f5fa8", "#c0392b"};
-    size_t matched = 0;
     double w = x1 - x0, span = hi > lo ? hi - lo : 1;
     for (int pass = 0; pass < 3; pass++) /* grey first, so that colour is on top */
         for (size_t k = 0; k < a->n; k++) {
-            int m = match_kind(a, k, b, dir < 0 ? delta : -delta, tol, ppm);
-            if (m != pass || !(a->in[k] > 0) || a->base <= 0) continue;
-            matched += m != 0;
+            if (!(a->in[k] > 0) || a->base <= 0) continue;
+            int m = match_kind(a, k, b, delta, o);
+            if (m != pass) continue;
             double x = x0 + w * (a->mz[k] - lo) / span, y = height * a->in[k] / a->base;
             fprintf(fp,
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                     "stroke-width=\"1.5\"/>",
                     x, axis, x, axis + dir * y, colour[m]);
         }
+    /* unit-mass tolerances label integers, finer ones four decimals */
+    int decimals = !o->tolerance_ppm && o->tolerance >= 0.3 ? 0 : 4;
     size_t top[HTML_LABELS], nt = largest(top, a);
     for (size_t i = 0; i < nt; i++) {
         size_t k = top[i];
         double x = x0 + w * (a->mz[k] - lo) / span, y = height * a->in[k] / a->base;
         fprintf(fp,
                 "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">%.*f</text>",
-                x, axis + dir * (y + 3) + (dir > 0 ? 8 : 0), tol >= 0.3 && !ppm ? 0 : 4, a->mz[k]);
+                x, axis + dir * (y + 3) + (dir > 0 ? 8 : 0), decimals, a->mz[k]);
     }
-    return matched;
 }
 
 /* The mirror plot of query q against library spectrum r (hit x). */
@@ -199,9 +192,10 @@ static void mirror(FILE *fp, const nps_spectra *Q, size_t q, const nps_spectra *
                    const nps_search_options *so, const char *id)
 {
     side a = side_of(Q, q), b = side_of(L, x->reference);
-    double tol;
-    int ppm;
-    tolerance_of(&tol, &ppm, so, nps_spectra_kind(Q, q));
+    /* the tolerance as the search applied it (the kind's default unless set) */
+    nps_search_options sdef = NPS_SEARCH_OPTIONS_INIT;
+    nps_score_options o;
+    nps_plan_score_options(&o, so ? so : &sdef, x->score_type, nps_spectra_kind(Q, q));
     double lo = INFINITY, hi = -INFINITY;
     for (size_t k = 0; k < a.n; k++) lo = fmin(lo, a.mz[k]), hi = fmax(hi, a.mz[k]);
     for (size_t k = 0; k < b.n; k++) lo = fmin(lo, b.mz[k]), hi = fmax(hi, b.mz[k]);
@@ -224,15 +218,13 @@ static void mirror(FILE *fp, const nps_spectra *Q, size_t q, const nps_spectra *
     fputs(" (down)</title>", fp);
     /* the description says how many peaks agree: count them first */
     size_t qm = 0, lm = 0;
-    for (size_t k = 0; k < a.n; k++)
-        qm += a.in[k] > 0 && match_kind(&a, k, &b, x->delta_mz, tol, ppm);
-    for (size_t k = 0; k < b.n; k++)
-        lm += b.in[k] > 0 && match_kind(&b, k, &a, -x->delta_mz, tol, ppm);
+    for (size_t k = 0; k < a.n; k++) qm += a.in[k] > 0 && match_kind(&a, k, &b, x->delta_mz, &o);
+    for (size_t k = 0; k < b.n; k++) lm += b.in[k] > 0 && match_kind(&b, k, &a, -x->delta_mz, &o);
     fprintf(fp,
             "<desc id=\"%s-d\">Head-to-tail plot, m/z %.0f to %.0f. Query: %zu peaks, %zu with a "
             "library peak within %g %s%s. Library spectrum: %zu peaks, %zu with a query peak. "
             "Matched peaks blue%s, others grey; each side scaled to its base peak.</desc>",
-            id, lo, hi, a.n, qm, tol, ppm ? "ppm" : "Da",
+            id, lo, hi, a.n, qm, o.tolerance, o.tolerance_ppm ? "ppm" : "Da",
             isfinite(x->delta_mz) && x->delta_mz != 0 ? " (directly or through the mass shift)"
                                                       : "",
             b.n, lm, isfinite(x->delta_mz) && x->delta_mz != 0 ? ", through the shift red" : "");
@@ -258,8 +250,8 @@ static void mirror(FILE *fp, const nps_spectra *Q, size_t q, const nps_spectra *
             "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"end\" fill=\"#555\">m/z"
             "</text>",
             H - 20, x1, H - 4);
-    draw_side(fp, &a, &b, x->delta_mz, tol, ppm, x0, x1, lo, hi, axis, height, -1);
-    draw_side(fp, &b, &a, -x->delta_mz, tol, ppm, x0, x1, lo, hi, axis, height, +1);
+    draw_side(fp, &a, &b, x->delta_mz, &o, x0, x1, lo, hi, axis, height, -1);
+    draw_side(fp, &b, &a, -x->delta_mz, &o, x0, x1, lo, hi, axis, height, +1);
     fputs("</svg><figcaption>", fp);
     esc(fp, qn);
     fputs(" (up) against ", fp);
