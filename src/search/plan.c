@@ -20,8 +20,6 @@
  */
 #include "plan.h"
 
-#include "../stats/stats.h"
-
 #include <ctype.h>
 
 #include <math.h>
@@ -229,10 +227,6 @@ int nps_plan_create(nps_plan **out, const nps_library *library, const nps_search
         if (i && p->kinds_of[i] != p->kinds_of[0]) p->mixed_kinds = 1;
     }
     qsort(p->order, p->norder, sizeof *p->order, cmp_prec);
-    for (int k = 0; k < NPS_KIND_COUNT; k++)
-        for (int t = 0; t < NPS_SCORE_COUNT; t++)
-            if (nps_probability_builtin((nps_kind)k, (nps_score_type)t))
-                p->probability[k][t] = *nps_probability_builtin((nps_kind)k, (nps_score_type)t);
     if (p->mixed_kinds && p->main.ix->lib_of) {
         if (!(p->kinds_at = malloc(nl))) {
             nps_plan_free(p);

@@ -109,9 +109,6 @@ struct nps_plan {
     /* with evalues: the compound of each library spectrum (nps_compound_key),
      * 0 if unknown; the e-value null sample leaves out the top hit's compound */
     uint64_t *compound_of;
-    /* the probability model of each kind and ranking score (version 0: none,
-     * the hits' probability is NAN) */
-    nps_probability_model probability[NPS_KIND_COUNT][NPS_SCORE_COUNT];
     unsigned char *kinds_of; /* kind of each library spectrum */
     /* the same at each accumulator position of the fragment index (its scan
      * order, library/index.h), for the scan's kind filter; NULL unless the

@@ -140,16 +140,18 @@ static int complete(nps_hit *hits, nps_workspace *ws, const nps_query_ctx *c, co
                        c->mode, r->delta, r->shifted, NAN,      NAN,        NAN, NAN, NAN};
         if (fit->ok) h->e_value = exp(fit->a + fit->b * r->score);
         ws->pkey[k] = nps_compound_key(meta, r->ref);
+        int shifted = c->mode == NPS_MODE_HYBRID || c->mode == NPS_MODE_SHIFT;
+        /* the composite's RMF comes with its MF below */
+        int own_rmf = c->t != NPS_SCORE_COMPOSITE || !want_mf;
         nps_prep R;
-        nps_target_prep(&R, ws, c->tg, c->t, r->ref);
         nps_score_result pr;
         int rc;
-        if (c->mode == NPS_MODE_HYBRID || c->mode == NPS_MODE_SHIFT) {
+        if (shifted || own_rmf) nps_target_prep(&R, ws, c->tg, c->t, r->ref);
+        if (shifted) {
             if ((rc = nps_score_prepared(&pr, NULL, NULL, ws->sws, c->Q, &R, &plain))) return rc;
             h->identity_score = pr.score;
         }
-        /* the composite's RMF comes with its MF below */
-        if (c->t != NPS_SCORE_COMPOSITE || !want_mf) {
+        if (own_rmf) {
             if ((rc = nps_score_prepared(&pr, NULL, NULL, ws->sws, c->Q, &R, &rev))) return rc;
             h->rmf = pr.score;
         }
@@ -161,9 +163,8 @@ static int complete(nps_hit *hits, nps_workspace *ws, const nps_query_ctx *c, co
         h->composite_rmf = res.reverse;
         if (c->t == NPS_SCORE_COMPOSITE) h->rmf = res.reverse;
     }
-    if (ws->nh && p->probability[c->kind][c->t].version)
-        nps_probability_assign(hits, ws->nh, ws->pkey, ws->pu, ws->pcls,
-                               &p->probability[c->kind][c->t]);
+    const nps_probability_model *m = nps_probability_builtin(c->kind, c->t);
+    if (ws->nh && m) nps_probability_assign(hits, ws->nh, ws->pkey, ws->pu, ws->pcls, m);
     return 0;
 }
 

@@ -69,7 +69,7 @@ int nps_probability_model_default(nps_probability_model *out, nps_kind kind, nps
 }
 
 /* The model hits were given their probability with: a search gives one
- * only under a built-in model (nps_plan_create), and no two built-in models
+ * only under a built-in model (search/query.c), and no two built-in models
  * share a ranking score, so the score type names it. */
 const nps_probability_model *nps_probability_model_of(const nps_hit *hit)
 {
@@ -100,31 +100,26 @@ static double log_partition(double none, const double *u, size_t n)
 void nps_probability_assign(nps_hit *hits, size_t n, const uint64_t *key, double *u, size_t *cls,
                             const nps_probability_model *m)
 {
-    /* the compound classes: cls[i] the first hit of hit i's compound (hits
-     * come in rank order; quadratic in the hit list, which is short) */
+    /* the compounds: cls[i] is hit i's (numbered in order of first hit;
+     * hits come in rank order; quadratic in the hit list, which is short),
+     * u[c] the utility of compound c's best hit */
+    size_t nc = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t c = i;
+        size_t j = 0;
         if (key[i])
-            for (size_t j = 0; j < i; j++)
-                if (cls[j] == j && key[j] == key[i]) {
-                    c = j;
-                    break;
-                }
-        cls[i] = c;
+            while (j < i && key[j] != key[i]) j++;
+        else
+            j = i;
         double ui = utility(m, nps_hit_plain_score(&hits[i]), hits[i].matched);
-        if (c == i)
-            u[i] = ui;
-        else if (ui > u[c])
-            u[c] = ui;
+        if (j == i) {
+            cls[i] = nc;
+            u[nc++] = ui;
+        } else {
+            cls[i] = cls[j];
+            if (ui > u[cls[i]]) u[cls[i]] = ui;
+        }
     }
-    /* the partition over the compounds (the first hit of each) */
-    double top = m->none;
-    for (size_t i = 0; i < n; i++)
-        if (cls[i] == i && u[i] > top) top = u[i];
-    double z = exp(m->none - top);
-    for (size_t i = 0; i < n; i++)
-        if (cls[i] == i) z += exp(u[i] - top);
-    double lz = top + log(z);
+    double lz = log_partition(m->none, u, nc);
     for (size_t i = 0; i < n; i++) hits[i].probability = exp(u[cls[i]] - lz);
 }
 
