@@ -38,13 +38,15 @@ extern "C" {
 
 enum {
     NPS_OK = 0,
-    NPS_ENOMEM = -1,      /* out of memory */
-    NPS_EIO = -2,         /* a file could not be opened, read or written */
-    NPS_EFORMAT = -3,     /* malformed input (file:line: reason in the message) */
-    NPS_EINVAL = -4,      /* an invalid argument or option value */
-    NPS_ENOTFOUND = -5,   /* a named record or key does not exist */
-    NPS_ELIBRARY = -6,    /* an HDF5 library file is unreadable or inconsistent */
-    NPS_EUNSUPPORTED = -7 /* a format or feature this build does not handle */
+    NPS_ENOMEM = -1,       /* out of memory */
+    NPS_EIO = -2,          /* a file could not be opened, read or written */
+    NPS_EFORMAT = -3,      /* malformed input (file:line: reason in the message) */
+    NPS_EINVAL = -4,       /* an invalid argument or option value */
+    NPS_ENOTFOUND = -5,    /* a named record or key does not exist */
+    NPS_ELIBRARY = -6,     /* an HDF5 library file is unreadable or inconsistent */
+    NPS_EUNSUPPORTED = -7, /* a format or feature this build does not handle */
+    NPS_ERANGE = -8        /* a value outside the range where it is defined (an RI
+                              outside the alkane ladder) */
 };
 
 /* A static, human-readable name for an error code. */
@@ -156,14 +158,15 @@ typedef enum {
     NPS_FORMAT_AUTO = 0, /* detect from content, then from the extension */
     NPS_FORMAT_MSP = 1,
     NPS_FORMAT_MGF = 2,
-    NPS_FORMAT_MASSBANK = 3,  /* MassBank record format (read only) */
-    NPS_FORMAT_CSV = 4,       /* m/z, intensity columns; one spectrum per file (read only) */
-    NPS_FORMAT_JSON = 5,      /* matchms-compatible JSON (write only) */
-    NPS_FORMAT_MZML = 6,      /* mzML 1.1, plain or indexed (read only) */
-    NPS_FORMAT_MZXML = 7,     /* mzXML 2.x/3.x (read only) */
-    NPS_FORMAT_JCAMP = 8,     /* JCAMP-DX mass spectra (read only) */
-    NPS_FORMAT_MS2 = 9,       /* MS1/MS2 text (S/I/Z/D lines) (read only) */
-    NPS_FORMAT_MZSPECLIB = 10 /* mzSpecLib 1.0 text (read only) */
+    NPS_FORMAT_MASSBANK = 3,   /* MassBank record format (read only) */
+    NPS_FORMAT_CSV = 4,        /* m/z, intensity columns; one spectrum per file (read only) */
+    NPS_FORMAT_JSON = 5,       /* matchms-compatible JSON (write only) */
+    NPS_FORMAT_MZML = 6,       /* mzML 1.1, plain or indexed (read only) */
+    NPS_FORMAT_MZXML = 7,      /* mzXML 2.x/3.x (read only) */
+    NPS_FORMAT_JCAMP = 8,      /* JCAMP-DX mass spectra (read only) */
+    NPS_FORMAT_MS2 = 9,        /* MS1/MS2 text (S/I/Z/D lines) (read only) */
+    NPS_FORMAT_MZSPECLIB = 10, /* mzSpecLib 1.0 text (read only) */
+    NPS_FORMAT_ANDI = 11 /* netCDF AIA/ANDI-MS runs (.cdf; runs are written by nps_run_write) */
 } nps_format;
 
 /* Called once for every malformed record that is skipped. */
@@ -249,6 +252,193 @@ void nps_output_discard(nps_output *o);
 int nps_io_write(FILE *fp, const nps_spectra *s, nps_format format);
 /* Write to a path through nps_output ("-", devices and FIFOs in place). */
 int nps_io_write_path(const char *path, const nps_spectra *s, nps_format format);
+
+/* ------------------------------------------------------------------------- */
+/* Runs: what a GC-MS or LC-MS/MS instrument writes                          */
+/* ------------------------------------------------------------------------- */
+
+/*
+ * A run is a chromatographic acquisition: scans in retention-time order,
+ * each with its MS level, precursor (MS2) and peaks (src/run/run.c). It is
+ * read from any format that carries scan times (mzML, mzXML, netCDF
+ * ANDI-MS, JCAMP-DX runs, MS1/MS2 text) and is immutable once made.
+ */
+typedef struct nps_run nps_run;
+
+typedef struct {
+    int version;
+    nps_format format;    /* NPS_FORMAT_AUTO: detected */
+    int kind;             /* -1: from the file (every scan MS1 without a precursor and no
+                             LC source named: GC-EI-MS); NPS_KIND_EI or NPS_KIND_MSMS: forced */
+    nps_diag_fn on_error; /* every irregularity found, with its scan; may be NULL */
+    void *on_error_ctx;
+} nps_run_options;
+
+#define NPS_RUN_OPTIONS_VERSION 1
+#define NPS_RUN_OPTIONS_INIT                                                                       \
+    {                                                                                              \
+        NPS_RUN_OPTIONS_VERSION, NPS_FORMAT_AUTO, -1, NULL, NULL                                   \
+    }
+
+/* What reading a run found. Nothing is left out without being counted here
+ * and reported through on_error. */
+typedef struct {
+    size_t scans;           /* scans in the run */
+    size_t ms1, msn;        /* MS1 scans; MS2 and higher */
+    size_t empty;           /* scans without a peak (kept: zero in every chromatogram) */
+    size_t out_of_order;    /* scans timed before the scan read before them (the run is
+                               put in time order) */
+    size_t duplicate_times; /* scans of a level at the time of the one before (kept) */
+    size_t no_time;         /* scans without a retention time: left out of the run */
+    size_t skipped;         /* malformed records the reader skipped */
+} nps_run_report;
+
+int nps_run_read(nps_run **out, nps_run_report *report, const char *path,
+                 const nps_run_options *options);
+/* A run from spectra that carry Retention_time (minutes), one per scan;
+ * `name` names the run in reports. */
+int nps_run_from_spectra(nps_run **out, nps_run_report *report, const nps_spectra *scans,
+                         const char *name, const nps_run_options *options);
+void nps_run_free(nps_run *run);
+const char *nps_run_name(const nps_run *run);
+nps_kind nps_run_kind(const nps_run *run);
+size_t nps_run_count(const nps_run *run);
+double nps_run_time(const nps_run *run, size_t scan); /* minutes */
+int nps_run_level(const nps_run *run, size_t scan);
+double nps_run_precursor(const nps_run *run, size_t scan); /* NAN for MS1 */
+void nps_run_peaks(const nps_run *run, size_t scan, const double **mz, const float **intensity,
+                   size_t *n);
+/* The total ion current of every scan into tic[0, nps_run_count(run)); scans
+ * of another level than `level` get NAN. */
+void nps_run_tic(double *tic, const nps_run *run, int level);
+/* Write the run's MS1 scans as a netCDF ANDI-MS file (through nps_output). */
+int nps_run_write(const nps_run *run, const char *path);
+
+/*
+ * GC-MS deconvolution (src/run/deconvolve.c, after AMDIS: Stein, J Am Soc
+ * Mass Spectrom 1999; and MS-DIAL's MS1Dec): per-ion baseline and noise,
+ * per-ion apexes, components perceived from co-apexing ions, the sharpest
+ * of them the component's model peak, and every ion's chromatogram fitted
+ * by non-negative least squares to the model peaks of the components that
+ * elute together. Each component is one spectrum (unit m/z, fitted apex
+ * heights) with metadata: Name ("Component <n> at <rt> min"),
+ * Retention_time (minutes), Apex_scan, Scan_range, Model_ion, Area, Height,
+ * Purity, Sharpness, Ions, Run. Components are in retention-time order; the
+ * result is the same at any thread count.
+ */
+typedef struct {
+    int version;
+    double min_snr;              /* the model ion's apex height over its noise */
+    size_t min_ions;             /* ions apexing together that make a component */
+    double apex_tolerance;       /* scans: how close ions' apexes must be to co-apex */
+    double min_width;            /* scans: a model peak's least width at half height (spikes) */
+    size_t baseline_window;      /* scans each side for the baseline (moving minimum) */
+    double ion_snr;              /* an ion enters a component when its fitted height is this
+                                    many times its noise */
+    size_t window;               /* scans per processing window (memory and parallelism) */
+    int threads;                 /* 0: OpenMP default */
+    const double *exclude_model; /* m/z never used as model ions; NULL: air and column
+                                    bleed (NPS_DECONVOLVE_EXCLUDED) */
+    size_t n_exclude_model;
+} nps_deconvolve_options;
+
+/* The default model-ion exclusions: water, nitrogen, oxygen, argon, carbon
+ * dioxide, and the polysiloxane column bleed and septum ions. */
+#define NPS_DECONVOLVE_EXCLUDED                                                                    \
+    {                                                                                              \
+        18, 28, 32, 40, 44, 73, 147, 207, 221, 281, 295, 341, 355, 429                             \
+    }
+
+#define NPS_DECONVOLVE_OPTIONS_VERSION 1
+#define NPS_DECONVOLVE_OPTIONS_INIT                                                                \
+    {                                                                                              \
+        NPS_DECONVOLVE_OPTIONS_VERSION, 10.0, 3, 1.0, 3.0, 40, 3.0, 1024, 0, NULL, 0               \
+    }
+
+/* Deconvolve the MS1 scans of a run into its components. NPS_EINVAL for a
+ * run without MS1 scans or bad options. */
+int nps_deconvolve(nps_spectra **out, const nps_run *run, const nps_deconvolve_options *options);
+
+/*
+ * LC-MS/MS runs: the MS2 scans grouped by precursor m/z (within
+ * precursor_tolerance) and retention time (a group ends when none of its
+ * scans came within rt_gap minutes), each group merged into one consensus
+ * spectrum (peaks within fragment_tolerance clustered across its scans, a
+ * cluster kept when present in at least min_fraction of them, at its
+ * intensity-weighted m/z and mean intensity). Metadata: Name, PrecursorMZ,
+ * Retention_time (the most intense scan's), RT_range, Scans, Run.
+ */
+typedef struct {
+    int version;
+    double precursor_tolerance; /* Da */
+    double rt_gap;              /* minutes */
+    double fragment_tolerance;  /* Da */
+    double min_fraction;        /* 0..1 */
+} nps_consensus_options;
+#define NPS_CONSENSUS_OPTIONS_VERSION 1
+#define NPS_CONSENSUS_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        NPS_CONSENSUS_OPTIONS_VERSION, 0.01, 0.5, 0.01, 0.5                                        \
+    }
+int nps_run_consensus(nps_spectra **out, const nps_run *run, const nps_consensus_options *options);
+
+/*
+ * Retention indices (src/run/ri.c): the linear, temperature-programmed RI
+ * of van den Dool and Kratz (J Chromatogr 1963). With the n-alkanes of
+ * carbon numbers n < N that elute at t_n <= t <= t_N around a compound at t
+ * (N = n + 1 unless the ladder misses carbons),
+ *     RI = 100 n + 100 (N - n) (t - t_n) / (t_N - t_n).
+ */
+typedef struct nps_ri_ladder nps_ri_ladder;
+/* From carbon numbers and times (minutes), in any order. NPS_EINVAL for
+ * fewer than two alkanes, a carbon number twice, or times that do not grow
+ * with the carbon number. */
+int nps_ri_ladder_create(nps_ri_ladder **out, const int *carbons, const double *times, size_t n);
+/* A text file of "carbon time" lines (time in minutes; '#' comments and
+ * blank lines; "12", "C12" and "n-C12" all name dodecane). */
+int nps_ri_ladder_read(nps_ri_ladder **out, const char *path);
+/* From the components of an n-alkane standard run: the components whose
+ * spectra are alkane-like (m/z 57 base peak or second, 43/57/71/85 the
+ * largest ions of the series) numbered by elution order from first_carbon;
+ * NPS_ENOTFOUND when fewer than two are found. */
+int nps_ri_ladder_from_components(nps_ri_ladder **out, const nps_spectra *components,
+                                  int first_carbon);
+void nps_ri_ladder_free(nps_ri_ladder *ladder);
+size_t nps_ri_ladder_count(const nps_ri_ladder *ladder);
+void nps_ri_ladder_at(const nps_ri_ladder *ladder, size_t i, int *carbon, double *time);
+/* The RI at time t (minutes): 0, or NPS_ERANGE (and *out NAN) when t is
+ * outside the ladder: never extrapolated. */
+int nps_ri_at(double *out, const nps_ri_ladder *ladder, double t);
+
+/* The RI penalty (after AMDIS's, D'Arcy and Mallard, AMDIS User Guide,
+ * NIST 2004): none while |RI - library RI| <= window, then growing by
+ * `slope` (score units per RI unit) up to max_penalty; no_ri is the penalty
+ * when the library spectrum has no RI (the query having one). */
+typedef struct {
+    int version;
+    double window;
+    double slope;
+    double max_penalty;
+    double no_ri;
+} nps_ri_options;
+#define NPS_RI_OPTIONS_VERSION 1
+#define NPS_RI_OPTIONS_INIT                                                                        \
+    {                                                                                              \
+        NPS_RI_OPTIONS_VERSION, 20.0, 0.005, 0.2, 0.0                                              \
+    }
+/* The RI a spectrum's metadata gives, or NAN: Retention_index (MSP "RI",
+ * MassBank AC$CHROMATOGRAPHY KOVATS_RTI) as a number, or NIST's
+ * "SemiStdNP=<ri>/..." form (semi-standard non-polar preferred, then
+ * standard non-polar, then the first value), or "RI=<ri>" in the Comments. */
+double nps_spectra_ri(const nps_spectra *s, size_t i);
+/* A copy of components with each one's Retention_index from the ladder
+ * (from its Retention_time); a component outside the ladder gets no index
+ * and RI_flag "outside ladder" (counted in *outside, which may be NULL). */
+int nps_ri_annotate(nps_spectra **out, const nps_spectra *components, const nps_ri_ladder *ladder,
+                    size_t *outside);
+/* The penalty for a query RI against a library RI (either may be NAN: no
+ * penalty without a query RI; no_ri without a library RI). */
+double nps_ri_penalty(const nps_ri_options *options, double query_ri, double library_ri);
 
 /* ------------------------------------------------------------------------- */
 /* Preprocessing                                                             */
@@ -812,6 +1002,20 @@ int nps_decoys_generate(nps_spectra **out, const nps_spectra *lib, unsigned long
 int nps_hits_target_decoy(nps_hits *h, size_t n_targets, double fdr, double *threshold,
                           size_t *n_decoy_tops);
 
+/* Retention on hits (src/search/retention.c): every hit of a query with a
+ * Retention_index loses nps_ri_penalty(options, query RI, library RI) from
+ * its score and composite MF (floored at 0; AMDIS's "net match"), and each
+ * query's hits are re-ranked and their probabilities recomputed. Only the
+ * hits the search kept are re-ranked: search with a larger top_k to let
+ * retention reach further down. */
+int nps_hits_apply_ri(nps_hits *h, const nps_spectra *queries, const nps_spectra *library,
+                      const nps_ri_options *options);
+/* The query whose rank-1 hit is the library compound named `name`
+ * (case-insensitive), the best-scoring one if several: how a run's internal
+ * standard is found. NPS_ENOTFOUND when no query's best hit is that compound. */
+int nps_hits_find_named(size_t *query, const nps_hits *h, const nps_spectra *library,
+                        const char *name);
+
 /* The whole target-decoy search: decoys for the library's processed spectra
  * (seeded), the queries searched against targets and decoys together, then
  * nps_hits_target_decoy. Hits refer to the library's spectra as usual. */
@@ -1009,6 +1213,41 @@ int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
  * "#npsmatch-shard" line; a sharded JSON report has a "shard" object in its
  * run; neither is in the merged report. */
 int nps_report_merge(FILE *out, const char *const *parts, size_t n_parts);
+
+/*
+ * The report of screened runs (src/report/screen.c): one block per
+ * component of a GC-MS run (nps_deconvolve) or precursor group of an
+ * LC-MS/MS run (nps_run_consensus), in the components' order (retention
+ * time within each run), their hits as searched (and re-ranked by RI).
+ * TSV: a header line whose first columns are
+ *   run component rt_min ri rank library_id library_name score
+ * then matched_peaks composite_mf purity model_mz area call, height,
+ * scan_range, ri_library, ri_penalty, ri_flag, rrt, probability, rmf,
+ * precursor_mz, scans, inchikey; one row per component and rank (a
+ * component without a hit: one row, rank empty, call "no identification").
+ * JSON: {"run": provenance, "components": [{... the same, "hits": [...],
+ * "call": {...}}]}. HTML: the case report with each run's total ion
+ * chromatogram, components marked, before the components' hit lists.
+ */
+typedef struct {
+    int version;
+    nps_report_format format;
+    const nps_report_options *report; /* provenance as for nps_report_write (its format is
+                                         ignored); may be NULL */
+    const nps_ri_options *ri;         /* the RI penalty the hits carry, or NULL (none applied) */
+    double standard_rt;               /* the internal standard's retention time (minutes):
+                                         relative retention times; <= 0: none */
+    const char *standard;             /* its name (provenance); may be NULL */
+    const nps_run *const *runs;       /* HTML: the runs screened, for their chromatograms */
+    size_t n_runs;
+} nps_screen_report_options;
+#define NPS_SCREEN_REPORT_OPTIONS_VERSION 1
+#define NPS_SCREEN_REPORT_OPTIONS_INIT                                                             \
+    {                                                                                              \
+        NPS_SCREEN_REPORT_OPTIONS_VERSION, NPS_REPORT_TSV, NULL, NULL, 0.0, NULL, NULL, 0          \
+    }
+int nps_screen_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *components,
+                            const nps_library *library, const nps_screen_report_options *options);
 
 /* ------------------------------------------------------------------------- */
 /* Evaluation against a reference set                                        */

@@ -167,5 +167,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_deconvolve(int argc, char **argv);
+int cmd_screen(int argc, char **argv);
 
 #endif

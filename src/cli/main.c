@@ -22,7 +22,11 @@ static void usage(FILE *fp)
           "  npsmatch convert [--input-format F] [--to msp|mgf|json] -o OUT IN...\n"
           "  npsmatch evaluate --library LIB --truth FIELD [options] QUERY_FILE...\n"
           "  npsmatch search --shard I/N ...; npsmatch merge [-o OUT] PART...\n"
+          "  npsmatch deconvolve [options] [-o COMPONENTS.msp] RUN...\n"
+          "  npsmatch screen [--library LIB] [--alkanes FILE] [--top K] [--format tsv|json|html]\n"
+          "                  [-o OUT] RUN...\n"
           "\n"
+          "Runs: mzML, mzXML, netCDF ANDI-MS (.cdf), JCAMP-DX, MS1/MS2 text.\n"
           "Inputs may be files, directories, gzip files, pipes or - (standard input).\n"
           "Run 'npsmatch COMMAND --help' for the options of a command; --version prints\n"
           "the version.\n"
@@ -52,6 +56,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "convert") == 0) return cmd_convert(argc - 1, argv + 1);
     if (strcmp(cmd, "evaluate") == 0) return cmd_evaluate(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0) return cmd_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "deconvolve") == 0) return cmd_deconvolve(argc - 1, argv + 1);
+    if (strcmp(cmd, "screen") == 0) return cmd_screen(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return EXIT_OK;

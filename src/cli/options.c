@@ -174,7 +174,8 @@ int cli_parse_input_format(nps_format *out, const char *s)
              {"tsv", NPS_FORMAT_CSV},           {"mzml", NPS_FORMAT_MZML},
              {"mzxml", NPS_FORMAT_MZXML},       {"jcamp", NPS_FORMAT_JCAMP},
              {"jdx", NPS_FORMAT_JCAMP},         {"ms1", NPS_FORMAT_MS2},
-             {"ms2", NPS_FORMAT_MS2},           {"mzspeclib", NPS_FORMAT_MZSPECLIB}};
+             {"ms2", NPS_FORMAT_MS2},           {"mzspeclib", NPS_FORMAT_MZSPECLIB},
+             {"andi", NPS_FORMAT_ANDI},         {"cdf", NPS_FORMAT_ANDI}};
     for (size_t i = 0; i < sizeof t / sizeof *t; i++)
         if (strcasecmp(s, t[i].name) == 0) {
             *out = t[i].f;

@@ -31,6 +31,8 @@ const char *nps_strerror(int code)
         return "invalid or corrupt library file";
     case NPS_EUNSUPPORTED:
         return "unsupported format";
+    case NPS_ERANGE:
+        return "out of range";
     default:
         return "unknown error";
     }

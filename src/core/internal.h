@@ -37,6 +37,10 @@
 #define NPS_CLONES
 #endif
 
+/* The unit (nominal) m/z of a peak in an EI spectrum: the rule of
+ * preprocessing and of the ion chromatograms of deconvolution alike. */
+#define NPS_UNIT_MZ(mz) floor((mz) + 0.5)
+
 /* Record a thread-local error message and return code (for `return nps_err(...)`). */
 int nps_err(int code, const char *fmt, ...) NPS_PRINTF(2, 3);
 /* The same for an input error: "file:line: reason". */

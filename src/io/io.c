@@ -101,6 +101,10 @@ static int detect_bytes(nps_format *out, const char *path, const char *ext, char
 {
     buf[n] = '\0';
     if (n == 0) return nps_err_at(NPS_EFORMAT, path, 1, "empty file");
+    if (nps_andi_signature(buf, n)) {
+        *out = NPS_FORMAT_ANDI;
+        return 0;
+    }
     if (nps_library_signature(buf, n))
         return nps_err(NPS_EUNSUPPORTED,
                        "%s: an npsmatch library (HDF5), not a spectra file: give it to "
@@ -221,7 +225,7 @@ static int detect_bytes(nps_format *out, const char *path, const char *ext, char
     }
     return nps_err(NPS_EUNSUPPORTED,
                    "%s: unsupported format (not MSP, MGF, MassBank record, CSV, mzML, mzXML, "
-                   "JCAMP-DX, MS1/MS2 or mzSpecLib)",
+                   "JCAMP-DX, MS1/MS2, mzSpecLib or netCDF ANDI-MS)",
                    path);
 }
 
@@ -271,6 +275,7 @@ const char *nps_format_name(nps_format format)
         [NPS_FORMAT_JCAMP] = "jcamp",
         [NPS_FORMAT_MS2] = "ms2",
         [NPS_FORMAT_MZSPECLIB] = "mzspeclib",
+        [NPS_FORMAT_ANDI] = "andi",
     };
     if ((unsigned)format < sizeof names / sizeof *names && names[format]) return names[format];
     return "unknown";
@@ -292,6 +297,7 @@ static const reader_entry readers[] = {
     {NPS_FORMAT_JCAMP, nps_jcamp_read},
     {NPS_FORMAT_MS2, nps_ms2_read},
     {NPS_FORMAT_MZSPECLIB, nps_mzspeclib_read},
+    {NPS_FORMAT_ANDI, nps_andi_read},
 };
 
 static int check_options(const nps_read_options **options, const nps_read_options *def)

@@ -83,6 +83,13 @@ int nps_mzxml_read(nps_spectra *dst, nps_read_ctx *c);
 int nps_jcamp_read(nps_spectra *dst, nps_read_ctx *c);
 int nps_ms2_read(nps_spectra *dst, nps_read_ctx *c);
 int nps_mzspeclib_read(nps_spectra *dst, nps_read_ctx *c);
+int nps_andi_read(nps_spectra *dst, nps_read_ctx *c);
+/* The first bytes of a netCDF classic or 64-bit-offset file ("CDF\1", "CDF\2"). */
+int nps_andi_signature(const void *head, size_t n);
+/* An ANDI-MS file of n_scans MS1 scans (time in minutes; scan s holds points
+ * [off[s], off[s+1]) of mz/in), EI, centroided or continuum. */
+int nps_andi_write(const char *path, size_t n_scans, const double *time_min, const uint64_t *off,
+                   const double *mz, const float *in, const char *sample, int centroid);
 /* Shortest round-trip text of a double / float. */
 void nps_fmt_double(char *buf, size_t n, double v);
 void nps_fmt_float(char *buf, size_t n, float v);

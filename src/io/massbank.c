@@ -90,6 +90,9 @@ static int add_tag(nps_record *rec, const char *tag, char *val, int *have_name)
         }
         if (strcmp(tag, "AC$CHROMATOGRAPHY") == 0 && strcmp(sub, "RETENTION_TIME") == 0)
             return nps_record_meta(rec, NPS_KEY_RETENTION_TIME, rest);
+        if (strcmp(tag, "AC$CHROMATOGRAPHY") == 0 &&
+            (strcmp(sub, "KOVATS_RTI") == 0 || strcmp(sub, "RETENTION_INDEX") == 0))
+            return nps_record_meta(rec, NPS_KEY_RETENTION_INDEX, rest);
         snprintf(key, sizeof key, "%s:%s", tag, sub);
         return nps_record_meta(rec, key, rest);
     }

@@ -157,7 +157,7 @@ size_t nps_preprocess_peaks(double *out_mz, float *out_in, const double *mz, con
     if (o->unit_mass) {
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
-            double u = floor(out_mz[i] + 0.5);
+            double u = NPS_UNIT_MZ(out_mz[i]);
             if (k && out_mz[k - 1] == u) {
                 if (out_in[i] > out_in[k - 1]) out_in[k - 1] = out_in[i];
             } else {

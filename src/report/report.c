@@ -295,8 +295,8 @@ static json_t *call_object(const nps_call_options *c)
     return nps_json_done(&j);
 }
 
-static json_t *run_object(const nps_hits *h, const nps_spectra *q, const nps_library *lib,
-                          const nps_report_options *o, const nps_call_options *co)
+json_t *nps_report_run_object(const nps_hits *h, const nps_spectra *q, const nps_library *lib,
+                              const nps_report_options *o, const nps_call_options *co)
 {
     nps_jobj j = nps_json_object();
     nps_json_put(&j, "npsmatch_version", json_string(NPS_VERSION_STRING));
@@ -349,7 +349,7 @@ static json_t *run_object(const nps_hits *h, const nps_spectra *q, const nps_lib
     return nps_json_done(&j);
 }
 
-static json_t *hit_object(const nps_hit_row *r)
+json_t *nps_report_hit_object(const nps_hit_row *r)
 {
     const nps_hit *x = r->hit;
     nps_jobj j = nps_json_object();
@@ -412,13 +412,21 @@ static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
     for (size_t k = 0; arr && k < n; k++) {
         nps_hit_row r;
         nps_hit_row_fill(&r, h, first + k, q, L, co);
-        json_t *ho = hit_object(&r);
+        json_t *ho = nps_report_hit_object(&r);
         if (!ho || json_array_append_new(arr, ho)) {
             json_decref(arr);
             arr = NULL;
         }
     }
     nps_json_put(&j, "hits", arr);
+    json_t *cj = nps_report_call_object(h, qi, L, co);
+    if (cj) nps_json_put(&j, "call", cj);
+    return nps_json_done(&j);
+}
+
+json_t *nps_report_call_object(const nps_hits *h, size_t qi, const nps_spectra *L,
+                               const nps_call_options *co)
+{
     nps_call call;
     if (nps_hits_call(&call, h, qi, L, co) == 0) {
         char text[512];
@@ -435,9 +443,9 @@ static json_t *query_object(const nps_hits *h, size_t qi, const nps_spectra *q,
         }
         nps_json_put(&cj, "class", nps_json_str(call.class_name));
         nps_json_put(&cj, "class_support", nps_json_num(call.class_support, 3));
-        nps_json_put(&j, "call", nps_json_done(&cj));
+        return nps_json_done(&cj);
     }
-    return nps_json_done(&j);
+    return NULL;
 }
 
 int nps_report_json_begin(FILE *fp, const json_t *run)
@@ -522,7 +530,7 @@ int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
         return nps_err(NPS_EINVAL, "nps_report_write: the shard does not match the queries");
     nps_call_options cdef = NPS_CALL_OPTIONS_INIT;
     const nps_call_options *co = options->call ? options->call : &cdef;
-    json_t *run = run_object(hits, queries, library, options, co);
+    json_t *run = nps_report_run_object(hits, queries, library, options, co);
     if (!run) return nps_err(NPS_ENOMEM, "out of memory (JSON)");
     int rc;
     if (options->format == NPS_REPORT_TSV) {
@@ -534,8 +542,8 @@ int nps_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *queries,
             json_decref(run);
             return nps_err(NPS_EINVAL, "an HTML report is of a whole batch, not of a shard");
         }
-        rc =
-            nps_report_html(fp, hits, queries, library, run, co, options->search, options->warning);
+        rc = nps_report_html(fp, hits, queries, library, run, co, options->search, options->warning,
+                             NULL, 0);
     } else {
         rc = write_json(fp, hits, queries, library, run, co);
     }

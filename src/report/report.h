@@ -18,10 +18,19 @@ void nps_report_run_checksum(char out[24], const json_t *run);
 
 /* The HTML case report (html.c): run is the JSON report's run object, so
  * is the search's options (NULL: defaults), warning shown at the top (or
- * NULL). */
+ * NULL); runs (may be NULL): the chromatograms of screened runs, drawn with
+ * the components (queries with Run and Retention_time) marked. */
 int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *queries, const nps_library *lib,
                     const json_t *run, const nps_call_options *co, const nps_search_options *so,
-                    const char *warning);
+                    const char *warning, const nps_run *const *runs, size_t n_runs);
+
+/* The pieces of a JSON report, shared with the screen report (screen.c):
+ * the provenance object, one hit, one query's call (NULL when it has none). */
+json_t *nps_report_run_object(const nps_hits *h, const nps_spectra *q, const nps_library *lib,
+                              const nps_report_options *o, const nps_call_options *co);
+json_t *nps_report_hit_object(const nps_hit_row *r);
+json_t *nps_report_call_object(const nps_hits *h, size_t qi, const nps_spectra *L,
+                               const nps_call_options *co);
 
 /* The first line of a sharded TSV report. */
 #define NPS_SHARD_TSV_TAG "#npsmatch-shard"

@@ -25,4 +25,11 @@ const nps_probability_model *nps_probability_model_of(const nps_hit *hit);
 void nps_probability_assign(nps_hit *hits, size_t n, const uint64_t *key, double *u, size_t *cls,
                             const nps_probability_model *m);
 
+/* Non-negative least squares from the normal equations G = A'A (n x n,
+ * row-major) and h = A'b (nnls.c): x >= 0 minimising |Ax - b|^2. work holds
+ * nps_nnls_work_size(n) doubles, free_set n bytes; n <= 64. */
+size_t nps_nnls_work_size(size_t n);
+int nps_nnls_gram(double *x, const double *G, const double *h, size_t n, double *work,
+                  unsigned char *free_set);
+
 #endif

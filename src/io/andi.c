@@ -1,0 +1,370 @@
+/*
+ * netCDF AIA / ANDI-MS runs (ASTM E2077 "Analytical Data Interchange
+ * Protocol for Mass Spectrometric Data", the open export of every GC-MS
+ * vendor: Agilent ChemStation/MassHunter, Shimadzu GCMSsolution, Thermo
+ * Xcalibur, LECO ChromaTOF), read and written through Unidata's netCDF
+ * library (Debian libnetcdf-dev).
+ *
+ * A run is a set of parallel per-scan arrays over the dimension
+ * `scan_number` and two point arrays over `point_number`:
+ *   scan_acquisition_time  the scan's time (seconds unless `units` says otherwise)
+ *   scan_index             the scan's first point
+ *   point_count            its number of points
+ *   mass_values            m/z of every point     (optional scale_factor)
+ *   intensity_values       intensity of every point (optional scale_factor)
+ * and global attributes that say what the run is (`test_ionization_mode`
+ * "Electron Impact", `experiment_type` "Centroided Mass Spectrum" or
+ * "Continuum Mass Spectrum", `sample_name`).
+ *
+ * Real exports are not all complete: a file with scan_index but no
+ * point_count (or the other way round) has each derived from the other; a
+ * file without scan times is read with a message, its scans then carrying
+ * no Retention_time (the run layer says what that means). A scan whose
+ * range runs outside the point arrays is a malformed record: reported,
+ * skipped, the rest read. The mass and intensity arrays are required: their
+ * absence stops the file with the name of the missing variable.
+ *
+ * netCDF needs the whole file (its header may point anywhere), so the
+ * stream, which may be a pipe, is read into memory and opened there
+ * (nc_open_mem). Classic and 64-bit-offset files are recognised by their
+ * "CDF\1" / "CDF\2" signature; netCDF-4 (HDF5-based) ANDI files are rare and
+ * look like npsmatch libraries, so they are not sniffed.
+ */
+#include "lines.h"
+
+#include <math.h>
+#include <netcdf.h>
+#include <netcdf_mem.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ANDI_MAX_BYTES ((size_t)8 << 30)
+
+int nps_andi_signature(const void *head, size_t n)
+{
+    const unsigned char *p = head;
+    return n >= 4 && p[0] == 'C' && p[1] == 'D' && p[2] == 'F' && (p[3] == 1 || p[3] == 2);
+}
+
+static int slurp(unsigned char **out, size_t *len, nps_read_ctx *c)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (nps_grow((void **)&buf, &cap, n + ((size_t)1 << 20), 1)) {
+            free(buf);
+            return NPS_ENOMEM;
+        }
+        size_t got;
+        int rc = nps_stream_read(buf + n, &got, c->in, cap - n);
+        if (rc) {
+            free(buf);
+            return rc;
+        }
+        if (!got) break;
+        n += got;
+        if (n > ANDI_MAX_BYTES) {
+            free(buf);
+            return nps_err(NPS_EFORMAT, "%s: netCDF file larger than %zu bytes", c->path,
+                           ANDI_MAX_BYTES);
+        }
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* A text global attribute into buf (empty when absent). */
+static void global_text(int nc, const char *name, char *buf, size_t cap)
+{
+    size_t len;
+    nc_type t;
+    buf[0] = '\0';
+    if (nc_inq_att(nc, NC_GLOBAL, name, &t, &len) != NC_NOERR || t != NC_CHAR || len >= cap) return;
+    if (nc_get_att_text(nc, NC_GLOBAL, name, buf) != NC_NOERR) {
+        buf[0] = '\0';
+        return;
+    }
+    buf[len] = '\0';
+    while (len && (buf[len - 1] == ' ' || buf[len - 1] == '\0')) buf[--len] = '\0';
+}
+
+static int contains_ci(const char *s, const char *w)
+{
+    size_t n = strlen(w);
+    for (; *s; s++)
+        if (strncasecmp(s, w, n) == 0) return 1;
+    return 0;
+}
+
+/* Variable `name` over `dim` read as doubles (scale_factor applied); *out
+ * NULL when the variable does not exist. */
+static int read_var(double **out, int nc, const char *name, size_t expect, const char *path)
+{
+    *out = NULL;
+    int v;
+    if (nc_inq_varid(nc, name, &v) != NC_NOERR) return 0;
+    int nd;
+    if (nc_inq_varndims(nc, v, &nd) != NC_NOERR || nd != 1)
+        return nps_err(NPS_EFORMAT, "%s: netCDF variable %s is not one-dimensional", path, name);
+    int dim;
+    size_t len;
+    if (nc_inq_vardimid(nc, v, &dim) != NC_NOERR || nc_inq_dimlen(nc, dim, &len) != NC_NOERR)
+        return nps_err(NPS_EFORMAT, "%s: netCDF variable %s: unreadable dimension", path, name);
+    if (len != expect)
+        return nps_err(NPS_EFORMAT, "%s: netCDF variable %s has %zu values, expected %zu", path,
+                       name, len, expect);
+    double *a = malloc((len ? len : 1) * sizeof *a);
+    if (!a) return nps_err(NPS_ENOMEM, "out of memory");
+    int st = len ? nc_get_var_double(nc, v, a) : NC_NOERR;
+    if (st != NC_NOERR) {
+        free(a);
+        return nps_err(NPS_EFORMAT, "%s: netCDF variable %s: %s", path, name, nc_strerror(st));
+    }
+    double scale = 1.0;
+    nc_type t;
+    size_t alen;
+    if (nc_inq_att(nc, v, "scale_factor", &t, &alen) == NC_NOERR && alen == 1 && t != NC_CHAR &&
+        nc_get_att_double(nc, v, "scale_factor", &scale) == NC_NOERR && isfinite(scale) &&
+        scale > 0 && scale != 1.0)
+        for (size_t i = 0; i < len; i++) a[i] *= scale;
+    *out = a;
+    return 0;
+}
+
+static int dim_len(size_t *out, int nc, const char *name)
+{
+    int d;
+    *out = 0;
+    if (nc_inq_dimid(nc, name, &d) != NC_NOERR) return 0;
+    return nc_inq_dimlen(nc, d, out) == NC_NOERR;
+}
+
+/* Seconds per unit of the scan time variable. */
+static double time_unit(int nc)
+{
+    int v;
+    char u[64];
+    size_t len;
+    nc_type t;
+    if (nc_inq_varid(nc, "scan_acquisition_time", &v) != NC_NOERR ||
+        nc_inq_att(nc, v, "units", &t, &len) != NC_NOERR || t != NC_CHAR || len >= sizeof u ||
+        nc_get_att_text(nc, v, "units", u) != NC_NOERR)
+        return 1.0;
+    u[len] = '\0';
+    if (contains_ci(u, "min")) return 60.0;
+    if (contains_ci(u, "ms") || contains_ci(u, "milli")) return 1e-3;
+    return 1.0;
+}
+
+static int add_num(nps_record *rec, const char *k, double v)
+{
+    if (isnan(v)) return 0;
+    char b[40];
+    nps_fmt_double(b, sizeof b, v);
+    return nps_record_meta(rec, k, b);
+}
+
+static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc)
+{
+    size_t n_scans, n_points;
+    if (!dim_len(&n_scans, nc, "scan_number"))
+        return nps_err(NPS_EFORMAT,
+                       "%s: not an ANDI-MS file: netCDF dimension scan_number is missing", c->path);
+    if (!dim_len(&n_points, nc, "point_number"))
+        return nps_err(NPS_EFORMAT,
+                       "%s: not an ANDI-MS file: netCDF dimension point_number is missing",
+                       c->path);
+    double *t = NULL, *idx = NULL, *cnt = NULL, *mz = NULL, *in = NULL, *scan_no = NULL;
+    int rc;
+    if ((rc = read_var(&t, nc, "scan_acquisition_time", n_scans, c->path)) ||
+        (rc = read_var(&idx, nc, "scan_index", n_scans, c->path)) ||
+        (rc = read_var(&cnt, nc, "point_count", n_scans, c->path)) ||
+        (rc = read_var(&mz, nc, "mass_values", n_points, c->path)) ||
+        (rc = read_var(&in, nc, "intensity_values", n_points, c->path)) ||
+        (rc = read_var(&scan_no, nc, "actual_scan_number", n_scans, c->path)))
+        goto done;
+    if (!mz || !in) {
+        rc = nps_err(NPS_EFORMAT, "%s: ANDI-MS file without the netCDF variable %s", c->path,
+                     !mz ? "mass_values" : "intensity_values");
+        goto done;
+    }
+    if (!idx && !cnt) {
+        rc = nps_err(NPS_EFORMAT,
+                     "%s: ANDI-MS file without scan_index and point_count: the points cannot "
+                     "be assigned to scans",
+                     c->path);
+        goto done;
+    }
+    /* a message about the file, not a malformed record: nothing is skipped */
+    if (!t && c->opt->on_error)
+        c->opt->on_error(c->opt->on_error_ctx, c->path, 0,
+                         "ANDI-MS file without scan_acquisition_time: its scans have no "
+                         "retention time");
+    double unit = time_unit(nc);
+    char ion[256], exp[256], sample[256], pol[256];
+    global_text(nc, "test_ionization_mode", ion, sizeof ion);
+    global_text(nc, "experiment_type", exp, sizeof exp);
+    global_text(nc, "sample_name", sample, sizeof sample);
+    global_text(nc, "test_ionization_polarity", pol, sizeof pol);
+    /* ANDI-MS is the GC-MS export: EI unless the file names another source */
+    const char *ionization = contains_ci(ion, "chemical")       ? "CI"
+                             : contains_ci(ion, "electrospray") ? "ESI"
+                             : contains_ci(ion, "field")        ? "FI"
+                                                                : "EI";
+    const char *repr = contains_ci(exp, "centroid")                                   ? "centroid"
+                       : contains_ci(exp, "continuum") || contains_ci(exp, "profile") ? "profile"
+                                                                                      : NULL;
+    const char *polarity = contains_ci(pol, "neg") ? "Negative" : "Positive";
+    if (c->opt->ms_level > 1) {
+        if (c->rep) c->rep->records_filtered += n_scans; /* ANDI-MS holds MS1 scans only */
+        goto done;
+    }
+    nps_record rec = {0};
+    double next = 0;
+    for (size_t s = 0; s < n_scans && !rc; s++) {
+        double first = idx ? idx[s] : next;
+        double count = cnt ? cnt[s] : (s + 1 < n_scans ? idx[s + 1] : (double)n_points) - idx[s];
+        next = first + count;
+        char why[160];
+        if (!(first >= 0) || !(count >= 0) || first + count > (double)n_points ||
+            first != floor(first) || count != floor(count)) {
+            snprintf(why, sizeof why,
+                     "scan %zu: points [%.0f, %.0f) outside the %zu points of the file", s + 1,
+                     first, first + count, n_points);
+            rc = nps_read_bad(c, s + 1, why);
+            continue;
+        }
+        nps_record_reset(&rec);
+        char id[64];
+        snprintf(id, sizeof id, "scan=%.0f",
+                 scan_no && isfinite(scan_no[s]) ? scan_no[s] : (double)(s + 1));
+        char title[320];
+        snprintf(title, sizeof title, "%s%s%s", sample, sample[0] ? " " : "", id);
+        double rt = t && isfinite(t[s]) ? t[s] * unit / 60.0 : NAN;
+        if ((rc = nps_record_meta(&rec, NPS_KEY_SPECTRUM_ID, id)) ||
+            (rc = nps_record_meta(&rec, NPS_KEY_TITLE, title)) ||
+            (rc = nps_record_meta(&rec, NPS_KEY_SPECTRUM_TYPE, "MS1")) ||
+            (ionization && (rc = nps_record_meta(&rec, NPS_KEY_IONIZATION, ionization))) ||
+            (rc = nps_record_meta(&rec, NPS_KEY_ION_MODE, polarity)) ||
+            (rc = add_num(&rec, NPS_KEY_RETENTION_TIME, rt)) ||
+            (repr && (rc = nps_record_meta(&rec, "Representation", repr))))
+            break;
+        size_t a = (size_t)first, b = a + (size_t)count;
+        for (size_t k = a; k < b && !rc; k++) {
+            if (!isfinite(mz[k]) || mz[k] < 0 || !isfinite(in[k])) continue;
+            rc = nps_record_peak(&rec, mz[k], in[k] > 0 ? (float)in[k] : 0.0f);
+        }
+        if (!rc) rc = nps_read_commit(c, dst, &rec, s + 1, s + 1);
+    }
+    nps_record_free(&rec);
+done:
+    free(t);
+    free(idx);
+    free(cnt);
+    free(mz);
+    free(in);
+    free(scan_no);
+    return rc;
+}
+
+int nps_andi_read(nps_spectra *dst, nps_read_ctx *c)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int rc = slurp(&buf, &len, c);
+    if (rc) return rc;
+    if (!nps_andi_signature(buf, len)) {
+        free(buf);
+        return nps_err(NPS_EFORMAT, "%s: not a netCDF classic file (no CDF signature)", c->path);
+    }
+    int nc;
+    int st = nc_open_mem(c->path, NC_NOWRITE, len, buf, &nc);
+    if (st != NC_NOERR) {
+        free(buf);
+        return nps_err(NPS_EFORMAT, "%s: netCDF: %s", c->path, nc_strerror(st));
+    }
+    rc = read_nc(dst, c, nc);
+    nc_close(nc);
+    free(buf);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ writer */
+
+#define NC_TRY(x)                                                                                  \
+    do {                                                                                           \
+        int st_ = (x);                                                                             \
+        if (st_ != NC_NOERR) {                                                                     \
+            rc = nps_err(NPS_EIO, "%s: netCDF: %s", path, nc_strerror(st_));                       \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+static int put_text(int nc, int var, const char *name, const char *v)
+{
+    return nc_put_att_text(nc, var, name, strlen(v), v);
+}
+
+int nps_andi_write(const char *path, size_t n_scans, const double *time_min, const uint64_t *off,
+                   const double *mz, const float *in, const char *sample, int centroid)
+{
+    int rc = 0, nc = -1;
+    size_t n_points = (size_t)off[n_scans];
+    NC_TRY(nc_create(path, NC_CLOBBER | NC_64BIT_OFFSET, &nc));
+    int d_scan, d_point;
+    NC_TRY(nc_def_dim(nc, "scan_number", n_scans, &d_scan));
+    NC_TRY(nc_def_dim(nc, "point_number", n_points ? n_points : 1, &d_point));
+    int v_t, v_tic, v_idx, v_cnt, v_no, v_mz, v_in, v_lo, v_hi;
+    NC_TRY(nc_def_var(nc, "scan_acquisition_time", NC_DOUBLE, 1, &d_scan, &v_t));
+    NC_TRY(nc_def_var(nc, "total_intensity", NC_DOUBLE, 1, &d_scan, &v_tic));
+    NC_TRY(nc_def_var(nc, "scan_index", NC_INT, 1, &d_scan, &v_idx));
+    NC_TRY(nc_def_var(nc, "point_count", NC_INT, 1, &d_scan, &v_cnt));
+    NC_TRY(nc_def_var(nc, "actual_scan_number", NC_INT, 1, &d_scan, &v_no));
+    NC_TRY(nc_def_var(nc, "mass_range_min", NC_DOUBLE, 1, &d_scan, &v_lo));
+    NC_TRY(nc_def_var(nc, "mass_range_max", NC_DOUBLE, 1, &d_scan, &v_hi));
+    NC_TRY(nc_def_var(nc, "mass_values", NC_DOUBLE, 1, &d_point, &v_mz));
+    NC_TRY(nc_def_var(nc, "intensity_values", NC_FLOAT, 1, &d_point, &v_in));
+    NC_TRY(put_text(nc, v_t, "units", "Seconds"));
+    NC_TRY(put_text(nc, v_mz, "units", "M/Z"));
+    NC_TRY(put_text(nc, v_in, "units", "Arbitrary Intensity Units"));
+    NC_TRY(put_text(nc, NC_GLOBAL, "dataset_completeness", "C1+C2"));
+    NC_TRY(put_text(nc, NC_GLOBAL, "ms_template_revision", "1.0.1"));
+    NC_TRY(put_text(nc, NC_GLOBAL, "netcdf_revision", nc_inq_libvers()));
+    NC_TRY(put_text(nc, NC_GLOBAL, "languages", "English"));
+    NC_TRY(put_text(nc, NC_GLOBAL, "experiment_type",
+                    centroid ? "Centroided Mass Spectrum" : "Continuum Mass Spectrum"));
+    NC_TRY(put_text(nc, NC_GLOBAL, "test_ionization_mode", "Electron Impact"));
+    NC_TRY(put_text(nc, NC_GLOBAL, "test_ionization_polarity", "Positive Polarity"));
+    NC_TRY(put_text(nc, NC_GLOBAL, "test_scan_function", "Mass Scan"));
+    NC_TRY(put_text(nc, NC_GLOBAL, "sample_name", sample ? sample : ""));
+    NC_TRY(put_text(nc, NC_GLOBAL, "source_file_reference", "npsmatch"));
+    NC_TRY(nc_enddef(nc));
+    for (size_t s = 0; s < n_scans; s++) {
+        size_t a = (size_t)off[s], b = (size_t)off[s + 1];
+        double sec = time_min[s] * 60.0, tic = 0, lo = 0, hi = 0;
+        for (size_t k = a; k < b; k++) tic += in[k];
+        if (b > a) {
+            lo = mz[a];
+            hi = mz[b - 1];
+        }
+        int ia = (int)a, ic = (int)(b - a), no = (int)(s + 1);
+        NC_TRY(nc_put_var1_double(nc, v_t, &s, &sec));
+        NC_TRY(nc_put_var1_double(nc, v_tic, &s, &tic));
+        NC_TRY(nc_put_var1_int(nc, v_idx, &s, &ia));
+        NC_TRY(nc_put_var1_int(nc, v_cnt, &s, &ic));
+        NC_TRY(nc_put_var1_int(nc, v_no, &s, &no));
+        NC_TRY(nc_put_var1_double(nc, v_lo, &s, &lo));
+        NC_TRY(nc_put_var1_double(nc, v_hi, &s, &hi));
+    }
+    if (n_points) {
+        size_t start = 0, count = n_points;
+        NC_TRY(nc_put_vara_double(nc, v_mz, &start, &count, mz));
+        NC_TRY(nc_put_vara_float(nc, v_in, &start, &count, in));
+    }
+    NC_TRY(nc_close(nc));
+    return 0;
+fail:
+    if (nc >= 0) nc_close(nc);
+    return rc;
+}
