@@ -6,7 +6,8 @@
  *   npsrunsim --library EI.msp -o run.cdf [--truth truth.tsv] [--seed N]
  *             [--singles N] [--pairs N] [--resolutions 0.3,0.5,...]
  *             [--compound NAME@RT@HEIGHT[@istd]]... [--alkanes C8-C20]
- *             [--ladder ladder.tsv] [--minutes T0-T1]
+ *             [--ladder ladder.tsv] [--minutes T0-T1] [--drift COUNTS]
+ *             [--bleed COUNTS] [--noise NF] [--scan-hz HZ]
  *
  * Random compounds are distinct compounds (InChIKey skeleton, else name) of
  * the library, placed in evenly spaced slots; a pair puts a second compound
@@ -25,7 +26,8 @@ static void usage(void)
     fprintf(stderr, "usage: npsrunsim --library EI.msp -o RUN.cdf|RUN.msp [--truth FILE] "
                     "[--seed N] [--singles N] [--pairs N] [--resolutions LIST] "
                     "[--compound NAME@RT@HEIGHT]... [--alkanes CFROM-CTO] [--ladder FILE] "
-                    "[--minutes T0-T1]\n");
+                    "[--minutes T0-T1] [--drift COUNTS] [--bleed COUNTS] [--noise NF] "
+                    "[--scan-hz HZ]\n");
     exit(2);
 }
 
@@ -46,6 +48,7 @@ int main(int argc, char **argv)
     size_t n_named = 0;
     int c_from = 0, c_to = 0;
     double t0 = 3.0, t1 = 14.6;
+    double drift = -1, bleed = -1, noise = -1, hz = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -77,6 +80,14 @@ int main(int argc, char **argv)
             if (sscanf(argv[++i], "C%d-C%d", &c_from, &c_to) != 2 &&
                 sscanf(argv[i], "%d-%d", &c_from, &c_to) != 2)
                 usage();
+        } else if (!strcmp(a, "--drift") && v) {
+            drift = atof(argv[++i]);
+        } else if (!strcmp(a, "--bleed") && v) {
+            bleed = atof(argv[++i]);
+        } else if (!strcmp(a, "--noise") && v) {
+            noise = atof(argv[++i]);
+        } else if (!strcmp(a, "--scan-hz") && v) {
+            hz = atof(argv[++i]);
         } else if (!strcmp(a, "--minutes") && v) {
             if (sscanf(argv[++i], "%lf-%lf", &t0, &t1) != 2 || !(t1 > t0)) usage();
         } else
@@ -94,6 +105,10 @@ int main(int argc, char **argv)
     r.p.seed = seed;
     r.p.t0 = t0;
     r.p.t1 = t1;
+    if (drift >= 0) r.p.drift = drift;
+    if (bleed >= 0) r.p.bleed = bleed;
+    if (noise >= 0) r.p.noise = noise;
+    if (hz > 0) r.p.scan_hz = hz;
     gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(g, seed * 7919 + 17);
     /* named compounds */

@@ -146,7 +146,17 @@ EI = [
      {120: 999, 165: 450, 92: 300, 65: 200, 137: 100, 121: 100, 39: 80, 63: 50}),
     ("Paracetamol", "C8H9NO2", "103-90-2", "Cutting agent",
      {109: 999, 151: 450, 43: 250, 80: 150, 108: 150, 81: 120, 53: 80}),
+    # the n-alkane series CnH2n+1 falling off above 57, a weak molecular ion;
+    # an n-alkane's retention index is 100 x its carbon number by definition
+    ("n-Tetracosane", "C24H50", "646-31-1", "Internal standard",
+     {57: 999, 43: 700, 71: 650, 85: 450, 99: 180, 113: 110, 127: 70, 141: 55, 155: 45,
+      169: 35, 183: 30, 197: 25, 211: 20, 225: 18, 239: 15, 253: 12, 338: 20}),
 ]
+
+# Retention indices that hold by definition (the n-alkanes), nothing else:
+# the bundled spectra are illustrative, and an invented RI would be worse
+# than none.
+RI = {"n-Tetracosane": 2400}
 
 # ESI(+) MS/MS: name, formula of M, CAS, class, CE, fragments [(ion formula, rel. abundance)]
 MSMS = [
@@ -199,7 +209,10 @@ def main():
     out = os.path.dirname(here)
     with open(os.path.join(out, "library_ei.msp"), "w") as fp:
         for i, (name, formula, cas, cls, peaks) in enumerate(EI, 1):
-            write_record(fp, ei_fields(i, name, formula, cas, cls), peaks.items(), lambda m: f"{m}")
+            fields = ei_fields(i, name, formula, cas, cls)
+            if name in RI:
+                fields.insert(6, ("Retention_index", RI[name]))
+            write_record(fp, fields, peaks.items(), lambda m: f"{m}")
     with open(os.path.join(out, "library_msms.msp"), "w") as fp:
         for i, (name, formula, cas, cls, ce, frags) in enumerate(MSMS, 1):
             prec = mono(formula) + PROTON

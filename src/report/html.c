@@ -402,7 +402,7 @@ static void tic_section(FILE *fp, const nps_run *run, const nps_spectra *Q)
     const double W = 900, H = 220, L = 50, B = 30, T = 30;
     const char *base = strrchr(nps_run_name(run), '/');
     base = base ? base + 1 : nps_run_name(run);
-    fputs("<figure class=\"tic\"><svg viewBox=\"0 0 960 260\" role=\"img\" "
+    fputs("<figure class=\"tic\"><svg viewBox=\"0 0 960 290\" role=\"img\" "
           "aria-labelledby=\"tic-title\"><title id=\"tic-title\">Total ion chromatogram of ",
           fp);
     esc(fp, base);

@@ -14,7 +14,7 @@ shift 2
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=${NPS_DATA_DIR:-$ROOT/../shared/data}
 FV=$DATA/format_vectors
-ALL="msp mgf massbank csv mzml mzxml jcamp ms2 mzspeclib detect library library_sealed"
+ALL="msp mgf massbank csv mzml mzxml jcamp ms2 mzspeclib andi detect library library_sealed"
 [ $# -gt 0 ] && ALL="$*"
 
 seed() { # seed DIR FILE...: copy the files (at most 256 KiB each) into DIR
@@ -35,6 +35,10 @@ make_seeds() {
     for f in $(ls "$DATA"/massbank/records_forensic_subset/* 2>/dev/null | head -40); do
         seed "$C/massbank" "$f"
     done
+    # a short generated GC-MS run (netCDF ANDI-MS), written by the run generator
+    mkdir -p "$C/andi"
+    "$B/bench/npsrunsim" --library "$ROOT/reference_spectra/library_ei.msp" \
+        --compound Caffeine@3.1@100000 --minutes 3-3.2 -o "$C/andi/short.cdf" >/dev/null 2>&1 || true
     mkdir -p "$C/csv"
     printf 'm/z,intensity\n91.05,100\n119.08,45.5\n' >"$C/csv/comma.csv"
     printf '91,05;100\n119,08;45,5\n' >"$C/csv/semicolon.csv"
@@ -45,7 +49,7 @@ make_seeds() {
     seed "$C/jcamp" "$FV"/jcamp_nzhagen/*.DX "$FV"/jcamp_nzhagen/*.jdx "$FV"/ms_file_reader/*.jdx
     seed "$C/ms2" "$FV"/pyteomics/test.ms1 "$FV"/pyteomics/test.ms2
     seed "$C/mzspeclib" "$FV"/*/*.mzspeclib
-    for d in msp mgf massbank csv mzml mzxml jcamp ms2 mzspeclib; do
+    for d in msp mgf massbank csv mzml mzxml jcamp ms2 mzspeclib andi; do
         mkdir -p "$C/detect"
         cp "$C/$d"/* "$C/detect/" 2>/dev/null
     done
