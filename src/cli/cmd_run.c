@@ -14,6 +14,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <omp.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,8 @@ typedef struct {
 static void run_diag(void *ctx, const char *file, size_t line, const char *reason)
 {
     run_opts *o = ctx;
+    /* called from the threads that read runs */
+#pragma omp atomic
     o->diag_count++;
     if (line)
         fprintf(stderr, "%s: scan %zu: %s\n", file, line, reason);
@@ -143,50 +146,78 @@ static void run_opts_init(run_opts *o)
     o->ro.on_error_ctx = o;
 }
 
-/* The components of one run, appended to all; the run is kept in *keep. */
-static int components_of(nps_spectra *all, nps_run **keep, const char *path, run_opts *o,
+/* One run's work: read, components, RI. Runs are independent, so a batch of
+ * them is spread over the threads (the caller owns the parallel loop); a
+ * failure keeps its message, since the library's last error is per thread. */
+typedef struct {
+    const char *path;
+    nps_run *run;
+    nps_spectra *comp;
+    nps_run_report rep;
+    size_t outside;
+    int rc;
+    char msg[512];
+} run_job;
+
+static void run_one(run_job *j, const run_opts *o, const nps_deconvolve_options *dec,
+                    const nps_ri_ladder *ladder)
+{
+    j->rc = nps_run_read(&j->run, &j->rep, j->path, &o->ro);
+    if (!j->rc)
+        j->rc = nps_run_kind(j->run) == NPS_KIND_EI ? nps_deconvolve(&j->comp, j->run, dec)
+                                                    : nps_run_consensus(&j->comp, j->run, &o->cons);
+    if (!j->rc && ladder) {
+        nps_spectra *a = NULL;
+        j->rc = nps_ri_annotate(&a, j->comp, ladder, &j->outside);
+        nps_spectra_free(j->comp);
+        j->comp = a;
+    }
+    if (j->rc) snprintf(j->msg, sizeof j->msg, "%s", nps_error_last());
+}
+
+/* Every run's components, appended to all in the order the runs were
+ * given; runs[i] keeps run i (for the report's chromatograms). */
+static int components_of(nps_spectra *all, nps_run **runs, char **paths, size_t nr, run_opts *o,
                          const nps_ri_ladder *ladder, size_t *outside)
 {
-    nps_run *run = NULL;
-    nps_run_report rep = {0};
-    if (nps_run_read(&run, &rep, path, &o->ro)) {
-        fprintf(stderr, "npsmatch: %s\n", nps_error_last());
-        return -1;
-    }
-    nps_spectra *c = NULL;
-    int rc = nps_run_kind(run) == NPS_KIND_EI ? nps_deconvolve(&c, run, &o->dec)
-                                              : nps_run_consensus(&c, run, &o->cons);
-    if (rc) {
-        fprintf(stderr, "npsmatch: %s\n", nps_error_last());
-        nps_run_free(run);
-        return -1;
-    }
-    if (ladder) {
-        nps_spectra *a = NULL;
-        size_t out = 0;
-        if (nps_ri_annotate(&a, c, ladder, &out)) {
-            fprintf(stderr, "npsmatch: %s\n", nps_error_last());
-            nps_spectra_free(c);
-            nps_run_free(run);
-            return -1;
+    run_job *jobs = calloc(nr ? nr : 1, sizeof *jobs);
+    if (!jobs) return -1;
+    /* several runs: one thread each, deconvolution serial inside; one run:
+     * its windows in parallel */
+    nps_deconvolve_options dec = o->dec;
+    int threads = dec.threads > 0 ? dec.threads : omp_get_max_threads(); // NOLINT
+    if (nr > 1) dec.threads = 1;
+    for (size_t i = 0; i < nr; i++) jobs[i].path = paths[i];
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (nr > 1)
+    for (size_t i = 0; i < nr; i++) run_one(&jobs[i], o, &dec, ladder);
+    int rc = 0;
+    for (size_t i = 0; i < nr; i++) {
+        run_job *j = &jobs[i];
+        runs[i] = j->run;
+        if (rc) {
+            nps_spectra_free(j->comp);
+            continue;
         }
-        nps_spectra_free(c);
-        c = a;
-        *outside += out;
+        if (j->rc) {
+            fprintf(stderr, "npsmatch: %s\n", j->msg);
+            rc = -1;
+            continue;
+        }
+        fprintf(stderr, "%s: %zu scans (%zu MS1, %zu MS2+), %s: %zu %s\n", j->path, j->rep.scans,
+                j->rep.ms1, j->rep.msn,
+                nps_run_kind(j->run) == NPS_KIND_EI ? "GC-EI-MS" : "LC-MS/MS",
+                nps_spectra_count(j->comp),
+                nps_run_kind(j->run) == NPS_KIND_EI ? "components" : "precursor groups");
+        *outside += j->outside;
+        for (size_t k = 0; k < nps_spectra_count(j->comp) && !rc; k++)
+            if (nps_spectra_add_from(all, j->comp, k)) {
+                fprintf(stderr, "npsmatch: %s\n", nps_error_last());
+                rc = -1;
+            }
+        nps_spectra_free(j->comp);
     }
-    fprintf(stderr, "%s: %zu scans (%zu MS1, %zu MS2+), %s: %zu %s\n", path, rep.scans, rep.ms1,
-            rep.msn, nps_run_kind(run) == NPS_KIND_EI ? "GC-EI-MS" : "LC-MS/MS",
-            nps_spectra_count(c),
-            nps_run_kind(run) == NPS_KIND_EI ? "components" : "precursor groups");
-    for (size_t i = 0; i < nps_spectra_count(c) && !rc; i++) rc = nps_spectra_add_from(all, c, i);
-    nps_spectra_free(c);
-    if (rc) {
-        fprintf(stderr, "npsmatch: %s\n", nps_error_last());
-        nps_run_free(run);
-        return -1;
-    }
-    *keep = run;
-    return 0;
+    free(jobs);
+    return rc;
 }
 
 static int load_ladder(nps_ri_ladder **out, run_opts *o)
@@ -290,8 +321,7 @@ int cmd_deconvolve(int argc, char **argv)
     size_t outside = 0, nr = (size_t)(argc - optind);
     nps_run **runs = calloc(nr ? nr : 1, sizeof(void *));
     if (!runs || nps_spectra_create(&all)) goto out;
-    for (size_t i = 0; i < nr; i++)
-        if (components_of(all, &runs[i], argv[optind + (int)i], &o, ladder, &outside)) goto out;
+    if (components_of(all, runs, argv + optind, nr, &o, ladder, &outside)) goto out;
     if (outside)
         fprintf(stderr, "npsmatch: %zu components outside the alkane ladder: no RI (flagged)\n",
                 outside);
@@ -449,8 +479,7 @@ int cmd_screen(int argc, char **argv)
                 "npsmatch: warning: screening against the bundled illustrative library "
                 "(%s): not validated reference spectra; use --library for casework\n",
                 libpath);
-    for (size_t i = 0; i < nr; i++)
-        if (components_of(all, &runs[i], argv[optind + (int)i], &o, ladder, &outside)) goto out;
+    if (components_of(all, runs, argv + optind, nr, &o, ladder, &outside)) goto out;
     if (outside)
         fprintf(stderr, "npsmatch: %zu components outside the alkane ladder: no RI (flagged)\n",
                 outside);

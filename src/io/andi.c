@@ -99,7 +99,8 @@ static int contains_ci(const char *s, const char *w)
 
 /* Variable `name` over `dim` read as doubles (scale_factor applied); *out
  * NULL when the variable does not exist. */
-static int read_var(double **out, int nc, const char *name, size_t expect, const char *path)
+static int read_var(double **out, int nc, const char *name, size_t expect, const char *path,
+                    size_t file_bytes)
 {
     *out = NULL;
     int v;
@@ -114,6 +115,13 @@ static int read_var(double **out, int nc, const char *name, size_t expect, const
     if (len != expect)
         return nps_err(NPS_EFORMAT, "%s: netCDF variable %s has %zu values, expected %zu", path,
                        name, len, expect);
+    /* every value is at least a byte of the file: a length beyond the file
+     * is a damaged header, not a reason to allocate */
+    if (len > file_bytes)
+        return nps_err(NPS_EFORMAT,
+                       "%s: netCDF variable %s claims %zu values, more than the "
+                       "file's %zu bytes hold",
+                       path, name, len, file_bytes);
     double *a = malloc((len ? len : 1) * sizeof *a);
     if (!a) return nps_err(NPS_ENOMEM, "out of memory");
     int st = len ? nc_get_var_double(nc, v, a) : NC_NOERR;
@@ -165,7 +173,7 @@ static int add_num(nps_record *rec, const char *k, double v)
     return nps_record_meta(rec, k, b);
 }
 
-static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc)
+static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
 {
     size_t n_scans, n_points;
     if (!dim_len(&n_scans, nc, "scan_number"))
@@ -177,12 +185,12 @@ static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc)
                        c->path);
     double *t = NULL, *idx = NULL, *cnt = NULL, *mz = NULL, *in = NULL, *scan_no = NULL;
     int rc;
-    if ((rc = read_var(&t, nc, "scan_acquisition_time", n_scans, c->path)) ||
-        (rc = read_var(&idx, nc, "scan_index", n_scans, c->path)) ||
-        (rc = read_var(&cnt, nc, "point_count", n_scans, c->path)) ||
-        (rc = read_var(&mz, nc, "mass_values", n_points, c->path)) ||
-        (rc = read_var(&in, nc, "intensity_values", n_points, c->path)) ||
-        (rc = read_var(&scan_no, nc, "actual_scan_number", n_scans, c->path)))
+    if ((rc = read_var(&t, nc, "scan_acquisition_time", n_scans, c->path, file_bytes)) ||
+        (rc = read_var(&idx, nc, "scan_index", n_scans, c->path, file_bytes)) ||
+        (rc = read_var(&cnt, nc, "point_count", n_scans, c->path, file_bytes)) ||
+        (rc = read_var(&mz, nc, "mass_values", n_points, c->path, file_bytes)) ||
+        (rc = read_var(&in, nc, "intensity_values", n_points, c->path, file_bytes)) ||
+        (rc = read_var(&scan_no, nc, "actual_scan_number", n_scans, c->path, file_bytes)))
         goto done;
     if (!mz || !in) {
         rc = nps_err(NPS_EFORMAT, "%s: ANDI-MS file without the netCDF variable %s", c->path,
@@ -268,6 +276,91 @@ done:
     return rc;
 }
 
+/*
+ * The classic-format header walked before netCDF sees it (NetCDF Classic
+ * and 64-bit Offset Format specification, Unidata): every count of
+ * dimensions, attributes, variables and name bytes must fit in the bytes
+ * that follow it. netCDF sizes its arrays from those counts before reading
+ * them, so a damaged header ("2 billion dimensions") would otherwise make
+ * it ask for tens of gigabytes; here it is a malformed file, said plainly.
+ */
+typedef struct {
+    const unsigned char *p;
+    size_t n, at;
+    int v2;
+} hdr;
+
+static int u32(hdr *h, uint32_t *out)
+{
+    if (h->n - h->at < 4) return -1;
+    const unsigned char *q = h->p + h->at;
+    *out = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+    h->at += 4;
+    return 0;
+}
+
+static int skip(hdr *h, uint64_t bytes)
+{
+    if (bytes > h->n - h->at) return -1;
+    h->at += (size_t)bytes;
+    return 0;
+}
+
+static int name(hdr *h)
+{
+    uint32_t len;
+    if (u32(h, &len) || len == 0 || len > 256) return -1;
+    return skip(h, ((uint64_t)len + 3) / 4 * 4);
+}
+
+/* a list's tag and count; a count is refused when even its smallest
+ * elements (`min` bytes each) could not fit in what is left */
+static int list(hdr *h, uint32_t want_tag, uint32_t *count, size_t min)
+{
+    uint32_t tag, n;
+    if (u32(h, &tag) || u32(h, &n)) return -1;
+    if (tag == 0 && n == 0) {
+        *count = 0;
+        return 0;
+    }
+    if (tag != want_tag || (uint64_t)n * min > h->n - h->at) return -1;
+    *count = n;
+    return 0;
+}
+
+static int atts(hdr *h)
+{
+    static const size_t tsize[] = {0, 1, 1, 2, 4, 4, 8};
+    uint32_t n;
+    if (list(h, 0x0C, &n, 16)) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t type, nel;
+        if (name(h) || u32(h, &type) || type < 1 || type > 6 || u32(h, &nel)) return -1;
+        if (skip(h, ((uint64_t)nel * tsize[type] + 3) / 4 * 4)) return -1;
+    }
+    return 0;
+}
+
+static int header_sane(const unsigned char *p, size_t n)
+{
+    hdr h = {p, n, 4, p[3] == 2};
+    uint32_t numrecs, nd, nv;
+    if (u32(&h, &numrecs) || list(&h, 0x0A, &nd, 12)) return -1;
+    for (uint32_t i = 0; i < nd; i++) {
+        uint32_t len;
+        if (name(&h) || u32(&h, &len)) return -1;
+    }
+    if (atts(&h) || list(&h, 0x0B, &nv, 24)) return -1;
+    for (uint32_t i = 0; i < nv; i++) {
+        uint32_t ndims, type, vsize;
+        if (name(&h) || u32(&h, &ndims) || ndims > nd || skip(&h, (uint64_t)ndims * 4) ||
+            atts(&h) || u32(&h, &type) || type < 1 || type > 6 || u32(&h, &vsize) ||
+            skip(&h, h.v2 ? 8 : 4))
+            return -1;
+    }
+    return 0;
+}
+
 int nps_andi_read(nps_spectra *dst, nps_read_ctx *c)
 {
     unsigned char *buf = NULL;
@@ -278,13 +371,19 @@ int nps_andi_read(nps_spectra *dst, nps_read_ctx *c)
         free(buf);
         return nps_err(NPS_EFORMAT, "%s: not a netCDF classic file (no CDF signature)", c->path);
     }
+    if (header_sane(buf, len)) {
+        free(buf);
+        return nps_err(NPS_EFORMAT,
+                       "%s: damaged netCDF header (its counts exceed the file's %zu bytes)",
+                       c->path, len);
+    }
     int nc;
     int st = nc_open_mem(c->path, NC_NOWRITE, len, buf, &nc);
     if (st != NC_NOERR) {
         free(buf);
         return nps_err(NPS_EFORMAT, "%s: netCDF: %s", c->path, nc_strerror(st));
     }
-    rc = read_nc(dst, c, nc);
+    rc = read_nc(dst, c, nc, len);
     nc_close(nc);
     free(buf);
     return rc;

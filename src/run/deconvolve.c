@@ -107,18 +107,37 @@ typedef struct {
     int rc;
 } win_out;
 
-/* sorted, for the median and percentiles */
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
+/* The q-quantile of v[0, n) (reordered): Hoare's selection with a
+ * median-of-three pivot, linear on average; a sort cost a fifth of a run's
+ * deconvolution. */
 static double quantile(double *v, size_t n, double q)
 {
     if (!n) return NAN;
-    qsort(v, n, sizeof *v, cmp_double);
-    size_t k = (size_t)(q * (double)(n - 1) + 0.5);
+    size_t k = (size_t)(q * (double)(n - 1) + 0.5), lo = 0, hi = n - 1;
+    while (hi > lo) {
+        size_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
     return v[k];
 }
 
