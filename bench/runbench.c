@@ -209,6 +209,23 @@ int main(int argc, char **argv)
                     bq = q;
                 }
             }
+            if (bq == SIZE_MAX && getenv("RUNBENCH_MISSED")) {
+                /* what is there instead: the nearest component and its rank-1 hit */
+                size_t nq = SIZE_MAX;
+                double ne = 1e9;
+                for (size_t q = 0; q < nc; q++)
+                    if (fabs(crt[q] - sim->c[i].rt) * 60.0 < ne) {
+                        ne = fabs(crt[q] - sim->c[i].rt) * 60.0;
+                        nq = q;
+                    }
+                fprintf(stderr,
+                        "missed run %zu: %s at %.3f min (height %.0f, pair %d, Rs %.1f); "
+                        "nearest component %.2f s away: %s, model %s, purity %s\n",
+                        r + 1, sim->c[i].name, sim->c[i].rt, sim->c[i].height, sim->c[i].pair,
+                        sim->c[i].resolution, ne, nq == SIZE_MAX ? "-" : ck[nq],
+                        nq == SIZE_MAX ? "-" : nps_spectra_get(comp, nq, "Model_ion"),
+                        nq == SIZE_MAX ? "-" : nps_spectra_get(comp, nq, "Purity"));
+            }
             if (bq != SIZE_MAX) {
                 ok[i] = 1;
                 found++;
