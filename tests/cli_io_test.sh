@@ -52,7 +52,7 @@ echo "notes about this library" > "$T/dir/README"
 "$N" library build -o "$T/dir.h5" "$T/dir" 2>"$T/dir.err"
 expect_status 0 $? "library build from a directory"
 grep -q "README: skipped: unsupported format" "$T/dir.err" && ok || fail "directory: non-spectra file not reported: $(cat "$T/dir.err")"
-"$N" library info "$T/dir.h5" | grep -q "^spectra        60 " && ok || fail "directory library: $("$N" library info "$T/dir.h5" | grep spectra)"
+"$N" library info "$T/dir.h5" | grep -q "^spectra        61 " && ok || fail "directory library: $("$N" library info "$T/dir.h5" | grep spectra)"
 mkdir "$T/emptydir"
 "$N" library build -o "$T/e.h5" "$T/emptydir" 2>"$T/ed.err"
 expect_status 1 $? "library build from an empty directory"
@@ -89,14 +89,14 @@ else
     [ "${CI:-}" = true ] && fail "mknod not permitted under CI (run as root)" || echo "skipping: mknod not permitted" >&2
 fi
 # standard output, by name and as -
-"$N" convert -o - "$EI" 2>/dev/null | grep -c '^Name:' | grep -qx 52 && ok || fail "convert -o -"
+"$N" convert -o - "$EI" 2>/dev/null | grep -c '^Name:' | grep -qx 53 && ok || fail "convert -o -"
 # /dev/stdout is a link to /proc/self/fd/1; a link of our own to the same
 # place, in the temporary directory, takes the same path through the code
 # without pointing the tool at the real /dev
 ln -s /proc/self/fd/1 "$T/stdout"
 "$N" convert -o "$T/stdout" "$EI" > "$T/viastdout.msp" 2>/dev/null
 expect_status 0 $? "convert -o (a link to /proc/self/fd/1) redirected to a file"
-[ "$(names "$T/viastdout.msp")" = 52 ] && ok || fail "output through /proc/self/fd/1 lost"
+[ "$(names "$T/viastdout.msp")" = 53 ] && ok || fail "output through /proc/self/fd/1 lost"
 [ -L "$T/stdout" ] && ok || fail "the link to /proc/self/fd/1 was replaced"
 # a symbolic link: its target is replaced, the link stays
 echo old > "$T/target.msp"
@@ -104,7 +104,7 @@ ln -s target.msp "$T/link.msp"
 "$N" convert -o "$T/link.msp" "$EI" 2>/dev/null
 expect_status 0 $? "convert onto a symlink"
 [ -L "$T/link.msp" ] && ok || fail "the symlink was replaced by a file"
-[ "$(names "$T/target.msp")" = 52 ] && ok || fail "the symlink's target was not written"
+[ "$(names "$T/target.msp")" = 53 ] && ok || fail "the symlink's target was not written"
 # an existing file keeps its permission bits
 echo old > "$T/perm.msp"
 chmod 640 "$T/perm.msp"
@@ -146,7 +146,7 @@ expect_status 1 $? "search with an empty directory as library"
 cp "$T/dir.h5" "$T/lib.dat"
 "$N" search --library "$T/lib.dat" --top 1 "$U" > "$T/dat.tsv" 2>"$T/dat.err"
 expect_status 0 $? "library named lib.dat"
-grep -q "against 60 library spectra" "$T/dat.err" && ok || fail "lib.dat: $(cat "$T/dat.err")"
+grep -q "against 61 library spectra" "$T/dat.err" && ok || fail "lib.dat: $(cat "$T/dat.err")"
 # the bundled illustrative library is named as such
 NPSMATCH_LIBRARY= "$N" search --top 1 "$U" > /dev/null 2>"$T/b.err"
 grep -q "warning: searching the bundled illustrative library" "$T/b.err" && ok || fail "no bundled-library warning"
@@ -156,8 +156,8 @@ grep -q "illustrative" "$T/b2.err" && fail "warning for an explicitly named libr
 # --- duplicate ids across inputs: warned at build, reported by verify
 "$N" library build -o "$T/dup.h5" "$EI" "$EI" 2>"$T/dup.err"
 expect_status 0 $? "library build with repeated ids"
-grep -q "warning: 52 records repeat an id already taken (first: 'NPSM-EI-0001')" "$T/dup.err" && ok || fail "duplicate warning: $(cat "$T/dup.err")"
-"$N" library verify "$T/dup.h5" | grep -q "note: 52 records repeat an id" && ok || fail "verify does not report duplicates"
+grep -q "warning: 53 records repeat an id already taken (first: 'NPSM-EI-0001')" "$T/dup.err" && ok || fail "duplicate warning: $(cat "$T/dup.err")"
+"$N" library verify "$T/dup.h5" | grep -q "note: 53 records repeat an id" && ok || fail "verify does not report duplicates"
 "$N" library verify "$T/dir.h5" | grep -q "repeat an id" && fail "verify reports duplicates that are not there" || ok
 
 # --- scans of another MS level: warned about and counted
@@ -204,7 +204,7 @@ def no_dups(pairs):
 d = json.load(open(sys.argv[1]), object_pairs_hook=no_dups)
 r = d["run"]
 assert r["library"]["path"] == sys.argv[2]
-assert r["library"]["checksum"].startswith("crc32:") and r["library"]["spectra"] == 60
+assert r["library"]["checksum"].startswith("crc32:") and r["library"]["spectra"] == 61
 assert r["search"]["score"] == "cosine" and r["search"]["top"] == 3
 assert r["library"]["preprocessing"]["msms"]["normalize"]
 assert r["input"]["queries"] == 14 == len(d["queries"])

@@ -49,6 +49,7 @@ assert all(x["hits"] and x["call"]["status"] == "identified" for x in c)
 assert c[0]["rt_min"] < c[1]["rt_min"] < c[2]["rt_min"]
 assert all(isinstance(x["ri"], float) for x in c)
 assert d["run"]["retention"]["ri_penalty"]["window"] == 20
+assert d["run"]["deconvolution"]["min_snr"] == 10 and 207 in d["run"]["deconvolution"]["excluded_model_ions"]
 EOF
 fi
 "$BIN" screen --alkanes "$RS/demo_run_alkanes.tsv" -o "$T/demo.html" "$RS/demo_run.cdf.gz" 2>/dev/null

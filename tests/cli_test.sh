@@ -15,7 +15,7 @@ NPSMATCH_LIBRARY= "$N" search --top 5 -o "$T/hits.tsv" "$U" 2>"$T/err"
 expect_status 0 $? "search of the demo unknowns"
 head -1 "$T/hits.tsv" | cut -f1-8 | grep -qx $'query_id\tquery_name\trank\tlibrary_id\tlibrary_name\tinchikey\tscore\tmatched_peaks' \
     && ok || fail "TSV header"
-grep -q "14 queries searched against 60 library spectra" "$T/err" && ok || fail "summary line: $(cat "$T/err")"
+grep -q "14 queries searched against 61 library spectra" "$T/err" && ok || fail "summary line: $(cat "$T/err")"
 while IFS=$'\t' read -r qid kind expected; do
     [ "$qid" = query_id ] && continue
     top=$(awk -F'\t' -v q="$qid" '$1 == q && $3 == 1 {print $5}' "$T/hits.tsv")
@@ -69,7 +69,7 @@ expect_status 0 $? "json search"
 [ "$(grep -c '"query_id"' "$T/h.json")" = 14 ] && ok || fail "JSON query count"
 head -c 8 "$T/h.json" | grep -q '{"run": ' && tail -c 3 "$T/h.json" | grep -q ']}' && ok || fail "JSON run object and queries"
 if have_python; then
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); q=d["queries"]; r=d["run"]; assert len(q)==14 and q[0]["hits"][0]["rank"]==1; assert r["npsmatch_version"] and r["library"]["spectra"]==60 and r["library"]["checksum"].startswith("crc32:") and r["search"]["top"]==10 and r["input"]["queries"]==14' "$T/h.json" \
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); q=d["queries"]; r=d["run"]; assert len(q)==14 and q[0]["hits"][0]["rank"]==1; assert r["npsmatch_version"] and r["library"]["spectra"]==61 and r["library"]["checksum"].startswith("crc32:") and r["search"]["top"]==10 and r["input"]["queries"]==14' "$T/h.json" \
         && ok || fail "JSON does not parse"
     # the call's contract: status, text, components (one for an identification, the
     # mixture's for a mixture, none otherwise)
@@ -123,14 +123,14 @@ fi
 "$N" library build -o "$T/lib.h5" "$SRC/reference_spectra/library_ei.msp" "$SRC/reference_spectra/library_msms.msp" 2>/dev/null
 expect_status 0 $? "library build"
 "$N" library info "$T/lib.h5" > "$T/info"
-grep -q "spectra        60 (EI 52, MS/MS 8)" "$T/info" && ok || fail "library info: $(cat "$T/info")"
+grep -q "spectra        61 (EI 53, MS/MS 8)" "$T/info" && ok || fail "library info: $(cat "$T/info")"
 "$N" library export -o "$T/out.msp" "$T/lib.h5"
 expect_status 0 $? "library export"
 "$N" library build -o "$T/lib2.h5" "$T/out.msp" 2>/dev/null
 "$N" library export -o "$T/out2.msp" "$T/lib2.h5"
 cmp -s "$T/out.msp" "$T/out2.msp" && ok || fail "MSP -> library -> MSP is not stable"
-[ "$(grep -c '^Num Peaks' "$T/out.msp")" = 60 ] && ok || fail "export spectrum count"
-"$N" library export -o "$T/out.mgf" "$T/lib.h5" && [ "$(grep -c 'BEGIN IONS' "$T/out.mgf")" = 60 ] && ok || fail "MGF export"
+[ "$(grep -c '^Num Peaks' "$T/out.msp")" = 61 ] && ok || fail "export spectrum count"
+"$N" library export -o "$T/out.mgf" "$T/lib.h5" && [ "$(grep -c 'BEGIN IONS' "$T/out.mgf")" = 61 ] && ok || fail "MGF export"
 "$N" library build --raw --max-peaks 5 -o "$T/raw.h5" "$SRC/reference_spectra/library_ei.msp" 2>/dev/null
 "$N" library info "$T/raw.h5" | grep -q "EI     raw" && ok || fail "--raw not recorded"
 
@@ -139,7 +139,7 @@ cmp -s "$T/out.msp" "$T/out2.msp" && ok || fail "MSP -> library -> MSP is not st
 expect_status 0 $? "convert MSP to MGF"
 "$N" convert -o "$T/conv.msp" "$T/conv.mgf" 2>/dev/null
 "$N" convert -o "$T/conv.json" "$T/conv.msp" 2>/dev/null
-[ "$(grep -c 'BEGIN IONS' "$T/conv.mgf")" = 52 ] && [ "$(grep -c '^Num Peaks' "$T/conv.msp")" = 52 ] \
+[ "$(grep -c 'BEGIN IONS' "$T/conv.mgf")" = 53 ] && [ "$(grep -c '^Num Peaks' "$T/conv.msp")" = 53 ] \
     && ok || fail "convert counts"
 "$N" library build -o "$T/c1.h5" "$SRC/reference_spectra/library_ei.msp" 2>/dev/null
 "$N" library build -o "$T/c2.h5" "$T/conv.msp" 2>/dev/null
@@ -148,7 +148,7 @@ expect_status 0 $? "convert MSP to MGF"
 cmp -s "$T/c1.tsv" "$T/c2.tsv" && ok || fail "MSP -> MGF -> MSP changed the search results"
 grep -q '"peaks_json": \[\[' "$T/conv.json" && grep -q '"compound_name": "Cocaine"' "$T/conv.json" && ok || fail "JSON keys"
 if have_python; then
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==52 and d[0]["peaks_json"]' "$T/conv.json" \
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==53 and d[0]["peaks_json"]' "$T/conv.json" \
         && ok || fail "converted JSON does not parse"
 fi
 printf 'mz;int\n91,05;100\n65,04;20\n' > "$T/peaks.csv"

@@ -288,9 +288,13 @@ static void test_andi(void)
     CHECK(nps_run_write(r, p) == 0);
     nps_run_report rep = {0};
     CHECK(nps_run_read(&back, &rep, p, NULL) == 0);
-    CHECK(back && nps_run_count(back) == 40 && rep.ms1 == 40);
+    if (!back) {
+        fprintf(stderr, "ANDI round trip: %s\n", nps_error_last());
+        exit(1);
+    }
+    CHECK(nps_run_count(back) == 40 && rep.ms1 == 40);
     CHECK(nps_run_kind(back) == NPS_KIND_EI);
-    for (size_t i = 0; back && i < 40; i++) {
+    for (size_t i = 0; i < 40; i++) {
         CHECK_NEAR(nps_run_time(back, i), nps_run_time(r, i), 1e-12);
         const double *m1, *m2;
         const float *i1, *i2;

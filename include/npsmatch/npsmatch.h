@@ -1240,11 +1240,16 @@ typedef struct {
     const char *standard;             /* its name (provenance); may be NULL */
     const nps_run *const *runs;       /* HTML: the runs screened, for their chromatograms */
     size_t n_runs;
+    /* the parameters the components were made with, for the provenance
+     * (the JSON run object's "deconvolution" and "grouping"); may be NULL */
+    const nps_deconvolve_options *deconvolution;
+    const nps_consensus_options *grouping;
 } nps_screen_report_options;
 #define NPS_SCREEN_REPORT_OPTIONS_VERSION 1
 #define NPS_SCREEN_REPORT_OPTIONS_INIT                                                             \
     {                                                                                              \
-        NPS_SCREEN_REPORT_OPTIONS_VERSION, NPS_REPORT_TSV, NULL, NULL, 0.0, NULL, NULL, 0          \
+        NPS_SCREEN_REPORT_OPTIONS_VERSION, NPS_REPORT_TSV, NULL, NULL, 0.0, NULL, NULL, 0, NULL,   \
+            NULL                                                                                   \
     }
 int nps_screen_report_write(FILE *fp, const nps_hits *hits, const nps_spectra *components,
                             const nps_library *library, const nps_screen_report_options *options);

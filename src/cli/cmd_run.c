@@ -523,6 +523,8 @@ int cmd_screen(int argc, char **argv)
     sro.standard = standard;
     sro.runs = (const nps_run *const *)runs;
     sro.n_runs = nr;
+    sro.deconvolution = &o.dec;
+    sro.grouping = &o.cons;
     nps_output *out;
     if (cli_output_begin(&out, outp)) goto out;
     if (cli_output_end(out, nps_screen_report_write(nps_output_stream(out), hits, all, lib, &sro)))

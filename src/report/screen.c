@@ -222,6 +222,35 @@ static json_t *screen_run_object(const nps_hits *h, const nps_spectra *C, const 
         json_object_set_new(ret, "internal_standard_rt_min", nps_json_num(o->standard_rt, 4));
     }
     json_object_set_new(run, "retention", ret);
+    if (o->deconvolution) {
+        const nps_deconvolve_options *d = o->deconvolution;
+        json_t *dj = json_object();
+        json_object_set_new(dj, "min_snr", nps_json_num(d->min_snr, 4));
+        json_object_set_new(dj, "min_ions", json_integer((json_int_t)d->min_ions));
+        json_object_set_new(dj, "apex_tolerance_scans", nps_json_num(d->apex_tolerance, 4));
+        json_object_set_new(dj, "min_width_scans", nps_json_num(d->min_width, 4));
+        json_object_set_new(dj, "baseline_window_scans",
+                            json_integer((json_int_t)d->baseline_window));
+        json_object_set_new(dj, "ion_snr", nps_json_num(d->ion_snr, 4));
+        json_object_set_new(dj, "window_scans", json_integer((json_int_t)d->window));
+        json_t *ex = json_array();
+        static const double excluded_default[] = NPS_DECONVOLVE_EXCLUDED;
+        const double *e = d->exclude_model ? d->exclude_model : excluded_default;
+        size_t ne = d->exclude_model ? d->n_exclude_model
+                                     : sizeof excluded_default / sizeof *excluded_default;
+        for (size_t k = 0; k < ne; k++) json_array_append_new(ex, nps_json_num(e[k], 4));
+        json_object_set_new(dj, "excluded_model_ions", ex);
+        json_object_set_new(run, "deconvolution", dj);
+    }
+    if (o->grouping) {
+        const nps_consensus_options *g = o->grouping;
+        json_t *gj = json_object();
+        json_object_set_new(gj, "precursor_tolerance", nps_json_num(g->precursor_tolerance, 6));
+        json_object_set_new(gj, "rt_gap_min", nps_json_num(g->rt_gap, 4));
+        json_object_set_new(gj, "fragment_tolerance", nps_json_num(g->fragment_tolerance, 6));
+        json_object_set_new(gj, "min_fraction", nps_json_num(g->min_fraction, 4));
+        json_object_set_new(run, "grouping", gj);
+    }
     return run;
 }
 

@@ -120,8 +120,10 @@ static double quantile(double *v, size_t n, double q)
         double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
         size_t i = lo, j = hi;
         while (i <= j) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
+            /* the pivot is one of v[lo, hi], so neither scan passes it; the
+             * bounds only make that visible */
+            while (i < hi && v[i] < pivot) i++;
+            while (j > lo && v[j] > pivot) j--;
             if (i <= j) {
                 double t = v[i];
                 v[i] = v[j];
