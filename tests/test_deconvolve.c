@@ -535,9 +535,12 @@ static void test_deconvolution(void)
     json_decref(j);
     /* HTML: the chromatogram with the components marked */
     ro.format = NPS_REPORT_HTML;
-    const nps_run *rs[] = {run};
-    ro.runs = rs;
-    ro.n_runs = 1;
+    nps_chromatogram *chrom;
+    CHECK(nps_run_chromatogram(&chrom, run) == 0);
+    CHECK(chrom->n == nps_run_count(run) && chrom->level == 1);
+    const nps_chromatogram *rs[] = {chrom};
+    ro.chromatograms = rs;
+    ro.n_chromatograms = 1;
     const char *hp = scratch_path("screen.html");
     fp = fopen(hp, "w");
     CHECK(nps_screen_report_write(fp, h, c1, lib, &ro) == 0);
@@ -549,6 +552,72 @@ static void test_deconvolution(void)
     CHECK(len > 0 && strstr(buf, "Total ion chromatogram of generated") != NULL);
     CHECK(strstr(buf, "components marked") != NULL && strstr(buf, "href=\"#q1\"") != NULL);
     free(buf);
+    nps_chromatogram_free(chrom);
+    nps_chromatogram_free(NULL);
+
+    /* streamed: the run written to a file and read back in batches gives
+     * the same components as the run in memory, with a few windows */
+    {
+        const char *rp = scratch_path("generated.cdf");
+        CHECK(nps_run_write(run, rp) == 0);
+        nps_run *back;
+        CHECK(nps_run_read(&back, NULL, rp, NULL) == 0);
+        nps_deconvolve_options dw = NPS_DECONVOLVE_OPTIONS_INIT;
+        dw.window = 256;
+        nps_spectra *whole, *streamed;
+        CHECK(nps_deconvolve(&whole, back, &dw) == 0);
+        nps_chromatogram *ch;
+        nps_run_report rep = {0};
+        CHECK(nps_run_components(&streamed, &ch, &rep, rp, NULL, &dw, NULL) == 0);
+        CHECK(same_spectra(whole, streamed));
+        CHECK(rep.scans == nps_run_count(run) && rep.ms1 == rep.scans && rep.late == 0);
+        CHECK(ch && ch->n == rep.scans && ch->level == 1);
+        nps_chromatogram_free(ch);
+        nps_spectra_free(streamed);
+        /* pushed by hand, two scans swapped: put back in place */
+        nps_deconvolver *dv;
+        CHECK(nps_deconvolver_create(&dv, rp, &dw) == 0);
+        size_t n = nps_run_count(back);
+        for (size_t i = 0; i < n; i++) {
+            size_t k = i == 400 ? 401 : i == 401 ? 400 : i;
+            const double *mz;
+            const float *in;
+            size_t np;
+            nps_run_peaks(back, k, &mz, &in, &np);
+            CHECK(nps_deconvolver_push(dv, k + 1, nps_run_time(back, k), mz, in, np) == 0);
+        }
+        CHECK(nps_deconvolver_finish(&streamed, dv) == 0);
+        CHECK(nps_deconvolver_late(dv) == 0);
+        CHECK(same_spectra(whole, streamed));
+        /* finished: no more pushes */
+        CHECK(nps_deconvolver_push(dv, 1, 99.0, NULL, NULL, 0) != 0);
+        nps_deconvolver_free(dv);
+        nps_spectra_free(streamed);
+        /* a scan that comes long after its window is left out and counted */
+        CHECK(nps_deconvolver_create(&dv, rp, &dw) == 0);
+        for (size_t i = 1; i < n; i++) {
+            const double *mz;
+            const float *in;
+            size_t np;
+            nps_run_peaks(back, i, &mz, &in, &np);
+            CHECK(nps_deconvolver_push(dv, i + 1, nps_run_time(back, i), mz, in, np) == 0);
+        }
+        const double *mz0;
+        const float *in0;
+        size_t np0;
+        nps_run_peaks(back, 0, &mz0, &in0, &np0);
+        CHECK(nps_deconvolver_push(dv, 1, nps_run_time(back, 0), mz0, in0, np0) == 0);
+        CHECK(nps_deconvolver_late(dv) == 1);
+        CHECK(nps_deconvolver_finish(&streamed, dv) == 0);
+        nps_deconvolver_free(dv);
+        nps_spectra_free(streamed);
+        CHECK(nps_deconvolver_create(&dv, rp, &dw) == 0);
+        CHECK(nps_deconvolver_finish(&streamed, dv) == NPS_EINVAL); /* nothing pushed */
+        nps_deconvolver_free(dv);
+        nps_deconvolver_free(NULL);
+        nps_spectra_free(whole);
+        nps_run_free(back);
+    }
     /* a tight pair (Rs 0.3, 1:10) sharing most of its ions: each ion divided
      * between the two by the fit, each spectrum close to its own compound */
     {

@@ -182,13 +182,23 @@ typedef struct {
     size_t max_peaks;      /* a record with more peaks is malformed */
     int ms_level; /* runs (mzML, mzXML): which MS level to read; 0 = the run's default (MS2,
                      or MS1 for an electron-ionisation GC-MS run), -1 = every level */
+    /* Version 2. Streamed reading: when set, the records are handed over as
+     * they are read, in batches of at most NPS_READ_BATCH, in file order:
+     * on_batch receives the collection holding the records read since its
+     * last call (the one given to nps_io_read), takes what it needs, and
+     * the collection is emptied after it returns. Memory then stays that of
+     * a batch whatever the size of the file. A nonzero return stops reading
+     * with that code. */
+    int (*on_batch)(void *ctx, const nps_spectra *batch);
+    void *on_batch_ctx;
 } nps_read_options;
 
-#define NPS_READ_OPTIONS_VERSION 1
+#define NPS_READ_BATCH 256
+#define NPS_READ_OPTIONS_VERSION 2
 #define NPS_READ_OPTIONS_INIT                                                                      \
     {                                                                                              \
         NPS_READ_OPTIONS_VERSION, NPS_FORMAT_AUTO, 0, NULL, NULL, (size_t)64 << 20,                \
-            (size_t)10000000, 0                                                                    \
+            (size_t)10000000, 0, NULL, NULL                                                        \
     }
 
 typedef struct {
@@ -291,6 +301,8 @@ typedef struct {
     size_t duplicate_times; /* scans of a level at the time of the one before (kept) */
     size_t no_time;         /* scans without a retention time: left out of the run */
     size_t skipped;         /* malformed records the reader skipped */
+    size_t late;            /* streamed (nps_run_components): scans out of order that came
+                               after their window was done: left out */
 } nps_run_report;
 
 int nps_run_read(nps_run **out, nps_run_report *report, const char *path,
@@ -359,6 +371,34 @@ typedef struct {
  * run without MS1 scans or bad options. */
 int nps_deconvolve(nps_spectra **out, const nps_run *run, const nps_deconvolve_options *options);
 
+/* The same, streamed: MS1 scans pushed one at a time in time order are kept
+ * only until the windows that need them are done, so memory is bounded by
+ * the window, not by the run; the components are those nps_deconvolve
+ * gives for the run read whole. A scan pushed out of time order is put in
+ * its place while its window is still open, and otherwise left out and
+ * counted (nps_deconvolver_late). finish returns the components (the
+ * caller frees them) and ends the stream. */
+typedef struct nps_deconvolver nps_deconvolver;
+int nps_deconvolver_create(nps_deconvolver **out, const char *run_name,
+                           const nps_deconvolve_options *options);
+int nps_deconvolver_push(nps_deconvolver *d, size_t scan_number, double time_min, const double *mz,
+                         const float *intensity, size_t n);
+size_t nps_deconvolver_late(const nps_deconvolver *d);
+int nps_deconvolver_finish(nps_spectra **out, nps_deconvolver *d);
+void nps_deconvolver_free(nps_deconvolver *d);
+
+/* A run's total ion current: one value per scan of `level` (MS1; MS2 for a
+ * run without MS1 scans), with the scans' times. */
+typedef struct {
+    char *run;    /* the run's name */
+    int level;    /* the MS level summed */
+    size_t n;     /* scans */
+    double *time; /* minutes */
+    double *tic;
+} nps_chromatogram;
+int nps_run_chromatogram(nps_chromatogram **out, const nps_run *run);
+void nps_chromatogram_free(nps_chromatogram *c);
+
 /*
  * LC-MS/MS runs: the MS2 scans grouped by precursor m/z (within
  * precursor_tolerance) and retention time (a group ends when none of its
@@ -381,6 +421,18 @@ typedef struct {
         NPS_CONSENSUS_OPTIONS_VERSION, 0.01, 0.5, 0.01, 0.5                                        \
     }
 int nps_run_consensus(nps_spectra **out, const nps_run *run, const nps_consensus_options *options);
+
+/* From a run file to its components in one pass with bounded memory (what
+ * `npsmatch screen` and `deconvolve` do): the file is read in batches
+ * (nps_read_options.on_batch); MS1 scans go to a streamed deconvolution as
+ * they come, MS2 scans are kept (they are small) and grouped at the end
+ * when the run is LC-MS/MS; the chromatogram is kept for the report. The
+ * kind is decided as nps_run_read decides it (ro->kind forces it). report
+ * counts what nps_run_read counts, plus scans out of order that came after
+ * their window (left out). chromatogram may be NULL. */
+int nps_run_components(nps_spectra **components, nps_chromatogram **chromatogram,
+                       nps_run_report *report, const char *path, const nps_run_options *ro,
+                       const nps_deconvolve_options *dec, const nps_consensus_options *cons);
 
 /*
  * Retention indices (src/run/ri.c): the linear, temperature-programmed RI
@@ -1238,8 +1290,9 @@ typedef struct {
     double standard_rt;               /* the internal standard's retention time (minutes):
                                          relative retention times; <= 0: none */
     const char *standard;             /* its name (provenance); may be NULL */
-    const nps_run *const *runs;       /* HTML: the runs screened, for their chromatograms */
-    size_t n_runs;
+    /* HTML: the chromatograms of the runs screened (components marked) */
+    const nps_chromatogram *const *chromatograms;
+    size_t n_chromatograms;
     /* the parameters the components were made with, for the provenance
      * (the JSON run object's "deconvolution" and "grouping"); may be NULL */
     const nps_deconvolve_options *deconvolution;

@@ -146,13 +146,15 @@ static void run_opts_init(run_opts *o)
     o->ro.on_error_ctx = o;
 }
 
-/* One run's work: read, components, RI. Runs are independent, so a batch of
- * them is spread over the threads (the caller owns the parallel loop); a
- * failure keeps its message, since the library's last error is per thread. */
+/* One run's work: read (streamed: memory bounded by the deconvolution's
+ * window, not by the file), components, RI. Runs are independent, so a
+ * batch of them is spread over the threads (the caller owns the parallel
+ * loop); a failure keeps its message, since the library's last error is
+ * per thread. */
 typedef struct {
     const char *path;
-    nps_run *run;
     nps_spectra *comp;
+    nps_chromatogram *chrom;
     nps_run_report rep;
     size_t outside;
     int rc;
@@ -162,10 +164,7 @@ typedef struct {
 static void run_one(run_job *j, const run_opts *o, const nps_deconvolve_options *dec,
                     const nps_ri_ladder *ladder)
 {
-    j->rc = nps_run_read(&j->run, &j->rep, j->path, &o->ro);
-    if (!j->rc)
-        j->rc = nps_run_kind(j->run) == NPS_KIND_EI ? nps_deconvolve(&j->comp, j->run, dec)
-                                                    : nps_run_consensus(&j->comp, j->run, &o->cons);
+    j->rc = nps_run_components(&j->comp, &j->chrom, &j->rep, j->path, &o->ro, dec, &o->cons);
     if (!j->rc && ladder) {
         nps_spectra *a = NULL;
         j->rc = nps_ri_annotate(&a, j->comp, ladder, &j->outside);
@@ -176,24 +175,23 @@ static void run_one(run_job *j, const run_opts *o, const nps_deconvolve_options 
 }
 
 /* Every run's components, appended to all in the order the runs were
- * given; runs[i] keeps run i (for the report's chromatograms). */
-static int components_of(nps_spectra *all, nps_run **runs, char **paths, size_t nr, run_opts *o,
-                         const nps_ri_ladder *ladder, size_t *outside)
+ * given; chroms[i] keeps run i's chromatogram (for the report). */
+static int components_of(nps_spectra *all, nps_chromatogram **chroms, char **paths, size_t nr,
+                         run_opts *o, const nps_ri_ladder *ladder, size_t *outside)
 {
     run_job *jobs = calloc(nr ? nr : 1, sizeof *jobs);
     if (!jobs) return -1;
-    /* several runs: one thread each, deconvolution serial inside; one run:
-     * its windows in parallel */
+    /* the streamed deconvolution of one run is serial: runs are the unit
+     * of parallel work */
     nps_deconvolve_options dec = o->dec;
     int threads = dec.threads > 0 ? dec.threads : omp_get_max_threads(); // NOLINT
-    if (nr > 1) dec.threads = 1;
     for (size_t i = 0; i < nr; i++) jobs[i].path = paths[i];
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (nr > 1)
     for (size_t i = 0; i < nr; i++) run_one(&jobs[i], o, &dec, ladder);
     int rc = 0;
     for (size_t i = 0; i < nr; i++) {
         run_job *j = &jobs[i];
-        runs[i] = j->run;
+        chroms[i] = j->chrom;
         if (rc) {
             nps_spectra_free(j->comp);
             continue;
@@ -203,11 +201,11 @@ static int components_of(nps_spectra *all, nps_run **runs, char **paths, size_t 
             rc = -1;
             continue;
         }
+        int ei = !j->rep.msn && j->chrom && j->chrom->level == 1;
+        if (o->ro.kind >= 0) ei = o->ro.kind == NPS_KIND_EI;
         fprintf(stderr, "%s: %zu scans (%zu MS1, %zu MS2+), %s: %zu %s\n", j->path, j->rep.scans,
-                j->rep.ms1, j->rep.msn,
-                nps_run_kind(j->run) == NPS_KIND_EI ? "GC-EI-MS" : "LC-MS/MS",
-                nps_spectra_count(j->comp),
-                nps_run_kind(j->run) == NPS_KIND_EI ? "components" : "precursor groups");
+                j->rep.ms1, j->rep.msn, ei ? "GC-EI-MS" : "LC-MS/MS", nps_spectra_count(j->comp),
+                ei ? "components" : "precursor groups");
         *outside += j->outside;
         for (size_t k = 0; k < nps_spectra_count(j->comp) && !rc; k++)
             if (nps_spectra_add_from(all, j->comp, k)) {
@@ -233,15 +231,12 @@ static int load_ladder(nps_ri_ladder **out, run_opts *o)
             return -1;
         }
     } else if (o->alkane_run) {
-        nps_run *run = NULL;
         nps_spectra *c = NULL;
         nps_run_options ro = o->ro;
         ro.kind = NPS_KIND_EI;
-        int rc = nps_run_read(&run, NULL, o->alkane_run, &ro);
-        if (!rc) rc = nps_deconvolve(&c, run, &o->dec);
+        int rc = nps_run_components(&c, NULL, NULL, o->alkane_run, &ro, &o->dec, &o->cons);
         if (!rc) rc = nps_ri_ladder_from_components(out, c, o->first_carbon);
         nps_spectra_free(c);
-        nps_run_free(run);
         if (rc) {
             fprintf(stderr, "npsmatch: %s: %s\n", o->alkane_run, nps_error_last());
             return -1;
@@ -259,9 +254,9 @@ static int load_ladder(nps_ri_ladder **out, run_opts *o)
     return 0;
 }
 
-static void free_runs(nps_run **runs, size_t n)
+static void free_runs(nps_chromatogram **runs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) nps_run_free(runs[i]);
+    for (size_t i = 0; runs && i < n; i++) nps_chromatogram_free(runs[i]);
     free(runs);
 }
 
@@ -319,7 +314,7 @@ int cmd_deconvolve(int argc, char **argv)
     nps_spectra *all = NULL;
     int status = EXIT_FAIL;
     size_t outside = 0, nr = (size_t)(argc - optind);
-    nps_run **runs = calloc(nr ? nr : 1, sizeof(void *));
+    nps_chromatogram **runs = calloc(nr ? nr : 1, sizeof(void *));
     if (!runs || nps_spectra_create(&all)) goto out;
     if (components_of(all, runs, argv + optind, nr, &o, ladder, &outside)) goto out;
     if (outside)
@@ -469,7 +464,7 @@ int cmd_screen(int argc, char **argv)
     nps_hits *hits = NULL;
     int status = EXIT_FAIL;
     size_t outside = 0, nr = (size_t)(argc - optind);
-    nps_run **runs = calloc(nr ? nr : 1, sizeof(void *));
+    nps_chromatogram **runs = calloc(nr ? nr : 1, sizeof(void *));
     cli_reader rd = CLI_READER_INIT;
     nps_preprocess_config cfg = NPS_PREPROCESS_CONFIG_INIT;
     if (!runs || nps_spectra_create(&all)) goto out;
@@ -521,8 +516,8 @@ int cmd_screen(int argc, char **argv)
     sro.ri = ladder ? &rio : NULL;
     sro.standard_rt = std_rt;
     sro.standard = standard;
-    sro.runs = (const nps_run *const *)runs;
-    sro.n_runs = nr;
+    sro.chromatograms = (const nps_chromatogram *const *)runs;
+    sro.n_chromatograms = nr;
     sro.deconvolution = &o.dec;
     sro.grouping = &o.cons;
     nps_output *out;

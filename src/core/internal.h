@@ -76,6 +76,8 @@ int nps_spectra_add_ex(nps_spectra *s, const double *mz, const float *intensity,
  * (an empty string: no annotation). */
 int nps_spectra_set_annotations(nps_spectra *s, const uint64_t *off, const char *text, size_t len);
 int nps_spectra_has_annotations(const nps_spectra *s);
+/* Empty a collection, keeping its buffers (streamed reading). */
+void nps_spectra_clear(nps_spectra *s);
 /* Append spectrum i of src with other peaks (already sorted by m/z). */
 int nps_spectra_add_derived(nps_spectra *dst, const nps_spectra *src, size_t i, const double *mz,
                             const float *in, size_t n);

@@ -104,6 +104,23 @@ void nps_spectra_free(nps_spectra *s)
     free(s);
 }
 
+void nps_spectra_clear(nps_spectra *s)
+{
+    if (s->borrowed) return;
+    s->n = 0;
+    s->npeaks = 0;
+    s->npairs = 0;
+    s->text_len = 0;
+    s->peak_off[0] = 0;
+    s->meta_off[0] = 0;
+    free(s->ann);
+    s->ann = NULL;
+    s->ann_cap = 0;
+    free(s->hash);
+    s->hash = NULL;
+    s->hash_cap = 0;
+}
+
 size_t nps_spectra_count(const nps_spectra *s)
 {
     return s->n;

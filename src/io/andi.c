@@ -37,6 +37,7 @@
 #include <netcdf_mem.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define ANDI_MAX_BYTES ((size_t)8 << 30)
 
@@ -140,6 +141,59 @@ static int read_var(double **out, int nc, const char *name, size_t expect, const
     return 0;
 }
 
+/* A point variable (mass_values, intensity_values): its id and scale, read
+ * later a chunk of scans at a time (point_var_read) so that memory follows
+ * the chunk, not the file. *varid -1 when the variable does not exist. */
+typedef struct {
+    int varid;
+    double scale;
+} point_var;
+
+static int point_var_open(point_var *pv, int nc, const char *name, size_t expect, const char *path,
+                          size_t file_bytes)
+{
+    pv->varid = -1;
+    pv->scale = 1.0;
+    int v;
+    if (nc_inq_varid(nc, name, &v) != NC_NOERR) return 0;
+    int nd, dim;
+    size_t len;
+    if (nc_inq_varndims(nc, v, &nd) != NC_NOERR || nd != 1 ||
+        nc_inq_vardimid(nc, v, &dim) != NC_NOERR || nc_inq_dimlen(nc, dim, &len) != NC_NOERR)
+        return nps_err(NPS_EFORMAT, "%s: netCDF variable %s is not one-dimensional", path, name);
+    if (len != expect)
+        return nps_err(NPS_EFORMAT, "%s: netCDF variable %s has %zu values, expected %zu", path,
+                       name, len, expect);
+    if (len > file_bytes)
+        return nps_err(NPS_EFORMAT,
+                       "%s: netCDF variable %s claims %zu values, more than the file's %zu "
+                       "bytes hold",
+                       path, name, len, file_bytes);
+    nc_type t;
+    size_t alen;
+    double scale;
+    if (nc_inq_att(nc, v, "scale_factor", &t, &alen) == NC_NOERR && alen == 1 && t != NC_CHAR &&
+        nc_get_att_double(nc, v, "scale_factor", &scale) == NC_NOERR && isfinite(scale) &&
+        scale > 0)
+        pv->scale = scale;
+    pv->varid = v;
+    return 0;
+}
+
+static int point_var_read(double *out, const point_var *pv, int nc, size_t start, size_t count,
+                          const char *path)
+{
+    if (!count) return 0;
+    int st = nc_get_vara_double(nc, pv->varid, &start, &count, out);
+    if (st != NC_NOERR) return nps_err(NPS_EFORMAT, "%s: netCDF: %s", path, nc_strerror(st));
+    if (pv->scale != 1.0)
+        for (size_t i = 0; i < count; i++) out[i] *= pv->scale;
+    return 0;
+}
+
+/* scans read per chunk */
+#define ANDI_CHUNK 256
+
 static int dim_len(size_t *out, int nc, const char *name)
 {
     int d;
@@ -184,17 +238,19 @@ static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
                        "%s: not an ANDI-MS file: netCDF dimension point_number is missing",
                        c->path);
     double *t = NULL, *idx = NULL, *cnt = NULL, *mz = NULL, *in = NULL, *scan_no = NULL;
+    size_t mz_cap = 0, in_cap = 0;
+    point_var pmz, pin;
     int rc;
     if ((rc = read_var(&t, nc, "scan_acquisition_time", n_scans, c->path, file_bytes)) ||
         (rc = read_var(&idx, nc, "scan_index", n_scans, c->path, file_bytes)) ||
         (rc = read_var(&cnt, nc, "point_count", n_scans, c->path, file_bytes)) ||
-        (rc = read_var(&mz, nc, "mass_values", n_points, c->path, file_bytes)) ||
-        (rc = read_var(&in, nc, "intensity_values", n_points, c->path, file_bytes)) ||
+        (rc = point_var_open(&pmz, nc, "mass_values", n_points, c->path, file_bytes)) ||
+        (rc = point_var_open(&pin, nc, "intensity_values", n_points, c->path, file_bytes)) ||
         (rc = read_var(&scan_no, nc, "actual_scan_number", n_scans, c->path, file_bytes)))
         goto done;
-    if (!mz || !in) {
+    if (pmz.varid < 0 || pin.varid < 0) {
         rc = nps_err(NPS_EFORMAT, "%s: ANDI-MS file without the netCDF variable %s", c->path,
-                     !mz ? "mass_values" : "intensity_values");
+                     pmz.varid < 0 ? "mass_values" : "intensity_values");
         goto done;
     }
     if (!idx && !cnt) {
@@ -230,41 +286,99 @@ static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
     }
     nps_record rec = {0};
     double next = 0;
-    for (size_t s = 0; s < n_scans && !rc; s++) {
-        double first = idx ? idx[s] : next;
-        double count = cnt ? cnt[s] : (s + 1 < n_scans ? idx[s + 1] : (double)n_points) - idx[s];
-        next = first + count;
-        char why[160];
-        if (!(first >= 0) || !(count >= 0) || first + count > (double)n_points ||
-            first != floor(first) || count != floor(count)) {
-            snprintf(why, sizeof why,
-                     "scan %zu: points [%.0f, %.0f) outside the %zu points of the file", s + 1,
-                     first, first + count, n_points);
-            rc = nps_read_bad(c, s + 1, why);
-            continue;
-        }
-        nps_record_reset(&rec);
-        char id[64];
-        snprintf(id, sizeof id, "scan=%.0f",
-                 scan_no && isfinite(scan_no[s]) ? scan_no[s] : (double)(s + 1));
-        char title[320];
-        snprintf(title, sizeof title, "%s%s%s", sample, sample[0] ? " " : "", id);
-        double rt = t && isfinite(t[s]) ? t[s] * unit / 60.0 : NAN;
-        if ((rc = nps_record_meta(&rec, NPS_KEY_SPECTRUM_ID, id)) ||
-            (rc = nps_record_meta(&rec, NPS_KEY_TITLE, title)) ||
-            (rc = nps_record_meta(&rec, NPS_KEY_SPECTRUM_TYPE, "MS1")) ||
-            (ionization && (rc = nps_record_meta(&rec, NPS_KEY_IONIZATION, ionization))) ||
-            (rc = nps_record_meta(&rec, NPS_KEY_ION_MODE, polarity)) ||
-            (rc = add_num(&rec, NPS_KEY_RETENTION_TIME, rt)) ||
-            (repr && (rc = nps_record_meta(&rec, "Representation", repr))))
-            break;
-        size_t a = (size_t)first, b = a + (size_t)count;
-        for (size_t k = a; k < b && !rc; k++) {
-            if (!isfinite(mz[k]) || mz[k] < 0 || !isfinite(in[k])) continue;
-            rc = nps_record_peak(&rec, mz[k], in[k] > 0 ? (float)in[k] : 0.0f);
-        }
-        if (!rc) rc = nps_read_commit(c, dst, &rec, s + 1, s + 1);
+    /* each scan's point range, checked */
+    double *first_of = malloc((n_scans ? n_scans : 1) * sizeof *first_of);
+    double *count_of = malloc((n_scans ? n_scans : 1) * sizeof *count_of);
+    if (!first_of || !count_of) {
+        free(first_of);
+        free(count_of);
+        rc = nps_err(NPS_ENOMEM, "out of memory");
+        goto done;
     }
+    for (size_t s = 0; s < n_scans; s++) {
+        first_of[s] = idx ? idx[s] : next;
+        count_of[s] = cnt ? cnt[s] : (s + 1 < n_scans ? idx[s + 1] : (double)n_points) - idx[s];
+        next = first_of[s] + count_of[s];
+    }
+    for (size_t c0 = 0; c0 < n_scans && !rc; c0 += ANDI_CHUNK) {
+        size_t c1 = c0 + ANDI_CHUNK < n_scans ? c0 + ANDI_CHUNK : n_scans;
+        /* the chunk's points: one read when its scans are contiguous-ish
+         * (the normal layout), scan by scan when they are scattered */
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t s = c0; s < c1; s++) {
+            double a = first_of[s], b = a + count_of[s];
+            if (!(a >= 0) || !(count_of[s] >= 0) || b > (double)n_points || a != floor(a) ||
+                count_of[s] != floor(count_of[s]))
+                continue;
+            if (a < lo) lo = a;
+            if (b > hi) hi = b;
+        }
+        size_t base = 0, span = 0;
+        int whole = hi > lo && hi - lo <= 4.0 * (double)ANDI_CHUNK * 4096;
+        if (whole) {
+            base = (size_t)lo;
+            span = (size_t)(hi - lo);
+            if (nps_grow((void **)&mz, &mz_cap, span, sizeof *mz) ||
+                nps_grow((void **)&in, &in_cap, span, sizeof *in)) {
+                rc = nps_err(NPS_ENOMEM, "out of memory");
+                break;
+            }
+            if ((rc = point_var_read(mz, &pmz, nc, base, span, c->path)) ||
+                (rc = point_var_read(in, &pin, nc, base, span, c->path)))
+                break;
+        }
+        for (size_t s = c0; s < c1 && !rc; s++) {
+            double first = first_of[s], count = count_of[s];
+            char why[160];
+            if (!(first >= 0) || !(count >= 0) || first + count > (double)n_points ||
+                first != floor(first) || count != floor(count)) {
+                snprintf(why, sizeof why,
+                         "scan %zu: points [%.0f, %.0f) outside the %zu points of the file", s + 1,
+                         first, first + count, n_points);
+                rc = nps_read_bad(c, s + 1, why);
+                continue;
+            }
+            size_t a = (size_t)first, np = (size_t)count;
+            const double *smz, *sin;
+            if (whole) {
+                smz = mz + (a - base);
+                sin = in + (a - base);
+            } else {
+                if (nps_grow((void **)&mz, &mz_cap, np, sizeof *mz) ||
+                    nps_grow((void **)&in, &in_cap, np, sizeof *in)) {
+                    rc = nps_err(NPS_ENOMEM, "out of memory");
+                    break;
+                }
+                if ((rc = point_var_read(mz, &pmz, nc, a, np, c->path)) ||
+                    (rc = point_var_read(in, &pin, nc, a, np, c->path)))
+                    break;
+                smz = mz;
+                sin = in;
+            }
+            nps_record_reset(&rec);
+            char id[64];
+            snprintf(id, sizeof id, "scan=%.0f",
+                     scan_no && isfinite(scan_no[s]) ? scan_no[s] : (double)(s + 1));
+            char title[320];
+            snprintf(title, sizeof title, "%s%s%s", sample, sample[0] ? " " : "", id);
+            double rt = t && isfinite(t[s]) ? t[s] * unit / 60.0 : NAN;
+            if ((rc = nps_record_meta(&rec, NPS_KEY_SPECTRUM_ID, id)) ||
+                (rc = nps_record_meta(&rec, NPS_KEY_TITLE, title)) ||
+                (rc = nps_record_meta(&rec, NPS_KEY_SPECTRUM_TYPE, "MS1")) ||
+                (ionization && (rc = nps_record_meta(&rec, NPS_KEY_IONIZATION, ionization))) ||
+                (rc = nps_record_meta(&rec, NPS_KEY_ION_MODE, polarity)) ||
+                (rc = add_num(&rec, NPS_KEY_RETENTION_TIME, rt)) ||
+                (repr && (rc = nps_record_meta(&rec, "Representation", repr))))
+                break;
+            for (size_t k = 0; k < np && !rc; k++) {
+                if (!isfinite(smz[k]) || smz[k] < 0 || !isfinite(sin[k])) continue;
+                rc = nps_record_peak(&rec, smz[k], sin[k] > 0 ? (float)sin[k] : 0.0f);
+            }
+            if (!rc) rc = nps_read_commit(c, dst, &rec, s + 1, s + 1);
+        }
+    }
+    free(first_of);
+    free(count_of);
     nps_record_free(&rec);
 done:
     free(t);
@@ -286,13 +400,22 @@ done:
  */
 typedef struct {
     const unsigned char *p;
-    size_t n, at;
+    size_t n, at; /* bytes at hand, position */
+    size_t total; /* the file's size (counts are checked against it) */
     int v2;
+    int short_buf; /* ran past the bytes at hand, not past the file */
 } hdr;
+
+static int past(hdr *h, uint64_t need)
+{
+    if (need <= h->n - h->at) return 0;
+    if (need <= h->total - h->at) h->short_buf = 1;
+    return -1;
+}
 
 static int u32(hdr *h, uint32_t *out)
 {
-    if (h->n - h->at < 4) return -1;
+    if (past(h, 4)) return -1;
     const unsigned char *q = h->p + h->at;
     *out = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
     h->at += 4;
@@ -301,7 +424,7 @@ static int u32(hdr *h, uint32_t *out)
 
 static int skip(hdr *h, uint64_t bytes)
 {
-    if (bytes > h->n - h->at) return -1;
+    if (past(h, bytes)) return -1;
     h->at += (size_t)bytes;
     return 0;
 }
@@ -323,7 +446,7 @@ static int list(hdr *h, uint32_t want_tag, uint32_t *count, size_t min)
         *count = 0;
         return 0;
     }
-    if (tag != want_tag || (uint64_t)n * min > h->n - h->at) return -1;
+    if (tag != want_tag || (uint64_t)n * min > h->total - h->at) return -1;
     *count = n;
     return 0;
 }
@@ -341,43 +464,87 @@ static int atts(hdr *h)
     return 0;
 }
 
-static int header_sane(const unsigned char *p, size_t n)
+/* 0: sane; -1: damaged; 1: the header runs past the n bytes at hand */
+static int header_sane(const unsigned char *p, size_t n, size_t total)
 {
-    hdr h = {p, n, 4, p[3] == 2};
+    hdr h = {p, n, 4, total, p[3] == 2, 0};
     uint32_t numrecs, nd, nv;
-    if (u32(&h, &numrecs) || list(&h, 0x0A, &nd, 12)) return -1;
+    if (u32(&h, &numrecs) || list(&h, 0x0A, &nd, 12)) return h.short_buf ? 1 : -1;
     for (uint32_t i = 0; i < nd; i++) {
         uint32_t len;
-        if (name(&h) || u32(&h, &len)) return -1;
+        if (name(&h) || u32(&h, &len)) return h.short_buf ? 1 : -1;
     }
-    if (atts(&h) || list(&h, 0x0B, &nv, 24)) return -1;
+    if (atts(&h) || list(&h, 0x0B, &nv, 24)) return h.short_buf ? 1 : -1;
     for (uint32_t i = 0; i < nv; i++) {
         uint32_t ndims, type, vsize;
         if (name(&h) || u32(&h, &ndims) || ndims > nd || skip(&h, (uint64_t)ndims * 4) ||
             atts(&h) || u32(&h, &type) || type < 1 || type > 6 || u32(&h, &vsize) ||
             skip(&h, h.v2 ? 8 : 4))
-            return -1;
+            return h.short_buf ? 1 : -1;
     }
+    return 0;
+}
+
+/* A regular, uncompressed file is opened by path and read a chunk of scans
+ * at a time (memory follows the chunk); anything else (a pipe, gzip data,
+ * a server's upload) is read into memory first, since netCDF needs to seek. */
+static int open_by_path(int *nc, nps_read_ctx *c, size_t *size)
+{
+    struct stat st;
+    if (nps_stream_gzip(c->in) || stat(c->path, &st) != 0 || !S_ISREG(st.st_mode)) return 1;
+    FILE *fp = fopen(c->path, "rb");
+    if (!fp) return 1;
+    size_t total = (size_t)st.st_size, want = total < ((size_t)1 << 20) ? total : (size_t)1 << 20;
+    int verdict = 1;
+    unsigned char *head = NULL;
+    for (;;) {
+        unsigned char *nh = realloc(head, want ? want : 1);
+        if (!nh) break;
+        head = nh;
+        rewind(fp);
+        if (fread(head, 1, want, fp) != want) break;
+        verdict = want >= 4 && nps_andi_signature(head, want) ? header_sane(head, want, total) : -1;
+        if (verdict != 1 || want == total || want >= ((size_t)64 << 20)) break;
+        want = want * 4 < total ? want * 4 : total;
+    }
+    fclose(fp);
+    free(head);
+    if (verdict == 1) return 1; /* could not look at the whole header: read into memory */
+    if (verdict < 0)
+        return nps_err(NPS_EFORMAT,
+                       "%s: damaged netCDF header (its counts exceed the file's %zu bytes)",
+                       c->path, total);
+    int r = nc_open(c->path, NC_NOWRITE, nc);
+    if (r != NC_NOERR) return nps_err(NPS_EFORMAT, "%s: netCDF: %s", c->path, nc_strerror(r));
+    *size = total;
     return 0;
 }
 
 int nps_andi_read(nps_spectra *dst, nps_read_ctx *c)
 {
+    int nc = -1;
+    size_t size = 0;
+    int rc = open_by_path(&nc, c, &size);
+    if (rc <= 0) {
+        if (rc < 0) return rc;
+        rc = read_nc(dst, c, nc, size);
+        nc_close(nc);
+        return rc;
+    }
     unsigned char *buf = NULL;
     size_t len = 0;
-    int rc = slurp(&buf, &len, c);
+    rc = slurp(&buf, &len, c);
     if (rc) return rc;
     if (!nps_andi_signature(buf, len)) {
         free(buf);
         return nps_err(NPS_EFORMAT, "%s: not a netCDF classic file (no CDF signature)", c->path);
     }
-    if (header_sane(buf, len)) {
+    if (header_sane(buf, len, len)) {
         free(buf);
         return nps_err(NPS_EFORMAT,
                        "%s: damaged netCDF header (its counts exceed the file's %zu bytes)",
                        c->path, len);
     }
-    int nc;
     int st = nc_open_mem(c->path, NC_NOWRITE, len, buf, &nc);
     if (st != NC_NOERR) {
         free(buf);

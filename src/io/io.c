@@ -303,7 +303,7 @@ static const reader_entry readers[] = {
 static int check_options(const nps_read_options **options, const nps_read_options *def)
 {
     if (!*options) *options = def;
-    if ((*options)->version != NPS_READ_OPTIONS_VERSION)
+    if ((*options)->version != 1 && (*options)->version != NPS_READ_OPTIONS_VERSION)
         return nps_err(NPS_EINVAL, "nps_read_options version %d not supported",
                        (*options)->version);
     return 0;
@@ -321,7 +321,15 @@ static int read_stream(nps_spectra *dst, nps_read_report *report, nps_stream *in
     nps_read_report local = {0};
     nps_read_ctx c = {nps_stream_name(in), in, options, report ? report : &local};
     for (size_t i = 0; i < sizeof readers / sizeof *readers; i++)
-        if (readers[i].format == f) return readers[i].read(dst, &c);
+        if (readers[i].format == f) {
+            int rc = readers[i].read(dst, &c);
+            /* streamed: the last, partial batch */
+            if (!rc && nps_read_streamed(options) && nps_spectra_count(dst)) {
+                rc = options->on_batch(options->on_batch_ctx, dst);
+                nps_spectra_clear(dst);
+            }
+            return rc;
+        }
     return nps_err(NPS_EINVAL, "%s: format %s cannot be read", nps_stream_name(in),
                    nps_format_name(f));
 }

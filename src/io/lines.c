@@ -410,5 +410,10 @@ int nps_read_commit(nps_read_ctx *c, nps_spectra *dst, nps_record *rec, size_t l
     if (rc == NPS_ENOMEM) return rc;
     if (rc) return nps_read_bad(c, line, nps_error_last());
     if (c->rep) c->rep->records_read++;
+    if (nps_read_streamed(c->opt) && nps_spectra_count(dst) >= NPS_READ_BATCH) {
+        rc = c->opt->on_batch(c->opt->on_batch_ctx, dst);
+        nps_spectra_clear(dst);
+        if (rc) return rc;
+    }
     return 0;
 }

@@ -70,6 +70,11 @@ typedef struct {
 } nps_read_ctx;
 
 int nps_read_bad(nps_read_ctx *c, size_t line, const char *reason);
+/* Whether the records go to options->on_batch as they are read. */
+static inline int nps_read_streamed(const nps_read_options *o)
+{
+    return o->version >= 2 && o->on_batch != NULL;
+}
 /* Commit a parsed record to the collection (validates, adds). */
 int nps_read_commit(nps_read_ctx *c, nps_spectra *dst, nps_record *rec, size_t line,
                     size_t record_no);

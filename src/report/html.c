@@ -355,31 +355,13 @@ static void query_section(FILE *fp, const nps_hits *h, size_t qi, const nps_spec
  * reduced to at most TIC_BINS points, each the largest of its scans, so
  * that no peak disappears from the picture. */
 #define TIC_BINS 1200
-static void tic_section(FILE *fp, const nps_run *run, const nps_spectra *Q)
+static void tic_section(FILE *fp, const nps_chromatogram *ch, const nps_spectra *Q, size_t idx)
 {
-    size_t n = nps_run_count(run);
-    double *tic = malloc((n ? n : 1) * sizeof *tic);
-    if (!tic || !n) {
-        free(tic);
-        return;
-    }
-    int level = 1;
-    size_t n1 = 0;
-    for (size_t i = 0; i < n; i++) n1 += nps_run_level(run, i) == 1;
-    if (!n1) level = 2;
-    nps_run_tic(tic, run, level);
-    if (level == 2) /* an MS2-only run: the sum over every MS2 scan */
-        for (size_t i = 0; i < n; i++)
-            if (isnan(tic[i])) {
-                const double *mz;
-                const float *in;
-                size_t np;
-                nps_run_peaks(run, i, &mz, &in, &np);
-                double t = 0;
-                for (size_t k = 0; k < np; k++) t += in[k];
-                tic[i] = t;
-            }
-    double t0 = nps_run_time(run, 0), t1 = nps_run_time(run, n - 1), top = 0;
+    size_t n = ch->n;
+    if (!n) return;
+    const double *tic = ch->tic;
+    const char *run_name = ch->run;
+    double t0 = ch->time[0], t1 = ch->time[n - 1], top = 0;
     if (!(t1 > t0)) t1 = t0 + 1;
     double bx[TIC_BINS], by[TIC_BINS];
     size_t nb = 0;
@@ -389,28 +371,28 @@ static void tic_section(FILE *fp, const nps_run *run, const nps_spectra *Q)
     }
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(tic[i])) continue;
-        size_t b = (size_t)((nps_run_time(run, i) - t0) / (t1 - t0) * (TIC_BINS - 1));
+        size_t b = (size_t)((ch->time[i] - t0) / (t1 - t0) * (TIC_BINS - 1));
         if (b >= TIC_BINS) b = TIC_BINS - 1;
         if (tic[i] > by[b]) {
             by[b] = tic[i];
-            bx[b] = nps_run_time(run, i);
+            bx[b] = ch->time[i];
         }
         if (tic[i] > top) top = tic[i];
     }
-    free(tic);
     if (!(top > 0)) top = 1;
     const double W = 900, H = 220, L = 50, B = 30, T = 30;
-    const char *base = strrchr(nps_run_name(run), '/');
-    base = base ? base + 1 : nps_run_name(run);
-    fputs("<figure class=\"tic\"><svg viewBox=\"0 0 960 290\" role=\"img\" "
-          "aria-labelledby=\"tic-title\"><title id=\"tic-title\">Total ion chromatogram of ",
-          fp);
+    const char *base = strrchr(run_name, '/');
+    base = base ? base + 1 : run_name;
+    fprintf(fp,
+            "<figure class=\"tic\"><svg viewBox=\"0 0 960 290\" role=\"img\" "
+            "aria-labelledby=\"tic%zu\"><title id=\"tic%zu\">Total ion chromatogram of ",
+            idx + 1, idx + 1);
     esc(fp, base);
     fputs("</title><desc>", fp);
     size_t marked = 0;
     for (size_t q = 0; q < nps_spectra_count(Q); q++) {
         const char *r = nps_spectra_get(Q, q, "Run");
-        if (r && strcmp(r, nps_run_name(run)) == 0) marked++;
+        if (r && strcmp(r, run_name) == 0) marked++;
     }
     fprintf(fp, "%zu scans from %.3f to %.3f min; %zu components marked</desc>", n, t0, t1, marked);
     fprintf(fp, "<polyline fill=\"none\" stroke=\"#333\" stroke-width=\"1\" points=\"");
@@ -435,7 +417,7 @@ static void tic_section(FILE *fp, const nps_run *run, const nps_spectra *Q)
         const char *r = nps_spectra_get(Q, q, "Run");
         const char *v = nps_spectra_get(Q, q, NPS_KEY_RETENTION_TIME);
         double rt;
-        if (!r || strcmp(r, nps_run_name(run)) != 0 || !v || nps_parse_double(&rt, v)) continue;
+        if (!r || strcmp(r, run_name) != 0 || !v || nps_parse_double(&rt, v)) continue;
         double x = L + (rt - t0) / (t1 - t0) * W;
         fprintf(fp,
                 "<a href=\"#q%zu\"><line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
@@ -464,7 +446,7 @@ static void report_date(char *out, size_t n)
 
 int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *Q, const nps_library *lib,
                     const json_t *run, const nps_call_options *co, const nps_search_options *so,
-                    const char *warning, const nps_run *const *runs, size_t n_runs)
+                    const char *warning, const nps_chromatogram *const *runs, size_t n_runs)
 {
     const nps_spectra *L = nps_library_spectra(lib);
     char date[64];
@@ -537,7 +519,7 @@ int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *Q, const nps
     fputs("</tbody></table></section></header>\n<main>\n", fp);
     if (n_runs) {
         fputs("<section id=\"chromatograms\"><h2>Chromatograms</h2>\n", fp);
-        for (size_t r = 0; r < n_runs; r++) tic_section(fp, runs[r], Q);
+        for (size_t r = 0; r < n_runs; r++) tic_section(fp, runs[r], Q, r);
         fputs("</section>\n", fp);
     }
     for (size_t qi = 0; qi < nq && !ferror(fp); qi++) query_section(fp, h, qi, Q, L, co, so);

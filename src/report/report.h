@@ -22,7 +22,7 @@ void nps_report_run_checksum(char out[24], const json_t *run);
  * the components (queries with Run and Retention_time) marked. */
 int nps_report_html(FILE *fp, const nps_hits *h, const nps_spectra *queries, const nps_library *lib,
                     const json_t *run, const nps_call_options *co, const nps_search_options *so,
-                    const char *warning, const nps_run *const *runs, size_t n_runs);
+                    const char *warning, const nps_chromatogram *const *runs, size_t n_runs);
 
 /* The pieces of a JSON report, shared with the screen report (screen.c):
  * the provenance object, one hit, one query's call (NULL when it has none). */

@@ -273,7 +273,8 @@ int nps_screen_report_write(FILE *fp, const nps_hits *h, const nps_spectra *C,
     int rc = 0;
     if (o->format == NPS_REPORT_HTML) {
         rc = nps_report_html(fp, h, C, lib, run, co, o->report ? o->report->search : NULL,
-                             o->report ? o->report->warning : NULL, o->runs, o->n_runs);
+                             o->report ? o->report->warning : NULL, o->chromatograms,
+                             o->n_chromatograms);
     } else if (o->format == NPS_REPORT_JSON) {
         fputs("{\"run\": ", fp);
         rc = nps_json_dump(fp, run, 2);

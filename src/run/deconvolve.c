@@ -69,14 +69,21 @@
 #define CLUSTER_MAX 32
 #define SHARP_SPAN 5
 
+/* Where a window's MS1 scans come from: a run in memory, or the buffer of
+ * a streamed run (nps_deconvolver). Scan i is the i-th MS1 scan of the run,
+ * whichever holds it; `number` is its 1-based scan number in the file. */
 typedef struct {
-    const nps_run *run;
+    void (*peaks)(const void *src, size_t i, const double **mz, const float **in, size_t *n);
+    double (*time)(const void *src, size_t i);
+    size_t (*number)(const void *src, size_t i);
+    const void *src;
+} scan_source;
+
+typedef struct {
+    const scan_source *sc;
     const nps_deconvolve_options *o;
-    const size_t *ms1; /* run scan of each MS1 scan */
-    size_t n1;
-    int m_lo;
-    size_t J;
-    unsigned char *model_ok; /* J: may be a model ion */
+    const double *excluded; /* model-ion exclusions */
+    size_t n_excluded;
 } ctx;
 
 typedef struct {
@@ -92,13 +99,19 @@ typedef struct {
 } apex_t;
 
 typedef struct {
-    size_t model; /* model ion (index into the ions) */
+    size_t model; /* model ion (index into the window's ions) */
     size_t n_ions;
     double *spec; /* J heights */
     double purity, area, height;
     double pos;
     size_t l, r;
     double *shape; /* over [l, r] */
+    /* what the component becomes (filled at the end of its window) */
+    double rt, model_mz;
+    size_t apex_no, first_no, last_no;
+    double *pk_mz;
+    float *pk_in;
+    size_t np;
 } comp_t;
 
 typedef struct {
@@ -200,6 +213,8 @@ static void comp_free(comp_t *c)
 {
     free(c->spec);
     free(c->shape);
+    free(c->pk_mz);
+    free(c->pk_in);
 }
 
 static int push_comp(win_out *w, const comp_t *c)
@@ -211,16 +226,47 @@ static int push_comp(win_out *w, const comp_t *c)
 
 /* One window: MS1 scans [e0, e1) processed, components with an apex in
  * [w0, w1) kept (all indices into the MS1 scan list). */
+static double time_at(const scan_source *sc, double pos, size_t e0, size_t e1);
+
 static int do_window(win_out *out, const ctx *cx, size_t e0, size_t e1, size_t w0, size_t w1)
 {
     const nps_deconvolve_options *o = cx->o;
-    size_t S = e1 - e0, J = cx->J;
+    const scan_source *sc = cx->sc;
+    size_t S = e1 - e0;
     int rc = 0;
-    float *x = calloc(J * S, sizeof *x);  /* raw, then baseline-subtracted */
-    float *b = malloc(J * S * sizeof *b); /* baseline */
-    float *z = malloc(J * S * sizeof *z); /* smoothed, baseline-subtracted */
-    float *tmp = malloc(S * sizeof *tmp);
-    size_t *dq = malloc(S * sizeof *dq);
+    /* the window's ions: every unit m/z from its lowest to its highest */
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t s = 0; s < S; s++) {
+        const double *mz;
+        const float *in;
+        size_t np;
+        sc->peaks(sc->src, e0 + s, &mz, &in, &np);
+        for (size_t k = 0; k < np; k++) {
+            if (!(in[k] > 0)) continue;
+            double u = NPS_UNIT_MZ(mz[k]);
+            if (u < lo) lo = u;
+            if (u > hi) hi = u;
+        }
+    }
+    if (!(hi >= lo)) return 0; /* no signal: no component */
+    if (lo < 1) lo = 1;
+    if (hi < lo) return 0;
+    size_t J = (size_t)(hi - lo) + 1;
+    if (J > MAX_IONS) J = MAX_IONS;
+    unsigned char *model_ok = malloc(J);
+    if (!model_ok) return NPS_ENOMEM;
+    for (size_t j = 0; j < J; j++) {
+        model_ok[j] = 1;
+        for (size_t e = 0; e < cx->n_excluded; e++)
+            if (NPS_UNIT_MZ(cx->excluded[e]) == (double)j + lo) model_ok[j] = 0;
+    }
+    size_t cells = J * S;
+    if (!cells) cells = 1;
+    float *x = calloc(cells, sizeof *x);  /* raw, then baseline-subtracted */
+    float *b = malloc(cells * sizeof *b); /* baseline */
+    float *z = malloc(cells * sizeof *z); /* smoothed, baseline-subtracted */
+    float *tmp = malloc((S ? S : 1) * sizeof *tmp);
+    size_t *dq = malloc((S ? S : 1) * sizeof *dq);
     double *prefix = malloc((S + 1) * sizeof *prefix);
     size_t seg_cap = J * (S / SEGMENT + 1) + 1;
     double *seg = malloc(seg_cap * sizeof *seg);
@@ -239,9 +285,9 @@ static int do_window(win_out *out, const ctx *cx, size_t e0, size_t e1, size_t w
         const double *mz;
         const float *in;
         size_t np;
-        nps_run_peaks(cx->run, cx->ms1[e0 + s], &mz, &in, &np);
+        sc->peaks(sc->src, e0 + s, &mz, &in, &np);
         for (size_t k = 0; k < np; k++) {
-            double u = NPS_UNIT_MZ(mz[k]) - cx->m_lo;
+            double u = NPS_UNIT_MZ(mz[k]) - lo;
             if (u < 0 || u >= (double)J || !(in[k] > 0)) continue;
             x[(size_t)u * S + s] += in[k];
         }
@@ -381,7 +427,7 @@ static int do_window(win_out *out, const ctx *cx, size_t e0, size_t e1, size_t w
     }
     for (size_t i = 0; i < n_ap; i++) {
         apex_t *m = &ap[i];
-        if (m->assigned || !cx->model_ok[m->ion] || m->height < o->min_snr * m->sigma ||
+        if (m->assigned || !model_ok[m->ion] || m->height < o->min_snr * m->sigma ||
             m->fwhm < o->min_width)
             continue;
         /* two models closer than a quarter of the peak's width are one
@@ -512,19 +558,39 @@ static int do_window(win_out *out, const ctx *cx, size_t e0, size_t e1, size_t w
             c->height = h;
             c->purity = tot > 0 ? h * sh / tot : 0;
             if (c->purity > 1) c->purity = 1;
+            /* the model peak's area in minutes: each scan's share of time
+             * (half the distance between its neighbours within the window) */
             double area = 0;
             for (size_t s = c->l; s <= c->r; s++) {
-                size_t g = e0 + s;
-                double t0 = nps_run_time(cx->run, cx->ms1[g > 0 ? g - 1 : g]);
-                double t1 = nps_run_time(cx->run, cx->ms1[g + 1 < cx->n1 ? g + 1 : g]);
+                size_t ga = e0 + (s > 0 ? s - 1 : s), gb = e0 + (s + 1 < S ? s + 1 : s);
                 double dt =
-                    (t1 - t0) / (double)((g + 1 < cx->n1 ? g + 1 : g) - (g > 0 ? g - 1 : g));
+                    gb > ga ? (sc->time(sc->src, gb) - sc->time(sc->src, ga)) / (double)(gb - ga)
+                            : 0;
                 area += c->shape[s - c->l] * dt;
             }
             c->area = h * area;
             c->pos += (double)e0;
             c->l += e0;
             c->r += e0;
+            /* what it becomes: its time, scan numbers, model m/z and peaks */
+            c->rt = time_at(sc, c->pos, e0, e1);
+            c->apex_no = sc->number(sc->src, (size_t)(c->pos + 0.5));
+            c->first_no = sc->number(sc->src, c->l);
+            c->last_no = sc->number(sc->src, c->r);
+            c->model_mz = (double)c->model + lo;
+            c->pk_mz = malloc(J * sizeof *c->pk_mz);
+            c->pk_in = malloc(J * sizeof *c->pk_in);
+            if (!c->pk_mz || !c->pk_in) {
+                rc = NPS_ENOMEM;
+                break;
+            }
+            c->np = 0;
+            for (size_t j = 0; j < J; j++)
+                if (c->spec[j] > 0) {
+                    c->pk_mz[c->np] = (double)j + lo;
+                    c->pk_in[c->np] = (float)c->spec[j];
+                    c->np++;
+                }
         }
         free(G);
         free(hv);
@@ -533,11 +599,18 @@ static int do_window(win_out *out, const ctx *cx, size_t e0, size_t e1, size_t w
         free(fs);
     }
     for (size_t i = 0; i < n_cs && !rc; i++) {
+        free(cs[i].spec);
+        free(cs[i].shape);
+        cs[i].spec = cs[i].shape = NULL;
         rc = push_comp(out, &cs[i]);
-        if (!rc) cs[i].spec = cs[i].shape = NULL;
+        if (!rc) {
+            cs[i].pk_mz = NULL;
+            cs[i].pk_in = NULL;
+        }
     }
     for (size_t i = 0; i < n_cs; i++) comp_free(&cs[i]);
 done:
+    free(model_ok);
     free(cs);
     free(ap);
     free(x);
@@ -551,13 +624,14 @@ done:
     return rc;
 }
 
-static double time_at(const ctx *cx, double pos)
+/* The time at a fractional MS1 scan position within [e0, e1). */
+static double time_at(const scan_source *sc, double pos, size_t e0, size_t e1)
 {
-    if (pos <= 0) return nps_run_time(cx->run, cx->ms1[0]);
+    if (pos <= (double)e0) return sc->time(sc->src, e0);
     size_t a = (size_t)pos;
-    if (a + 1 >= cx->n1) return nps_run_time(cx->run, cx->ms1[cx->n1 - 1]);
+    if (a + 1 >= e1) return sc->time(sc->src, e1 - 1);
     double f = pos - (double)a;
-    double ta = nps_run_time(cx->run, cx->ms1[a]), tb = nps_run_time(cx->run, cx->ms1[a + 1]);
+    double ta = sc->time(sc->src, a), tb = sc->time(sc->src, a + 1);
     return ta + f * (tb - ta);
 }
 
@@ -579,11 +653,56 @@ static int add_fmt(char **keys, char **vals, size_t *n, char *store, size_t *use
     return 0;
 }
 
-int nps_deconvolve(nps_spectra **out, const nps_run *run, const nps_deconvolve_options *options)
+/* Append a window's components (in apex order) to res, numbered from
+ * *number + 1: the one place a component becomes a spectrum, for runs in
+ * memory and streamed runs alike. */
+static int emit(nps_spectra *res, size_t *number, win_out *w, const char *run_name)
 {
-    *out = NULL;
-    nps_deconvolve_options def = NPS_DECONVOLVE_OPTIONS_INIT;
-    const nps_deconvolve_options *o = options ? options : &def;
+    if (w->n) qsort(w->c, w->n, sizeof *w->c, cmp_comp_pos);
+    int rc = 0;
+    for (size_t i = 0; i < w->n && !rc; i++) {
+        const comp_t *c = &w->c[i];
+        if (!c->np) continue;
+        size_t no = ++*number;
+        char store[1024];
+        size_t used = 0, nm = 0;
+        char *keys[16], *vals[16];
+        if ((rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_ID, "component_%zu",
+                          no)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_NAME,
+                          "Component %zu at %.3f min", no, c->rt)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_RETENTION_TIME,
+                          "%.4f", c->rt)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Apex_scan", "%zu",
+                          c->apex_no)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Scan_range", "%zu-%zu",
+                          c->first_no, c->last_no)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Model_ion", "%.0f",
+                          c->model_mz)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Area", "%.6g", c->area)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Height", "%.6g",
+                          c->height)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Purity", "%.3f",
+                          c->purity)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Ions", "%zu", c->n_ions)) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_IONIZATION, "EI")) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_SPECTRUM_TYPE,
+                          "MS1")) ||
+            (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Run", "%s", run_name)))
+            break;
+        rc = nps_spectra_add(res, c->pk_mz, c->pk_in, c->np, (const char *const *)keys,
+                             (const char *const *)vals, nm);
+    }
+    if (rc == NPS_EINVAL) rc = nps_err(NPS_EINVAL, "%s: run name too long", run_name);
+    for (size_t i = 0; i < w->n; i++) comp_free(&w->c[i]);
+    free(w->c);
+    w->c = NULL;
+    w->n = w->cap = 0;
+    return rc;
+}
+
+static int check_options(const nps_deconvolve_options *o)
+{
     if (o->version != NPS_DECONVOLVE_OPTIONS_VERSION)
         return nps_err(NPS_EINVAL, "nps_deconvolve_options version %d not supported", o->version);
     if (!(o->min_snr > 0) || !(o->ion_snr > 0) || !(o->apex_tolerance > 0) ||
@@ -591,6 +710,58 @@ int nps_deconvolve(nps_spectra **out, const nps_run *run, const nps_deconvolve_o
         return nps_err(NPS_EINVAL,
                        "deconvolution options: min_snr, ion_snr and apex_tolerance must be > 0, "
                        "min_ions >= 1, window >= 16 scans, baseline_window >= 1");
+    return 0;
+}
+
+static const double excluded_default[] = NPS_DECONVOLVE_EXCLUDED;
+
+static void ctx_init(ctx *cx, const scan_source *sc, const nps_deconvolve_options *o)
+{
+    cx->sc = sc;
+    cx->o = o;
+    cx->excluded = o->exclude_model ? o->exclude_model : excluded_default;
+    cx->n_excluded =
+        o->exclude_model ? o->n_exclude_model : sizeof excluded_default / sizeof *excluded_default;
+}
+
+/* The margin each side of a window: the baseline's reach and a peak's. */
+static size_t margin(const nps_deconvolve_options *o)
+{
+    return o->baseline_window * 2 + 32;
+}
+
+/* ------------------------------------------------------------ in memory */
+
+typedef struct {
+    const nps_run *run;
+    const size_t *ms1;
+} run_src;
+
+static void run_peaks(const void *src, size_t i, const double **mz, const float **in, size_t *n)
+{
+    const run_src *r = src;
+    nps_run_peaks(r->run, r->ms1[i], mz, in, n);
+}
+
+static double run_time(const void *src, size_t i)
+{
+    const run_src *r = src;
+    return nps_run_time(r->run, r->ms1[i]);
+}
+
+static size_t run_number(const void *src, size_t i)
+{
+    const run_src *r = src;
+    return r->ms1[i] + 1;
+}
+
+int nps_deconvolve(nps_spectra **out, const nps_run *run, const nps_deconvolve_options *options)
+{
+    *out = NULL;
+    nps_deconvolve_options def = NPS_DECONVOLVE_OPTIONS_INIT;
+    const nps_deconvolve_options *o = options ? options : &def;
+    int rc = check_options(o);
+    if (rc) return rc;
     size_t n = nps_run_count(run), n1 = 0;
     for (size_t i = 0; i < n; i++) n1 += nps_run_level(run, i) == 1;
     if (n1 < 8)
@@ -598,51 +769,18 @@ int nps_deconvolve(nps_spectra **out, const nps_run *run, const nps_deconvolve_o
                        nps_run_name(run), n1);
     size_t *ms1 = malloc(n1 * sizeof *ms1);
     if (!ms1) return nps_err(NPS_ENOMEM, "out of memory");
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0, k = 0; i < n; i++) {
-        if (nps_run_level(run, i) != 1) continue;
-        ms1[k++] = i;
-        const double *mz;
-        const float *in;
-        size_t np;
-        nps_run_peaks(run, i, &mz, &in, &np);
-        for (size_t p = 0; p < np; p++) {
-            if (!(in[p] > 0)) continue;
-            double u = NPS_UNIT_MZ(mz[p]);
-            if (u < lo) lo = u;
-            if (u > hi) hi = u;
-        }
-    }
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (nps_run_level(run, i) == 1) ms1[k++] = i;
     nps_spectra *res;
-    int rc = nps_spectra_create(&res);
-    if (rc) {
+    if ((rc = nps_spectra_create(&res))) {
         free(ms1);
         return rc;
     }
-    if (!(hi >= lo)) { /* no signal at all: no component */
-        free(ms1);
-        *out = res;
-        return 0;
-    }
-    if (lo < 1) lo = 1;
-    size_t J = (size_t)(hi - lo) + 1;
-    if (J > MAX_IONS) J = MAX_IONS;
-    ctx cx = {run, o, ms1, n1, (int)lo, J, malloc(J)};
-    if (!cx.model_ok) {
-        free(ms1);
-        nps_spectra_free(res);
-        return nps_err(NPS_ENOMEM, "out of memory");
-    }
-    static const double excluded_default[] = NPS_DECONVOLVE_EXCLUDED;
-    const double *ex = o->exclude_model ? o->exclude_model : excluded_default;
-    size_t nex =
-        o->exclude_model ? o->n_exclude_model : sizeof excluded_default / sizeof *excluded_default;
-    for (size_t j = 0; j < J; j++) {
-        cx.model_ok[j] = 1;
-        for (size_t e = 0; e < nex; e++)
-            if (NPS_UNIT_MZ(ex[e]) == (double)j + lo) cx.model_ok[j] = 0;
-    }
-    size_t W = o->window, G = o->baseline_window * 2 + 32;
+    run_src rs = {run, ms1};
+    scan_source sc = {run_peaks, run_time, run_number, &rs};
+    ctx cx;
+    ctx_init(&cx, &sc, o);
+    size_t W = o->window, G = margin(o);
     size_t nw = (n1 + W - 1) / W;
     win_out *wo = calloc(nw, sizeof *wo);
     if (!wo) rc = nps_err(NPS_ENOMEM, "out of memory");
@@ -659,74 +797,217 @@ int nps_deconvolve(nps_spectra **out, const nps_run *run, const nps_deconvolve_o
         if (wo[w].rc)
             rc = nps_err(wo[w].rc, "deconvolution of %s: out of memory", nps_run_name(run));
     /* components in retention-time order, numbered */
-    double *pk_mz = malloc((J ? J : 1) * sizeof *pk_mz);
-    float *pk_in = malloc((J ? J : 1) * sizeof *pk_in);
-    if (!rc && (!pk_mz || !pk_in)) rc = nps_err(NPS_ENOMEM, "out of memory");
     size_t number = 0;
-    for (size_t w = 0; w < nw && !rc; w++) {
-        qsort(wo[w].c, wo[w].n, sizeof *wo[w].c, cmp_comp_pos);
-        for (size_t i = 0; i < wo[w].n && !rc; i++) {
-            const comp_t *c = &wo[w].c[i];
-            size_t np = 0;
-            for (size_t j = 0; j < J; j++)
-                if (c->spec[j] > 0) {
-                    pk_mz[np] = (double)j + lo;
-                    pk_in[np] = (float)c->spec[j];
-                    np++;
-                }
-            if (!np) continue;
-            number++;
-            double rt = time_at(&cx, c->pos);
-            char store[1024];
-            size_t used = 0, nm = 0;
-            char *keys[16], *vals[16];
-            if ((rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_NAME,
-                              "Component %zu at %.3f min", number, rt)) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_RETENTION_TIME,
-                              "%.4f", rt)) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Apex_scan", "%zu",
-                              ms1[(size_t)(c->pos + 0.5)] + 1)) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Scan_range", "%zu-%zu",
-                              ms1[c->l] + 1, ms1[c->r] + 1)) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Model_ion", "%.0f",
-                              (double)c->model + lo)) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Area", "%.6g",
-                              c->area)) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Height", "%.6g",
-                              c->height)) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Purity", "%.3f",
-                              c->purity)) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Ions", "%zu",
-                              c->n_ions)) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_IONIZATION,
-                              "EI")) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_SPECTRUM_TYPE,
-                              "MS1")) ||
-                (rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, "Run", "%s",
-                              nps_run_name(run))))
-                break;
-            char id[64];
-            snprintf(id, sizeof id, "component_%zu", number);
-            if ((rc = add_fmt(keys, vals, &nm, store, &used, sizeof store, NPS_KEY_ID, "%s", id)))
-                break;
-            rc = nps_spectra_add(res, pk_mz, pk_in, np, (const char *const *)keys,
-                                 (const char *const *)vals, nm);
+    for (size_t w = 0; w < nw; w++) {
+        if (!rc)
+            rc = emit(res, &number, &wo[w], nps_run_name(run));
+        else {
+            for (size_t i = 0; i < wo[w].n; i++) comp_free(&wo[w].c[i]);
+            free(wo[w].c);
         }
     }
-    if (rc == NPS_EINVAL) rc = nps_err(NPS_EINVAL, "%s: run name too long", nps_run_name(run));
-    for (size_t w = 0; w < nw; w++) {
-        for (size_t i = 0; i < wo[w].n; i++) comp_free(&wo[w].c[i]);
-        free(wo[w].c);
-    }
     free(wo);
-    free(pk_mz);
-    free(pk_in);
-    free(cx.model_ok);
     free(ms1);
     if (rc) {
         nps_spectra_free(res);
         return rc;
     }
     *out = res;
+    return 0;
+}
+
+/* ------------------------------------------------------------- streamed */
+
+/*
+ * A streamed run: MS1 scans pushed in time order are kept only until every
+ * window that needs them has been processed, so memory is that of a window
+ * and its margins (plus the components), not of the run. Window k (scans
+ * [kW, (k+1)W), with G scans of margin each side) is processed as soon as
+ * scan (k+1)W + G has arrived, with exactly the scans nps_deconvolve gives
+ * it, so the components are the same as those of the run read whole.
+ */
+struct nps_deconvolver {
+    nps_deconvolve_options o;
+    char *name;
+    ctx cx;
+    scan_source sc;
+    /* buffered scans [base, base + nb) of the MS1 scans pushed */
+    size_t base, nb, nb_cap;
+    double *time;
+    size_t *number;
+    uint64_t *off; /* nb + 1 */
+    double *mz;
+    float *in;
+    size_t np_cap, off_cap, number_cap, in_cap;
+    size_t pushed;    /* MS1 scans pushed */
+    size_t next;      /* the next window to process */
+    size_t processed; /* scans before this were seen by a processed window */
+    size_t late;      /* scans that arrived out of order after their window */
+    size_t count;     /* components emitted */
+    nps_spectra *res;
+    int rc;
+};
+
+static void buf_peaks(const void *src, size_t i, const double **mz, const float **in, size_t *n)
+{
+    const nps_deconvolver *d = src;
+    size_t k = i - d->base;
+    *mz = d->mz + d->off[k];
+    *in = d->in + d->off[k];
+    *n = (size_t)(d->off[k + 1] - d->off[k]);
+}
+
+static double buf_time(const void *src, size_t i)
+{
+    const nps_deconvolver *d = src;
+    return d->time[i - d->base];
+}
+
+static size_t buf_number(const void *src, size_t i)
+{
+    const nps_deconvolver *d = src;
+    return d->number[i - d->base];
+}
+
+void nps_deconvolver_free(nps_deconvolver *d)
+{
+    if (!d) return;
+    free(d->name);
+    free(d->time);
+    free(d->number);
+    free(d->off);
+    free(d->mz);
+    free(d->in);
+    nps_spectra_free(d->res);
+    free(d);
+}
+
+int nps_deconvolver_create(nps_deconvolver **out, const char *run_name,
+                           const nps_deconvolve_options *options)
+{
+    *out = NULL;
+    nps_deconvolve_options def = NPS_DECONVOLVE_OPTIONS_INIT;
+    const nps_deconvolve_options *o = options ? options : &def;
+    int rc = check_options(o);
+    if (rc) return rc;
+    nps_deconvolver *d = calloc(1, sizeof *d);
+    if (!d) return nps_err(NPS_ENOMEM, "out of memory");
+    d->o = *o;
+    d->name = nps_strdup(run_name ? run_name : "run");
+    d->off = malloc(sizeof *d->off);
+    d->off_cap = 1;
+    if (!d->name || !d->off || (rc = nps_spectra_create(&d->res))) {
+        nps_deconvolver_free(d);
+        return rc ? rc : nps_err(NPS_ENOMEM, "out of memory");
+    }
+    d->off[0] = 0;
+    d->sc.peaks = buf_peaks;
+    d->sc.time = buf_time;
+    d->sc.number = buf_number;
+    d->sc.src = d;
+    ctx_init(&d->cx, &d->sc, &d->o);
+    *out = d;
+    return 0;
+}
+
+/* Process window k with scans [e0, e1), then drop the scans no later
+ * window needs. */
+static int process(nps_deconvolver *d, size_t k, size_t e1)
+{
+    size_t W = d->o.window, G = margin(&d->o);
+    size_t w0 = k * W, w1 = w0 + W < d->pushed ? w0 + W : d->pushed;
+    size_t e0 = w0 > G ? w0 - G : 0;
+    win_out wo = {0};
+    int rc = do_window(&wo, &d->cx, e0, e1, w0, w1);
+    if (!rc) rc = emit(d->res, &d->count, &wo, d->name);
+    if (rc) {
+        for (size_t i = 0; i < wo.n; i++) comp_free(&wo.c[i]);
+        free(wo.c);
+        return rc == NPS_ENOMEM ? nps_err(rc, "deconvolution of %s: out of memory", d->name) : rc;
+    }
+    d->processed = e1;
+    /* the next window starts its margin at w1 - G */
+    size_t keep_from = w1 > G ? w1 - G : 0;
+    if (keep_from > d->base) {
+        size_t drop = keep_from - d->base;
+        if (drop > d->nb) drop = d->nb;
+        uint64_t p0 = d->off[drop];
+        size_t rest = d->nb - drop;
+        memmove(d->time, d->time + drop, rest * sizeof *d->time);
+        memmove(d->number, d->number + drop, rest * sizeof *d->number);
+        memmove(d->mz, d->mz + p0, (size_t)(d->off[d->nb] - p0) * sizeof *d->mz);
+        memmove(d->in, d->in + p0, (size_t)(d->off[d->nb] - p0) * sizeof *d->in);
+        for (size_t i = 0; i <= rest; i++) d->off[i] = d->off[i + drop] - p0;
+        d->nb = rest;
+        d->base += drop;
+    }
+    d->next = k + 1;
+    return 0;
+}
+
+int nps_deconvolver_push(nps_deconvolver *d, size_t scan_number, double time, const double *mz,
+                         const float *in, size_t n)
+{
+    if (d->rc) return d->rc;
+    /* where the scan goes in time order among the buffered ones */
+    size_t at = d->nb;
+    while (at > 0 && d->time[at - 1] > time) at--;
+    if (d->base + at < d->processed) {
+        d->late++;
+        return 0; /* its window is done: the caller reports it */
+    }
+    size_t np_total = (size_t)d->off[d->nb];
+    if (nps_grow((void **)&d->time, &d->nb_cap, d->nb + 1, sizeof *d->time) ||
+        nps_grow((void **)&d->off, &d->off_cap, d->nb + 2, sizeof *d->off) ||
+        nps_grow((void **)&d->mz, &d->np_cap, np_total + n + 1, sizeof *d->mz)) {
+        d->rc = nps_err(NPS_ENOMEM, "out of memory");
+        return d->rc;
+    }
+    if (nps_grow((void **)&d->number, &d->number_cap, d->nb + 1, sizeof *d->number) ||
+        nps_grow((void **)&d->in, &d->in_cap, np_total + n + 1, sizeof *d->in)) {
+        d->rc = nps_err(NPS_ENOMEM, "out of memory");
+        return d->rc;
+    }
+    /* insert at `at` (at the end unless the scan came out of order) */
+    uint64_t p = d->off[at];
+    memmove(d->mz + p + n, d->mz + p, (size_t)(np_total - p) * sizeof *d->mz);
+    memmove(d->in + p + n, d->in + p, (size_t)(np_total - p) * sizeof *d->in);
+    memmove(d->time + at + 1, d->time + at, (d->nb - at) * sizeof *d->time);
+    memmove(d->number + at + 1, d->number + at, (d->nb - at) * sizeof *d->number);
+    for (size_t i = d->nb + 1; i > at; i--) d->off[i] = d->off[i - 1] + n;
+    if (n) {
+        memcpy(d->mz + p, mz, n * sizeof *mz);
+        memcpy(d->in + p, in, n * sizeof *in);
+    }
+    d->time[at] = time;
+    d->number[at] = scan_number;
+    d->nb++;
+    d->pushed++;
+    size_t W = d->o.window, G = margin(&d->o);
+    while (!d->rc && d->pushed >= (d->next + 1) * W + G)
+        d->rc = process(d, d->next, (d->next + 1) * W + G);
+    return d->rc;
+}
+
+size_t nps_deconvolver_late(const nps_deconvolver *d)
+{
+    return d->late;
+}
+
+int nps_deconvolver_finish(nps_spectra **out, nps_deconvolver *d)
+{
+    *out = NULL;
+    if (d->rc) return d->rc;
+    if (d->pushed < 8)
+        return nps_err(NPS_EINVAL, "%s: %zu MS1 scans: too few for deconvolution", d->name,
+                       d->pushed);
+    size_t W = d->o.window;
+    while (d->next * W < d->pushed) {
+        int rc = process(d, d->next, d->pushed);
+        if (rc) return d->rc = rc;
+    }
+    *out = d->res;
+    d->res = NULL;
+    d->rc = NPS_EINVAL; /* finished: no more pushes */
     return 0;
 }

@@ -332,3 +332,241 @@ done:
     free(in);
     return rc;
 }
+
+/* ------------------------------------------------------------ chromatograms */
+
+void nps_chromatogram_free(nps_chromatogram *c)
+{
+    if (!c) return;
+    free(c->run);
+    free(c->time);
+    free(c->tic);
+    free(c);
+}
+
+static int chromatogram_alloc(nps_chromatogram **out, const char *name, size_t cap)
+{
+    nps_chromatogram *c = calloc(1, sizeof *c);
+    if (c) {
+        c->run = nps_strdup(name);
+        c->time = malloc((cap ? cap : 1) * sizeof *c->time);
+        c->tic = malloc((cap ? cap : 1) * sizeof *c->tic);
+    }
+    if (!c || !c->run || !c->time || !c->tic) {
+        nps_chromatogram_free(c);
+        return nps_err(NPS_ENOMEM, "out of memory");
+    }
+    *out = c;
+    return 0;
+}
+
+int nps_run_chromatogram(nps_chromatogram **out, const nps_run *r)
+{
+    *out = NULL;
+    size_t n1 = 0;
+    for (size_t i = 0; i < r->n; i++) n1 += r->level[i] == 1;
+    int level = n1 ? 1 : 2;
+    nps_chromatogram *c = NULL;
+    int rc = chromatogram_alloc(&c, r->name, r->n);
+    if (rc || !c) return rc ? rc : NPS_ENOMEM;
+    c->level = level;
+    for (size_t i = 0; i < r->n; i++) {
+        if (level == 1 ? r->level[i] != 1 : r->level[i] < 2) continue;
+        double t = 0;
+        for (uint64_t k = r->off[i]; k < r->off[i + 1]; k++) t += r->in[k];
+        c->time[c->n] = r->time[i];
+        c->tic[c->n] = t;
+        c->n++;
+    }
+    *out = c;
+    return 0;
+}
+
+/* ------------------------------------------------------------ streamed runs */
+
+/*
+ * nps_run_components: the file read in batches; each scan applied to the
+ * same rules as nps_run_from_spectra (time, level, kind), but MS1 scans go
+ * straight to the streamed deconvolution and are not kept. MS2 scans are
+ * kept, since grouping by precursor needs the whole run (an MS2 scan is a
+ * few dozen peaks, a GC-MS scan hundreds over thousands of scans).
+ */
+typedef struct {
+    const nps_run_options *o;
+    const char *name;
+    nps_deconvolver *dec;
+    nps_spectra *msn;          /* MS2+ scans, as read */
+    nps_chromatogram *c1, *c2; /* TIC of MS1 and of MS2+ scans */
+    size_t cap1[2], cap2[2];   /* capacities of their time and tic arrays */
+    size_t record;             /* records seen */
+    double prev, last1;
+    size_t kinds[NPS_KIND_COUNT];
+    nps_run_report rep;
+    int rc;
+} stream_ctx;
+
+static int tic_add(nps_chromatogram *c, size_t *cap, double t, double v)
+{
+    if (nps_grow((void **)&c->time, &cap[0], c->n + 1, sizeof *c->time) ||
+        nps_grow((void **)&c->tic, &cap[1], c->n + 1, sizeof *c->tic))
+        return NPS_ENOMEM;
+    c->time[c->n] = t;
+    c->tic[c->n] = v;
+    c->n++;
+    return 0;
+}
+
+static int on_batch(void *ctx, const nps_spectra *b)
+{
+    stream_ctx *s = ctx;
+    const nps_run_options *o = s->o;
+    for (size_t i = 0; i < nps_spectra_count(b); i++) {
+        size_t no = ++s->record;
+        const char *v = nps_spectra_get(b, i, NPS_KEY_RETENTION_TIME);
+        double t;
+        if (!v || nps_parse_double(&t, v) || !(t >= 0)) {
+            s->rep.no_time++;
+            diag(o, s->name, no, "scan %s has no valid retention time (%s): left out of the run",
+                 nps_spectra_id(b, i), v ? v : "none");
+            continue;
+        }
+        if (t < s->prev) {
+            s->rep.out_of_order++;
+            diag(o, s->name, no,
+                 "scan %s at %.4f min comes after a scan at %.4f min: the run is put in time "
+                 "order",
+                 nps_spectra_id(b, i), t, s->prev);
+        }
+        s->prev = t;
+        int level = scan_level(b, i);
+        const double *mz;
+        const float *in;
+        size_t np;
+        nps_spectra_peaks(b, i, &mz, &in, &np);
+        double tic = 0;
+        for (size_t k = 0; k < np; k++) tic += in[k];
+        s->rep.scans++;
+        if (!np) s->rep.empty++;
+        if (level == 1) {
+            s->rep.ms1++;
+            if (t == s->last1) {
+                s->rep.duplicate_times++;
+                diag(o, s->name, no,
+                     "scan %s has the time of the MS1 scan before it (%.4f min): kept",
+                     nps_spectra_id(b, i), t);
+            }
+            s->last1 = t;
+            s->kinds[nps_spectra_kind(b, i)]++;
+            if (tic_add(s->c1, s->cap1, t, tic)) return nps_err(NPS_ENOMEM, "out of memory");
+            if (o->kind != NPS_KIND_MSMS) {
+                int rc = nps_deconvolver_push(s->dec, no, t, mz, in, np);
+                if (rc) return rc;
+            }
+        } else {
+            s->rep.msn++;
+            if (tic_add(s->c2, s->cap2, t, tic)) return nps_err(NPS_ENOMEM, "out of memory");
+            if (o->kind != NPS_KIND_EI) {
+                int rc = nps_spectra_add_from(s->msn, b, i);
+                if (rc) return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+int nps_run_components(nps_spectra **components, nps_chromatogram **chromatogram,
+                       nps_run_report *report, const char *path, const nps_run_options *ro,
+                       const nps_deconvolve_options *dec, const nps_consensus_options *cons)
+{
+    *components = NULL;
+    if (chromatogram) *chromatogram = NULL;
+    nps_run_options def = NPS_RUN_OPTIONS_INIT;
+    const nps_run_options *o = ro ? ro : &def;
+    if (o->version != NPS_RUN_OPTIONS_VERSION)
+        return nps_err(NPS_EINVAL, "nps_run_options version %d not supported", o->version);
+    if (o->kind != -1 && (o->kind < 0 || o->kind >= NPS_KIND_COUNT))
+        return nps_err(NPS_EINVAL, "run kind %d unknown", o->kind);
+    stream_ctx s;
+    memset(&s, 0, sizeof s);
+    s.o = o;
+    s.name = path;
+    s.prev = -INFINITY;
+    s.last1 = -1;
+    nps_spectra *batch = NULL, *comp = NULL;
+    int rc;
+    if ((rc = nps_deconvolver_create(&s.dec, path, dec)) || (rc = nps_spectra_create(&s.msn)) ||
+        (rc = nps_spectra_create(&batch)) || (rc = chromatogram_alloc(&s.c1, path, 1)) ||
+        (rc = chromatogram_alloc(&s.c2, path, 1)))
+        goto done;
+    s.cap1[0] = s.cap1[1] = s.cap2[0] = s.cap2[1] = 1;
+    s.c1->level = 1;
+    s.c2->level = 2;
+    read_diag d = {o, 0};
+    nps_read_options rdo = NPS_READ_OPTIONS_INIT;
+    rdo.format = o->format;
+    rdo.ms_level = -1;
+    rdo.on_error = forward_diag;
+    rdo.on_error_ctx = &d;
+    rdo.on_batch = on_batch;
+    rdo.on_batch_ctx = &s;
+    nps_read_report rr = {0};
+    if ((rc = nps_io_read(batch, &rr, path, &rdo))) goto done;
+    s.rep.skipped = rr.records_skipped;
+    if (s.rep.scans + s.rep.no_time == 0) {
+        rc = nps_err(NPS_EFORMAT, "%s: no scans", path);
+        goto done;
+    }
+    if (s.rep.empty)
+        diag(o, path, 0, "%zu scans without a peak: kept as zero intensity", s.rep.empty);
+    nps_kind kind = o->kind >= 0                                    ? (nps_kind)o->kind
+                    : s.rep.msn                                     ? NPS_KIND_MSMS
+                    : s.kinds[NPS_KIND_MSMS] > s.kinds[NPS_KIND_EI] ? NPS_KIND_MSMS
+                                                                    : NPS_KIND_EI;
+    if (kind == NPS_KIND_EI) {
+        rc = nps_deconvolver_finish(&comp, s.dec);
+        s.rep.late = nps_deconvolver_late(s.dec);
+        if (s.rep.late)
+            diag(o, path, 0,
+                 "%zu scans out of time order came after their window had been deconvolved: "
+                 "left out",
+                 s.rep.late);
+    } else {
+        nps_run *r = NULL;
+        nps_run_options mo = *o;
+        mo.on_error = NULL; /* said once above */
+        mo.kind = NPS_KIND_MSMS;
+        rc = nps_run_from_spectra(&r, NULL, s.msn, path, &mo);
+        if (!rc) rc = nps_run_consensus(&comp, r, cons);
+        nps_run_free(r);
+    }
+    if (rc) goto done;
+    if (report) {
+        report->scans += s.rep.scans;
+        report->ms1 += s.rep.ms1;
+        report->msn += s.rep.msn;
+        report->empty += s.rep.empty;
+        report->out_of_order += s.rep.out_of_order;
+        report->duplicate_times += s.rep.duplicate_times;
+        report->no_time += s.rep.no_time;
+        report->skipped += s.rep.skipped;
+        report->late += s.rep.late;
+    }
+    *components = comp;
+    comp = NULL;
+    if (chromatogram) {
+        int use1 = s.c1->n > 0;
+        *chromatogram = use1 ? s.c1 : s.c2;
+        if (use1)
+            s.c1 = NULL;
+        else
+            s.c2 = NULL;
+    }
+done:
+    nps_deconvolver_free(s.dec);
+    nps_spectra_free(s.msn);
+    nps_spectra_free(batch);
+    nps_spectra_free(comp);
+    nps_chromatogram_free(s.c1);
+    nps_chromatogram_free(s.c2);
+    return rc;
+}
