@@ -79,6 +79,14 @@ cmp -s "$T/c1.msp" "$T/c2.msp" && ok || fail "deconvolution differs with the thr
 expect_status 0 $? "generator"
 "$SIM" --library "$RS/library_ei.msp" --seed 5 --minutes 3-8 --alkanes C10-C20 -o "$T/alkanes.cdf"
 expect_status 0 $? "generator (alkane run)"
+# several ANDI runs at once, one per thread (the netCDF library itself is not
+# thread-safe): the same report as one thread
+for k in 1 2 3 4; do cp "$T/alkanes.cdf" "$T/alk$k.cdf"; done
+"$BIN" screen --threads 1 -o "$T/par1.tsv" "$T"/alk?.cdf 2>/dev/null
+expect_status 0 $? "screen of 4 ANDI runs, 1 thread"
+"$BIN" screen --threads 2 -o "$T/par2.tsv" "$T"/alk?.cdf 2>/dev/null
+expect_status 0 $? "screen of 4 ANDI runs, 2 threads"
+cmp -s "$T/par1.tsv" "$T/par2.tsv" && ok || fail "4 runs on 2 threads differ from 1 thread"
 "$BIN" screen --alkane-run "$T/alkanes.cdf" --first-carbon 10 --top 1 -o "$T/s1.tsv" "$T/sample.msp" 2>"$T/err"
 expect_status 0 $? "screen with an alkane run"
 grep -q "alkane ladder: 11 alkanes, C10 at" "$T/err" && ok || fail "alkane run ladder: $(cat "$T/err")"

@@ -37,9 +37,18 @@
 #include <netcdf_mem.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #define ANDI_MAX_BYTES ((size_t)8 << 30)
+
+/* The netCDF C library is not thread-safe (its table of open files and its
+ * dispatch are global): every call is made under this lock. Runs are read
+ * on several threads at once (one per run), so the lock is held only for
+ * netCDF's own work, never while a record is handed on. */
+static pthread_mutex_t nc_lock = PTHREAD_MUTEX_INITIALIZER;
+#define ANDI_LOCK() pthread_mutex_lock(&nc_lock)
+#define ANDI_UNLOCK() pthread_mutex_unlock(&nc_lock)
 
 int nps_andi_signature(const void *head, size_t n)
 {
@@ -184,7 +193,9 @@ static int point_var_read(double *out, const point_var *pv, int nc, size_t start
                           const char *path)
 {
     if (!count) return 0;
+    ANDI_LOCK();
     int st = nc_get_vara_double(nc, pv->varid, &start, &count, out);
+    ANDI_UNLOCK();
     if (st != NC_NOERR) return nps_err(NPS_EFORMAT, "%s: netCDF: %s", path, nc_strerror(st));
     if (pv->scale != 1.0)
         for (size_t i = 0; i < count; i++) out[i] *= pv->scale;
@@ -229,14 +240,15 @@ static int add_num(nps_record *rec, const char *k, double v)
 
 static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
 {
+    ANDI_LOCK();
+    int locked = 1;
     size_t n_scans, n_points;
-    if (!dim_len(&n_scans, nc, "scan_number"))
-        return nps_err(NPS_EFORMAT,
-                       "%s: not an ANDI-MS file: netCDF dimension scan_number is missing", c->path);
-    if (!dim_len(&n_points, nc, "point_number"))
-        return nps_err(NPS_EFORMAT,
-                       "%s: not an ANDI-MS file: netCDF dimension point_number is missing",
-                       c->path);
+    if (!dim_len(&n_scans, nc, "scan_number") || !dim_len(&n_points, nc, "point_number")) {
+        ANDI_UNLOCK();
+        return nps_err(NPS_EFORMAT, "%s: not an ANDI-MS file: netCDF dimension %s is missing",
+                       c->path,
+                       dim_len(&n_scans, nc, "scan_number") ? "point_number" : "scan_number");
+    }
     double *t = NULL, *idx = NULL, *cnt = NULL, *mz = NULL, *in = NULL, *scan_no = NULL;
     size_t mz_cap = 0, in_cap = 0;
     point_var pmz, pin;
@@ -284,6 +296,8 @@ static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
         if (c->rep) c->rep->records_filtered += n_scans; /* ANDI-MS holds MS1 scans only */
         goto done;
     }
+    ANDI_UNLOCK();
+    locked = 0;
     nps_record rec = {0};
     double next = 0;
     /* each scan's point range, checked */
@@ -381,6 +395,7 @@ static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
     free(count_of);
     nps_record_free(&rec);
 done:
+    if (locked) ANDI_UNLOCK();
     free(t);
     free(idx);
     free(cnt);
@@ -514,7 +529,9 @@ static int open_by_path(int *nc, nps_read_ctx *c, size_t *size)
         return nps_err(NPS_EFORMAT,
                        "%s: damaged netCDF header (its counts exceed the file's %zu bytes)",
                        c->path, total);
+    ANDI_LOCK();
     int r = nc_open(c->path, NC_NOWRITE, nc);
+    ANDI_UNLOCK();
     if (r != NC_NOERR) return nps_err(NPS_EFORMAT, "%s: netCDF: %s", c->path, nc_strerror(r));
     *size = total;
     return 0;
@@ -528,7 +545,9 @@ int nps_andi_read(nps_spectra *dst, nps_read_ctx *c)
     if (rc <= 0) {
         if (rc < 0) return rc;
         rc = read_nc(dst, c, nc, size);
+        ANDI_LOCK();
         nc_close(nc);
+        ANDI_UNLOCK();
         return rc;
     }
     unsigned char *buf = NULL;
@@ -545,13 +564,17 @@ int nps_andi_read(nps_spectra *dst, nps_read_ctx *c)
                        "%s: damaged netCDF header (its counts exceed the file's %zu bytes)",
                        c->path, len);
     }
+    ANDI_LOCK();
     int st = nc_open_mem(c->path, NC_NOWRITE, len, buf, &nc);
+    ANDI_UNLOCK();
     if (st != NC_NOERR) {
         free(buf);
         return nps_err(NPS_EFORMAT, "%s: netCDF: %s", c->path, nc_strerror(st));
     }
     rc = read_nc(dst, c, nc, len);
+    ANDI_LOCK();
     nc_close(nc);
+    ANDI_UNLOCK();
     free(buf);
     return rc;
 }
@@ -572,8 +595,8 @@ static int put_text(int nc, int var, const char *name, const char *v)
     return nc_put_att_text(nc, var, name, strlen(v), v);
 }
 
-int nps_andi_write(const char *path, size_t n_scans, const double *time_min, const uint64_t *off,
-                   const double *mz, const float *in, const char *sample, int centroid)
+static int andi_write(const char *path, size_t n_scans, const double *time_min, const uint64_t *off,
+                      const double *mz, const float *in, const char *sample, int centroid)
 {
     int rc = 0, nc = -1;
     size_t n_points = (size_t)off[n_scans];
@@ -632,5 +655,14 @@ int nps_andi_write(const char *path, size_t n_scans, const double *time_min, con
     return 0;
 fail:
     if (nc >= 0) nc_close(nc);
+    return rc;
+}
+
+int nps_andi_write(const char *path, size_t n_scans, const double *time_min, const uint64_t *off,
+                   const double *mz, const float *in, const char *sample, int centroid)
+{
+    ANDI_LOCK();
+    int rc = andi_write(path, n_scans, time_min, off, mz, in, sample, centroid);
+    ANDI_UNLOCK();
     return rc;
 }
