@@ -703,6 +703,56 @@ static void test_deconvolution(void)
         nps_run_free(tr);
         nps_spectra_free(ts);
     }
+    /* profile data: every centroid spread over seven points 0.05 apart (a
+     * quadrupole's continuum trace): the same compounds, at the same times */
+    {
+        nps_spectra *prof;
+        if (nps_spectra_create(&prof)) exit(2);
+        for (size_t i = 0; i < nps_spectra_count(scans); i++) {
+            const double *mz;
+            const float *in;
+            size_t np;
+            nps_spectra_peaks(scans, i, &mz, &in, &np);
+            double *pm = malloc((7 * np + 1) * sizeof *pm);
+            float *pi = malloc((7 * np + 1) * sizeof *pi);
+            size_t k = 0;
+            for (size_t p0 = 0; p0 < np; p0++)
+                for (int dd = -3; dd <= 3; dd++) {
+                    pm[k] = mz[p0] + 0.05 * dd;
+                    pi[k] = (float)(in[p0] * exp(-0.5 * (dd * dd) / 2.0) / 3.5);
+                    k++;
+                }
+            const char *k2[] = {"Retention_time", "Spectrum_type"};
+            const char *v2[] = {nps_spectra_get(scans, i, "Retention_time"), "MS1"};
+            if (nps_spectra_add(prof, pm, pi, k, k2, v2, 2)) exit(2);
+            free(pm);
+            free(pi);
+        }
+        nps_run *pr;
+        nps_spectra *pc;
+        CHECK(nps_run_from_spectra(&pr, NULL, prof, "profile", NULL) == 0);
+        CHECK(nps_deconvolve(&pc, pr, NULL) == 0);
+        CHECK_MSG(nps_spectra_count(pc) == sim.n, "%zu components from profile data",
+                  nps_spectra_count(pc));
+        nps_hits *ph;
+        CHECK(nps_search_run(&ph, lib, pc, &so) == 0);
+        for (size_t i = 0; i < sim.n; i++) {
+            int found = 0;
+            for (size_t q = 0; q < nps_spectra_count(pc) && !found; q++) {
+                size_t first, n;
+                nps_hits_for_query(ph, q, &first, &n);
+                double rt = atof(nps_spectra_get(pc, q, "Retention_time"));
+                found =
+                    n && fabs(rt - sim.c[i].rt) * 60 < 1.0 &&
+                    !strcmp(nps_spectra_name(L, nps_hits_at(ph, first)->reference), sim.c[i].name);
+            }
+            CHECK_MSG(found, "profile: %s not found at rank 1", sim.c[i].name);
+        }
+        nps_hits_free(ph);
+        nps_spectra_free(pc);
+        nps_run_free(pr);
+        nps_spectra_free(prof);
+    }
     nps_hits_free(h);
     nps_library_free(lib);
     nps_spectra_free(c1);
