@@ -367,21 +367,30 @@ static void test_andi(void)
     nps_spectra_free(s);
 
     /* files written here with pieces missing */
-    for (int variant = 0; variant < 4; variant++) {
+    /* 0 no times; 1 no masses; 2 a scan past the end; 3 no point counts;
+     * 4 intensities as scaled shorts, masses as doubles (read directly from
+     * the file's big-endian arrays); 5 points over the record dimension
+     * (read through netCDF) */
+    for (int variant = 0; variant < 6; variant++) {
         const char *q = scratch_path("partial.cdf");
         int nc, ds, dp, v;
         if (nc_create(q, NC_CLOBBER, &nc)) exit(2);
         nc_def_dim(nc, "scan_number", 3, &ds);
-        nc_def_dim(nc, "point_number", 6, &dp);
+        nc_def_dim(nc, "point_number", variant == 5 ? NC_UNLIMITED : 6, &dp);
         int vt = -1, vi = -1, vc = -1, vm = -1, vin = -1;
         if (variant != 0) nc_def_var(nc, "scan_acquisition_time", NC_DOUBLE, 1, &ds, &vt);
         nc_def_var(nc, "scan_index", NC_INT, 1, &ds, &vi);
         if (variant != 3) nc_def_var(nc, "point_count", NC_INT, 1, &ds, &vc);
-        if (variant != 1) nc_def_var(nc, "mass_values", NC_FLOAT, 1, &dp, &vm);
-        nc_def_var(nc, "intensity_values", NC_FLOAT, 1, &dp, &vin);
-        if (vm >= 0) {
+        if (variant != 1)
+            nc_def_var(nc, "mass_values", variant == 4 ? NC_DOUBLE : NC_FLOAT, 1, &dp, &vm);
+        nc_def_var(nc, "intensity_values", variant == 4 ? NC_SHORT : NC_FLOAT, 1, &dp, &vin);
+        if (vm >= 0 && variant != 4) {
             double sf = 0.1;
             nc_put_att_double(nc, vm, "scale_factor", NC_DOUBLE, 1, &sf);
+        }
+        if (variant == 4) {
+            double sf = 2.5;
+            nc_put_att_double(nc, vin, "scale_factor", NC_DOUBLE, 1, &sf);
         }
         nc_enddef(nc);
         double tt[] = {60, 61, 62};
@@ -390,8 +399,16 @@ static void test_andi(void)
         if (vt >= 0) nc_put_var_double(nc, vt, tt);
         nc_put_var_int(nc, vi, idx);
         if (vc >= 0) nc_put_var_int(nc, vc, cnt);
-        if (vm >= 0) nc_put_var_float(nc, vm, mz);
-        nc_put_var_float(nc, vin, in);
+        if (variant == 4) {
+            double mzd[] = {50.25, 60.5, 50.25, 60.5, 50.25, 60.5};
+            short ins[] = {1, 2, 3, 4, 5, -6};
+            nc_put_var_double(nc, vm, mzd);
+            nc_put_var_short(nc, vin, ins);
+        } else {
+            size_t st0 = 0, n6 = 6;
+            if (vm >= 0) nc_put_vara_float(nc, vm, &st0, &n6, mz);
+            nc_put_vara_float(nc, vin, &st0, &n6, in);
+        }
         nc_close(nc);
         (void)v;
         nps_read_options ro = NPS_READ_OPTIONS_INIT;
@@ -423,9 +440,19 @@ static void test_andi(void)
             nps_spectra_peaks(sp, 0, &m, &i, &n);
             CHECK(n == 2 && fabs(m[0] - 50.0) < 1e-4 && fabs(m[1] - 60.0) < 1e-4); /* scaled */
             CHECK(!strcmp(nps_spectra_get(sp, 1, "Retention_time"), "1.0166666666666666"));
-        } else {
+        } else if (variant == 3) {
             /* point_count derived from scan_index */
             CHECK(rc == 0 && nps_spectra_count(sp) == 3);
+        } else {
+            CHECK(rc == 0 && nps_spectra_count(sp) == 3);
+            const double *m;
+            const float *i;
+            size_t n;
+            nps_spectra_peaks(sp, 2, &m, &i, &n);
+            if (variant == 4) /* 5 x 2.5; -6 x 2.5 is no intensity */
+                CHECK(n == 2 && m[0] == 50.25 && m[1] == 60.5 && i[0] == 12.5f && i[1] == 0);
+            else
+                CHECK(n == 2 && fabs(m[0] - 50.0) < 1e-4 && i[0] == 5 && i[1] == 6);
         }
         nps_spectra_free(sp);
     }

@@ -37,8 +37,10 @@
 #include <netcdf_mem.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define ANDI_MAX_BYTES ((size_t)8 << 30)
 
@@ -156,13 +158,39 @@ static int read_var(double **out, int nc, const char *name, size_t expect, const
 typedef struct {
     int varid;
     double scale;
+    /* the classic format stores a non-record variable as one contiguous
+     * big-endian array at `begin`: read there directly, a chunk at a time,
+     * without netCDF (whose lock would serialise runs read in parallel) */
+    int direct;
+    uint32_t type; /* NC_SHORT 3, NC_INT 4, NC_FLOAT 5, NC_DOUBLE 6 */
+    uint64_t begin;
 } point_var;
 
+/* Where the file's bytes are, for direct reads: an open descriptor, or
+ * memory; and the variables the header walk found. */
+typedef struct {
+    int fd; /* -1: in memory */
+    const unsigned char *mem;
+    size_t size;
+    unsigned char *buf; /* scratch for a chunk's bytes */
+    size_t cap;
+    /* mass_values, intensity_values as the header describes them */
+    int found[2];
+    uint32_t type[2];
+    uint64_t begin[2];
+} direct_src;
+
+static size_t nc_tsize(uint32_t t)
+{
+    return t == 3 ? 2 : t == 4 || t == 5 ? 4 : t == 6 ? 8 : 0;
+}
+
 static int point_var_open(point_var *pv, int nc, const char *name, size_t expect, const char *path,
-                          size_t file_bytes)
+                          size_t file_bytes, const direct_src *ds, int which)
 {
     pv->varid = -1;
     pv->scale = 1.0;
+    pv->direct = 0;
     int v;
     if (nc_inq_varid(nc, name, &v) != NC_NOERR) return 0;
     int nd, dim;
@@ -186,13 +214,64 @@ static int point_var_open(point_var *pv, int nc, const char *name, size_t expect
         scale > 0)
         pv->scale = scale;
     pv->varid = v;
+    if (ds && ds->found[which] && nc_tsize(ds->type[which]) &&
+        ds->begin[which] + (uint64_t)len * nc_tsize(ds->type[which]) <= ds->size) {
+        pv->direct = 1;
+        pv->type = ds->type[which];
+        pv->begin = ds->begin[which];
+    }
     return 0;
 }
 
+static double be_value(const unsigned char *b, uint32_t type)
+{
+    switch (type) {
+    case 3:
+        return (double)(int16_t)(uint16_t)((unsigned)b[0] << 8 | b[1]);
+    case 4:
+        return (double)(int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+                                 b[3]);
+    case 5: {
+        uint32_t u = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+        float f;
+        memcpy(&f, &u, sizeof f);
+        return f;
+    }
+    default: {
+        uint64_t u = 0;
+        for (int k = 0; k < 8; k++) u = u << 8 | b[k];
+        double d;
+        memcpy(&d, &u, sizeof d);
+        return d;
+    }
+    }
+}
+
 static int point_var_read(double *out, const point_var *pv, int nc, size_t start, size_t count,
-                          const char *path)
+                          const char *path, direct_src *ds)
 {
     if (!count) return 0;
+    if (pv->direct) {
+        size_t ts = nc_tsize(pv->type), bytes = count * ts;
+        uint64_t at = pv->begin + (uint64_t)start * ts;
+        const unsigned char *b;
+        if (at + bytes > ds->size)
+            return nps_err(NPS_EFORMAT, "%s: netCDF data past the end of the file", path);
+        if (ds->fd >= 0) {
+            if (nps_grow((void **)&ds->buf, &ds->cap, bytes, 1)) return NPS_ENOMEM;
+            size_t got = 0;
+            while (got < bytes) {
+                ssize_t r = pread(ds->fd, ds->buf + got, bytes - got, (off_t)(at + got));
+                if (r <= 0) return nps_err(NPS_EIO, "%s: read error", path);
+                got += (size_t)r;
+            }
+            b = ds->buf;
+        } else {
+            b = ds->mem + at;
+        }
+        for (size_t i = 0; i < count; i++) out[i] = be_value(b + i * ts, pv->type) * pv->scale;
+        return 0;
+    }
     ANDI_LOCK();
     int st = nc_get_vara_double(nc, pv->varid, &start, &count, out);
     ANDI_UNLOCK();
@@ -238,7 +317,7 @@ static int add_num(nps_record *rec, const char *k, double v)
     return nps_record_meta(rec, k, b);
 }
 
-static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
+static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes, direct_src *ds)
 {
     ANDI_LOCK();
     int locked = 1;
@@ -256,8 +335,8 @@ static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
     if ((rc = read_var(&t, nc, "scan_acquisition_time", n_scans, c->path, file_bytes)) ||
         (rc = read_var(&idx, nc, "scan_index", n_scans, c->path, file_bytes)) ||
         (rc = read_var(&cnt, nc, "point_count", n_scans, c->path, file_bytes)) ||
-        (rc = point_var_open(&pmz, nc, "mass_values", n_points, c->path, file_bytes)) ||
-        (rc = point_var_open(&pin, nc, "intensity_values", n_points, c->path, file_bytes)) ||
+        (rc = point_var_open(&pmz, nc, "mass_values", n_points, c->path, file_bytes, ds, 0)) ||
+        (rc = point_var_open(&pin, nc, "intensity_values", n_points, c->path, file_bytes, ds, 1)) ||
         (rc = read_var(&scan_no, nc, "actual_scan_number", n_scans, c->path, file_bytes)))
         goto done;
     if (pmz.varid < 0 || pin.varid < 0) {
@@ -337,8 +416,8 @@ static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
                 rc = nps_err(NPS_ENOMEM, "out of memory");
                 break;
             }
-            if ((rc = point_var_read(mz, &pmz, nc, base, span, c->path)) ||
-                (rc = point_var_read(in, &pin, nc, base, span, c->path)))
+            if ((rc = point_var_read(mz, &pmz, nc, base, span, c->path, ds)) ||
+                (rc = point_var_read(in, &pin, nc, base, span, c->path, ds)))
                 break;
         }
         for (size_t s = c0; s < c1 && !rc; s++) {
@@ -363,8 +442,8 @@ static int read_nc(nps_spectra *dst, nps_read_ctx *c, int nc, size_t file_bytes)
                     rc = nps_err(NPS_ENOMEM, "out of memory");
                     break;
                 }
-                if ((rc = point_var_read(mz, &pmz, nc, a, np, c->path)) ||
-                    (rc = point_var_read(in, &pin, nc, a, np, c->path)))
+                if ((rc = point_var_read(mz, &pmz, nc, a, np, c->path, ds)) ||
+                    (rc = point_var_read(in, &pin, nc, a, np, c->path, ds)))
                     break;
                 smz = mz;
                 sin = in;
@@ -451,6 +530,19 @@ static int name(hdr *h)
     return skip(h, ((uint64_t)len + 3) / 4 * 4);
 }
 
+/* The same, saying which of the two point variables the name is (-1: neither). */
+static int point_name(hdr *h, int *which)
+{
+    *which = -1;
+    uint32_t len;
+    if (u32(h, &len) || len == 0 || len > 256) return -1;
+    if (past(h, len)) return -1;
+    const char *s = (const char *)h->p + h->at;
+    if (len == 11 && !memcmp(s, "mass_values", 11)) *which = 0;
+    if (len == 16 && !memcmp(s, "intensity_values", 16)) *which = 1;
+    return skip(h, ((uint64_t)len + 3) / 4 * 4);
+}
+
 /* a list's tag and count; a count is refused when even its smallest
  * elements (`min` bytes each) could not fit in what is left */
 static int list(hdr *h, uint32_t want_tag, uint32_t *count, size_t min)
@@ -480,22 +572,42 @@ static int atts(hdr *h)
 }
 
 /* 0: sane; -1: damaged; 1: the header runs past the n bytes at hand */
-static int header_sane(const unsigned char *p, size_t n, size_t total)
+/* The walk also notes where the two point variables' data begin when they
+ * are one-dimensional over a fixed (not the record) dimension: the direct
+ * reads of point_var_read. ds may be NULL. */
+static int header_sane(const unsigned char *p, size_t n, size_t total, direct_src *ds)
 {
     hdr h = {p, n, 4, total, p[3] == 2, 0};
     uint32_t numrecs, nd, nv;
     if (u32(&h, &numrecs) || list(&h, 0x0A, &nd, 12)) return h.short_buf ? 1 : -1;
+    /* which dimension is the record (unlimited) one: its length is 0 */
+    uint32_t record_dim = UINT32_MAX;
     for (uint32_t i = 0; i < nd; i++) {
         uint32_t len;
         if (name(&h) || u32(&h, &len)) return h.short_buf ? 1 : -1;
+        if (len == 0) record_dim = i;
     }
     if (atts(&h) || list(&h, 0x0B, &nv, 24)) return h.short_buf ? 1 : -1;
     for (uint32_t i = 0; i < nv; i++) {
-        uint32_t ndims, type, vsize;
-        if (name(&h) || u32(&h, &ndims) || ndims > nd || skip(&h, (uint64_t)ndims * 4) ||
-            atts(&h) || u32(&h, &type) || type < 1 || type > 6 || u32(&h, &vsize) ||
-            skip(&h, h.v2 ? 8 : 4))
+        uint32_t ndims, type, vsize, dim0 = UINT32_MAX;
+        int which;
+        if (point_name(&h, &which) || u32(&h, &ndims) || ndims > nd) return h.short_buf ? 1 : -1;
+        for (uint32_t k = 0; k < ndims; k++) {
+            uint32_t id;
+            if (u32(&h, &id) || id >= nd) return h.short_buf ? 1 : -1;
+            if (k == 0) dim0 = id;
+        }
+        if (atts(&h) || u32(&h, &type) || type < 1 || type > 6 || u32(&h, &vsize))
             return h.short_buf ? 1 : -1;
+        uint64_t begin = 0;
+        uint32_t hi = 0, lo;
+        if ((h.v2 && u32(&h, &hi)) || u32(&h, &lo)) return h.short_buf ? 1 : -1;
+        begin = (uint64_t)hi << 32 | lo;
+        if (ds && which >= 0 && ndims == 1 && dim0 != record_dim) {
+            ds->found[which] = 1;
+            ds->type[which] = type;
+            ds->begin[which] = begin;
+        }
     }
     return 0;
 }
@@ -503,7 +615,7 @@ static int header_sane(const unsigned char *p, size_t n, size_t total)
 /* A regular, uncompressed file is opened by path and read a chunk of scans
  * at a time (memory follows the chunk); anything else (a pipe, gzip data,
  * a server's upload) is read into memory first, since netCDF needs to seek. */
-static int open_by_path(int *nc, nps_read_ctx *c, size_t *size)
+static int open_by_path(int *nc, nps_read_ctx *c, size_t *size, direct_src *ds)
 {
     struct stat st;
     if (nps_stream_gzip(c->in) || stat(c->path, &st) != 0 || !S_ISREG(st.st_mode)) return 1;
@@ -518,7 +630,10 @@ static int open_by_path(int *nc, nps_read_ctx *c, size_t *size)
         head = nh;
         rewind(fp);
         if (fread(head, 1, want, fp) != want) break;
-        verdict = want >= 4 && nps_andi_signature(head, want) ? header_sane(head, want, total) : -1;
+        memset(ds, 0, sizeof *ds);
+        ds->fd = -1;
+        verdict =
+            want >= 4 && nps_andi_signature(head, want) ? header_sane(head, want, total, ds) : -1;
         if (verdict != 1 || want == total || want >= ((size_t)64 << 20)) break;
         want = want * 4 < total ? want * 4 : total;
     }
@@ -534,6 +649,9 @@ static int open_by_path(int *nc, nps_read_ctx *c, size_t *size)
     ANDI_UNLOCK();
     if (r != NC_NOERR) return nps_err(NPS_EFORMAT, "%s: netCDF: %s", c->path, nc_strerror(r));
     *size = total;
+    ds->size = total;
+    ds->fd = open(c->path, O_RDONLY | O_CLOEXEC); /* -1: netCDF reads the points */
+    if (ds->fd < 0) ds->found[0] = ds->found[1] = 0;
     return 0;
 }
 
@@ -541,15 +659,22 @@ int nps_andi_read(nps_spectra *dst, nps_read_ctx *c)
 {
     int nc = -1;
     size_t size = 0;
-    int rc = open_by_path(&nc, c, &size);
+    direct_src ds;
+    memset(&ds, 0, sizeof ds);
+    ds.fd = -1;
+    int rc = open_by_path(&nc, c, &size, &ds);
     if (rc <= 0) {
         if (rc < 0) return rc;
-        rc = read_nc(dst, c, nc, size);
+        rc = read_nc(dst, c, nc, size, &ds);
         ANDI_LOCK();
         nc_close(nc);
         ANDI_UNLOCK();
+        if (ds.fd >= 0) close(ds.fd);
+        free(ds.buf);
         return rc;
     }
+    memset(&ds, 0, sizeof ds);
+    ds.fd = -1;
     unsigned char *buf = NULL;
     size_t len = 0;
     rc = slurp(&buf, &len, c);
@@ -558,7 +683,7 @@ int nps_andi_read(nps_spectra *dst, nps_read_ctx *c)
         free(buf);
         return nps_err(NPS_EFORMAT, "%s: not a netCDF classic file (no CDF signature)", c->path);
     }
-    if (header_sane(buf, len, len)) {
+    if (header_sane(buf, len, len, &ds)) {
         free(buf);
         return nps_err(NPS_EFORMAT,
                        "%s: damaged netCDF header (its counts exceed the file's %zu bytes)",
@@ -571,7 +696,9 @@ int nps_andi_read(nps_spectra *dst, nps_read_ctx *c)
         free(buf);
         return nps_err(NPS_EFORMAT, "%s: netCDF: %s", c->path, nc_strerror(st));
     }
-    rc = read_nc(dst, c, nc, len);
+    ds.mem = buf;
+    ds.size = len;
+    rc = read_nc(dst, c, nc, len, &ds);
     ANDI_LOCK();
     nc_close(nc);
     ANDI_UNLOCK();
