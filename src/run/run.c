@@ -135,16 +135,38 @@ static int cmp_timed(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
+/* The one check of a caller's run options. */
+static int check_options(const nps_run_options *o)
+{
+    if (o->version != NPS_RUN_OPTIONS_VERSION)
+        return nps_err(NPS_EINVAL, "nps_run_options version %d not supported", o->version);
+    if (o->kind != -1 && (o->kind < 0 || o->kind >= NPS_KIND_COUNT))
+        return nps_err(NPS_EINVAL, "run kind %d unknown", o->kind);
+    return 0;
+}
+
+/* Add what one run found to a caller's report (reports sum several runs). */
+static void report_add(nps_run_report *to, const nps_run_report *r)
+{
+    to->scans += r->scans;
+    to->ms1 += r->ms1;
+    to->msn += r->msn;
+    to->empty += r->empty;
+    to->out_of_order += r->out_of_order;
+    to->duplicate_times += r->duplicate_times;
+    to->no_time += r->no_time;
+    to->skipped += r->skipped;
+    to->late += r->late;
+}
+
 int nps_run_from_spectra(nps_run **out, nps_run_report *report, const nps_spectra *s,
                          const char *name, const nps_run_options *options)
 {
     *out = NULL;
     nps_run_options def = NPS_RUN_OPTIONS_INIT;
     const nps_run_options *o = options ? options : &def;
-    if (o->version != NPS_RUN_OPTIONS_VERSION)
-        return nps_err(NPS_EINVAL, "nps_run_options version %d not supported", o->version);
-    if (o->kind != -1 && (o->kind < 0 || o->kind >= NPS_KIND_COUNT))
-        return nps_err(NPS_EINVAL, "run kind %d unknown", o->kind);
+    int bad = check_options(o);
+    if (bad) return bad;
     nps_run_report rep = {0};
     size_t n = nps_spectra_count(s);
     timed *order = malloc((n ? n : 1) * sizeof *order);
@@ -236,15 +258,7 @@ int nps_run_from_spectra(nps_run **out, nps_run_report *report, const nps_spectr
         r->kind = kinds[NPS_KIND_MSMS] > kinds[NPS_KIND_EI] ? NPS_KIND_MSMS : NPS_KIND_EI;
     rep.scans = m;
     free(order);
-    if (report) {
-        report->scans += rep.scans;
-        report->ms1 += rep.ms1;
-        report->msn += rep.msn;
-        report->empty += rep.empty;
-        report->out_of_order += rep.out_of_order;
-        report->duplicate_times += rep.duplicate_times;
-        report->no_time += rep.no_time;
-    }
+    if (report) report_add(report, &rep);
     *out = r;
     return 0;
 fail:
@@ -270,8 +284,8 @@ int nps_run_read(nps_run **out, nps_run_report *report, const char *path,
     *out = NULL;
     nps_run_options def = NPS_RUN_OPTIONS_INIT;
     const nps_run_options *o = options ? options : &def;
-    if (o->version != NPS_RUN_OPTIONS_VERSION)
-        return nps_err(NPS_EINVAL, "nps_run_options version %d not supported", o->version);
+    int bad = check_options(o);
+    if (bad) return bad;
     nps_spectra *s;
     int rc = nps_spectra_create(&s);
     if (rc) return rc;
@@ -482,10 +496,8 @@ int nps_run_components(nps_spectra **components, nps_chromatogram **chromatogram
     if (chromatogram) *chromatogram = NULL;
     nps_run_options def = NPS_RUN_OPTIONS_INIT;
     const nps_run_options *o = ro ? ro : &def;
-    if (o->version != NPS_RUN_OPTIONS_VERSION)
-        return nps_err(NPS_EINVAL, "nps_run_options version %d not supported", o->version);
-    if (o->kind != -1 && (o->kind < 0 || o->kind >= NPS_KIND_COUNT))
-        return nps_err(NPS_EINVAL, "run kind %d unknown", o->kind);
+    int bad = check_options(o);
+    if (bad) return bad;
     stream_ctx s;
     memset(&s, 0, sizeof s);
     s.o = o;
@@ -540,17 +552,7 @@ int nps_run_components(nps_spectra **components, nps_chromatogram **chromatogram
         nps_run_free(r);
     }
     if (rc) goto done;
-    if (report) {
-        report->scans += s.rep.scans;
-        report->ms1 += s.rep.ms1;
-        report->msn += s.rep.msn;
-        report->empty += s.rep.empty;
-        report->out_of_order += s.rep.out_of_order;
-        report->duplicate_times += s.rep.duplicate_times;
-        report->no_time += s.rep.no_time;
-        report->skipped += s.rep.skipped;
-        report->late += s.rep.late;
-    }
+    if (report) report_add(report, &s.rep);
     *components = comp;
     comp = NULL;
     if (chromatogram) {
